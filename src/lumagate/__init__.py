@@ -1,0 +1,3 @@
+"""lumagate: a self-hosted gateway for Luma Dream Machine video generation."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,58 @@
+"""The ASGI application: dialect routers, media files, CORS, and the engine in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from lumagate import __version__
+from lumagate.api import reseller
+from lumagate.api.errors import install_error_handlers
+from lumagate.api.files import files_router
+from lumagate.gateway import Gateway
+from lumagate.settings import Settings
+
+DESCRIPTION = """Self-hosted gateway for Luma Dream Machine video generation.
+
+Every dialect below is a thin translation over one task model: a task created in one dialect
+can be read in any other. Authenticate with `Authorization: Bearer <key>`
+(create one with `lumagate keys create --name NAME`).
+"""
+
+
+def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
+    gateway = Gateway(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if start_engine:
+            await gateway.start()
+        else:
+            await gateway.prepare()
+        try:
+            yield
+        finally:
+            await gateway.stop()
+
+    app = FastAPI(title="lumagate", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.gateway = gateway
+    app.state.media = gateway.media
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["*"],
+        allow_headers=["Authorization", "Content-Type", "Secret-Key", "Idempotency-Key"],
+    )
+    install_error_handlers(app)
+    reseller.install(app)
+    app.include_router(files_router())
+
+    @app.get("/healthz", tags=["Operations"], summary="Liveness")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    return app

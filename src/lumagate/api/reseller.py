@@ -1,0 +1,247 @@
+"""The reseller dialect (CONTRACT §1, seeds 000/001/002/004): ``{p}/luma/...`` with flat objects.
+
+Every path works under the prefixes none, ``/vip`` and ``/pro`` (the channel), with
+``/luma/generations``, ``/luma/v1/generations`` and ``/luma/V1/generations``, with or without
+a trailing slash. Responses are the flat generation object, never wrapped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from lumagate.api.body import read_model
+from lumagate.api.deps import bearer_tenant, gateway_of
+from lumagate.api.errors import ErrorDialect, openai_style_body, register_error_dialect
+from lumagate.api.luma_shapes import flat_generation, task_record
+from lumagate.domain.channels import Channel
+from lumagate.domain.errors import InvalidRequest
+from lumagate.service.auth import Authenticator
+from lumagate.service.tasks import CreateCommand
+from lumagate.store.keys import ApiKey
+
+PREFIXES: dict[str, Channel] = {"": Channel.DEFAULT, "/vip": Channel.VIP, "/pro": Channel.PRO}
+GENERATION_BASES = ("/luma/generations", "/luma/v1/generations", "/luma/V1/generations")
+MAX_BATCH = 100
+TAG = "Reseller API (/luma)"
+
+
+class GenerationBody(BaseModel):
+    """Create/extend body. Types are strict so a wrong type is a clear 400 naming the field."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user_prompt: StrictStr | None = Field(default=None, examples=["a red fox running"])
+    aspect_ratio: StrictStr | None = Field(default=None, examples=["16:9"])
+    expand_prompt: StrictBool | None = None
+    loop: StrictBool | None = None
+    image_url: StrictStr | None = None
+    image_end_url: StrictStr | None = None
+    notify_hook: StrictStr | None = None
+    model_name: StrictStr | None = Field(default=None, examples=["ray-v2"])
+    model: StrictStr | None = None
+    resolution: StrictStr | None = Field(default=None, examples=["720p"])
+    duration: StrictStr | StrictInt | None = Field(default=None, examples=["5s"])
+
+    def command(self, channel: Channel, idempotency_key: str | None) -> CreateCommand:
+        return CreateCommand(
+            channel=channel,
+            dialect="reseller",
+            prompt=(self.user_prompt or "").strip(),
+            aspect_ratio=self.aspect_ratio or "16:9",
+            loop=bool(self.loop),
+            expand_prompt=True if self.expand_prompt is None else self.expand_prompt,
+            model=self.model_name or self.model,
+            resolution=self.resolution or "720p",
+            duration=self.duration if self.duration is not None else "5s",
+            start_image=self.image_url,
+            end_image=self.image_end_url,
+            notify_url=_notify_url(self.notify_hook),
+            idempotency_key=idempotency_key,
+        )
+
+
+class BatchBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    ids: list[StrictStr] = Field(max_length=MAX_BATCH)
+
+
+class UploadBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    url: StrictStr
+
+
+def _notify_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise InvalidRequest("notify_hook must be an http(s) URL", field="notify_hook")
+    return value
+
+
+def _max_body(request: Request) -> int:
+    return gateway_of(request).settings.max_body_bytes
+
+
+def _channel_route(channel: Channel) -> Callable[..., Awaitable[Any]]:
+    """Handlers bound to one channel (the prefix the route was registered under)."""
+
+    async def create(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+        Authenticator.require_channel(tenant, channel)
+        body = await read_model(request, GenerationBody, _max_body(request))
+        service = gateway_of(request).task_service
+        task = await service.create(
+            tenant, body.command(channel, request.headers.get("idempotency-key"))
+        )
+        return await flat_generation(task, service)
+
+    return create
+
+
+def _extend_route(channel: Channel) -> Callable[..., Awaitable[Any]]:
+    async def extend(
+        task_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+    ) -> Any:
+        Authenticator.require_channel(tenant, channel)
+        body = await read_model(request, GenerationBody, _max_body(request))
+        service = gateway_of(request).task_service
+        if not (body.user_prompt or "").strip():
+            raise InvalidRequest("user_prompt is required to extend", field="user_prompt")
+        task = await service.extend(
+            tenant, task_id, body.command(channel, request.headers.get("idempotency-key"))
+        )
+        return await flat_generation(task, service)
+
+    return extend
+
+
+async def get_generation(
+    task_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
+    service = gateway_of(request).task_service
+    return await flat_generation(await service.get(tenant, task_id), service)
+
+
+async def download_video_url(
+    task_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
+    return {"url": await gateway_of(request).task_service.download_url(tenant, task_id)}
+
+
+async def batch_query(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    body = await read_model(request, BatchBody, _max_body(request))
+    service = gateway_of(request).task_service
+    found = await service.get_many(tenant, body.ids)
+    return {
+        "code": "success",
+        "message": "",
+        "data": [await task_record(task, service) for task in found],
+    }
+
+
+async def file_upload(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    body = await read_model(request, UploadBody, _max_body(request))
+    service = gateway_of(request).task_service
+    ref = await service.upload_image(body.url)
+    url = service.link(ref)
+    return {"id": ref.rsplit("/", 1)[-1].split(".")[0], "presigned_url": url, "public_url": url}
+
+
+async def subscription_usage(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    return (await gateway_of(request).usage.usage(tenant)).luma_shape()
+
+
+async def users_me(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    gateway = gateway_of(request)
+    profile = gateway.usage.profile(tenant)
+    profile["usage"] = (await gateway.usage.usage(tenant)).luma_shape()
+    return profile
+
+
+def _paths(path: str) -> tuple[str, str]:
+    return path, path + "/"
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(tags=[TAG])
+    for prefix, channel in PREFIXES.items():
+        create = _channel_route(channel)
+        extend = _extend_route(channel)
+        for base in GENERATION_BASES:
+            root = prefix + base
+            shown = base == "/luma/generations"
+            for path in _paths(root):
+                visible = shown and not path.endswith("/")
+                router.add_api_route(
+                    path,
+                    create,
+                    methods=["POST"],
+                    include_in_schema=visible,
+                    summary=f"Create a video task ({channel.value} channel)",
+                    name=f"create_{channel.value}_{path}",
+                )
+            for path in _paths(root + "/file_upload"):
+                router.add_api_route(
+                    path,
+                    file_upload,
+                    methods=["POST"],
+                    include_in_schema=shown and prefix == "" and not path.endswith("/"),
+                    summary="Upload an image (URL or data URI)",
+                )
+            for path in _paths(root + "/{task_id}/extend"):
+                router.add_api_route(
+                    path,
+                    extend,
+                    methods=["POST"],
+                    include_in_schema=shown and not path.endswith("/"),
+                    summary=f"Extend a completed video ({channel.value})",
+                    name=f"extend_{channel.value}_{path}",
+                )
+            for path in _paths(root + "/{task_id}/download_video_url"):
+                router.add_api_route(
+                    path,
+                    download_video_url,
+                    methods=["GET"],
+                    include_in_schema=shown and prefix == "" and not path.endswith("/"),
+                    summary="The watermark-free mp4 link of a completed task",
+                )
+            for path in _paths(root + "/{task_id}"):
+                router.add_api_route(
+                    path,
+                    get_generation,
+                    methods=["GET"],
+                    include_in_schema=shown and prefix == "" and not path.endswith("/"),
+                    summary="One task",
+                )
+        for suffix, handler, method, summary in (
+            ("/luma/tasks", batch_query, "POST", "Batch query by ids (at most 100)"),
+            ("/luma/v1/tasks", batch_query, "POST", "Batch query by ids"),
+            ("/luma/subscription/usage", subscription_usage, "GET", "Usage of the caller"),
+            ("/luma/users/me", users_me, "GET", "The caller: key, channels, credits"),
+        ):
+            for path in _paths(prefix + suffix):
+                router.add_api_route(
+                    path,
+                    handler,
+                    methods=[method],
+                    summary=summary,
+                    include_in_schema=prefix == ""
+                    and not path.endswith("/")
+                    and "/v1/" not in path,
+                )
+    return router
+
+
+def _is_reseller_path(path: str) -> bool:
+    for prefix in ("/vip", "/pro"):
+        if path.startswith(prefix + "/"):
+            path = path[len(prefix) :]
+    return path.startswith("/luma/") or path == "/luma"
+
+
+def install(app: FastAPI) -> None:
+    register_error_dialect(ErrorDialect("reseller", _is_reseller_path, openai_style_body))
+    app.include_router(build_router())

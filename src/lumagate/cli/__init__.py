@@ -1,0 +1,1 @@
+"""The ``lumagate`` command line (Typer)."""

@@ -1,0 +1,81 @@
+"""The ``lumagate`` command: serve the gateway, manage keys, migrate, run the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from lumagate.cli import keys
+from lumagate.cli.common import console
+from lumagate.settings import load_settings
+
+app = typer.Typer(
+    help="lumagate: a self-hosted gateway for Luma Dream Machine video generation.\n\n"
+    "Settings come from LUMAGATE_* environment variables (and an optional TOML file): "
+    "LUMAGATE_DATA_DIR, LUMAGATE_DATABASE_URL, LUMAGATE_PUBLIC_URL, ...",
+    no_args_is_help=True,
+)
+app.add_typer(keys.app, name="keys")
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
+) -> None:
+    """Run the API and the engine in one process (SIGTERM/Ctrl-C shut down cleanly)."""
+    from lumagate.api.app import create_app
+
+    settings = load_settings(host=host, port=port, log_level=log_level)
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    base = settings.resolved_public_url()
+    console.print(
+        f"[bold]lumagate[/] on {base}  (data: {settings.data_dir.resolve()}, "
+        f"database: {'SQLite' if settings.is_sqlite else 'PostgreSQL'})\n"
+        "First video:\n"
+        "  KEY=$(lumagate keys create --name me | tail -n1)\n"
+        f"  curl -s -H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json' "
+        f'-d \'{{"user_prompt":"a red fox running"}}\' {base}/luma/generations\n'
+        f'  curl -s -H "Authorization: Bearer $KEY" {base}/luma/generations/<id>\n'
+        f"API docs: {base}/docs"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply schema migrations (the server also does this at start-up)."""
+    from lumagate.store import migrate
+    from lumagate.store.database import Database
+
+    settings = load_settings()
+
+    async def main() -> str | None:
+        database = Database(settings.resolved_database_url)
+        try:
+            await migrate.upgrade(database)
+            return await migrate.current_revision(database)
+        finally:
+            await database.dispose()
+
+    revision = asyncio.run(main())
+    console.print(f"Database at revision {revision}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

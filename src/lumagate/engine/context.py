@@ -1,0 +1,60 @@
+"""What every engine loop shares: stores, providers, signals, the replica's identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from lumagate.domain.retry import RetryPolicy
+from lumagate.domain.task import Task
+from lumagate.engine.events import TaskEvents
+from lumagate.engine.signals import EngineSignals
+from lumagate.providers.base import AccountHandle, Provider, Submission
+from lumagate.providers.registry import ProviderRegistry
+from lumagate.settings import Settings
+from lumagate.store.accounts import AccountStore
+from lumagate.store.tasks import TaskStore
+
+
+@dataclass
+class EngineContext:
+    settings: Settings
+    tasks: TaskStore
+    accounts: AccountStore
+    providers: ProviderRegistry
+    signals: EngineSignals
+    events: TaskEvents
+    replica_id: str
+    single_node: bool
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def server_id(self, account: AccountHandle) -> str:
+        return f"{self.settings.server_id}/{account.kind}"
+
+    async def account_and_provider(self, account_id: str) -> tuple[AccountHandle, Provider] | None:
+        handle = await self.accounts.load_handle(account_id)
+        if handle is None:
+            return None
+        return handle, self.providers.get(handle.kind)
+
+    async def submission_for(self, task: Task) -> Submission:
+        source_upstream: str | None = None
+        if task.request.extend_of:
+            source = await self.tasks.get(task.request.extend_of)
+            source_upstream = source.upstream_id if source else None
+        return Submission(
+            intent_id=task.id, request=task.request, extend_of_upstream_id=source_upstream
+        )
+
+    async def publish(self, task: Task | None) -> None:
+        if task is not None:
+            await self.events.publish(task)
+
+
+def is_pinned(task: Task) -> bool:
+    """Extends run on the account that made their source."""
+    return task.request.extend_of is not None
+
+
+def lease_deadline(ctx: EngineContext, now: datetime) -> datetime:
+    return now + timedelta(seconds=ctx.settings.lease_seconds)

@@ -1,0 +1,162 @@
+"""The dispatcher: leases queued tasks to accounts (pro > vip > default, oldest first) and submits.
+
+One claim is one write transaction: lock the accounts, count what each is running, walk the
+queue in priority order and move each task that fits to SUBMITTING on the least-loaded eligible
+account. The upstream calls happen after the commit, each in its own asyncio task; the lease
+on a SUBMITTING task lets the reconciler adopt it if this process dies mid-call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from lumagate.domain.clock import utcnow
+from lumagate.domain.scheduling import choose_account, no_account_reason
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
+from lumagate.engine.context import EngineContext, is_pinned, lease_deadline
+from lumagate.engine.outcomes import apply_job, fail, requeue
+from lumagate.providers.base import (
+    AuthenticationFailed,
+    ProviderError,
+    RateLimited,
+    Rejected,
+)
+from lumagate.store.schema import tasks as tasks_table
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 64
+DEFAULT_COOLDOWN_SECONDS = 30.0
+
+
+class Dispatcher:
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                claimed = await self.dispatch_once()
+            except Exception:
+                log.exception("dispatch pass failed")
+                claimed = 0
+            if claimed:
+                continue
+            await self.ctx.signals.dispatch.wait(self.ctx.settings.dispatch_interval_seconds)
+
+    async def dispatch_once(self) -> int:
+        """One claim pass; returns how many tasks were handed to accounts."""
+        ctx = self.ctx
+        now = utcnow()
+        claims: list[tuple[Task, str]] = []
+        hopeless: list[Task] = []
+        async with ctx.tasks.db.write() as conn:
+            accounts = await ctx.accounts.lock_all(conn)
+            running = await ctx.tasks.running_by_account(conn)
+            slots = [a.slot(running.get(a.id, 0)) for a in accounts]
+            candidates = await ctx.tasks.queued_candidates(conn, now, CLAIM_BATCH)
+            for task in candidates:
+                choice = choose_account(
+                    task.channel,
+                    slots,
+                    now,
+                    pinned_account_id=task.account_id if is_pinned(task) else None,
+                    sandbox_always=ctx.settings.sandbox_always,
+                )
+                if choice.hopeless:
+                    hopeless.append(task)
+                    continue
+                if choice.account_id is None:
+                    continue
+                if await ctx.tasks.claim(
+                    conn, task, choice.account_id, ctx.replica_id, lease_deadline(ctx, now), now
+                ):
+                    claims.append((task, choice.account_id))
+                    for slot in slots:
+                        if slot.id == choice.account_id:
+                            slot.running += 1
+            for task in hopeless:
+                await conn.execute(
+                    update(tasks_table)
+                    .where(
+                        tasks_table.c.id == task.id, tasks_table.c.state == TaskState.QUEUED.value
+                    )
+                    .values(
+                        state=TaskState.FAILED.value,
+                        updated_at=now,
+                        finished_at=now,
+                        failure_reason=no_account_reason(task.channel, is_pinned(task)),
+                    )
+                )
+        for task in hopeless:
+            await ctx.publish(await ctx.tasks.get(task.id))
+        for task, account_id in claims:
+            claimed = await ctx.tasks.get(task.id)
+            if claimed is None or claimed.state != TaskState.SUBMITTING:
+                continue
+            job = asyncio.create_task(self.submit(claimed, account_id))
+            self._inflight.add(job)
+            job.add_done_callback(self._inflight.discard)
+        return len(claims)
+
+    async def submit(self, task: Task, account_id: str) -> None:
+        """Make the upstream call for a claimed task and record what came of it."""
+        ctx = self.ctx
+        pair = await ctx.account_and_provider(account_id)
+        if pair is None:
+            await requeue(ctx, task, utcnow(), count_attempt=False)
+            return
+        account, provider = pair
+        submission = await ctx.submission_for(task)
+        try:
+            if task.request.extend_of:
+                if submission.extend_of_upstream_id is None:
+                    await fail(
+                        ctx, task, "The source video of this extend is not available", utcnow()
+                    )
+                    return
+                job = await provider.extend(account, submission)
+            else:
+                job = await provider.submit(account, submission)
+        except RateLimited as exc:
+            now = utcnow()
+            wait = exc.retry_after or DEFAULT_COOLDOWN_SECONDS
+            await ctx.accounts.cool_down(
+                account_id, now + timedelta(seconds=wait), exc.message, now
+            )
+            await requeue(ctx, task, now, count_attempt=False)
+        except AuthenticationFailed as exc:
+            now = utcnow()
+            await ctx.accounts.disable(account_id, exc.message, now)
+            await requeue(ctx, task, now, count_attempt=False)
+        except Rejected as exc:
+            await fail(ctx, task, exc.message, utcnow())
+        except Exception as exc:
+            # 5xx, timeouts, anything unexpected: the upstream may or may not have created the
+            # generation. Leave the task SUBMITTING and let the reconciler look before retrying.
+            message = exc.message if isinstance(exc, ProviderError) else repr(exc)
+            log.warning("submit of %s on %s failed ambiguously: %s", task.id, account.name, message)
+            now = utcnow()
+            await ctx.accounts.record_failure(account_id, message, now)
+            delay = ctx.retry.delay(task.attempts)
+            await ctx.tasks.extend_lease(
+                task.id, ctx.replica_id, now - timedelta(seconds=1) + timedelta(seconds=delay)
+            )
+            ctx.signals.reconcile_soon(delay)
+        else:
+            await apply_job(ctx, task, job, utcnow(), account)
+            ctx.signals.refresh.set()
+
+    async def drain(self, timeout: float) -> None:
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=timeout)
+
+    def cancel_all(self) -> None:
+        for job in self._inflight:
+            job.cancel()

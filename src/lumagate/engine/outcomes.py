@@ -1,0 +1,81 @@
+"""Turning what an upstream reports into task state changes (shared by every engine loop)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from lumagate.domain.states import TaskState, can_transition
+from lumagate.domain.task import Task
+from lumagate.engine.context import EngineContext, is_pinned
+from lumagate.providers.base import AccountHandle, UpstreamJob, UpstreamState
+
+DEFAULT_FAILURE = "Job failed"
+
+
+def target_state(job: UpstreamJob) -> TaskState:
+    if job.state == UpstreamState.COMPLETED:
+        # Completed means the video is really there; otherwise keep following it.
+        return TaskState.COMPLETED if job.media is not None else TaskState.PROCESSING
+    if job.state == UpstreamState.FAILED:
+        return TaskState.FAILED
+    if job.state == UpstreamState.PROCESSING:
+        return TaskState.PROCESSING
+    return TaskState.SUBMITTED
+
+
+async def apply_job(
+    ctx: EngineContext,
+    task: Task,
+    job: UpstreamJob,
+    now: datetime,
+    account: AccountHandle | None = None,
+) -> Task | None:
+    """Record ``job`` on ``task``; returns the changed task, or None if nothing moved."""
+    target = target_state(job)
+    next_poll = now + timedelta(seconds=ctx.settings.refresh_interval_seconds)
+    values: dict[str, object] = {}
+    if task.state == TaskState.SUBMITTING:
+        values.update(upstream_id=job.upstream_id, submitted_at=now)
+        if account is not None:
+            values["server_id"] = ctx.server_id(account)
+    progress = task.progress if job.progress is None else max(task.progress, min(99, job.progress))
+    values["progress"] = progress
+    if target == TaskState.COMPLETED:
+        values["media"] = job.media
+    elif target == TaskState.FAILED:
+        values["failure_reason"] = job.failure_reason or DEFAULT_FAILURE
+    else:
+        values["next_poll_at"] = next_poll
+    if target == task.state or not can_transition(task.state, target):
+        if task.state in (TaskState.SUBMITTED, TaskState.PROCESSING):
+            await ctx.tasks.set_progress(task, progress, now, next_poll)
+        return None
+    changed = await ctx.tasks.transition(task, target, now, **values)
+    await ctx.publish(changed)
+    return changed
+
+
+async def requeue(
+    ctx: EngineContext,
+    task: Task,
+    now: datetime,
+    *,
+    delay: float = 0.0,
+    count_attempt: bool = True,
+) -> Task | None:
+    """SUBMITTING -> QUEUED: the account refused before accepting, so another may take it."""
+    values: dict[str, object] = {
+        "account_id": task.account_id if is_pinned(task) else None,
+        "not_before": now + timedelta(seconds=delay) if delay > 0 else None,
+    }
+    if not count_attempt:
+        values["attempts"] = max(0, task.attempts - 1)
+    changed = await ctx.tasks.transition(task, TaskState.QUEUED, now, **values)
+    ctx.signals.dispatch.set()
+    return changed
+
+
+async def fail(ctx: EngineContext, task: Task, reason: str, now: datetime) -> Task | None:
+    changed = await ctx.tasks.transition(task, TaskState.FAILED, now, failure_reason=reason)
+    await ctx.publish(changed)
+    return changed

@@ -1,0 +1,79 @@
+"""The reconciler: settles submissions whose outcome is unknown, without creating twice.
+
+A task is left SUBMITTING with a lease when its process died during the upstream call, or when
+the call failed in a way that does not say whether the upstream created the generation (5xx,
+timeout). Once the lease is stale, the reconciler adopts the task and asks the provider to find
+the generation (by listing and matching); found, it is recorded; not found, the task is queued
+again (or failed once its attempts are spent).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from lumagate.domain.clock import utcnow
+from lumagate.domain.task import Task
+from lumagate.engine.context import EngineContext, lease_deadline
+from lumagate.engine.outcomes import apply_job, fail, requeue
+from lumagate.providers.base import ProviderError
+
+log = logging.getLogger(__name__)
+
+
+class Reconciler:
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+
+    async def run(self) -> None:
+        period = max(1.0, self.ctx.settings.lease_seconds / 3)
+        while True:
+            try:
+                await self.reconcile_once()
+            except Exception:
+                log.exception("reconcile pass failed")
+            await self.ctx.signals.reconcile.wait(period)
+
+    async def reconcile_once(self) -> int:
+        ctx = self.ctx
+        now = utcnow()
+        stale = await ctx.tasks.stale_submissions(
+            now, foreign_of=ctx.replica_id if ctx.single_node else None
+        )
+        settled = 0
+        for task in stale:
+            if not await ctx.tasks.take_over_lease(
+                task, ctx.replica_id, lease_deadline(ctx, now), now, single_node=ctx.single_node
+            ):
+                continue
+            adopted = await ctx.tasks.get(task.id)
+            if adopted is not None and await self._settle(adopted):
+                settled += 1
+        return settled
+
+    async def _settle(self, task: Task) -> bool:
+        ctx = self.ctx
+        pair = await ctx.account_and_provider(task.account_id or "")
+        if pair is None:
+            await requeue(ctx, task, utcnow())
+            return True
+        account, provider = pair
+        submission = await ctx.submission_for(task)
+        try:
+            job = await provider.find_submission(account, submission)
+        except ProviderError as exc:
+            log.warning("reconcile of %s on %s failed: %s", task.id, account.name, exc.message)
+            return False  # the lease runs out again and we look again
+        now = utcnow()
+        if job is not None:
+            await apply_job(ctx, task, job, now, account)
+            ctx.signals.refresh.set()
+            return True
+        if ctx.retry.exhausted(task.attempts):
+            record = await ctx.accounts.get(account.id)
+            last_error = record.last_error if record and record.last_error else "no answer"
+            await fail(
+                ctx, task, f"Upstream unavailable after {task.attempts} attempts: {last_error}", now
+            )
+            return True
+        await requeue(ctx, task, now, delay=ctx.retry.delay(task.attempts))
+        return True

@@ -1,0 +1,86 @@
+"""The refresher: follows submitted tasks until they end, one batched call per account.
+
+Due tasks are claimed by pushing their next poll out (so replicas share the work without
+double polling), grouped by account and refreshed with one ``refresh_many`` call each.
+Providers that learn of a change early (an upstream callback, a finished local render) make
+the task due at once through :meth:`Refresher.poke`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from lumagate.domain.clock import ensure_utc, utcnow
+from lumagate.domain.task import Task
+from lumagate.engine.context import EngineContext
+from lumagate.engine.outcomes import apply_job, fail
+from lumagate.providers.base import AuthenticationFailed, ProviderError
+
+log = logging.getLogger(__name__)
+
+
+class Refresher:
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+
+    async def run(self) -> None:
+        interval = self.ctx.settings.refresh_interval_seconds
+        while True:
+            try:
+                await self.refresh_once()
+                next_due = await self.ctx.tasks.next_poll_due()
+            except Exception:
+                log.exception("refresh pass failed")
+                next_due = None
+            timeout = interval
+            if next_due is not None:
+                timeout = min(interval, (ensure_utc(next_due) - utcnow()).total_seconds())
+            await self.ctx.signals.refresh.wait(max(0.05, timeout))
+
+    async def poke(self, account_id: str, upstream_id: str) -> None:
+        if await self.ctx.tasks.poll_soon(account_id, upstream_id, utcnow()):
+            self.ctx.signals.refresh.set()
+
+    async def refresh_once(self) -> int:
+        ctx = self.ctx
+        hold = timedelta(seconds=max(ctx.settings.refresh_interval_seconds, 5.0))
+        due = await ctx.tasks.claim_due_for_refresh(utcnow(), hold)
+        by_account: dict[str, list[Task]] = defaultdict(list)
+        for task in due:
+            if task.account_id and task.upstream_id:
+                by_account[task.account_id].append(task)
+        await asyncio.gather(*(self._refresh_account(a, ts) for a, ts in by_account.items()))
+        return len(due)
+
+    async def _refresh_account(self, account_id: str, tasks: list[Task]) -> None:
+        ctx = self.ctx
+        pair = await ctx.account_and_provider(account_id)
+        now = utcnow()
+        if pair is None:
+            for task in tasks:
+                await fail(ctx, task, "The upstream account of this task was removed", now)
+            return
+        account, provider = pair
+        ids = [t.upstream_id for t in tasks if t.upstream_id]
+        try:
+            jobs = await provider.refresh_many(account, ids)
+        except AuthenticationFailed as exc:
+            await ctx.accounts.disable(account_id, exc.message, now)
+            for task in tasks:
+                await fail(ctx, task, f"Upstream session ended: {exc.message}", now)
+            return
+        except ProviderError as exc:
+            log.warning("refresh on %s failed: %s", account.name, exc.message)
+            await ctx.accounts.record_failure(account_id, exc.message, now)
+            return
+        now = utcnow()
+        for task in tasks:
+            job = jobs.get(task.upstream_id or "")
+            if job is None:
+                continue
+            changed = await apply_job(ctx, task, job, now, account)
+            if changed is not None and changed.state.is_terminal:
+                ctx.signals.dispatch.set()  # a slot is free

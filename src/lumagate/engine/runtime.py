@@ -1,0 +1,56 @@
+"""The engine's lifecycle: start the loops beside the API, stop them cleanly on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+
+from lumagate.engine.context import EngineContext
+from lumagate.engine.dispatcher import Dispatcher
+from lumagate.engine.reconciler import Reconciler
+from lumagate.engine.refresher import Refresher
+
+log = logging.getLogger(__name__)
+
+
+def new_replica_id() -> str:
+    return f"{socket.gethostname()[:32]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+class Engine:
+    """Dispatcher, refresher and reconciler running as asyncio tasks in the API's process."""
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+        self.dispatcher = Dispatcher(ctx)
+        self.refresher = Refresher(ctx)
+        self.reconciler = Reconciler(ctx)
+        self._loops: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        # Settle what a previous process left half-done before taking new work.
+        await self.reconciler.reconcile_once()
+        self._loops = [
+            asyncio.create_task(self.dispatcher.run(), name="lumagate-dispatcher"),
+            asyncio.create_task(self.refresher.run(), name="lumagate-refresher"),
+            asyncio.create_task(self.reconciler.run(), name="lumagate-reconciler"),
+        ]
+        log.info("engine started as replica %s", self.ctx.replica_id)
+
+    async def stop(self, grace_seconds: float = 5.0) -> None:
+        for loop in self._loops:
+            loop.cancel()
+        for loop in self._loops:
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+        # Let in-flight upstream calls finish so their results are recorded, not reconciled.
+        await self.dispatcher.drain(grace_seconds)
+        self.dispatcher.cancel_all()
+        self._loops = []
+
+    def task_queued(self) -> None:
+        self.ctx.signals.dispatch.set()

@@ -1,0 +1,36 @@
+"""Wake-ups between the API and the engine loops, so loops react to events instead of sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+
+class Wakeup:
+    """A latch a loop waits on with a timeout; ``set()`` from anywhere in the event loop."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    async def wait(self, timeout: float) -> bool:
+        """True if woken, False on timeout; the latch is cleared either way."""
+        woken = False
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout=max(0.0, timeout))
+            woken = True
+        self._event.clear()
+        return woken
+
+
+class EngineSignals:
+    def __init__(self) -> None:
+        self.dispatch = Wakeup()
+        self.refresh = Wakeup()
+        self.reconcile = Wakeup()
+
+    def reconcile_soon(self, delay: float) -> None:
+        """Wake the reconciler after ``delay`` seconds (an ambiguous submit is due a look)."""
+        asyncio.get_running_loop().call_later(max(0.0, delay), self.reconcile.set)

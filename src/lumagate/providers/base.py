@@ -1,0 +1,142 @@
+"""The provider interface: what the engine needs from any upstream kind.
+
+A provider never knows a dialect. It receives the normalized :class:`GenerationRequest`, an
+:class:`AccountHandle` naming the account it acts for, and reports :class:`UpstreamJob` values.
+Errors are reported by raising the exceptions below, which the engine maps onto scheduling and
+health decisions (cool down on 429, disable on 401, retry on transient faults).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from lumagate.domain.request import GenerationRequest
+from lumagate.domain.task import TaskMedia
+
+
+class UpstreamState(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class UpstreamJob:
+    """One generation as the upstream reports it."""
+
+    upstream_id: str
+    state: UpstreamState
+    progress: int | None = None
+    failure_reason: str | None = None
+    media: TaskMedia | None = None
+
+
+@dataclass(frozen=True)
+class AccountHandle:
+    """An upstream account as a provider sees it: id, base URL, decrypted credentials."""
+
+    id: str
+    name: str
+    kind: str
+    base_url: str | None = None
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A create or extend to send upstream.
+
+    ``intent_id`` is the gateway task id: stored before the call, so a reconciler can match the
+    upstream generation after a crash. ``extend_of_upstream_id`` is the upstream id of the source
+    generation (valid only on the account that made it). ``callback_url`` is where the upstream
+    may post state changes, if the provider supports it.
+    """
+
+    intent_id: str
+    request: GenerationRequest
+    extend_of_upstream_id: str | None = None
+    callback_url: str | None = None
+
+
+class MediaAccess(Protocol):
+    """How a provider reads images and publishes files through the gateway's media store."""
+
+    async def read(self, ref: str) -> tuple[bytes, str]:
+        """The bytes and content type of an asset reference (media key or http(s) URL)."""
+        ...
+
+    def public_url(self, ref: str) -> str:
+        """An absolute URL for an asset reference, under ``LUMAGATE_PUBLIC_URL`` for media keys."""
+        ...
+
+
+class ProviderError(Exception):
+    """Base of every error a provider raises. ``message`` is shown to users on failure."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RateLimited(ProviderError):
+    """429: the account is busy; cool it down and send the task elsewhere."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthenticationFailed(ProviderError):
+    """401: the credentials or session are dead; disable the account with this reason."""
+
+
+class TransientError(ProviderError):
+    """5xx, timeouts, connection errors: retry with backoff."""
+
+
+class Rejected(ProviderError):
+    """The upstream refused this request for good (validation, moderation): the task fails."""
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """One upstream kind. Instances are shared across accounts of that kind."""
+
+    kind: str
+
+    async def submit(self, account: AccountHandle, submission: Submission) -> UpstreamJob:
+        """Create a generation."""
+        ...
+
+    async def extend(self, account: AccountHandle, submission: Submission) -> UpstreamJob:
+        """Continue the generation ``submission.extend_of_upstream_id`` of this same account."""
+        ...
+
+    async def upload_image(self, account: AccountHandle, data: bytes, content_type: str) -> str:
+        """Store an image where this upstream can read it; returns the URL to give it."""
+        ...
+
+    async def refresh_many(
+        self, account: AccountHandle, upstream_ids: Sequence[str]
+    ) -> dict[str, UpstreamJob]:
+        """Current state of several generations of one account; missing ids are left out."""
+        ...
+
+    async def find_submission(
+        self, account: AccountHandle, submission: Submission
+    ) -> UpstreamJob | None:
+        """After a crash between an upstream call and its record: the generation, if it exists."""
+        ...
+
+    async def download_url(self, account: AccountHandle, upstream_id: str) -> str | None:
+        """The best watermark-free link for a completed generation, if the upstream has one."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and workers."""
+        ...

@@ -1,0 +1,307 @@
+"""Pure, synchronous video renderer behind the offline sandbox provider.
+
+A fresh lumagate install has no upstream credentials, yet every flow (text-to-video,
+image-to-video, keyframes, loop, extend) should still yield a real, playable clip. This
+module turns a :class:`RenderSpec` into an H.264/yuv420p MP4 (``+faststart``, so
+browsers can stream it) plus a mid-clip thumbnail and the last frame as JPEGs.
+
+The clip crossfades from the start frame (continued video, start image or a generated
+picture) to the end frame (end image, the start frame when looping, or a derived frame)
+under a slow zoom/pan. A "lumagate sandbox" label with the prompt fades in and out in
+the middle of the clip only, so the first and last frames match the requested keyframes.
+
+Everything here is local to one call (no module state), so callers may run several
+renders concurrently in threads (``asyncio.to_thread``).
+"""
+
+from __future__ import annotations
+
+import colorsys
+import contextlib
+import hashlib
+import io
+import math
+import os
+import textwrap
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+_ZOOM = 0.08  # how far the slow zoom goes (fraction of the frame)
+_LABEL = "lumagate sandbox"
+_Box = tuple[int, int, int, int]  # crop box: left, top, right, bottom
+_IMAGE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+
+
+@dataclass(frozen=True)
+class RenderSpec:
+    """What to render: frame size (even), frame count/rate, prompt and optional keyframes."""
+
+    width: int
+    height: int
+    frames: int
+    fps: int = 24
+    prompt: str = ""
+    start_image: bytes | None = None
+    end_image: bytes | None = None
+    loop: bool = False
+    continue_from_video: Path | None = None
+
+
+@dataclass(frozen=True)
+class RenderOutput:
+    """Paths of the files written by :func:`render_video` and the clip's geometry."""
+
+    video: Path
+    thumbnail: Path
+    last_frame: Path
+    width: int
+    height: int
+    frames: int
+    fps: int
+
+
+def _cover(img: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Convert any mode to RGB (alpha over black), then scale and centre-crop to cover."""
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        base = Image.new("RGB", rgba.size, (0, 0, 0))
+        base.paste(rgba, mask=rgba.getchannel("A"))
+        img = base
+    elif img.mode != "RGB":
+        img = img.convert("RGB")
+    if img.size == size:
+        return img
+    return ImageOps.fit(img, size, method=Image.Resampling.LANCZOS)
+
+
+def _decode_image(data: bytes, what: str, size: tuple[int, int]) -> Image.Image:
+    """Decode encoded image bytes and cover ``size``; bad bytes raise ``ValueError``."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            oriented = ImageOps.exif_transpose(img)
+            return _cover(oriented, size)
+    except _IMAGE_ERRORS as exc:
+        raise ValueError(
+            f"{what} is not a decodable image (expected PNG/JPEG/WebP/GIF bytes): {exc}"
+        ) from exc
+
+
+def read_last_frame(video: Path) -> Image.Image:
+    """Decode and return the last video frame of ``video`` as an RGB image."""
+    if not video.is_file():
+        raise FileNotFoundError(f"video not found: {video}")
+    last: np.ndarray | None = None
+    try:
+        with av.open(str(video), mode="r") as container:
+            if not container.streams.video:
+                raise ValueError(f"{video} has no video stream")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            for frame in container.decode(stream):
+                last = frame.to_ndarray(format="rgb24")
+    except av.FFmpegError as exc:
+        raise ValueError(f"cannot decode video {video}: {exc}") from exc
+    if last is None:
+        raise ValueError(f"{video} contains no decodable video frames")
+    return Image.fromarray(last, mode="RGB")
+
+
+class _Scene:
+    """Animated gradient with drifting translucent circles; colours come from the prompt."""
+
+    def __init__(self, prompt: str, size: tuple[int, int]) -> None:
+        self.size = size
+        seed = hashlib.sha256(prompt.encode("utf-8")).digest()
+        self.palette = [
+            np.array(colorsys.hsv_to_rgb(seed[i] / 255, 0.55 + seed[i + 8] / 700, 0.95), "f4") * 255
+            for i in range(3)
+        ]
+        self.phase = [b / 255 * 2 * math.pi for b in seed[12:20]]
+        self.freq = [1 + b % 3 for b in seed[20:28]]
+        w, h = max(2, size[0] // 8), max(2, size[1] // 8)
+        self.u = np.linspace(0.0, 1.0, w, dtype="f4")[None, :]
+        self.v = np.linspace(0.0, 1.0, h, dtype="f4")[:, None]
+        self.circles = [(seed[28 + k] / 255, k) for k in range(4)]
+
+    def frame(self, tau: float) -> Image.Image:
+        """The scene at time ``tau`` (any real number; continuous in ``tau``)."""
+        two_pi, ph = 2 * math.pi, self.phase
+        a = 0.5 + 0.5 * np.sin(two_pi * (self.u * 1.3 + self.v * 0.7 + 0.35 * tau) + ph[0])
+        b = 0.5 + 0.5 * np.sin(two_pi * (self.v * 1.1 - self.u * 0.5 - 0.25 * tau) + ph[1])
+        c0, c1, c2 = self.palette
+        grid = c0 + (c1 - c0) * a[..., None]
+        grid = grid + (c2 - grid) * (0.6 * b[..., None])
+        img = Image.fromarray(np.clip(grid, 0, 255).astype("u1"), mode="RGB")
+        img = img.resize(self.size, Image.Resampling.BILINEAR)
+        w, h = self.size
+        draw = ImageDraw.Draw(img, "RGBA")
+        for radius_f, k in self.circles:
+            r = (0.08 + 0.14 * radius_f) * min(w, h)
+            ang = two_pi * 0.3 * tau
+            x = w * (0.5 + 0.35 * math.sin(self.freq[k] * ang + ph[k + 2]))
+            y = h * (0.5 + 0.3 * math.cos(self.freq[k + 4] * ang + ph[(k + 5) % 8]))
+            light = tuple(int(255 - (255 - ch) * 0.5) for ch in self.palette[k % 3])
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=(*light, 110))
+        return img
+
+
+def _label_patch(prompt: str, size: tuple[int, int]) -> tuple[Image.Image, Image.Image]:
+    """Build the caption (RGB patch, alpha mask) showing the sandbox label and prompt."""
+    w, h = size
+    font = ImageFont.load_default(size=max(8, h // 26))
+    small = ImageFont.load_default(size=max(7, h // 36))
+    char_w = max(1.0, float(font.getlength("n")))
+    lines = textwrap.wrap(" ".join(prompt.split()), width=max(8, int(w * 0.74 / char_w)))
+    if len(lines) > 3:
+        lines = [*lines[:2], lines[2][: max(1, len(lines[2]) - 1)] + "…"]
+    rows: list[tuple[str, ImageFont.FreeTypeFont | ImageFont.ImageFont]] = [(_LABEL, small)]
+    rows += [(line, font) for line in lines]
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    boxes = [probe.textbbox((0, 0), text, font=f) for text, f in rows]
+    pad = max(4, h // 60)
+    pw = min(w, int(max(b[2] - b[0] for b in boxes)) + 2 * pad)
+    ph = min(h, int(sum(b[3] - b[1] + pad // 2 for b in boxes)) + 2 * pad)
+    patch = Image.new("RGBA", (pw, ph), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(patch)
+    draw.rounded_rectangle((0, 0, pw - 1, ph - 1), radius=pad, fill=(0, 0, 0, 150))
+    y: float = pad
+    for (text, f), box in zip(rows, boxes, strict=True):
+        colour = (255, 255, 255, 255) if f is font else (200, 200, 200, 255)
+        draw.text((pad - box[0], y - box[1]), text, font=f, fill=colour)
+        y += box[3] - box[1] + pad // 2
+    return patch.convert("RGB"), patch.getchannel("A")
+
+
+def _crop_box(size: tuple[int, int], z: float, pan: tuple[float, float]) -> _Box:
+    """Integer crop box zooming ``z`` >= 1 into a frame of ``size``, panned by ``pan`` (-1..1)."""
+    w, h = size
+    bw = min(w, max(2, round(w / z)))
+    bh = min(h, max(2, round(bw * h / w)))
+    x0 = round((w - bw) / 2 * (1 + pan[0]))
+    y0 = round((h - bh) / 2 * (1 + pan[1]))
+    return (x0, y0, x0 + bw, y0 + bh)
+
+
+def _smooth(x: float) -> float:
+    x = min(1.0, max(0.0, x))
+    return x * x * (3 - 2 * x)
+
+
+def _check(spec: RenderSpec) -> None:
+    if spec.width <= 0 or spec.height <= 0 or spec.width % 2 or spec.height % 2:
+        raise ValueError(
+            f"width and height must be positive and even, got {spec.width}x{spec.height}"
+        )
+    if spec.frames < 1 or spec.fps < 1:
+        raise ValueError(f"frames and fps must be >= 1, got {spec.frames} frames at {spec.fps} fps")
+
+
+def render_video(
+    spec: RenderSpec, out_dir: Path, progress: Callable[[float], None] | None = None
+) -> RenderOutput:
+    """Render ``spec`` into ``out_dir`` as video.mp4, thumbnail.jpg and last_frame.jpg.
+
+    Each file is written under a temporary name and renamed into place; video.mp4 last.
+    ``progress`` (if given) receives fractions in 0..1 as rendering advances.
+    """
+    _check(spec)
+    size = (spec.width, spec.height)
+    scene = _Scene(spec.prompt, size)
+    start: Image.Image | None = None
+    if spec.continue_from_video is not None:
+        start = _cover(read_last_frame(spec.continue_from_video), size)
+    elif spec.start_image is not None:
+        start = _decode_image(spec.start_image, "start_image", size)
+    end: Image.Image | None = None
+    if spec.end_image is not None:
+        end = _decode_image(spec.end_image, "end_image", size)
+    fixed_end = end is not None or spec.loop
+    seed = hashlib.sha256(spec.prompt.encode("utf-8")).digest()
+    pan = (seed[0] / 127.5 - 1, seed[1] / 127.5 - 1)
+    patch, mask = _label_patch(spec.prompt, size)
+    patch_pos = ((spec.width - patch.width) // 2, int(spec.height * 0.9) - patch.height)
+
+    def frame_at(t: float) -> tuple[Image.Image, _Box]:
+        """The unzoomed picture at time ``t`` (0..1) and the crop box that zooms it."""
+        a = start if start is not None else scene.frame(t)
+        if end is not None:
+            b: Image.Image | None = end
+        elif spec.loop:
+            b = start if start is not None else scene.frame(t - 1)
+        else:
+            b = None
+        img = a if b is None or b is a else Image.blend(a, b, _smooth(t))
+        opacity = _smooth((min(t, 1 - t) - 0.1) / 0.15)
+        if opacity > 0:  # caption in the middle of the clip only (safe area of the zoom)
+            img = img.copy() if img is start or img is end else img
+            img.paste(patch, patch_pos, mask.point(lambda v: round(v * opacity)))
+        z = 1 + _ZOOM * (math.sin(math.pi * t) if fixed_end else t)
+        return img, _crop_box(size, z, pan)
+
+    def still(img: Image.Image, box: _Box) -> Image.Image:
+        full = box == (0, 0, *size)
+        return img if full else img.resize(size, Image.Resampling.BILINEAR, box=box)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex
+    tmp_video = out_dir / f".video.{token}.mp4.part"
+    tmp_thumb = out_dir / f".thumbnail.{token}.jpg.part"
+    tmp_last = out_dir / f".last_frame.{token}.jpg.part"
+    final = RenderOutput(
+        video=out_dir / "video.mp4",
+        thumbnail=out_dir / "thumbnail.jpg",
+        last_frame=out_dir / "last_frame.jpg",
+        width=spec.width,
+        height=spec.height,
+        frames=spec.frames,
+        fps=spec.fps,
+    )
+    mid_index, step = spec.frames // 2, max(1, spec.frames // 20)
+    thumb: Image.Image | None = None
+    last: Image.Image | None = None
+    try:
+        if progress is not None:
+            progress(0.0)
+        options = {"movflags": "+faststart"}
+        with av.open(str(tmp_video), mode="w", format="mp4", container_options=options) as out:
+            stream = out.add_stream("libx264", rate=spec.fps)
+            stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
+            stream.codec_context.time_base = Fraction(1, spec.fps)
+            stream.options = {"preset": "ultrafast", "crf": "20"}
+            for i in range(spec.frames):
+                img, (x0, y0, x1, y1) = frame_at(i / (spec.frames - 1) if spec.frames > 1 else 0.0)
+                if i == mid_index:
+                    thumb = still(img, (x0, y0, x1, y1))
+                if i == spec.frames - 1:
+                    last = still(img, (x0, y0, x1, y1))
+                # swscale crops/zooms and converts to yuv420p in one fast pass
+                rgb = av.VideoFrame.from_ndarray(np.asarray(img)[y0:y1, x0:x1], format="rgb24")
+                frame = rgb.reformat(*size, format="yuv420p", interpolation="BILINEAR")
+                frame.pts, frame.time_base = i, Fraction(1, spec.fps)
+                out.mux(stream.encode(frame))
+                if progress is not None and (i + 1) % step == 0 and i + 1 < spec.frames:
+                    progress(0.95 * (i + 1) / spec.frames)
+            out.mux(stream.encode(None))
+        if thumb is None or last is None:  # unreachable: frames >= 1 is checked above
+            raise RuntimeError("no frames were rendered")
+        thumb.save(tmp_thumb, format="JPEG", quality=90)
+        last.save(tmp_last, format="JPEG", quality=95)
+        os.replace(tmp_thumb, final.thumbnail)
+        os.replace(tmp_last, final.last_frame)
+        os.replace(tmp_video, final.video)
+    except BaseException:
+        for tmp in (tmp_video, tmp_thumb, tmp_last):
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+        raise
+    if progress is not None:
+        progress(1.0)
+    return final

@@ -1,0 +1,1 @@
+"""Secrets: hashing API keys, encrypting credentials at rest, constant-time checks."""

@@ -1,0 +1,1 @@
+"""The service layer: what the dialects call. Auth, create/extend/read, links, estimates."""

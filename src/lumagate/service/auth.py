@@ -1,0 +1,28 @@
+"""Who is calling: API key lookup and channel permission."""
+
+from __future__ import annotations
+
+from lumagate.domain.channels import Channel
+from lumagate.domain.clock import utcnow
+from lumagate.domain.errors import AuthenticationRequired, Forbidden
+from lumagate.store.keys import ApiKey, KeyStore
+
+
+class Authenticator:
+    def __init__(self, keys: KeyStore) -> None:
+        self.keys = keys
+
+    async def tenant(self, presented: str | None) -> ApiKey:
+        if not presented:
+            raise AuthenticationRequired("Missing API key: send 'Authorization: Bearer <key>'")
+        key = await self.keys.authenticate(presented, utcnow())
+        if key is None:
+            raise AuthenticationRequired("Invalid, expired or revoked API key")
+        return key
+
+    @staticmethod
+    def require_channel(key: ApiKey, channel: Channel) -> None:
+        if channel not in key.channels:
+            raise Forbidden(
+                f"This key may not use the {channel.value} channel", code="channel_not_allowed"
+            )

@@ -1,0 +1,260 @@
+"""Task use cases for every dialect: create, extend, read, list, batch, estimates and links."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import unquote
+
+from sqlalchemy.exc import IntegrityError
+
+from lumagate.domain.channels import Channel
+from lumagate.domain.clock import utcnow
+from lumagate.domain.errors import InvalidRequest, NotReady, TaskNotFound
+from lumagate.domain.request import GenerationRequest, media_ref
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
+from lumagate.domain.video import (
+    ASPECT_RATIOS,
+    RESOLUTIONS,
+    normalize_duration,
+    normalize_model,
+)
+from lumagate.media.images import InvalidImage, sniff_image_type
+from lumagate.media.store import MediaStore
+from lumagate.store.accounts import AccountStore
+from lumagate.store.keys import ApiKey
+from lumagate.store.tasks import NewTask, TaskStore
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+ESTIMATE_CACHE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class CreateCommand:
+    """A create or extend as a dialect understood it; values still to be validated."""
+
+    channel: Channel
+    dialect: str
+    prompt: str = ""
+    aspect_ratio: str = "16:9"
+    loop: bool = False
+    expand_prompt: bool = True
+    model: str | None = None
+    resolution: str = "720p"
+    duration: str | int | float = "5s"
+    start_image: object = None
+    end_image: object = None
+    notify_url: str | None = None
+    idempotency_key: str | None = None
+    concepts: tuple[str, ...] = ()
+
+
+class TaskService:
+    def __init__(
+        self,
+        tasks: TaskStore,
+        accounts: AccountStore,
+        media: MediaStore,
+        *,
+        default_model: str,
+        max_image_bytes: int,
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self.tasks = tasks
+        self.accounts = accounts
+        self.media = media
+        self.default_model = default_model
+        self.max_image_bytes = max_image_bytes
+        self.on_queued = on_queued
+        self._run_seconds: tuple[float, float | None] = (0.0, None)
+
+    # -- writes -------------------------------------------------------------------------
+    async def create(self, tenant: ApiKey, command: CreateCommand) -> Task:
+        request = await self._request(command, extend_of=None)
+        if not request.prompt and request.start_image is None:
+            raise InvalidRequest(
+                "user_prompt is required unless an image is given", field="user_prompt"
+            )
+        return await self._store(tenant, command, request, pinned=None)
+
+    async def extend(self, tenant: ApiKey, source_id: str, command: CreateCommand) -> Task:
+        source = await self.get(tenant, source_id)
+        if source.state != TaskState.COMPLETED:
+            raise InvalidRequest(
+                "Only a completed task can be extended", field="task_id", code="task_not_completed"
+            )
+        request = await self._request(command, extend_of=source.id, source=source)
+        return await self._store(tenant, command, request, pinned=source.account_id)
+
+    async def _store(
+        self, tenant: ApiKey, command: CreateCommand, request: GenerationRequest, pinned: str | None
+    ) -> Task:
+        now = utcnow()
+        new = NewTask(
+            id=str(uuid.uuid4()),
+            tenant_id=tenant.id,
+            channel=command.channel,
+            dialect=command.dialect,
+            request=request,
+            notify_url=command.notify_url,
+            idempotency_key=command.idempotency_key,
+            pinned_account_id=pinned,
+            source_task_id=request.extend_of,
+        )
+        try:
+            async with self.tasks.db.write() as conn:
+                if command.idempotency_key:
+                    earlier = await self.tasks.find_idempotent(
+                        conn, tenant.id, command.idempotency_key, now - IDEMPOTENCY_WINDOW
+                    )
+                    if earlier is not None:
+                        return earlier
+                task = await self.tasks.insert(conn, new, now)
+        except IntegrityError:
+            if command.idempotency_key:  # a concurrent twin won the race: answer with it
+                async with self.tasks.db.read() as conn:
+                    earlier = await self.tasks.find_idempotent(
+                        conn, tenant.id, command.idempotency_key, now - IDEMPOTENCY_WINDOW
+                    )
+                if earlier is not None:
+                    return earlier
+            raise
+        if self.on_queued is not None:
+            self.on_queued()
+        return task
+
+    async def _request(
+        self, command: CreateCommand, *, extend_of: str | None, source: Task | None = None
+    ) -> GenerationRequest:
+        try:
+            model = normalize_model(command.model or self.default_model)
+        except ValueError as exc:
+            raise InvalidRequest(str(exc), field="model_name") from None
+        try:
+            duration = normalize_duration(command.duration)
+        except ValueError as exc:
+            raise InvalidRequest(str(exc), field="duration") from None
+        aspect = source.request.aspect_ratio if source else command.aspect_ratio
+        resolution = source.request.resolution if source else command.resolution
+        if aspect not in ASPECT_RATIOS:
+            raise InvalidRequest(
+                f"aspect_ratio must be one of {', '.join(ASPECT_RATIOS)}", field="aspect_ratio"
+            )
+        if resolution not in RESOLUTIONS:
+            raise InvalidRequest(
+                f"resolution must be one of {', '.join(RESOLUTIONS)}", field="resolution"
+            )
+        if len(command.prompt) > 5000:
+            raise InvalidRequest("prompt is longer than 5000 characters", field="user_prompt")
+        return GenerationRequest(
+            prompt=command.prompt,
+            aspect_ratio=aspect,
+            loop=command.loop,
+            expand_prompt=command.expand_prompt,
+            model=model,
+            resolution=resolution,
+            duration=duration,
+            start_image=await self._image(command.start_image, "image_url"),
+            end_image=await self._image(command.end_image, "image_end_url"),
+            extend_of=extend_of,
+            concepts=command.concepts,
+        )
+
+    async def _image(self, value: object, field: str) -> str | None:
+        if isinstance(value, str):
+            own = self.media.public_base_url.rstrip("/") + "/files/"
+            if value.startswith(own) and len(value) > len(own):
+                key = unquote(value[len(own) :].split("?", 1)[0])
+                try:
+                    if self.media.path_for(key).is_file():
+                        return media_ref(key)  # our own upload: read it locally
+                except ValueError:
+                    pass
+        try:
+            return await self.media.store_image_input(value, self.max_image_bytes)
+        except InvalidImage as exc:
+            raise InvalidRequest(f"{field}: {exc}", field=field) from None
+
+    async def upload_image(self, value: object) -> str:
+        """Store an uploaded image (URL or data URI); returns its asset reference."""
+        ref = await self._image(value, "url")
+        if ref is None:
+            raise InvalidRequest("url is required", field="url")
+        return ref
+
+    async def upload_bytes(self, data: bytes) -> str:
+        kind = sniff_image_type(data)
+        if kind is None:
+            raise InvalidRequest("file is not a PNG, JPEG, WebP or GIF image", field="file")
+        if len(data) > self.max_image_bytes:
+            raise InvalidRequest("file is too large", field="file")
+        suffix = "." + kind.split("/")[-1].replace("jpeg", "jpg")
+        return media_ref(await self.media.asave_bytes(data, "uploads", suffix))
+
+    # -- reads --------------------------------------------------------------------------
+    async def get(self, tenant: ApiKey, task_id: str) -> Task:
+        task = await self.tasks.get(task_id, tenant.id) if _plausible_id(task_id) else None
+        if task is None:
+            raise TaskNotFound("Task not found")
+        return task
+
+    async def get_many(self, tenant: ApiKey, task_ids: list[str]) -> list[Task]:
+        return await self.tasks.get_many([i for i in task_ids if _plausible_id(i)], tenant.id)
+
+    async def list_tasks(
+        self, tenant: ApiKey, *, offset: int, limit: int
+    ) -> tuple[list[Task], int]:
+        return await self.tasks.list_for_tenant(tenant.id, offset=offset, limit=limit)
+
+    async def hide(self, tenant: ApiKey, task_id: str) -> None:
+        if not _plausible_id(task_id) or not await self.tasks.hide(task_id, tenant.id, utcnow()):
+            raise TaskNotFound("Task not found")
+
+    async def download_url(self, tenant: ApiKey, task_id: str) -> str:
+        task = await self.get(tenant, task_id)
+        if task.state != TaskState.COMPLETED or task.media is None:
+            raise NotReady("The video is not ready yet: the task has not completed")
+        return self.media.public_url(task.media.best_download)
+
+    def link(self, ref: str | None) -> str | None:
+        return None if ref is None else self.media.public_url(ref)
+
+    async def estimate_wait_seconds(self, task: Task) -> int | None:
+        """Queue position over capacity times the recent run time; None when unknown."""
+        if task.is_terminal:
+            return None
+        run_seconds = await self._recent_run_seconds()
+        if run_seconds is None:
+            return None
+        if task.state == TaskState.QUEUED:
+            ahead = await self.tasks.queue_position(task)
+            capacity = max(
+                1,
+                sum(
+                    a.max_concurrency
+                    for a in await self.accounts.all()
+                    if a.enabled and task.channel in a.channels
+                ),
+            )
+            return round((ahead // capacity + 1) * run_seconds)
+        started = task.submitted_at or task.created_at
+        return max(0, round(run_seconds - (utcnow() - started).total_seconds()))
+
+    async def _recent_run_seconds(self) -> float | None:
+        stamp, value = self._run_seconds
+        if time.monotonic() - stamp > ESTIMATE_CACHE_SECONDS:
+            value = await self.tasks.recent_run_seconds()
+            self._run_seconds = (time.monotonic(), value)
+        return value
+
+
+def _plausible_id(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

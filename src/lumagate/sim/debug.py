@@ -1,0 +1,64 @@
+"""Debug endpoints under ``/_sim``: what tests and benchmarks use to check the gateway.
+
+The ledger proves no generation was submitted twice and every create was answered; stats show
+peak concurrency and rejected calls; sessions can be killed and the whole sim reset or
+reconfigured between scenarios. These routes are never faulted and need no credentials.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, HTTPException
+from pydantic import ValidationError
+
+from lumagate.sim.runtime import DebugRuntime
+from lumagate.sim.schemas import ExpireSession
+
+router = APIRouter(tags=["debug"])
+
+
+@router.get("/ledger")
+async def ledger(runtime: DebugRuntime) -> dict[str, Any]:
+    return {"entries": [entry.as_dict() for entry in runtime.world.ledger]}
+
+
+@router.get("/stats")
+async def stats(runtime: DebugRuntime) -> dict[str, dict[str, int]]:
+    runtime.sync()
+    return {cred: counters.as_dict() for cred, counters in runtime.world.stats.items()}
+
+
+@router.get("/callbacks")
+async def callbacks(runtime: DebugRuntime) -> dict[str, Any]:
+    return {"deliveries": [delivery.as_dict() for delivery in runtime.callbacks.deliveries]}
+
+
+@router.post("/sessions/expire")
+async def expire_session(body: ExpireSession, runtime: DebugRuntime) -> dict[str, Any]:
+    if not runtime.sessions.expire(body.credential):
+        raise HTTPException(status_code=404, detail="Unknown web session identity")
+    return {"expired": body.credential}
+
+
+@router.post("/reset")
+async def reset(runtime: DebugRuntime) -> dict[str, bool]:
+    runtime.reset()
+    return {"reset": True}
+
+
+@router.get("/config")
+async def get_config(runtime: DebugRuntime) -> dict[str, Any]:
+    return runtime.config.model_dump(mode="json")
+
+
+@router.post("/config")
+async def update_config(
+    runtime: DebugRuntime, changes: dict[str, Any] = Body(default_factory=dict)
+) -> dict[str, Any]:
+    """Change knobs at run time (e.g. start failing mid-benchmark); unknown keys are a 400."""
+    try:
+        runtime.set_config(runtime.config.updated(changes))
+    except ValidationError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    return runtime.config.model_dump(mode="json")

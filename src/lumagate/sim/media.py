@@ -1,0 +1,88 @@
+"""Files the sim serves: generation videos and images, and the web app's uploaded images.
+
+These routes are outside the faulted API prefixes on purpose: media is what a gateway downloads
+after the upstream said ``completed``, and tests need it to be reliably there. Videos are real
+MP4s served with HTTP Range support (Starlette's ``FileResponse``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from starlette.responses import FileResponse
+
+from lumagate.sim.runtime import DebugRuntime
+from lumagate.sim.uploads import UPLOAD_PUBLIC_PREFIX, NotAnImage
+
+router = APIRouter(tags=["media"])
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def _split(filename: str) -> tuple[str, str]:
+    """``<id>.mp4`` → (id, "video"); ``<id>.jpg`` → thumbnail; ``<id>-last.jpg`` → last frame."""
+    if filename.endswith(".mp4"):
+        return filename[: -len(".mp4")], "video"
+    if filename.endswith("-last.jpg"):
+        return filename[: -len("-last.jpg")], "last_frame"
+    if filename.endswith(".jpg"):
+        return filename[: -len(".jpg")], "thumbnail"
+    raise HTTPException(status_code=404, detail="Not found")
+
+
+@router.get("/media/{filename}")
+async def media_file(
+    filename: str,
+    runtime: DebugRuntime,
+    wm: Annotated[int, Query()] = 0,
+    progress: Annotated[int, Query()] = 0,
+) -> FileResponse:
+    generation_id, kind = _split(filename)
+    generation = runtime.world.generations.get(generation_id)
+    if generation is None:
+        raise HTTPException(status_code=404, detail="Not found")
+    ready = generation.state == "completed" or (
+        kind == "video" and progress == 1 and generation.state == "dreaming"
+    )
+    if not ready:
+        raise HTTPException(status_code=404, detail="Not ready")
+    files = await runtime.clips.get(generation.aspect_ratio)
+    if kind == "video":
+        path = files.watermarked if wm else files.video
+        return FileResponse(
+            path,
+            media_type="video/mp4",
+            filename=f"{generation_id}.mp4",
+            content_disposition_type="inline",
+        )
+    path = files.last_frame if kind == "last_frame" else files.thumbnail
+    return FileResponse(path, media_type="image/jpeg")
+
+
+@router.put("/uploads/{upload_id}")
+async def put_upload(
+    upload_id: str,
+    request: Request,
+    runtime: DebugRuntime,
+    signature: Annotated[str, Query()] = "",
+) -> Response:
+    """The presigned PUT target of ``file_upload``: the body must be an image."""
+    data = await request.body()
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise HTTPException(status_code=413, detail="Upload too large")
+    try:
+        stored = runtime.uploads.put(upload_id, signature, data)
+    except NotAnImage as exc:
+        raise HTTPException(status_code=400, detail="Body is not an image") from exc
+    if stored is None:
+        raise HTTPException(status_code=403, detail="Invalid or unknown upload signature")
+    return Response(status_code=200)
+
+
+@router.get(UPLOAD_PUBLIC_PREFIX + "{filename}")
+async def uploaded_file(filename: str, runtime: DebugRuntime) -> Response:
+    upload = runtime.uploads.get(filename.rsplit(".", 1)[0])
+    if upload is None or upload.data is None:
+        raise HTTPException(status_code=404, detail="Not found")
+    return Response(content=upload.data, media_type=upload.content_type)

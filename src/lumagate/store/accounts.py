@@ -1,0 +1,221 @@
+"""Upstream accounts: the pool the dispatcher leases from, with health state.
+
+Credentials are stored encrypted (a JSON object sealed by :class:`SecretBox`); only
+:meth:`AccountStore.handle` opens them, when a provider is about to act for the account.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lumagate.domain.channels import ALL_CHANNELS, Channel, parse_channels
+from lumagate.domain.clock import ensure_utc
+from lumagate.domain.scheduling import SANDBOX_KIND, AccountSlot
+from lumagate.providers.base import AccountHandle
+from lumagate.security.crypto import SecretBox
+from lumagate.store.database import Database
+from lumagate.store.schema import accounts
+
+SANDBOX_ACCOUNT_NAME = "sandbox"
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    name: str
+    kind: str
+    base_url: str | None
+    max_concurrency: int
+    channels: tuple[Channel, ...]
+    enabled: bool
+    disabled_reason: str | None
+    cooldown_until: datetime | None
+    failures: int
+    last_error: str | None
+    settings: dict[str, Any]
+    created_at: datetime
+
+    def slot(self, running: int) -> AccountSlot:
+        return AccountSlot(
+            id=self.id,
+            kind=self.kind,
+            channels=self.channels,
+            enabled=self.enabled,
+            max_concurrency=self.max_concurrency,
+            running=running,
+            cooldown_until=self.cooldown_until,
+        )
+
+
+def _from_row(row: RowMapping) -> Account:
+    return Account(
+        id=row["id"],
+        name=row["name"],
+        kind=row["kind"],
+        base_url=row["base_url"],
+        max_concurrency=row["max_concurrency"],
+        channels=parse_channels(row["channels"]),
+        enabled=bool(row["enabled"]),
+        disabled_reason=row["disabled_reason"],
+        cooldown_until=None if row["cooldown_until"] is None else ensure_utc(row["cooldown_until"]),
+        failures=row["failures"],
+        last_error=row["last_error"],
+        settings=dict(row["settings"] or {}),
+        created_at=ensure_utc(row["created_at"]),
+    )
+
+
+class AccountStore:
+    def __init__(self, db: Database, box: SecretBox) -> None:
+        self.db = db
+        self.box = box
+
+    async def create(
+        self,
+        *,
+        name: str,
+        kind: str,
+        now: datetime,
+        base_url: str | None = None,
+        credentials: dict[str, str] | None = None,
+        max_concurrency: int = 1,
+        channels: tuple[Channel, ...] = ALL_CHANNELS,
+        settings: dict[str, Any] | None = None,
+    ) -> Account:
+        account_id = str(uuid.uuid4())
+        sealed = self.box.encrypt(json.dumps(credentials)) if credentials else None
+        async with self.db.write() as conn:
+            await conn.execute(
+                accounts.insert().values(
+                    id=account_id,
+                    name=name,
+                    kind=kind,
+                    base_url=base_url,
+                    credentials=sealed,
+                    max_concurrency=max_concurrency,
+                    channels=",".join(c.value for c in channels),
+                    enabled=True,
+                    failures=0,
+                    settings=settings or {},
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        created = await self.get(account_id)
+        assert created is not None
+        return created
+
+    async def get(self, account_id: str) -> Account | None:
+        async with self.db.read() as conn:
+            row = (
+                (await conn.execute(select(accounts).where(accounts.c.id == account_id)))
+                .mappings()
+                .first()
+            )
+        return None if row is None else _from_row(row)
+
+    async def find(self, id_or_name: str) -> Account | None:
+        async with self.db.read() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(accounts).where(
+                            (accounts.c.id == id_or_name) | (accounts.c.name == id_or_name)
+                        )
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else _from_row(row)
+
+    async def all(self) -> list[Account]:
+        async with self.db.read() as conn:
+            rows = (
+                (await conn.execute(select(accounts).order_by(accounts.c.created_at)))
+                .mappings()
+                .all()
+            )
+        return [_from_row(r) for r in rows]
+
+    async def lock_all(self, conn: AsyncConnection) -> list[Account]:
+        """All accounts, row-locked on PostgreSQL so concurrent dispatchers serialize."""
+        query = select(accounts).order_by(accounts.c.id)
+        if not self.db.is_sqlite:
+            query = query.with_for_update()
+        return [_from_row(r) for r in (await conn.execute(query)).mappings().all()]
+
+    async def ensure_sandbox(self, now: datetime, concurrency: int) -> Account:
+        existing = [a for a in await self.all() if a.kind == SANDBOX_KIND]
+        if existing:
+            return existing[0]
+        return await self.create(
+            name=SANDBOX_ACCOUNT_NAME, kind=SANDBOX_KIND, now=now, max_concurrency=concurrency
+        )
+
+    def handle(self, account: Account, sealed: str | None) -> AccountHandle:
+        credentials = json.loads(self.box.decrypt(sealed)) if sealed else {}
+        return AccountHandle(
+            id=account.id,
+            name=account.name,
+            kind=account.kind,
+            base_url=account.base_url,
+            credentials=credentials,
+            settings=account.settings,
+        )
+
+    async def load_handle(self, account_id: str) -> AccountHandle | None:
+        async with self.db.read() as conn:
+            row = (
+                (await conn.execute(select(accounts).where(accounts.c.id == account_id)))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return None
+        return self.handle(_from_row(row), row["credentials"])
+
+    async def _update(self, account_id: str, now: datetime, **values: Any) -> bool:
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(accounts).where(accounts.c.id == account_id).values(updated_at=now, **values)
+            )
+        return result.rowcount > 0
+
+    async def cool_down(self, account_id: str, until: datetime, reason: str, now: datetime) -> None:
+        await self._update(account_id, now, cooldown_until=until, last_error=reason)
+
+    async def disable(self, account_id: str, reason: str, now: datetime) -> bool:
+        return await self._update(
+            account_id, now, enabled=False, disabled_reason=reason, last_error=reason
+        )
+
+    async def enable(self, account_id: str, now: datetime) -> bool:
+        return await self._update(
+            account_id, now, enabled=True, disabled_reason=None, cooldown_until=None, failures=0
+        )
+
+    async def record_failure(self, account_id: str, reason: str, now: datetime) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(accounts)
+                .where(accounts.c.id == account_id)
+                .values(failures=accounts.c.failures + 1, last_error=reason, updated_at=now)
+            )
+
+    async def update_credentials(
+        self, account_id: str, credentials: dict[str, str], now: datetime
+    ) -> None:
+        await self._update(account_id, now, credentials=self.box.encrypt(json.dumps(credentials)))
+
+    async def remove(self, account_id: str) -> bool:
+        async with self.db.write() as conn:
+            result = await conn.execute(delete(accounts).where(accounts.c.id == account_id))
+        return result.rowcount > 0

@@ -1,0 +1,160 @@
+"""API keys (tenants): stored hashed, looked up by digest, scoped by channel."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import RowMapping, select, update
+
+from lumagate.domain.channels import Channel, parse_channels
+from lumagate.domain.clock import ensure_utc
+from lumagate.security.keys import (
+    digests_match,
+    display_prefix,
+    generate_api_key,
+    hash_api_key,
+)
+from lumagate.store.database import Database
+from lumagate.store.schema import api_keys
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    name: str
+    prefix: str
+    credits: int | None
+    channels: tuple[Channel, ...]
+    rpm: int | None
+    max_running: int | None
+    plan: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def usable(self, now: datetime) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > now
+
+
+def _key_from_row(row: RowMapping) -> ApiKey:
+    return ApiKey(
+        id=row["id"],
+        name=row["name"],
+        prefix=row["key_prefix"],
+        credits=row["credits"],
+        channels=parse_channels(row["channels"]),
+        rpm=row["rpm"],
+        max_running=row["max_running"],
+        plan=row["plan"],
+        created_at=ensure_utc(row["created_at"]),
+        expires_at=None if row["expires_at"] is None else ensure_utc(row["expires_at"]),
+        revoked_at=None if row["revoked_at"] is None else ensure_utc(row["revoked_at"]),
+    )
+
+
+class KeyStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self,
+        name: str,
+        now: datetime,
+        *,
+        credits: int | None = None,
+        channels: tuple[Channel, ...] = (Channel.DEFAULT, Channel.VIP, Channel.PRO),
+        rpm: int | None = None,
+        max_running: int | None = None,
+        plan: str = "standard",
+        expires_at: datetime | None = None,
+        webhook_secret: str | None = None,
+    ) -> tuple[ApiKey, str]:
+        """Create a key; returns the record and the plaintext key (shown once, never stored)."""
+        plaintext = generate_api_key()
+        key_id = str(uuid.uuid4())
+        async with self.db.write() as conn:
+            await conn.execute(
+                api_keys.insert().values(
+                    id=key_id,
+                    name=name,
+                    key_hash=hash_api_key(plaintext),
+                    key_prefix=display_prefix(plaintext),
+                    credits=credits,
+                    channels=",".join(c.value for c in channels),
+                    rpm=rpm,
+                    max_running=max_running,
+                    plan=plan,
+                    webhook_secret=webhook_secret,
+                    expires_at=expires_at,
+                    created_at=now,
+                )
+            )
+            row = (
+                (await conn.execute(select(api_keys).where(api_keys.c.id == key_id)))
+                .mappings()
+                .one()
+            )
+        return _key_from_row(row), plaintext
+
+    async def authenticate(self, plaintext: str, now: datetime) -> ApiKey | None:
+        digest = hash_api_key(plaintext)
+        async with self.db.read() as conn:
+            row = (
+                (await conn.execute(select(api_keys).where(api_keys.c.key_hash == digest)))
+                .mappings()
+                .first()
+            )
+        if row is None or not digests_match(row["key_hash"], digest):
+            return None
+        key = _key_from_row(row)
+        return key if key.usable(now) else None
+
+    async def get(self, key_id: str) -> ApiKey | None:
+        async with self.db.read() as conn:
+            row = (
+                (await conn.execute(select(api_keys).where(api_keys.c.id == key_id)))
+                .mappings()
+                .first()
+            )
+        return None if row is None else _key_from_row(row)
+
+    async def find(self, id_or_name: str) -> ApiKey | None:
+        async with self.db.read() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(api_keys)
+                        .where(
+                            (api_keys.c.id == id_or_name)
+                            | (api_keys.c.name == id_or_name)
+                            | (api_keys.c.key_prefix == id_or_name)
+                        )
+                        .order_by(api_keys.c.created_at.desc())
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else _key_from_row(row)
+
+    async def all(self) -> list[ApiKey]:
+        async with self.db.read() as conn:
+            rows = (
+                (await conn.execute(select(api_keys).order_by(api_keys.c.created_at)))
+                .mappings()
+                .all()
+            )
+        return [_key_from_row(r) for r in rows]
+
+    async def revoke(self, key_id: str, now: datetime) -> bool:
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(api_keys)
+                .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        return result.rowcount > 0

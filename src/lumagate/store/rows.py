@@ -1,0 +1,69 @@
+"""Mapping between table rows and domain objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import RowMapping
+
+from lumagate.domain.channels import Channel
+from lumagate.domain.clock import ensure_utc
+from lumagate.domain.request import GenerationRequest
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task, TaskMedia
+
+
+def _dt(value: Any) -> Any:
+    return None if value is None else ensure_utc(value)
+
+
+def media_to_json(media: TaskMedia | None) -> dict[str, Any] | None:
+    if media is None:
+        return None
+    return {
+        "video": media.video,
+        "width": media.width,
+        "height": media.height,
+        "download": media.download,
+        "video_raw": media.video_raw,
+        "thumbnail": media.thumbnail,
+        "last_frame": media.last_frame,
+    }
+
+
+def media_from_json(data: dict[str, Any] | None) -> TaskMedia | None:
+    if not data:
+        return None
+    return TaskMedia(
+        video=data["video"],
+        width=int(data["width"]),
+        height=int(data["height"]),
+        download=data.get("download"),
+        video_raw=data.get("video_raw"),
+        thumbnail=data.get("thumbnail"),
+        last_frame=data.get("last_frame"),
+    )
+
+
+def task_from_row(row: RowMapping) -> Task:
+    return Task(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        channel=Channel(row["channel"]),
+        dialect=row["dialect"],
+        request=GenerationRequest.model_validate(row["request"]),
+        state=TaskState(row["state"]),
+        created_at=ensure_utc(row["created_at"]),
+        updated_at=ensure_utc(row["updated_at"]),
+        account_id=row["account_id"],
+        upstream_id=row["upstream_id"],
+        progress=row["progress"],
+        media=media_from_json(row["media"]),
+        failure_reason=row["failure_reason"],
+        notify_url=row["notify_url"],
+        submitted_at=_dt(row["submitted_at"]),
+        started_at=_dt(row["started_at"]),
+        finished_at=_dt(row["finished_at"]),
+        server_id=row["server_id"],
+        attempts=row["attempts"],
+    )

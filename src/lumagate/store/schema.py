@@ -1,0 +1,100 @@
+"""Table definitions (SQLAlchemy Core). Migrations under ``migrations/`` create exactly these."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+
+def _ts(name: str, nullable: bool = True) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("key_prefix", String(16), nullable=False),
+    Column("credits", BigInteger, nullable=True),  # NULL: unlimited
+    Column("channels", String(64), nullable=False, server_default="default,vip,pro"),
+    Column("rpm", Integer, nullable=True),
+    Column("max_running", Integer, nullable=True),
+    Column("plan", String(32), nullable=False, server_default="standard"),
+    Column("webhook_secret", Text, nullable=True),  # encrypted
+    _ts("expires_at"),
+    _ts("revoked_at"),
+    _ts("created_at", nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("base_url", Text, nullable=True),
+    Column("credentials", Text, nullable=True),  # encrypted JSON
+    Column("max_concurrency", Integer, nullable=False),
+    Column("channels", String(64), nullable=False, server_default="default,vip,pro"),
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    Column("disabled_reason", Text, nullable=True),
+    _ts("cooldown_until"),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Column("settings", JSON, nullable=False, default=dict),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(36), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("dialect", String(32), nullable=False),
+    Column("request", JSON, nullable=False),
+    Column("source_task_id", String(36), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("account_id", String(36), nullable=True),
+    Column("upstream_id", String(200), nullable=True),
+    Column("progress", Integer, nullable=False, server_default="0"),
+    Column("media", JSON, nullable=True),
+    Column("failure_reason", Text, nullable=True),
+    Column("notify_url", Text, nullable=True),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("server_id", String(200), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("hidden", Boolean, nullable=False, server_default="0"),
+    Column("lease_owner", String(64), nullable=True),
+    _ts("lease_expires_at"),
+    _ts("not_before"),
+    _ts("next_poll_at"),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+    _ts("submitted_at"),
+    _ts("started_at"),
+    _ts("finished_at"),
+    UniqueConstraint("tenant_id", "idempotency_key", name="uq_tasks_tenant_idempotency"),
+    Index("ix_tasks_dispatch", "state", "priority", "created_at"),
+    Index("ix_tasks_tenant_created", "tenant_id", "created_at"),
+    Index("ix_tasks_account_state", "account_id", "state"),
+    Index("ix_tasks_poll", "state", "next_poll_at"),
+)

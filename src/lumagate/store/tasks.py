@@ -1,0 +1,414 @@
+"""Task persistence: creating, reading and moving tasks through their states.
+
+Every state change is a conditional UPDATE (``WHERE state = <expected>``), so two replicas or
+two loops racing on one task cannot both move it; the loser sees no row changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lumagate.domain.channels import Channel
+from lumagate.domain.clock import ensure_utc
+from lumagate.domain.request import GenerationRequest
+from lumagate.domain.states import ACTIVE_UPSTREAM_STATES, TaskState, check_transition
+from lumagate.domain.task import Task, TaskMedia
+from lumagate.store.database import Database
+from lumagate.store.rows import media_to_json, task_from_row
+from lumagate.store.schema import tasks
+
+ACTIVE = [s.value for s in ACTIVE_UPSTREAM_STATES]
+FOLLOWED = [TaskState.SUBMITTED.value, TaskState.PROCESSING.value]
+
+
+@dataclass(frozen=True)
+class NewTask:
+    id: str
+    tenant_id: str
+    channel: Channel
+    dialect: str
+    request: GenerationRequest
+    notify_url: str | None = None
+    idempotency_key: str | None = None
+    pinned_account_id: str | None = None
+    source_task_id: str | None = None
+
+
+class TaskStore:
+    """Reads and writes of the ``tasks`` table."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- creation -----------------------------------------------------------------------
+    async def insert(self, conn: AsyncConnection, new: NewTask, now: datetime) -> Task:
+        """Insert inside the caller's write transaction (so a charge can share it)."""
+        await conn.execute(
+            tasks.insert().values(
+                id=new.id,
+                tenant_id=new.tenant_id,
+                channel=new.channel.value,
+                priority=new.channel.priority,
+                dialect=new.dialect,
+                request=new.request.model_dump(mode="json"),
+                source_task_id=new.source_task_id,
+                state=TaskState.QUEUED.value,
+                account_id=new.pinned_account_id,
+                notify_url=new.notify_url,
+                idempotency_key=new.idempotency_key,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        row = (await conn.execute(select(tasks).where(tasks.c.id == new.id))).mappings().one()
+        return task_from_row(row)
+
+    async def find_idempotent(
+        self, conn: AsyncConnection, tenant_id: str, key: str, since: datetime
+    ) -> Task | None:
+        row = (
+            (
+                await conn.execute(
+                    select(tasks).where(
+                        tasks.c.tenant_id == tenant_id,
+                        tasks.c.idempotency_key == key,
+                        tasks.c.created_at >= since,
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else task_from_row(row)
+
+    @staticmethod
+    def is_idempotency_conflict(error: IntegrityError) -> bool:
+        return "idempotency" in str(error.orig).lower() or "UNIQUE" in str(error.orig)
+
+    # -- reads --------------------------------------------------------------------------
+    async def get(self, task_id: str, tenant_id: str | None = None) -> Task | None:
+        """One task; with ``tenant_id`` only if it belongs to that tenant (else None)."""
+        query = select(tasks).where(tasks.c.id == task_id)
+        if tenant_id is not None:
+            query = query.where(tasks.c.tenant_id == tenant_id, tasks.c.hidden.is_(False))
+        async with self.db.read() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return None if row is None else task_from_row(row)
+
+    async def get_many(self, task_ids: Sequence[str], tenant_id: str) -> list[Task]:
+        if not task_ids:
+            return []
+        query = select(tasks).where(
+            tasks.c.id.in_(list(task_ids)),
+            tasks.c.tenant_id == tenant_id,
+            tasks.c.hidden.is_(False),
+        )
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        by_id = {row["id"]: task_from_row(row) for row in rows}
+        return [by_id[i] for i in dict.fromkeys(task_ids) if i in by_id]
+
+    async def list_for_tenant(
+        self, tenant_id: str, *, offset: int, limit: int
+    ) -> tuple[list[Task], int]:
+        where = and_(tasks.c.tenant_id == tenant_id, tasks.c.hidden.is_(False))
+        async with self.db.read() as conn:
+            total = (
+                await conn.execute(select(func.count()).select_from(tasks).where(where))
+            ).scalar_one()
+            rows = (
+                (
+                    await conn.execute(
+                        select(tasks)
+                        .where(where)
+                        .order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
+                        .offset(offset)
+                        .limit(limit)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        return [task_from_row(r) for r in rows], int(total)
+
+    async def hide(self, task_id: str, tenant_id: str, now: datetime) -> bool:
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(tasks)
+                .where(
+                    tasks.c.id == task_id, tasks.c.tenant_id == tenant_id, tasks.c.hidden.is_(False)
+                )
+                .values(hidden=True, updated_at=now)
+            )
+        return result.rowcount > 0
+
+    async def count_by_state(self) -> dict[str, int]:
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(select(tasks.c.state, func.count()).group_by(tasks.c.state))
+            ).all()
+        return {str(state): int(count) for state, count in rows}
+
+    async def queue_position(self, task: Task) -> int:
+        """How many queued tasks will be dispatched before this one."""
+        query = (
+            select(func.count())
+            .select_from(tasks)
+            .where(
+                tasks.c.state == TaskState.QUEUED.value,
+                or_(
+                    tasks.c.priority > task.channel.priority,
+                    and_(
+                        tasks.c.priority == task.channel.priority,
+                        tasks.c.created_at < task.created_at,
+                    ),
+                ),
+            )
+        )
+        async with self.db.read() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def recent_run_seconds(self, sample: int = 50) -> float | None:
+        """Mean submit-to-finish time of the most recent completed tasks."""
+        query = (
+            select(tasks.c.submitted_at, tasks.c.finished_at)
+            .where(tasks.c.state == TaskState.COMPLETED.value, tasks.c.submitted_at.is_not(None))
+            .order_by(tasks.c.finished_at.desc())
+            .limit(sample)
+        )
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        spans = [(f - s).total_seconds() for s, f in rows if s is not None and f is not None]
+        return sum(spans) / len(spans) if spans else None
+
+    async def running_by_account(self, conn: AsyncConnection) -> dict[str, int]:
+        rows = (
+            await conn.execute(
+                select(tasks.c.account_id, func.count())
+                .where(tasks.c.state.in_(ACTIVE), tasks.c.account_id.is_not(None))
+                .group_by(tasks.c.account_id)
+            )
+        ).all()
+        return {str(account): int(count) for account, count in rows}
+
+    # -- dispatch -----------------------------------------------------------------------
+    async def queued_candidates(
+        self, conn: AsyncConnection, now: datetime, limit: int
+    ) -> list[Task]:
+        query = (
+            select(tasks)
+            .where(
+                tasks.c.state == TaskState.QUEUED.value,
+                or_(tasks.c.not_before.is_(None), tasks.c.not_before <= now),
+            )
+            .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id)
+            .limit(limit)
+        )
+        if not self.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        return [task_from_row(r) for r in (await conn.execute(query)).mappings().all()]
+
+    async def claim(
+        self,
+        conn: AsyncConnection,
+        task: Task,
+        account_id: str,
+        owner: str,
+        lease_until: datetime,
+        now: datetime,
+    ) -> bool:
+        """QUEUED -> SUBMITTING on ``account_id`` with a lease; False if someone else moved it."""
+        result = await conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task.id, tasks.c.state == TaskState.QUEUED.value)
+            .values(
+                state=TaskState.SUBMITTING.value,
+                account_id=account_id,
+                lease_owner=owner,
+                lease_expires_at=lease_until,
+                attempts=tasks.c.attempts + 1,
+                updated_at=now,
+            )
+        )
+        return result.rowcount > 0
+
+    async def extend_lease(self, task_id: str, owner: str, until: datetime) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(tasks)
+                .where(
+                    tasks.c.id == task_id,
+                    tasks.c.lease_owner == owner,
+                    tasks.c.state == TaskState.SUBMITTING.value,
+                )
+                .values(lease_expires_at=until)
+            )
+
+    async def stale_submissions(self, now: datetime, *, foreign_of: str | None) -> list[Task]:
+        """SUBMITTING tasks whose lease ran out (or, single-node, held by a dead process)."""
+        condition = tasks.c.lease_expires_at < now
+        if foreign_of is not None:
+            condition = or_(
+                condition, tasks.c.lease_owner != foreign_of, tasks.c.lease_owner.is_(None)
+            )
+        query = select(tasks).where(tasks.c.state == TaskState.SUBMITTING.value, condition)
+        async with self.db.read() as conn:
+            return [task_from_row(r) for r in (await conn.execute(query)).mappings().all()]
+
+    async def take_over_lease(
+        self, task: Task, owner: str, until: datetime, now: datetime, *, single_node: bool
+    ) -> bool:
+        """Adopt a stale submission for reconciliation; False if another replica got it."""
+        stale = or_(tasks.c.lease_owner.is_(None), tasks.c.lease_expires_at < now)
+        if single_node:
+            stale = or_(stale, tasks.c.lease_owner != owner)
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(tasks)
+                .where(tasks.c.id == task.id, tasks.c.state == TaskState.SUBMITTING.value, stale)
+                .values(lease_owner=owner, lease_expires_at=until, updated_at=now)
+            )
+        return result.rowcount > 0
+
+    # -- transitions --------------------------------------------------------------------
+    async def transition(
+        self, task: Task, target: TaskState, now: datetime, **values: Any
+    ) -> Task | None:
+        """Move ``task`` from its current state to ``target``; None if it moved meanwhile."""
+        check_transition(task.state, target)
+        values = dict(values)
+        if "media" in values:
+            media = values["media"]
+            values["media"] = media_to_json(media) if isinstance(media, TaskMedia) else media
+        values.setdefault("updated_at", now)
+        if target == TaskState.PROCESSING and task.started_at is None:
+            values.setdefault("started_at", now)
+        if target.is_terminal:
+            values.setdefault("finished_at", now)
+            values.setdefault("lease_owner", None)
+            values.setdefault("next_poll_at", None)
+            if target == TaskState.COMPLETED:
+                values.setdefault("progress", 100)
+        if target != TaskState.SUBMITTING and task.state == TaskState.SUBMITTING:
+            values.setdefault("lease_owner", None)
+            values.setdefault("lease_expires_at", None)
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(tasks)
+                .where(tasks.c.id == task.id, tasks.c.state == task.state.value)
+                .values(state=target.value, **values)
+            )
+            if result.rowcount == 0:
+                return None
+            row = (await conn.execute(select(tasks).where(tasks.c.id == task.id))).mappings().one()
+        return task_from_row(row)
+
+    async def set_progress(
+        self, task: Task, progress: int, now: datetime, next_poll_at: datetime
+    ) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(tasks)
+                .where(tasks.c.id == task.id, tasks.c.state == task.state.value)
+                .values(progress=progress, next_poll_at=next_poll_at, updated_at=now)
+            )
+
+    # -- refresh ------------------------------------------------------------------------
+    async def claim_due_for_refresh(
+        self, now: datetime, hold: timedelta, limit: int = 500
+    ) -> list[Task]:
+        """Followed tasks whose next poll is due; pushes their next poll out by ``hold``."""
+        async with self.db.write() as conn:
+            query = (
+                select(tasks)
+                .where(
+                    tasks.c.state.in_(FOLLOWED),
+                    or_(tasks.c.next_poll_at.is_(None), tasks.c.next_poll_at <= now),
+                )
+                .order_by(tasks.c.next_poll_at)
+                .limit(limit)
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            rows = (await conn.execute(query)).mappings().all()
+            if rows:
+                await conn.execute(
+                    update(tasks)
+                    .where(tasks.c.id.in_([r["id"] for r in rows]))
+                    .values(next_poll_at=now + hold)
+                )
+        return [task_from_row(r) for r in rows]
+
+    async def poll_soon(self, account_id: str, upstream_id: str, now: datetime) -> int:
+        """Make a followed task due now (an upstream callback or a finished local render)."""
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(tasks)
+                .where(
+                    tasks.c.account_id == account_id,
+                    tasks.c.upstream_id == upstream_id,
+                    tasks.c.state.in_(FOLLOWED),
+                )
+                .values(next_poll_at=now)
+            )
+        return result.rowcount
+
+    async def next_poll_due(self) -> datetime | None:
+        async with self.db.read() as conn:
+            value = (
+                await conn.execute(
+                    select(func.min(tasks.c.next_poll_at)).where(tasks.c.state.in_(FOLLOWED))
+                )
+            ).scalar_one()
+        return None if value is None else ensure_utc(value)
+
+    async def by_upstream(self, account_id: str, upstream_id: str) -> Task | None:
+        async with self.db.read() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(tasks).where(
+                            tasks.c.account_id == account_id, tasks.c.upstream_id == upstream_id
+                        )
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else task_from_row(row)
+
+    async def has_dispatchable(self, now: datetime) -> bool:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(tasks.c.id)
+                    .where(
+                        tasks.c.state == TaskState.QUEUED.value,
+                        or_(tasks.c.not_before.is_(None), tasks.c.not_before <= now),
+                    )
+                    .limit(1)
+                )
+            ).first()
+        return row is not None
+
+
+async def count_generations(db: Database, tenant_id: str, since: datetime) -> int:
+    """Generations a tenant has made since ``since`` that did not fail (usage)."""
+    query = (
+        select(func.count())
+        .select_from(tasks)
+        .where(
+            tasks.c.tenant_id == tenant_id,
+            tasks.c.created_at >= since,
+            tasks.c.state != TaskState.FAILED.value,
+        )
+    )
+    async with db.read() as conn:
+        return int((await conn.execute(query)).scalar_one())
