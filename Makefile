@@ -1,0 +1,32 @@
+# lumagate: the two commands a newcomer needs.
+#   make run   install into .venv and start the gateway (SQLite, local media, sandbox provider)
+#   make test  install with the dev tools and run lint, types and the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint install bench
+
+$(BIN)/lumagate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/lumagate
+
+run: install
+	$(BIN)/lumagate serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -p no:cacheprovider -q -ra
+
+bench: install
+	$(BIN)/python -m bench

@@ -1,0 +1,41 @@
+"""Test databases: a fresh SQLite file or a fresh PostgreSQL database per test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import asyncpg
+
+PG_ADMIN_URL = os.environ.get("LUMAGATE_TEST_POSTGRES_URL",
+                              "postgresql://postgres@127.0.0.1:5432/test")
+
+
+async def _pg_admin(statement: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def postgres_available() -> str | None:
+    """None if reachable, else the reason (for the skip message)."""
+    try:
+        asyncio.run(_pg_admin("SELECT 1"))
+    except Exception as exc:  # any failure means: not usable here
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc!r}"
+    return None
+
+
+def create_pg_database() -> tuple[str, str]:
+    """Returns (database name, SQLAlchemy async URL)."""
+    name = f"lumagate_t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return name, f"{base}/{name}"
+
+
+def drop_pg_database(name: str) -> None:
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
