@@ -10,6 +10,7 @@ import typer
 import uvicorn
 
 from lumagate.cli import keys
+from lumagate.cli.sim_command import sim
 from lumagate.cli.common import console
 from lumagate.settings import load_settings
 
@@ -20,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(keys.app, name="keys")
+app.command("sim")(sim)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

@@ -31,7 +31,7 @@ def _split(filename: str) -> tuple[str, str]:
     raise HTTPException(status_code=404, detail="Not found")
 
 
-@router.get("/media/{filename}")
+@router.api_route("/media/{filename}", methods=["GET", "HEAD"])
 async def media_file(
     filename: str,
     runtime: DebugRuntime,
@@ -80,7 +80,7 @@ async def put_upload(
     return Response(status_code=200)
 
 
-@router.get(UPLOAD_PUBLIC_PREFIX + "{filename}")
+@router.api_route(UPLOAD_PUBLIC_PREFIX + "{filename}", methods=["GET", "HEAD"])
 async def uploaded_file(filename: str, runtime: DebugRuntime) -> Response:
     upload = runtime.uploads.get(filename.rsplit(".", 1)[0])
     if upload is None or upload.data is None:

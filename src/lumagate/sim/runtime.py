@@ -13,6 +13,7 @@ import logging
 import shutil
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -45,9 +46,13 @@ class SimRuntime:
         self.callbacks = CallbackDispatcher()
         self.fault_dice = Dice(config.seed)
         self.quirk_dice = Dice(_quirk_seed(config.seed))
+        # Without a configured cache, render into a private temp dir (created on first render,
+        # removed at shutdown).
         self._temp_media: Path | None = None
         if config.media_dir is None:
-            self._temp_media = Path(tempfile.mkdtemp(prefix="lumagate-sim-media-"))
+            self._temp_media = (
+                Path(tempfile.gettempdir()) / f"lumagate-sim-media-{uuid.uuid4().hex}"
+            )
         self.clips = ClipCache(config.media_dir or self._temp_media or Path("."))
         self._ticker: asyncio.Task[None] | None = None
 

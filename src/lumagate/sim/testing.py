@@ -51,7 +51,13 @@ class SimServer:
         sock.bind((self.host, 0))
         self.port = int(sock.getsockname()[1])
         server = uvicorn.Server(
-            uvicorn.Config(self.app, log_level="warning", lifespan="on", access_log=False)
+            uvicorn.Config(
+                self.app,
+                log_level="warning",
+                lifespan="on",
+                access_log=False,
+                timeout_graceful_shutdown=2,
+            )
         )
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="lumagate-sim", daemon=True

@@ -20,6 +20,7 @@ FAST: dict[str, Any] = {
     "seed": 1234,
 }
 
+
 @pytest.fixture(scope="session")
 def sim_media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Shared clip cache, so each aspect ratio is rendered once per test session."""

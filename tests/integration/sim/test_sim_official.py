@@ -218,7 +218,7 @@ def test_callbacks_for_each_state_with_retries(sim: SimServer) -> None:
             time.sleep(0.05)
         assert hooks.states_for(ok["id"]) == ["dreaming", "completed"]
         assert hooks.states_for(bad["id"]) == ["failed"]
-        completed = [p for p in hooks.received if p["state"] == "completed"][0]
+        completed = next(p for p in hooks.received if p["state"] == "completed")
         assert completed["assets"]["video"].endswith(".mp4")
         assert hooks.attempts == 5  # two 500s for "dreaming" were retried
     with sim.client() as debug:
@@ -245,9 +245,7 @@ def test_callbacks_can_be_duplicated_and_dead_receivers_are_harmless(
 def test_the_lumaai_sdk_can_drive_the_sim(sim: SimServer) -> None:
     lumaai = pytest.importorskip("lumaai")
     http = httpx.Client(trust_env=False)
-    client = lumaai.LumaAI(
-        auth_token="luma-sdk", base_url=f"{sim.base_url}{API}", http_client=http
-    )
+    client = lumaai.LumaAI(auth_token="luma-sdk", base_url=f"{sim.base_url}{API}", http_client=http)
     generation = client.generations.create(prompt="a lighthouse at dusk", model="ray-2")
     deadline = time.monotonic() + 10
     while generation.state not in TERMINAL and time.monotonic() < deadline:

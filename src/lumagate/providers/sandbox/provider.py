@@ -201,39 +201,43 @@ class SandboxProvider:
         worker.add_done_callback(self._workers.discard)
 
     async def _render(self, account_id: str, upstream_id: str) -> None:
+        finished = True
         try:
             async with self._slots:
-                await self._render_job(upstream_id)
+                finished = await self._render_job(upstream_id)
         except Exception as exc:  # a broken job must fail visibly, not hang
             log.exception("sandbox render %s failed", upstream_id)
             self._mark_failed(upstream_id, f"Sandbox render failed: {exc}")
         finally:
             self._running.pop(upstream_id, None)
-        if self.listener is not None:
+        if finished and self.listener is not None:
             await self.listener(account_id, upstream_id)
 
-    async def _render_job(self, upstream_id: str) -> None:
+    async def _render_job(self, upstream_id: str) -> bool:
+        """Render one job; False when another process holds its lock (it renders it)."""
         job_dir = self._job_dir(upstream_id)
         record: dict[str, Any] = json.loads((job_dir / "job.json").read_text())
         request = GenerationRequest.model_validate(record["request"])
         if self.fail_marker and self.fail_marker in request.prompt:
             self._mark_failed(upstream_id, MODERATION_FAILURE)
-            return
+            return True
         spec = await self._spec(request, record.get("source"))
         state = self._running[upstream_id]
 
         def progress(fraction: float) -> None:
             state.progress = fraction
 
-        def work() -> None:
+        def work() -> bool:
             with _exclusive(job_dir / "render.lock") as acquired:
-                if not acquired or self._video_path(upstream_id).exists():
-                    return  # another process renders it, or it is already done
-                render_video(spec, self._output_dir(upstream_id), progress)
-                with (self.jobs_dir / "renders.log").open("a") as counter:
-                    counter.write(upstream_id + "\n")
+                if not acquired:
+                    return False  # another process is rendering it
+                if not self._video_path(upstream_id).exists():
+                    render_video(spec, self._output_dir(upstream_id), progress)
+                    with (self.jobs_dir / "renders.log").open("a") as counter:
+                        counter.write(upstream_id + "\n")
+                return True
 
-        await asyncio.to_thread(work)
+        return await asyncio.to_thread(work)
 
     async def _spec(self, request: GenerationRequest, source: str | None) -> RenderSpec:
         size = frame_size(request.aspect_ratio, request.resolution)
