@@ -8,8 +8,9 @@ import uuid
 
 import asyncpg
 
-PG_ADMIN_URL = os.environ.get("LUMAGATE_TEST_POSTGRES_URL",
-                              "postgresql://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "LUMAGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 
 async def _pg_admin(statement: str) -> None:

@@ -22,8 +22,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes] | None, timeout: float = 30.0
-                  ) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[bytes] | None, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -51,8 +50,14 @@ class GatewayServer:
         return f"http://127.0.0.1:{self.port}"
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*LUMAGATE, *args], env=self.env, capture_output=True, text=True,
-                              check=check, timeout=120)
+        return subprocess.run(
+            [*LUMAGATE, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=120,
+        )
 
     def create_key(self, name: str = "tenant", *extra: str) -> str:
         result = self.cli("keys", "create", "--name", name, *extra)
@@ -61,9 +66,19 @@ class GatewayServer:
     def start(self) -> GatewayServer:
         log = (self.data_dir / "server.log").open("ab")
         self.process = subprocess.Popen(
-            [*LUMAGATE, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "warning"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                *LUMAGATE,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         wait_until_up(self.base_url + "/healthz", self.process)
         return self
