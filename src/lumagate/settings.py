@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
+)
+
+from lumagate.domain.pricing import (
+    DEFAULT_BASE,
+    DEFAULT_CHANNEL,
+    DEFAULT_DURATION,
+    DEFAULT_RESOLUTION,
 )
 
 
@@ -63,7 +71,73 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="Longest the dispatcher sleeps without an event."
     )
     lease_seconds: float = Field(default=30.0, gt=0)
+    chat_timeout_seconds: float = Field(
+        default=600.0, gt=0, description="Longest a chat completion waits for its video."
+    )
     log_level: str = "info"
+
+    # -- tenants, billing, callbacks (docs/billing-and-callbacks.md) ---------------------
+    admin_key: str | None = Field(
+        default=None, description="Key of the /admin API; default: generated into admin.key."
+    )
+    price_base: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_BASE),
+        description="Credits of a 720p 5 s default-channel generation, per model.",
+    )
+    price_resolution: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_RESOLUTION))
+    price_duration: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_DURATION))
+    price_channel: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_CHANNEL))
+    price_overrides: dict[str, int] = Field(
+        default_factory=dict,
+        description='Exact prices: {"pro/ray-2/4k/9s": 2000, "*/ray-flash-2/*/*": 30}.',
+    )
+    credit_usd: float = Field(
+        default=0.01, ge=0, description="USD value of one credit (one-api billing endpoints)."
+    )
+    running_limit_retry_after_seconds: int = Field(default=10, ge=1)
+    callback_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="CIDRs and host names callbacks may reach despite the SSRF rules.",
+    )
+    callback_timeout_seconds: float = Field(default=10.0, gt=0)
+    callback_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    callback_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    callback_max_age_seconds: float = Field(
+        default=24 * 3600.0, gt=0, description="Stop retrying a callback this long after its event."
+    )
+    callback_concurrency: int = Field(default=16, ge=1)
+
+    # -- upstream accounts (docs/upstreams.md) -------------------------------------------
+    upstream_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Read/write timeout of one upstream HTTP call."
+    )
+    upstream_get_attempts: int = Field(
+        default=3, ge=1, description="Tries of an idempotent upstream call on transient errors."
+    )
+    upstream_callbacks: bool = Field(
+        default=True, description="Ask official-API upstreams to call back on state changes."
+    )
+    upstream_callback_poll_seconds: float = Field(
+        default=30.0, gt=0, description="Fallback poll interval of tasks that will be called back."
+    )
+    upstream_upkeep_seconds: float = Field(
+        default=300.0, gt=0, description="Web session keep-alive and usage/credit refresh period."
+    )
+    rate_limit_cooldown_seconds: float = Field(
+        default=30.0, gt=0, description="Cool-down after a 429 that names no Retry-After."
+    )
+    session_grace_seconds: float = Field(
+        default=1800.0,
+        ge=0,
+        description="How long tasks of an account whose session died wait for it to be renewed.",
+    )
+
+    @field_validator("callback_allow", mode="before")
+    @classmethod
+    def _split_allow(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @classmethod
     def settings_customise_sources(

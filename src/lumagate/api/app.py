@@ -10,9 +10,20 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from lumagate import __version__
-from lumagate.api import reseller
+from lumagate.api import (
+    admin,
+    billing,
+    chat,
+    luma_mock,
+    newapi_video,
+    official,
+    openai_videos,
+    reseller,
+)
 from lumagate.api.errors import install_error_handlers
 from lumagate.api.files import files_router
+from lumagate.api.tags import OPENAPI_TAGS
+from lumagate.api.upstream_hooks import upstream_hooks_router
 from lumagate.gateway import Gateway
 from lumagate.settings import Settings
 
@@ -38,7 +49,13 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
         finally:
             await gateway.stop()
 
-    app = FastAPI(title="lumagate", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="lumagate",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=OPENAPI_TAGS,
+    )
     app.state.gateway = gateway
     app.state.media = gateway.media
     app.add_middleware(
@@ -48,8 +65,16 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
         allow_headers=["Authorization", "Content-Type", "Secret-Key", "Idempotency-Key"],
     )
     install_error_handlers(app)
+    admin.install(app)
     reseller.install(app)
+    official.install(app)
+    luma_mock.install(app)
+    chat.install(app)
+    newapi_video.install(app)
+    openai_videos.install(app)
+    billing.install(app)
     app.include_router(files_router())
+    app.include_router(upstream_hooks_router())
 
     @app.get("/healthz", tags=["Operations"], summary="Liveness")
     async def healthz() -> dict[str, Any]:

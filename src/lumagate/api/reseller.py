@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from lumagate.api import deliveries
 from lumagate.api.body import read_model
 from lumagate.api.deps import bearer_tenant, gateway_of
 from lumagate.api.errors import ErrorDialect, openai_style_body, register_error_dialect
@@ -20,6 +21,7 @@ from lumagate.api.luma_shapes import flat_generation, task_record
 from lumagate.domain.channels import Channel
 from lumagate.domain.errors import InvalidRequest
 from lumagate.service.auth import Authenticator
+from lumagate.service.task_bodies import register_task_renderer
 from lumagate.service.tasks import CreateCommand
 from lumagate.store.keys import ApiKey
 
@@ -244,4 +246,6 @@ def _is_reseller_path(path: str) -> bool:
 
 def install(app: FastAPI) -> None:
     register_error_dialect(ErrorDialect("reseller", _is_reseller_path, openai_style_body))
+    register_task_renderer("reseller", flat_generation)  # callback bodies (CONTRACT §6)
+    app.include_router(deliveries.build_router(tuple(PREFIXES), GENERATION_BASES, TAG))
     app.include_router(build_router())

@@ -1,16 +1,24 @@
-"""``lumagate keys``: create, list and revoke API keys (tenants)."""
+"""``lumagate keys``: create, list, revoke and top up API keys (tenants).
+
+``create`` prints the key as the LAST line of stdout (scripts do ``| tail -n1``) and the key's
+webhook secret on stderr; both go through :class:`~lumagate.service.keys.KeyAdmin`, the same
+code as the ``/admin`` API.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from lumagate.cli.common import console, run_with_gateway
 from lumagate.domain.channels import parse_channels
 from lumagate.domain.clock import utcnow
+from lumagate.domain.errors import InvalidRequest
 from lumagate.gateway import Gateway
+from lumagate.service.keys import CreatedKey, KeyNotFoundError
 from lumagate.store.keys import ApiKey
 
 app = typer.Typer(
@@ -27,6 +35,9 @@ def create(
     channels: Annotated[str, typer.Option(help="Channels the key may use.")] = "default,vip,pro",
     rpm: Annotated[int | None, typer.Option(help="Requests per minute limit.")] = None,
     max_running: Annotated[int | None, typer.Option(help="Tasks running at once limit.")] = None,
+    expires_days: Annotated[
+        float | None, typer.Option(help="Days until the key expires; never if omitted.")
+    ] = None,
 ) -> None:
     """Create a key. The key itself is printed as the LAST line of stdout (shown only once)."""
     try:
@@ -34,16 +45,27 @@ def create(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--channels") from None
 
-    async def action(gateway: Gateway) -> tuple[ApiKey, str]:
-        return await gateway.keys.create(
-            name, utcnow(), credits=credits, channels=allowed, rpm=rpm, max_running=max_running
+    async def action(gateway: Gateway) -> CreatedKey:
+        return await gateway.key_admin.create(
+            name,
+            credits=credits,
+            channels=allowed,
+            rpm=rpm,
+            max_running=max_running,
+            expires_days=expires_days,
         )
 
-    record, plaintext = run_with_gateway(action)
+    try:
+        created = run_with_gateway(action)
+    except InvalidRequest as exc:
+        raise typer.BadParameter(exc.message) from None
+    record = created.record
     console.print(
         f"Created key [bold]{record.name}[/] (id {record.id}). Store it now: it is not shown again."
     )
-    typer.echo(plaintext)
+    # Plain echo, not rich: a long secret must not be wrapped.
+    typer.echo(f"Webhook secret: {created.webhook_secret}", err=True)
+    typer.echo(created.plaintext)
 
 
 @app.command("list")
@@ -53,7 +75,9 @@ def list_keys() -> None:
     async def action(gateway: Gateway) -> list[ApiKey]:
         return await gateway.keys.all()
 
-    table = Table("id", "name", "prefix", "channels", "credits", "state")
+    table = Table(
+        "id", "name", "prefix", "channels", "credits", "rpm", "running", "expires", "state"
+    )
     now = utcnow()
     for key in run_with_gateway(action):
         state = "revoked" if key.revoked_at else ("active" if key.usable(now) else "expired")
@@ -63,9 +87,12 @@ def list_keys() -> None:
             key.prefix + "…",
             ",".join(key.channels),
             "unlimited" if key.credits is None else str(key.credits),
+            "-" if key.rpm is None else str(key.rpm),
+            "-" if key.max_running is None else str(key.max_running),
+            "never" if key.expires_at is None else key.expires_at.strftime("%Y-%m-%d %H:%M"),
             state,
         )
-    console.print(table)
+    Console().print(table)  # the listing is the output: stdout, so it can be piped
 
 
 @app.command("revoke")
@@ -73,10 +100,38 @@ def revoke(key: Annotated[str, typer.Argument(help="Key id, name or prefix.")]) 
     """Revoke a key: it stops working at once; its tasks and records are kept."""
 
     async def action(gateway: Gateway) -> bool:
-        record = await gateway.keys.find(key)
-        return record is not None and await gateway.keys.revoke(record.id, utcnow())
+        try:
+            await gateway.key_admin.revoke(key)
+        except KeyNotFoundError:
+            return False
+        return True
 
     if not run_with_gateway(action):
         console.print(f"[red]No active key matches {key!r}[/]")
         raise typer.Exit(1)
     console.print(f"Revoked {key}")
+
+
+@app.command("top-up")
+def top_up(
+    key: Annotated[str, typer.Argument(help="Key id, name or prefix.")],
+    amount: Annotated[
+        int, typer.Argument(help="Credits to add; to take some away: top-up KEY -- -100.")
+    ],
+    note: Annotated[str | None, typer.Option(help="A note for the ledger.")] = None,
+) -> None:
+    """Add credits to a key; the change is an entry in the ledger. Prints the new balance."""
+
+    async def action(gateway: Gateway) -> tuple[ApiKey, int]:
+        return await gateway.key_admin.top_up(key, amount, note)
+
+    try:
+        record, balance = run_with_gateway(action)
+    except KeyNotFoundError:
+        console.print(f"[red]No key matches {key!r}[/]")
+        raise typer.Exit(1) from None
+    except InvalidRequest as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"{record.name}: balance {balance}")
+    typer.echo(str(balance))

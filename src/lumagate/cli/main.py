@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from lumagate.cli import keys
-from lumagate.cli.sim_command import sim
+from lumagate.cli import accounts, keys
 from lumagate.cli.common import console
+from lumagate.cli.sim_command import sim
+from lumagate.security.log_redaction import install_log_redaction
 from lumagate.settings import load_settings
 
 app = typer.Typer(
@@ -21,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(keys.app, name="keys")
+app.add_typer(accounts.app, name="accounts")
 app.command("sim")(sim)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -39,6 +42,7 @@ def serve(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    install_log_redaction()  # no key, secret or callback token in any log line
     base = settings.resolved_public_url()
     console.print(
         f"[bold]lumagate[/] on {base}  (data: {settings.data_dir.resolve()}, "
@@ -50,6 +54,9 @@ def serve(
         f'  curl -s -H "Authorization: Bearer $KEY" {base}/luma/generations/<id>\n'
         f"API docs: {base}/docs"
     )
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler that
+    # was installed before it ran; exiting 0 there tells supervisors the stop was clean.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         create_app(settings),
         host=host,
@@ -57,6 +64,10 @@ def serve(
         log_level=log_level,
         timeout_graceful_shutdown=10,
     )
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 @db_app.command("upgrade")

@@ -43,7 +43,10 @@ class EngineContext:
             source = await self.tasks.get(task.request.extend_of)
             source_upstream = source.upstream_id if source else None
         return Submission(
-            intent_id=task.id, request=task.request, extend_of_upstream_id=source_upstream
+            intent_id=task.id,
+            request=task.request,
+            extend_of_upstream_id=source_upstream,
+            not_before=task.created_at,
         )
 
     async def publish(self, task: Task | None) -> None:

@@ -9,7 +9,9 @@ on a SUBMITTING task lets the reconciler adopt it if this process dies mid-call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -19,6 +21,7 @@ from lumagate.domain.scheduling import choose_account, no_account_reason
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext, is_pinned, lease_deadline
+from lumagate.engine.health import session_lost
 from lumagate.engine.outcomes import apply_job, fail, requeue
 from lumagate.providers.base import (
     AuthenticationFailed,
@@ -31,7 +34,6 @@ from lumagate.store.schema import tasks as tasks_table
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 64
-DEFAULT_COOLDOWN_SECONDS = 30.0
 
 
 class Dispatcher:
@@ -121,19 +123,21 @@ class Dispatcher:
                         ctx, task, "The source video of this extend is not available", utcnow()
                     )
                     return
-                job = await provider.extend(account, submission)
+                async with self._lease_held(task):
+                    job = await provider.extend(account, submission)
             else:
-                job = await provider.submit(account, submission)
+                async with self._lease_held(task):
+                    job = await provider.submit(account, submission)
         except RateLimited as exc:
             now = utcnow()
-            wait = exc.retry_after or DEFAULT_COOLDOWN_SECONDS
+            wait = exc.retry_after or ctx.settings.rate_limit_cooldown_seconds
             await ctx.accounts.cool_down(
                 account_id, now + timedelta(seconds=wait), exc.message, now
             )
             await requeue(ctx, task, now, count_attempt=False)
         except AuthenticationFailed as exc:
             now = utcnow()
-            await ctx.accounts.disable(account_id, exc.message, now)
+            await session_lost(ctx, account_id, exc.message, now)
             await requeue(ctx, task, now, count_attempt=False)
         except Rejected as exc:
             await fail(ctx, task, exc.message, utcnow())
@@ -152,6 +156,26 @@ class Dispatcher:
         else:
             await apply_job(ctx, task, job, utcnow(), account)
             ctx.signals.refresh.set()
+
+    @contextlib.asynccontextmanager
+    async def _lease_held(self, task: Task) -> AsyncIterator[None]:
+        """Renew the task's lease while its upstream call runs, however slow the upstream is,
+        so no reconciler adopts (and resubmits) a submission that is still in flight."""
+        ctx = self.ctx
+        period = max(0.5, ctx.settings.lease_seconds / 3)
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(period)
+                await ctx.tasks.extend_lease(task.id, ctx.replica_id, lease_deadline(ctx, utcnow()))
+
+        renewer = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await renewer
 
     async def drain(self, timeout: float) -> None:
         if self._inflight:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from lumagate.domain.polling import next_poll_at
 from lumagate.domain.states import TaskState, can_transition
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext, is_pinned
@@ -32,16 +33,22 @@ async def apply_job(
 ) -> Task | None:
     """Record ``job`` on ``task``; returns the changed task, or None if nothing moved."""
     target = target_state(job)
-    next_poll = now + timedelta(seconds=ctx.settings.refresh_interval_seconds)
+    next_poll = next_poll_at(now, job.poll_after or ctx.settings.refresh_interval_seconds)
     values: dict[str, object] = {}
     if task.state == TaskState.SUBMITTING:
         values.update(upstream_id=job.upstream_id, submitted_at=now)
         if account is not None:
             values["server_id"] = ctx.server_id(account)
+        if job.dropped_fields:  # recorded, never silent: the upstream could not honour these
+            dropped = tuple(dict.fromkeys((*task.request.dropped_fields, *job.dropped_fields)))
+            values["request"] = task.request.model_copy(
+                update={"dropped_fields": dropped}
+            ).model_dump(mode="json")
     progress = task.progress if job.progress is None else max(task.progress, min(99, job.progress))
     values["progress"] = progress
     if target == TaskState.COMPLETED:
         values["media"] = job.media
+        values["progress"] = 100  # the 99 cap above is for jobs still running
     elif target == TaskState.FAILED:
         values["failure_reason"] = job.failure_reason or DEFAULT_FAILURE
     else:

@@ -14,8 +14,9 @@ import logging
 from lumagate.domain.clock import utcnow
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext, lease_deadline
+from lumagate.engine.health import grace_left, session_gone_reason, session_lost
 from lumagate.engine.outcomes import apply_job, fail, requeue
-from lumagate.providers.base import ProviderError
+from lumagate.providers.base import AuthenticationFailed, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,18 @@ class Reconciler:
         submission = await ctx.submission_for(task)
         try:
             job = await provider.find_submission(account, submission)
+        except AuthenticationFailed as exc:
+            # Whether the dead session made the generation cannot be known any more: wait for
+            # a renewed session, then fail rather than risk paying for it twice elsewhere.
+            now = utcnow()
+            since = await session_lost(ctx, account.id, exc.message, now)
+            if grace_left(ctx, since, now) > 0:
+                return False
+            reason = session_gone_reason(
+                account.name, exc.message, ctx.settings.session_grace_seconds
+            )
+            await fail(ctx, task, f"{reason}; the submission could not be confirmed", now)
+            return True
         except ProviderError as exc:
             log.warning("reconcile of %s on %s failed: %s", task.id, account.name, exc.message)
             return False  # the lease runs out again and we look again

@@ -11,15 +11,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from lumagate.domain.clock import ensure_utc, utcnow
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext
+from lumagate.engine.health import grace_left, session_gone_reason, session_lost
 from lumagate.engine.outcomes import apply_job, fail
-from lumagate.providers.base import AuthenticationFailed, ProviderError
+from lumagate.providers.base import AccountHandle, AuthenticationFailed, ProviderError
+from lumagate.store.pool import PoolStore
 
 log = logging.getLogger(__name__)
+
+SESSION_RECHECK_SECONDS = 30.0
 
 
 class Refresher:
@@ -68,9 +72,7 @@ class Refresher:
         try:
             jobs = await provider.refresh_many(account, ids)
         except AuthenticationFailed as exc:
-            await ctx.accounts.disable(account_id, exc.message, now)
-            for task in tasks:
-                await fail(ctx, task, f"Upstream session ended: {exc.message}", now)
+            await self._session_lost(account, tasks, exc.message, now)
             return
         except ProviderError as exc:
             log.warning("refresh on %s failed: %s", account.name, exc.message)
@@ -84,3 +86,20 @@ class Refresher:
             changed = await apply_job(ctx, task, job, now, account)
             if changed is not None and changed.state.is_terminal:
                 ctx.signals.dispatch.set()  # a slot is free
+
+    async def _session_lost(
+        self, account: AccountHandle, tasks: list[Task], reason: str, now: datetime
+    ) -> None:
+        """Keep the tasks while the session may be renewed (engine/health.py), then fail them."""
+        ctx = self.ctx
+        since = await session_lost(ctx, account.id, reason, now)
+        left = grace_left(ctx, since, now)
+        if left > 0:
+            await PoolStore(ctx.tasks.db).defer_polls(
+                [t.id for t in tasks], now + timedelta(seconds=min(left, SESSION_RECHECK_SECONDS))
+            )
+            return
+        why = session_gone_reason(account.name, reason, ctx.settings.session_grace_seconds)
+        for task in tasks:
+            await fail(ctx, task, why, now)
+        ctx.signals.dispatch.set()

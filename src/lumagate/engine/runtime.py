@@ -8,6 +8,8 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from lumagate.engine.context import EngineContext
 from lumagate.engine.dispatcher import Dispatcher
@@ -30,6 +32,11 @@ class Engine:
         self.refresher = Refresher(ctx)
         self.reconciler = Reconciler(ctx)
         self._loops: list[asyncio.Task[None]] = []
+        self._extra_loops: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
+
+    def add_loop(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``run()`` beside the core loops from :meth:`start` (callback sender, sweeps)."""
+        self._extra_loops.append((name, run))
 
     async def start(self) -> None:
         # Settle what a previous process left half-done before taking new work.
@@ -38,6 +45,10 @@ class Engine:
             asyncio.create_task(self.dispatcher.run(), name="lumagate-dispatcher"),
             asyncio.create_task(self.refresher.run(), name="lumagate-refresher"),
             asyncio.create_task(self.reconciler.run(), name="lumagate-reconciler"),
+            *(
+                asyncio.create_task(run(), name=f"lumagate-{name}")
+                for name, run in self._extra_loops
+            ),
         ]
         log.info("engine started as replica %s", self.ctx.replica_id)
 

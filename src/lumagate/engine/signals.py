@@ -18,8 +18,11 @@ class Wakeup:
     async def wait(self, timeout: float) -> bool:
         """True if woken, False on timeout; the latch is cleared either way."""
         woken = False
+        # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that arrives in the same loop
+        # iteration as set(), and a loop that survives cancel() makes Engine.stop() hang.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout=max(0.0, timeout))
+            async with asyncio.timeout(max(0.0, timeout)):
+                await self._event.wait()
             woken = True
         self._event.clear()
         return woken

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -33,6 +34,11 @@ class UpstreamJob:
     progress: int | None = None
     failure_reason: str | None = None
     media: TaskMedia | None = None
+    poll_after: float | None = None
+    """Seconds until the next poll, when the provider knows better than the default interval
+    (e.g. the upstream will call back, so polling is only the fallback)."""
+    dropped_fields: tuple[str, ...] = ()
+    """Request fields this upstream could not honour; recorded on the task's request."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,8 @@ class Submission:
     request: GenerationRequest
     extend_of_upstream_id: str | None = None
     callback_url: str | None = None
+    not_before: datetime | None = None
+    """No generation older than this can be the submission's (the task's creation time)."""
 
 
 class MediaAccess(Protocol):

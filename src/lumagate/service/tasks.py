@@ -25,6 +25,7 @@ from lumagate.domain.video import (
 )
 from lumagate.media.images import InvalidImage, sniff_image_type
 from lumagate.media.store import MediaStore
+from lumagate.service.admission import Admission
 from lumagate.store.accounts import AccountStore
 from lumagate.store.keys import ApiKey
 from lumagate.store.tasks import NewTask, TaskStore
@@ -63,8 +64,10 @@ class TaskService:
         default_model: str,
         max_image_bytes: int,
         on_queued: Callable[[], None] | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.tasks = tasks
+        self.admission = admission  # limits and charge, in the transaction storing the task
         self.accounts = accounts
         self.media = media
         self.default_model = default_model
@@ -113,7 +116,14 @@ class TaskService:
                     )
                     if earlier is not None:
                         return earlier
+                    await self.tasks.release_idempotency_key(
+                        conn, tenant.id, command.idempotency_key, now - IDEMPOTENCY_WINDOW
+                    )
+                if self.admission is not None:
+                    await self.admission.admit(conn, tenant, now)
                 task = await self.tasks.insert(conn, new, now)
+                if self.admission is not None:
+                    await self.admission.charge(conn, tenant, task, now)
         except IntegrityError:
             if command.idempotency_key:  # a concurrent twin won the race: answer with it
                 async with self.tasks.db.read() as conn:
@@ -133,11 +143,11 @@ class TaskService:
         try:
             model = normalize_model(command.model or self.default_model)
         except ValueError as exc:
-            raise InvalidRequest(str(exc), field="model_name") from None
+            raise InvalidRequest(f"model_name: {exc}", field="model_name") from None
         try:
             duration = normalize_duration(command.duration)
         except ValueError as exc:
-            raise InvalidRequest(str(exc), field="duration") from None
+            raise InvalidRequest(f"duration: {exc}", field="duration") from None
         aspect = source.request.aspect_ratio if source else command.aspect_ratio
         resolution = source.request.resolution if source else command.resolution
         if aspect not in ASPECT_RATIOS:

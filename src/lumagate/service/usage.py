@@ -1,8 +1,10 @@
 """Usage of a tenant in the luma-web ``subscription/usage`` shape, and the caller's profile.
 
-``consumed`` counts this month's generations that did not fail. ``available`` is the key's
-remaining credits when the key has a credit limit; a key without a limit reports
-``UNLIMITED_AVAILABLE`` (documented in docs/architecture.md) because clients expect a number.
+The numbers come from the credit ledger (:mod:`lumagate.service.billing`). ``consumed`` counts
+this month's charged generations that were not refunded. ``available`` is how many standard
+generations (default model, 720p, 5 s, default channel) the key's balance still buys; a key
+without a limit reports ``UNLIMITED_AVAILABLE`` because clients expect a number
+(docs/billing-and-callbacks.md).
 """
 
 from __future__ import annotations
@@ -10,10 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lumagate.domain.clock import utcnow
-from lumagate.store.database import Database
+from lumagate.service.billing import BillingService
 from lumagate.store.keys import ApiKey
-from lumagate.store.tasks import count_generations
 
 UNLIMITED_AVAILABLE = 999_999
 
@@ -70,14 +70,17 @@ class Usage:
 
 
 class UsageService:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, billing: BillingService) -> None:
+        self.billing = billing
 
     async def usage(self, tenant: ApiKey) -> Usage:
-        month_start = utcnow().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        consumed = await count_generations(self.db, tenant.id, month_start)
-        available = UNLIMITED_AVAILABLE if tenant.credits is None else max(0, tenant.credits)
-        return Usage(consumed=consumed, available=available, plan=tenant.plan)
+        summary = await self.billing.summary(tenant)
+        price = self.billing.standard_price()
+        if summary.balance is None or price <= 0:
+            available = UNLIMITED_AVAILABLE
+        else:
+            available = max(0, summary.balance) // price
+        return Usage(consumed=summary.generations_month, available=available, plan=tenant.plan)
 
     @staticmethod
     def profile(tenant: ApiKey) -> dict[str, Any]:

@@ -24,7 +24,9 @@ async def ledger(runtime: DebugRuntime) -> dict[str, Any]:
 
 
 @router.get("/stats")
-async def stats(runtime: DebugRuntime) -> dict[str, dict[str, int]]:
+async def stats(runtime: DebugRuntime) -> dict[str, dict[str, Any]]:
+    """Per credential: peak and current running, creates, refusals, and every API request
+    (``requests``, and ``routes``: method and route template → count)."""
     runtime.sync()
     return {cred: counters.as_dict() for cred, counters in runtime.world.stats.items()}
 
@@ -36,7 +38,7 @@ async def callbacks(runtime: DebugRuntime) -> dict[str, Any]:
 
 @router.post("/sessions/expire")
 async def expire_session(body: ExpireSession, runtime: DebugRuntime) -> dict[str, Any]:
-    if not runtime.sessions.expire(body.credential):
+    if not runtime.sessions.expire(body.credential, body.token):
         raise HTTPException(status_code=404, detail="Unknown web session identity")
     return {"expired": body.credential}
 

@@ -10,12 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
+from lumagate.sim.counting import count_official
 from lumagate.sim.runtime import Runtime
 from lumagate.sim.schemas import OfficialCreate
 from lumagate.sim.views import official_view
 from lumagate.sim.world import SimGeneration
 
-router = APIRouter(tags=["official"])
+router = APIRouter(tags=["official"], dependencies=[Depends(count_official)])
 
 MAX_PAGE = 100
 

@@ -147,3 +147,6 @@ class ExpireSession(BaseModel):
     """``POST /_sim/sessions/expire``."""
 
     credential: str = Field(min_length=1)
+    token: str | None = Field(
+        default=None, description="Kill only this token of the identity (e.g. a rotated-out one)."
+    )

@@ -42,10 +42,12 @@ class SessionRegistry:
     def __init__(self) -> None:
         self._tokens: dict[str, _Token] = {}
         self._killed: set[str] = set()
+        self._killed_tokens: set[str] = set()
 
     def reset(self) -> None:
         self._tokens.clear()
         self._killed.clear()
+        self._killed_tokens.clear()
 
     def authenticate(
         self,
@@ -65,7 +67,7 @@ class SessionRegistry:
                 raise SessionRejected("Invalid session", None)
             known = _Token(identity=token, issued=now)
             self._tokens[token] = known
-        if known.identity in self._killed:
+        if known.identity in self._killed or token in self._killed_tokens:
             raise SessionRejected("Session expired", known.identity)
         age = now - known.issued
         if age >= lifetime:
@@ -77,12 +79,22 @@ class SessionRegistry:
             self._tokens[known.successor] = _Token(identity=known.identity, issued=now)
         return SessionGrant(known.identity, known.successor)
 
+    def identity_of(self, token: str) -> str | None:
+        """The identity a token belongs to, without authenticating it (for statistics)."""
+        known = self._tokens.get(token)
+        return None if known is None else known.identity
+
     def known_identity(self, identity: str) -> bool:
         return any(token.identity == identity for token in self._tokens.values())
 
-    def expire(self, identity: str) -> bool:
-        """Kill every token of ``identity`` now; False if the sim never saw it."""
+    def expire(self, identity: str, token: str | None = None) -> bool:
+        """Kill every token of ``identity`` now (or only ``token``); False if never seen."""
         if not self.known_identity(identity):
             return False
-        self._killed.add(identity)
+        if token is None:
+            self._killed.add(identity)
+        elif self.identity_of(token) == identity:
+            self._killed_tokens.add(token)
+        else:
+            return False
         return True

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
+from lumagate.sim.counting import count_web
 from lumagate.sim.runtime import Runtime, SimRuntime
 from lumagate.sim.schemas import WebCreate
 from lumagate.sim.sessions import SessionRejected
@@ -25,7 +26,7 @@ HOSTED_PREFIX = "/app_data/photon/"
 USAGE_LIMIT = "Maximum usage limit exceeded"
 MAX_PAGE = 100
 
-router = APIRouter(tags=["web"])
+router = APIRouter(tags=["web"], dependencies=[Depends(count_web)])
 
 
 async def _identity(request: Request, response: Response, runtime: Runtime) -> str:

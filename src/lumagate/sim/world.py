@@ -88,9 +88,16 @@ class CredentialStats:
     rate_limited: int = 0
     unauthorized: int = 0
     foreign_images: int = 0
+    requests: int = 0
+    routes: dict[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def count_request(self, route: str) -> None:
+        """One API request reached a route (``"GET /dream-machine/v1/generations"``)."""
+        self.requests += 1
+        self.routes[route] = self.routes.get(route, 0) + 1
 
 
 @dataclass(frozen=True)

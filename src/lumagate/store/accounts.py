@@ -19,6 +19,7 @@ from lumagate.domain.channels import ALL_CHANNELS, Channel, parse_channels
 from lumagate.domain.clock import ensure_utc
 from lumagate.domain.scheduling import SANDBOX_KIND, AccountSlot
 from lumagate.providers.base import AccountHandle
+from lumagate.providers.capabilities import AVAILABLE
 from lumagate.security.crypto import SecretBox
 from lumagate.store.database import Database
 from lumagate.store.schema import accounts
@@ -42,13 +43,21 @@ class Account:
     settings: dict[str, Any]
     created_at: datetime
 
+    @property
+    def effective_concurrency(self) -> int:
+        """``max_concurrency``, capped by what the upstream plan still allows (when known)."""
+        available = self.settings.get(AVAILABLE)
+        if isinstance(available, int) and not isinstance(available, bool):
+            return max(0, min(self.max_concurrency, available))
+        return self.max_concurrency
+
     def slot(self, running: int) -> AccountSlot:
         return AccountSlot(
             id=self.id,
             kind=self.kind,
             channels=self.channels,
             enabled=self.enabled,
-            max_concurrency=self.max_concurrency,
+            max_concurrency=self.effective_concurrency,
             running=running,
             cooldown_until=self.cooldown_until,
         )

@@ -1,4 +1,8 @@
-"""API keys (tenants): stored hashed, looked up by digest, scoped by channel."""
+"""API keys (tenants): stored hashed, looked up by digest, scoped by channel.
+
+The key itself is never stored (only its SHA-256 digest); the webhook secret is stored sealed by
+:class:`~lumagate.security.crypto.SecretBox` and opened only by the service layer.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from lumagate.security.keys import (
     hash_api_key,
 )
 from lumagate.store.database import Database
+from lumagate.store.ledger import LedgerKind, append_entry
 from lumagate.store.schema import api_keys
 
 
@@ -93,6 +98,16 @@ class KeyStore:
                     created_at=now,
                 )
             )
+            if credits is not None:  # so a limited key's ledger always sums to its balance
+                await append_entry(
+                    conn,
+                    key_id=key_id,
+                    kind=LedgerKind.OPENING,
+                    delta=credits,
+                    balance_after=credits,
+                    now=now,
+                    note="credits at creation",
+                )
             row = (
                 (await conn.execute(select(api_keys).where(api_keys.c.id == key_id)))
                 .mappings()
@@ -156,5 +171,21 @@ class KeyStore:
                 update(api_keys)
                 .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
                 .values(revoked_at=now)
+            )
+        return result.rowcount > 0
+
+    async def sealed_webhook_secret(self, key_id: str) -> str | None:
+        async with self.db.read() as conn:
+            return (
+                await conn.execute(select(api_keys.c.webhook_secret).where(api_keys.c.id == key_id))
+            ).scalar_one_or_none()
+
+    async def set_webhook_secret_if_missing(self, key_id: str, sealed: str) -> bool:
+        """Give a key created without a webhook secret one; False if it already had one."""
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(api_keys)
+                .where(api_keys.c.id == key_id, api_keys.c.webhook_secret.is_(None))
+                .values(webhook_secret=sealed)
             )
         return result.rowcount > 0

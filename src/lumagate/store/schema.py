@@ -97,4 +97,58 @@ tasks = Table(
     Index("ix_tasks_tenant_created", "tenant_id", "created_at"),
     Index("ix_tasks_account_state", "account_id", "state"),
     Index("ix_tasks_poll", "state", "next_poll_at"),
+    Index("ix_tasks_account_upstream", "account_id", "upstream_id"),  # migration 0003
+)
+
+# -- billing and callbacks (migration 0002) ------------------------------------------------
+_autoincrement_id = BigInteger().with_variant(Integer, "sqlite")
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", _autoincrement_id, primary_key=True, autoincrement=True),
+    Column("key_id", String(36), nullable=False),
+    Column("task_id", String(36), nullable=True),
+    Column("kind", String(16), nullable=False),  # opening, charge, refund, top_up
+    Column("delta", BigInteger, nullable=False),  # change of the balance (charge < 0)
+    Column("balance_after", BigInteger, nullable=True),  # NULL: unlimited key
+    Column("note", Text, nullable=True),
+    _ts("created_at", nullable=False),
+    UniqueConstraint("task_id", "kind", name="uq_ledger_task_kind"),
+    Index("ix_ledger_key_created", "key_id", "created_at"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("task_id", String(36), nullable=False),
+    Column("tenant_id", String(36), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # pending, delivered, refused, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    _ts("next_attempt_at"),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+    _ts("delivered_at"),
+    UniqueConstraint("task_id", "event", name="uq_deliveries_task_event"),
+    Index("ix_deliveries_due", "state", "next_attempt_at"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", _autoincrement_id, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(36), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    _ts("started_at", nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_delivery_attempts_delivery", "delivery_id", "attempt"),
 )

@@ -88,6 +88,20 @@ class TaskStore:
         )
         return None if row is None else task_from_row(row)
 
+    async def release_idempotency_key(
+        self, conn: AsyncConnection, tenant_id: str, key: str, before: datetime
+    ) -> None:
+        """Forget ``key`` on tasks older than the window, so it can name a new task."""
+        await conn.execute(
+            update(tasks)
+            .where(
+                tasks.c.tenant_id == tenant_id,
+                tasks.c.idempotency_key == key,
+                tasks.c.created_at < before,
+            )
+            .values(idempotency_key=None)
+        )
+
     @staticmethod
     def is_idempotency_conflict(error: IntegrityError) -> bool:
         return "idempotency" in str(error.orig).lower() or "UNIQUE" in str(error.orig)

@@ -1,0 +1,237 @@
+"""The operator's API under ``/admin``: keys (create, list, revoke, top up), upstream accounts
+(list, enable, disable) and the credit ledger. Tasks of any tenant are in ``admin_tasks``.
+
+Authenticated with ``Authorization: Bearer <admin key>`` (``LUMAGATE_ADMIN_KEY`` or the
+``admin.key`` file in the data dir), compared in constant time. Errors use the default
+``{"error": {...}}`` shape. The CLI's ``lumagate keys`` does the same through the same service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from lumagate.api import admin_tasks
+from lumagate.api.body import read_model
+from lumagate.api.deps import gateway_of
+from lumagate.domain.channels import ALL_CHANNELS, parse_channels
+from lumagate.domain.clock import iso_z, utcnow
+from lumagate.domain.errors import AuthenticationRequired, GatewayError, InvalidRequest
+from lumagate.security.keys import parse_bearer
+from lumagate.service.keys import KeyNotFoundError
+from lumagate.store.accounts import Account
+from lumagate.store.keys import ApiKey
+from lumagate.store.ledger import LedgerEntry
+
+TAG = "Admin (/admin)"
+
+
+class NotFound(GatewayError):
+    status = 404
+    code = "not_found"
+
+
+async def require_admin(request: Request) -> None:
+    gateway = gateway_of(request)
+    presented = parse_bearer(request.headers.get("authorization"))
+    if not gateway.admin_key.matches(presented):
+        raise AuthenticationRequired("Missing or wrong admin key", code="invalid_admin_key")
+
+
+class CreateKeyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: StrictStr
+    credits: StrictInt | None = Field(default=None, description="None: unlimited.")
+    channels: StrictStr | list[StrictStr] | None = Field(default=None, examples=["default,vip"])
+    rpm: StrictInt | None = None
+    max_running: StrictInt | None = None
+    expires_days: float | None = None
+    plan: StrictStr = "standard"
+
+
+class TopUpBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: StrictInt
+    note: StrictStr | None = None
+
+
+class DisableBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    reason: StrictStr = "disabled by an operator"
+
+
+def key_view(key: ApiKey) -> dict[str, Any]:
+    now = utcnow()
+    state = "revoked" if key.revoked_at else ("active" if key.usable(now) else "expired")
+    return {
+        "id": key.id,
+        "name": key.name,
+        "key_prefix": key.prefix,
+        "channels": [c.value for c in key.channels],
+        "credits": key.credits,
+        "unlimited": key.credits is None,
+        "rpm": key.rpm,
+        "max_running": key.max_running,
+        "plan": key.plan,
+        "state": state,
+        "created_at": iso_z(key.created_at),
+        "expires_at": iso_z(key.expires_at),
+        "revoked_at": iso_z(key.revoked_at),
+    }
+
+
+def account_view(account: Account) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "name": account.name,
+        "kind": account.kind,
+        "channels": [c.value for c in account.channels],
+        "max_concurrency": account.max_concurrency,
+        "enabled": account.enabled,
+        "disabled_reason": account.disabled_reason,
+        "cooldown_until": iso_z(account.cooldown_until),
+        "failures": account.failures,
+        "last_error": account.last_error,
+        "created_at": iso_z(account.created_at),
+    }
+
+
+def ledger_view(entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "key_id": entry.key_id,
+        "task_id": entry.task_id,
+        "kind": entry.kind.value,
+        "delta": entry.delta,
+        "balance_after": entry.balance_after,
+        "note": entry.note,
+        "created_at": iso_z(entry.created_at),
+    }
+
+
+async def _key(request: Request, ref: str) -> ApiKey:
+    try:
+        return await gateway_of(request).key_admin.find(ref)
+    except KeyNotFoundError:
+        raise NotFound(f"No key matches {ref!r}") from None
+
+
+# -- keys ---------------------------------------------------------------------------------
+async def list_keys(request: Request) -> Any:
+    return {"data": [key_view(k) for k in await gateway_of(request).keys.all()]}
+
+
+async def create_key(request: Request) -> Any:
+    gateway = gateway_of(request)
+    body = await read_model(request, CreateKeyBody, gateway.settings.max_body_bytes)
+    channels = ALL_CHANNELS
+    if body.channels is not None:
+        text = body.channels if isinstance(body.channels, str) else ",".join(body.channels)
+        try:
+            channels = parse_channels(text)
+        except ValueError as exc:
+            raise InvalidRequest(f"channels: {exc}", field="channels") from None
+    created = await gateway.key_admin.create(
+        body.name,
+        credits=body.credits,
+        channels=channels,
+        rpm=body.rpm,
+        max_running=body.max_running,
+        expires_days=body.expires_days,
+        plan=body.plan,
+    )
+    view = key_view(created.record)
+    view.update(key=created.plaintext, webhook_secret=created.webhook_secret)
+    return JSONResponse(view, status_code=201)
+
+
+async def get_key(ref: str, request: Request) -> Any:
+    gateway = gateway_of(request)
+    key = await _key(request, ref)
+    view = key_view(key)
+    view["webhook_secret"] = await gateway.key_admin.webhook_secret(key.id)
+    return view
+
+
+async def revoke_key(ref: str, request: Request) -> Any:
+    try:
+        key = await gateway_of(request).key_admin.revoke(ref)
+    except KeyNotFoundError:
+        raise NotFound(f"No active key matches {ref!r}") from None
+    return key_view(key)
+
+
+async def top_up_key(ref: str, request: Request) -> Any:
+    gateway = gateway_of(request)
+    body = await read_model(request, TopUpBody, gateway.settings.max_body_bytes)
+    try:
+        key, balance = await gateway.key_admin.top_up(ref, body.amount, body.note)
+    except KeyNotFoundError:
+        raise NotFound(f"No key matches {ref!r}") from None
+    return {"id": key.id, "name": key.name, "credits": balance}
+
+
+# -- accounts -----------------------------------------------------------------------------
+async def _account(request: Request, ref: str) -> Account:
+    account = await gateway_of(request).accounts.find(ref)
+    if account is None:
+        raise NotFound(f"No account matches {ref!r}")
+    return account
+
+
+async def list_accounts(request: Request) -> Any:
+    return {"data": [account_view(a) for a in await gateway_of(request).accounts.all()]}
+
+
+async def enable_account(ref: str, request: Request) -> Any:
+    gateway = gateway_of(request)
+    account = await _account(request, ref)
+    await gateway.accounts.enable(account.id, utcnow())
+    gateway.signals.dispatch.set()
+    return account_view(await _account(request, account.id))
+
+
+async def disable_account(ref: str, request: Request) -> Any:
+    gateway = gateway_of(request)
+    body = await read_model(request, DisableBody, gateway.settings.max_body_bytes)
+    account = await _account(request, ref)
+    await gateway.accounts.disable(account.id, body.reason, utcnow())
+    return account_view(await _account(request, account.id))
+
+
+# -- ledger -------------------------------------------------------------------------------
+async def list_ledger(request: Request) -> Any:
+    gateway = gateway_of(request)
+    params = request.query_params
+    key_ref = params.get("key")
+    key_id = (await _key(request, key_ref)).id if key_ref else None
+    offset, limit = admin_tasks.page(request)
+    entries = await gateway.ledger.entries(
+        key_id=key_id, task_id=params.get("task") or None, offset=offset, limit=limit
+    )
+    return {"data": [ledger_view(e) for e in entries], "offset": offset, "limit": limit}
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(prefix="/admin", tags=[TAG], dependencies=[Depends(require_admin)])
+    for path, handler, method, summary in (
+        ("/keys", list_keys, "GET", "List keys (never the keys themselves)"),
+        ("/keys", create_key, "POST", "Create a key; the answer holds the key, shown once"),
+        ("/keys/{ref}", get_key, "GET", "One key by id, name or prefix, with its webhook secret"),
+        ("/keys/{ref}/revoke", revoke_key, "POST", "Revoke a key"),
+        ("/keys/{ref}/top-up", top_up_key, "POST", "Add (or remove) credits"),
+        ("/accounts", list_accounts, "GET", "List upstream accounts"),
+        ("/accounts/{ref}/enable", enable_account, "POST", "Enable an account"),
+        ("/accounts/{ref}/disable", disable_account, "POST", "Disable an account"),
+        ("/ledger", list_ledger, "GET", "Ledger entries, newest first (?key=&task=)"),
+    ):
+        router.add_api_route(path, handler, methods=[method], summary=summary)
+    admin_tasks.add_routes(router)
+    return router
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(build_router())

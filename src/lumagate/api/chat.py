@@ -1,0 +1,335 @@
+"""OpenAI chat completions as a front door for video (CONTRACT §5), plus ``GET /v1/models``.
+
+Chat clients (ChatGPT-style UIs, the ``openai`` SDK) pick a model named ``luma…`` and type a
+prompt: the last user message is the prompt and its ``image_url`` parts are the start and end
+images. With ``stream: true`` the answer is Server-Sent Events of ``chat.completion.chunk``s:
+a line per state/progress change while the task runs, then a markdown link to the mp4 and
+``data: [DONE]``. Without it, one ``chat.completion`` arrives when the task is done.
+
+Waiting is bounded by ``chat_timeout_seconds``: past it the client gets an OpenAI-shaped error
+(an ``error`` event when streaming) naming the task id, and the task keeps running. A client
+that disconnects only stops its own stream; the task is never cancelled by it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from lumagate.api.body import read_model
+from lumagate.api.deps import bearer_tenant, gateway_of
+from lumagate.api.dialect_common import (
+    LUMA_MODEL_NAMES,
+    channel_for,
+    example_response,
+    idempotency_key,
+    json_body_doc,
+    max_body,
+)
+from lumagate.domain.errors import GatewayError, InvalidRequest
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
+from lumagate.service.tasks import CreateCommand, TaskService
+from lumagate.service.watch import TaskWatcher
+from lumagate.store.keys import ApiKey
+
+TAG = "OpenAI chat (/v1/chat/completions)"
+DIALECT = "chat"
+HEARTBEAT_SECONDS = 15.0
+# Chat model name -> official model (None: the gateway's default model).
+CHAT_MODELS = LUMA_MODEL_NAMES
+
+
+class ModelNotFound(GatewayError):
+    status = 404
+    code = "model_not_found"
+
+
+class ChatTimeout(GatewayError):
+    status = 504
+    kind = "timeout_error"
+    code = "generation_timeout"
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    role: StrictStr
+    content: StrictStr | list[dict[str, Any]] | None = None
+
+
+class ChatBody(BaseModel):
+    """The OpenAI request, plus optional video settings a client may add at the top level."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: StrictStr = Field(examples=["luma-video-ray2"])
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: StrictBool | None = None
+    aspect_ratio: StrictStr | None = None
+    resolution: StrictStr | None = None
+    duration: StrictStr | StrictInt | None = None
+    loop: StrictBool | None = None
+
+
+EXAMPLE_BODY = {
+    "model": "luma-video-ray2",
+    "stream": True,
+    "messages": [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "a paper boat drifting on a pond"},
+                {"type": "image_url", "image_url": {"url": "https://example.com/start.jpg"}},
+            ],
+        }
+    ],
+}
+
+
+def _prompt_and_images(messages: list[ChatMessage]) -> tuple[str, list[str]]:
+    """The last user message's text and its image URLs (first = start, second = end)."""
+    last = next((m for m in reversed(messages) if m.role == "user"), None)
+    if last is None:
+        raise InvalidRequest("messages: a user message is required", field="messages")
+    if isinstance(last.content, str) or last.content is None:
+        return (last.content or "").strip(), []
+    texts: list[str] = []
+    images: list[str] = []
+    for index, part in enumerate(last.content):
+        kind = part.get("type")
+        if kind == "text" and isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        elif kind == "image_url":
+            value = part.get("image_url")
+            url = value.get("url") if isinstance(value, dict) else value
+            if not isinstance(url, str) or not url:
+                raise InvalidRequest(
+                    f"messages.content.{index}.image_url.url must be a string",
+                    field="messages.content.image_url",
+                )
+            images.append(url)
+    if len(images) > 2:
+        raise InvalidRequest(
+            "at most two images (start and end frame) per message", field="messages"
+        )
+    return "\n".join(t.strip() for t in texts if t.strip()), images
+
+
+async def _paced(
+    updates: AsyncGenerator[Task, None], deadline: float, beat: float
+) -> AsyncIterator[Task | None]:
+    """``updates`` until the deadline (then TimeoutError); None after ``beat`` s of silence."""
+    loop = asyncio.get_running_loop()
+    pending: asyncio.Future[Task] | None = None
+    try:
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError
+            if pending is None:
+                pending = asyncio.ensure_future(anext(updates))
+            done, _ = await asyncio.wait({pending}, timeout=min(beat, remaining))
+            if not done:
+                if loop.time() >= deadline:
+                    raise TimeoutError
+                yield None
+                continue
+            finished, pending = pending, None
+            try:
+                item = finished.result()
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
+        with contextlib.suppress(RuntimeError):
+            await updates.aclose()
+
+
+def _progress_line(task: Task) -> str:
+    if task.state == TaskState.PROCESSING:
+        return f"> generating… {task.progress}%\n"
+    if task.state in (TaskState.QUEUED, TaskState.SUBMITTING, TaskState.SUBMITTED):
+        return "> queued\n"
+    return ""
+
+
+async def _final_text(task: Task, tenant: ApiKey, service: TaskService) -> str:
+    if task.state == TaskState.COMPLETED:
+        url = await service.download_url(tenant, task.id)
+        return f"\n✅ Video ready: [Download video]({url})\n"
+    reason = task.failure_reason or "the generation failed"
+    return f"\n❌ Video generation failed: {reason} (task `{task.id}`)\n"
+
+
+def _timeout_error(task_id: str, seconds: float) -> ChatTimeout:
+    return ChatTimeout(
+        f"The video was not ready within {seconds:g} s. Task {task_id} keeps running: read it "
+        f"with GET /v1/video/generations/{task_id}"
+    )
+
+
+def _chunk(cid: str, model: str, created: int, delta: dict[str, Any], finish: str | None) -> str:
+    body = {
+        "id": cid,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+
+async def _stream(
+    watcher: TaskWatcher, tenant: ApiKey, task: Task, model: str, deadline: float, timeout: float
+) -> AsyncIterator[str]:
+    cid, created = f"chatcmpl-{task.id}", int(time.time())
+    yield _chunk(cid, model, created, {"role": "assistant", "content": ""}, None)
+    intro = f"Video task `{task.id}` accepted ({task.request.model}).\n\n"
+    yield _chunk(cid, model, created, {"content": intro}, None)
+    last_line, final = "", task
+    try:
+        async for current in _paced(watcher.follow(tenant, task.id), deadline, HEARTBEAT_SECONDS):
+            if current is None:
+                yield ": keep-alive\n\n"
+                continue
+            final = current
+            line = _progress_line(current)
+            if line and line != last_line:
+                last_line = line
+                yield _chunk(cid, model, created, {"content": line}, None)
+    except TimeoutError:
+        error = _timeout_error(task.id, timeout)
+        payload = {"error": {"message": error.message, "type": error.kind, "code": error.code}}
+        yield f"data: {json.dumps(payload)}\n\n"
+        yield "data: [DONE]\n\n"
+        return
+    except GatewayError as exc:  # e.g. the task was deleted meanwhile
+        payload = {"error": {"message": exc.message, "type": exc.kind, "code": exc.code}}
+        yield f"data: {json.dumps(payload)}\n\n"
+        yield "data: [DONE]\n\n"
+        return
+    text = await _final_text(final, tenant, watcher.tasks)
+    yield _chunk(cid, model, created, {"content": text}, None)
+    yield _chunk(cid, model, created, {}, "stop")
+    yield "data: [DONE]\n\n"
+
+
+async def chat_completions(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    gateway = gateway_of(request)
+    loop = asyncio.get_running_loop()
+    timeout = gateway.settings.chat_timeout_seconds
+    deadline = loop.time() + timeout
+    body = await read_model(request, ChatBody, max_body(request))
+    if body.model not in CHAT_MODELS:
+        raise ModelNotFound(
+            f"The model `{body.model}` does not exist; use one of {', '.join(CHAT_MODELS)}"
+        )
+    prompt, images = _prompt_and_images(body.messages)
+    if not prompt and not images:
+        raise InvalidRequest("the last user message has no text or image", field="messages")
+    service = gateway.task_service
+    command = CreateCommand(
+        channel=channel_for(tenant),
+        dialect=DIALECT,
+        prompt=prompt,
+        aspect_ratio=body.aspect_ratio or "16:9",
+        loop=bool(body.loop),
+        model=CHAT_MODELS[body.model],
+        resolution=body.resolution or "720p",
+        duration=body.duration if body.duration is not None else "5s",
+        start_image=images[0] if images else None,
+        end_image=images[1] if len(images) > 1 else None,
+        idempotency_key=idempotency_key(request),
+    )
+    task = await service.create(tenant, command)
+    watcher = TaskWatcher(service, gateway.events)
+    if body.stream:
+        return StreamingResponse(
+            _stream(watcher, tenant, task, body.model, deadline, timeout),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    final = task
+    try:
+        async for current in _paced(watcher.follow(tenant, task.id), deadline, HEARTBEAT_SECONDS):
+            if current is not None:
+                final = current
+    except TimeoutError:
+        raise _timeout_error(task.id, timeout) from None
+    content = f"Video task `{task.id}` finished.\n" + await _final_text(final, tenant, service)
+    return {
+        "id": f"chatcmpl-{task.id}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.model,
+        "task_id": task.id,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+    }
+
+
+async def list_models(tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    return {
+        "object": "list",
+        "data": [
+            {"id": name, "object": "model", "created": 0, "owned_by": "lumagate"}
+            for name in CHAT_MODELS
+        ],
+    }
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(tags=[TAG])
+    router.add_api_route(
+        "/v1/chat/completions",
+        chat_completions,
+        methods=["POST"],
+        summary="Generate a video from a chat message (stream for progress)",
+        openapi_extra=json_body_doc(ChatBody, EXAMPLE_BODY),
+        responses=example_response(
+            200,
+            {
+                "id": "chatcmpl-…",
+                "object": "chat.completion",
+                "model": "luma-video-ray2",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {
+                            "role": "assistant",
+                            "content": "✅ Video ready: [Download video](http://…/video.mp4)",
+                        },
+                        "finish_reason": "stop",
+                    }
+                ],
+            },
+            "One completion (or, with stream: true, text/event-stream chunks)",
+        ),
+    )
+    router.add_api_route(
+        "/v1/models", list_models, methods=["GET"], summary="The chat model names for video"
+    )
+    return router
+
+
+def install(app: FastAPI) -> None:
+    # Errors use the default OpenAI shape ({"error": {message, type, code}}).
+    app.include_router(build_router())

@@ -1,0 +1,39 @@
+"""``GET {p}/luma/generations/{id}/deliveries``: a tenant reads its task's callback log.
+
+Each callback the gateway stored for the task (one per event: processing, completed, failed)
+with its state and every attempt (time, outcome, HTTP status, error). Another tenant's task id
+answers 404 exactly like a missing one (the task is looked up through the tenant-scoped read).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from lumagate.api.deps import bearer_tenant, gateway_of
+from lumagate.store.keys import ApiKey
+
+
+async def task_deliveries(
+    task_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
+    gateway = gateway_of(request)
+    task = await gateway.task_service.get(tenant, task_id)
+    return {"data": await gateway.callbacks.log(task.id)}
+
+
+def build_router(prefixes: tuple[str, ...], bases: tuple[str, ...], tag: str) -> APIRouter:
+    router = APIRouter(tags=[tag])
+    for prefix in prefixes:
+        for base in bases:
+            path = f"{prefix}{base}/{{task_id}}/deliveries"
+            for variant in (path, path + "/"):
+                router.add_api_route(
+                    variant,
+                    task_deliveries,
+                    methods=["GET"],
+                    include_in_schema=variant == "/luma/generations/{task_id}/deliveries",
+                    summary="The task's callback deliveries and their attempts",
+                )
+    return router

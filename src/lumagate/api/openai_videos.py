@@ -1,0 +1,262 @@
+"""OpenAI's videos API (CONTRACT §5): ``/v1/videos``, the shape Sora clients speak.
+
+``POST /v1/videos`` takes JSON or multipart form data (``prompt``, ``model``, ``seconds``,
+``size`` like ``1280x720``, ``input_reference`` as a file, URL or data URI) and answers the video
+object; ``GET /v1/videos/{id}`` reads it, ``GET /v1/videos/{id}/content`` returns the mp4 bytes
+(``?variant=thumbnail`` the JPEG) from the media store or streamed from the upstream's URL, and
+``DELETE`` hides it. Luma renders 5 s or 9 s: ``seconds`` up to 5 gives 5 s, more gives 9 s,
+and the object reports what is rendered. Errors are OpenAI's ``{"error": {…}}``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from starlette.background import BackgroundTask
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
+
+from lumagate.api.body import parse_model, read_json
+from lumagate.api.deps import bearer_tenant, gateway_of
+from lumagate.api.dialect_common import (
+    channel_for,
+    example_response,
+    idempotency_key,
+    json_body_doc,
+    max_body,
+    parse_size,
+    video_model,
+)
+from lumagate.domain.clock import unix_seconds
+from lumagate.domain.errors import InvalidRequest, PayloadTooLarge
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
+from lumagate.domain.video import frame_size
+from lumagate.service.task_bodies import register_task_renderer
+from lumagate.service.tasks import CreateCommand, TaskService
+from lumagate.service.video_content import LocalContent, VideoContentService
+from lumagate.store.keys import ApiKey
+
+TAG = "OpenAI videos (/v1/videos)"
+DIALECT = "openai_videos"
+
+STATUS = {
+    TaskState.QUEUED: "queued",
+    TaskState.SUBMITTING: "queued",
+    TaskState.SUBMITTED: "queued",
+    TaskState.PROCESSING: "in_progress",
+    TaskState.COMPLETED: "completed",
+    TaskState.FAILED: "failed",
+}
+
+
+class VideoCreateBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    prompt: StrictStr = Field(examples=["a hummingbird hovering over a red flower"])
+    model: StrictStr | None = Field(default=None, examples=["ray-2"])
+    seconds: StrictStr | StrictInt | StrictFloat | None = Field(default=None, examples=["5"])
+    size: StrictStr | None = Field(default=None, examples=["1280x720"])
+    input_reference: StrictStr | None = Field(
+        default=None, description="Start image: URL or data URI (a file in multipart)"
+    )
+    aspect_ratio: StrictStr | None = None
+    resolution: StrictStr | None = None
+    loop: StrictBool | None = None
+
+
+def _duration(seconds: str | int | float | None) -> str:
+    if seconds is None or seconds == "":
+        return "5s"
+    try:
+        value = float(str(seconds).strip().removesuffix("s"))
+    except ValueError:
+        raise InvalidRequest("seconds must be a number like 5", field="seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidRequest("seconds must be a positive number", field="seconds")
+    return "5s" if value <= 5 else "9s"
+
+
+def video_object(task: Task) -> dict[str, Any]:
+    request = task.request
+    size = frame_size(request.aspect_ratio, request.resolution)
+    failed = task.state == TaskState.FAILED
+    return {
+        "id": task.id,
+        "object": "video",
+        "model": request.model,
+        "status": STATUS[task.state],
+        "progress": 100 if task.state == TaskState.COMPLETED else task.progress,
+        "created_at": unix_seconds(task.created_at),
+        "completed_at": unix_seconds(task.finished_at) if task.finished_at else None,
+        "expires_at": None,
+        "seconds": request.duration.removesuffix("s"),
+        "size": f"{size.width}x{size.height}",
+        "remixed_from_video_id": request.extend_of,
+        "error": (
+            {"code": "generation_failed", "message": task.failure_reason or "Job failed"}
+            if failed
+            else None
+        ),
+    }
+
+
+async def _read_body(request: Request, service: TaskService) -> VideoCreateBody:
+    limit = max_body(request)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return parse_model(VideoCreateBody, await read_json(request, limit))
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+    fields: dict[str, Any] = {}
+    try:
+        async with request.form(max_files=1, max_fields=20) as form:
+            for name, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    if name != "input_reference":
+                        continue
+                    ref = await service.upload_bytes(await value.read(limit + 1))
+                    fields[name] = service.link(ref)
+                elif name == "loop":
+                    fields[name] = value.strip().lower() in ("1", "true", "yes")
+                else:
+                    fields[name] = value
+    except (MultiPartException, StarletteHTTPException) as exc:
+        detail = exc.message if isinstance(exc, MultiPartException) else exc.detail
+        raise InvalidRequest(f"Malformed multipart body: {detail}") from None
+    return parse_model(VideoCreateBody, fields)
+
+
+async def create_video(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    service = gateway_of(request).task_service
+    body = await _read_body(request, service)
+    if not body.prompt.strip() and not body.input_reference:
+        raise InvalidRequest("prompt is required", field="prompt")
+    aspect, resolution = parse_size(body.size) if body.size else ("16:9", "720p")
+    task = await service.create(
+        tenant,
+        CreateCommand(
+            channel=channel_for(tenant),
+            dialect=DIALECT,
+            prompt=body.prompt.strip(),
+            aspect_ratio=body.aspect_ratio or aspect,
+            loop=bool(body.loop),
+            model=video_model(body.model),
+            resolution=body.resolution or resolution,
+            duration=_duration(body.seconds),
+            start_image=body.input_reference or None,
+            idempotency_key=idempotency_key(request),
+        ),
+    )
+    return video_object(task)
+
+
+async def get_video(
+    video_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
+    return video_object(await gateway_of(request).task_service.get(tenant, video_id))
+
+
+async def delete_video(
+    video_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
+    await gateway_of(request).task_service.hide(tenant, video_id)
+    return {"id": video_id, "object": "video.deleted", "deleted": True}
+
+
+async def video_content(
+    video_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+) -> Response:
+    gateway = gateway_of(request)
+    variant = request.query_params.get("variant") or "video"
+    content = await VideoContentService(gateway.task_service, gateway.http).open(
+        tenant, video_id, variant
+    )
+    suffix = "mp4" if variant == "video" else "jpg"
+    disposition = {"Content-Disposition": f'inline; filename="{video_id}.{suffix}"'}
+    if isinstance(content, LocalContent):
+        return FileResponse(content.path, media_type=content.media_type, headers=disposition)
+    headers = dict(disposition)
+    if content.length:
+        headers["Content-Length"] = content.length
+    return StreamingResponse(
+        content.chunks(),
+        media_type=content.media_type,
+        headers=headers,
+        background=BackgroundTask(content.close),
+    )
+
+
+VIDEO_EXAMPLE = {
+    "id": "4665a07c-7641-4809-a133-10786201bb56",
+    "object": "video",
+    "model": "ray-2",
+    "status": "in_progress",
+    "progress": 40,
+    "created_at": 1734874720,
+    "completed_at": None,
+    "expires_at": None,
+    "seconds": "5",
+    "size": "1280x720",
+    "remixed_from_video_id": None,
+    "error": None,
+}
+
+
+async def _callback_body(task: Task, service: TaskService) -> Any:
+    """Callbacks (when a notify url is set through another dialect) carry the video object."""
+    return video_object(task)
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(tags=[TAG])
+    router.add_api_route(
+        "/v1/videos",
+        create_video,
+        methods=["POST"],
+        summary="Create a video (JSON or multipart)",
+        openapi_extra=json_body_doc(
+            VideoCreateBody,
+            {
+                "prompt": "a hummingbird hovering",
+                "model": "ray-2",
+                "seconds": "5",
+                "size": "1280x720",
+            },
+        ),
+        responses=example_response(200, {**VIDEO_EXAMPLE, "status": "queued", "progress": 0}),
+    )
+    router.add_api_route(
+        "/v1/videos/{video_id}",
+        get_video,
+        methods=["GET"],
+        summary="One video",
+        responses=example_response(200, VIDEO_EXAMPLE),
+    )
+    router.add_api_route(
+        "/v1/videos/{video_id}",
+        delete_video,
+        methods=["DELETE"],
+        summary="Hide a video from the caller",
+        responses=example_response(200, {"id": "…", "object": "video.deleted", "deleted": True}),
+    )
+    router.add_api_route(
+        "/v1/videos/{video_id}/content",
+        video_content,
+        methods=["GET"],
+        response_class=Response,
+        summary="The mp4 bytes (variant=video) or the thumbnail (variant=thumbnail)",
+        responses={200: {"content": {"video/mp4": {}, "image/jpeg": {}}}},
+    )
+    return router
+
+
+def install(app: FastAPI) -> None:
+    # Errors use the default OpenAI shape ({"error": {message, type, code}}).
+    register_task_renderer(DIALECT, _callback_body)
+    app.include_router(build_router())

@@ -1,0 +1,61 @@
+"""Upstream callbacks in: which account a hook token names, and what its body changes.
+
+The official API posts a Generation to the ``callback_url`` given at create time; the URL holds
+the account's unguessable token (no signature exists). The token is compared in constant time
+against every account's. A progress callback is applied from its body (no upstream call); a
+terminal one only makes the task due (``Refresher.poke``), so the result itself is read from the
+upstream with the account's credentials, never taken from an unsigned body. Duplicates are
+harmless: every state change is conditional and a poke of a finished task changes nothing.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from lumagate.domain.clock import utcnow
+from lumagate.domain.states import TaskState
+from lumagate.engine.context import EngineContext
+from lumagate.engine.outcomes import apply_job
+from lumagate.engine.refresher import Refresher
+from lumagate.providers.base import UpstreamState
+from lumagate.providers.capabilities import HOOK_TOKEN, CallbackAware
+from lumagate.store.accounts import Account
+
+FOLLOWED = (TaskState.SUBMITTED, TaskState.PROCESSING)
+
+
+class UpstreamHooks:
+    def __init__(self, ctx: EngineContext, refresher: Refresher) -> None:
+        self.ctx = ctx
+        self.refresher = refresher
+
+    async def account_for(self, token: str) -> Account | None:
+        """The account whose hook token is ``token`` (every comparison is constant-time)."""
+        found: Account | None = None
+        presented = token.encode()
+        for account in await self.ctx.accounts.all():
+            expected = account.settings.get(HOOK_TOKEN)
+            if not isinstance(expected, str) or not expected:
+                continue
+            if hmac.compare_digest(presented, expected.encode()) and found is None:
+                found = account
+        return found
+
+    async def receive(self, token: str, payload: Any) -> bool:
+        """Handle one callback; False when the token names no account."""
+        account = await self.account_for(token)
+        if account is None:
+            return False
+        upstream_id = payload.get("id") if isinstance(payload, dict) else None
+        if not isinstance(upstream_id, str) or not upstream_id:
+            return True  # nothing we can use; answering 200 stops the upstream's retries
+        provider = self.ctx.providers.get(account.kind)
+        job = provider.job_from_callback(payload) if isinstance(provider, CallbackAware) else None
+        if job is not None and job.state in (UpstreamState.PENDING, UpstreamState.PROCESSING):
+            task = await self.ctx.tasks.by_upstream(account.id, upstream_id)
+            if task is not None and task.state in FOLLOWED:
+                await apply_job(self.ctx, task, job, utcnow())
+            return True
+        await self.refresher.poke(account.id, upstream_id)
+        return True

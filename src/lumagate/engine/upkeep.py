@@ -1,0 +1,69 @@
+"""The upkeep loop: keeps upstream sessions alive and reads what each account can still take.
+
+Every ``upstream_upkeep_seconds`` (and once at start) each enabled account whose provider can
+be maintained (``providers/capabilities.py``) gets one ``maintain`` call: a web session makes
+its keep-alive request (which also rotates and persists its cookie) and reads the plan's
+remaining generations, which the scheduler then respects; an official key reads its credit
+balance. A dead session disables the account like any other 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from lumagate.domain.clock import utcnow
+from lumagate.domain.scheduling import SANDBOX_KIND
+from lumagate.engine.context import EngineContext
+from lumagate.engine.health import session_lost
+from lumagate.providers.base import AuthenticationFailed, ProviderError
+from lumagate.providers.capabilities import Maintained
+from lumagate.store.accounts import Account
+from lumagate.store.pool import PoolStore
+
+log = logging.getLogger(__name__)
+
+
+class Upkeep:
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+        self.pool = PoolStore(ctx.accounts.db)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.upkeep_once()
+            except Exception:
+                log.exception("upkeep pass failed")
+            await asyncio.sleep(self.ctx.settings.upstream_upkeep_seconds)
+
+    async def upkeep_once(self) -> int:
+        """Maintain every enabled real account once; returns how many were maintained."""
+        accounts = [
+            a for a in await self.ctx.accounts.all() if a.enabled and a.kind != SANDBOX_KIND
+        ]
+        done = await asyncio.gather(*(self._maintain(a) for a in accounts))
+        return sum(done)
+
+    async def _maintain(self, account: Account) -> bool:
+        ctx = self.ctx
+        pair = await ctx.account_and_provider(account.id)
+        if pair is None:
+            return False
+        handle, provider = pair
+        if not isinstance(provider, Maintained):
+            return False
+        try:
+            changes = await provider.maintain(handle)
+        except AuthenticationFailed as exc:
+            log.warning("account %s lost its session: %s", account.name, exc.message)
+            await session_lost(ctx, account.id, exc.message, utcnow())
+            return False
+        except ProviderError as exc:
+            log.warning("upkeep of %s failed: %s", account.name, exc.message)
+            await ctx.accounts.record_failure(account.id, exc.message, utcnow())
+            return False
+        if changes:
+            await self.pool.update_settings(account.id, changes, utcnow())
+            ctx.signals.dispatch.set()  # capacity may have changed
+        return True

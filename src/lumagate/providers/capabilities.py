@@ -1,0 +1,42 @@
+"""Optional provider abilities the engine uses when a provider has them.
+
+The core :class:`~lumagate.providers.base.Provider` protocol is what every upstream kind must
+do. Some kinds can do more: keep a session alive and report account capacity (the upkeep loop
+calls :meth:`Maintained.maintain`), or read an upstream's own callback body
+(:meth:`CallbackAware.job_from_callback`) so a progress callback costs no upstream call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from lumagate.providers.base import AccountHandle, UpstreamJob
+
+# Keys providers write into an account's settings (JSON) through ``maintain``.
+AVAILABLE = "upstream_available"
+"""Generations the upstream subscription still allows; the scheduler caps concurrency by it."""
+CAPACITY = "upstream_capacity"
+CREDIT_BALANCE = "upstream_credit_balance"
+CHECKED_AT = "upstream_checked_at"
+HOOK_TOKEN = "hook_token"
+"""The unguessable path segment of this account's upstream callback URL."""
+CALLBACKS = "callbacks"
+"""False turns upstream callbacks off for one account (polling only)."""
+
+
+@runtime_checkable
+class Maintained(Protocol):
+    async def maintain(self, account: AccountHandle) -> Mapping[str, Any]:
+        """Keep the account's session alive; returns account settings to store (may be empty).
+
+        Raises ``AuthenticationFailed`` when the session is dead.
+        """
+        ...
+
+
+@runtime_checkable
+class CallbackAware(Protocol):
+    def job_from_callback(self, payload: Any) -> UpstreamJob | None:
+        """What an upstream callback body says, or None if it is not understood."""
+        ...

@@ -1,0 +1,26 @@
+"""The hook through which a create is admitted: limits checked and the charge made in the
+same write transaction that stores the task (see :class:`lumagate.service.billing.BillingService`).
+
+:class:`~lumagate.service.tasks.TaskService` only knows this protocol, so it stays free of
+billing rules and tests can run it with no admission at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lumagate.domain.task import Task
+from lumagate.store.keys import ApiKey
+
+
+class Admission(Protocol):
+    async def admit(self, conn: AsyncConnection, tenant: ApiKey, now: datetime) -> None:
+        """Before the insert: lock the key, check its rate and running limits (raise to refuse)."""
+
+    async def charge(
+        self, conn: AsyncConnection, tenant: ApiKey, task: Task, now: datetime
+    ) -> None:
+        """After the insert, same transaction: charge the task (raise QuotaExceeded to refuse)."""

@@ -1,0 +1,167 @@
+"""Billing: what a generation costs, whether a key may create one now, refunds, usage numbers.
+
+A create is admitted inside the write transaction that stores the task (see
+:class:`~lumagate.service.admission.Admission`): the key's row is locked, its rate limit (tasks
+created in the last 60 s, counted in the database so the limit holds across replicas) and its
+running limit (tasks not yet ended, counted from the store) are checked, then — after the insert —
+the price is charged with one conditional UPDATE. Refusals raise before the commit, so a refused
+create leaves no task and no charge. A task that fails is refunded exactly once (listener on task
+events, plus a sweep after crashes; the ledger's unique index makes a second refund a no-op).
+
+Other dialects read their numbers here: :meth:`BillingService.summary` and
+:meth:`BillingService.spent_between` (credits; :meth:`BillingSummary.usd` converts).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lumagate.domain.channels import Channel
+from lumagate.domain.clock import ensure_utc, utcnow
+from lumagate.domain.errors import AuthenticationRequired, QuotaExceeded, RateLimitExceeded
+from lumagate.domain.pricing import PriceQuote, PriceTable
+from lumagate.domain.request import GenerationRequest
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
+from lumagate.settings import Settings
+from lumagate.store import quotas
+from lumagate.store.keys import ApiKey
+from lumagate.store.ledger import ChargeStatus, LedgerStore
+
+RATE_WINDOW = timedelta(seconds=60)
+
+
+def price_table(settings: Settings) -> PriceTable:
+    return PriceTable(
+        base=settings.price_base,
+        resolution=settings.price_resolution,
+        duration=settings.price_duration,
+        channel=settings.price_channel,
+        overrides=settings.price_overrides,
+    )
+
+
+@dataclass(frozen=True)
+class BillingSummary:
+    """A key's money picture in credits. ``balance`` is None for an unlimited key."""
+
+    balance: int | None
+    spent_total: int
+    spent_month: int
+    generations_month: int
+    credit_usd: float
+
+    @property
+    def unlimited(self) -> bool:
+        return self.balance is None
+
+    @property
+    def limit(self) -> int | None:
+        """Everything the key was ever given (opening credits plus top-ups)."""
+        return None if self.balance is None else self.balance + self.spent_total
+
+    def usd(self, credits: int) -> float:
+        return round(credits * self.credit_usd, 6)
+
+
+class BillingService:
+    def __init__(
+        self,
+        ledger: LedgerStore,
+        prices: PriceTable,
+        *,
+        default_model: str,
+        credit_usd: float,
+        running_retry_after: int,
+    ) -> None:
+        self.ledger = ledger
+        self.prices = prices
+        self.default_model = default_model
+        self.credit_usd = credit_usd
+        self.running_retry_after = running_retry_after
+
+    # -- prices -------------------------------------------------------------------------
+    def quote(self, channel: Channel, request: GenerationRequest) -> PriceQuote:
+        return self.prices.quote(channel.value, request.model, request.resolution, request.duration)
+
+    def standard_price(self) -> int:
+        """A default-channel, 720p, 5 s generation of the default model (usage in generations)."""
+        return self.prices.price(Channel.DEFAULT.value, self.default_model, "720p", "5s")
+
+    # -- admission (inside the create's write transaction) ------------------------------
+    async def admit(self, conn: AsyncConnection, tenant: ApiKey, now: datetime) -> None:
+        row = await quotas.lock_key(conn, tenant.id)
+        if row is None or row["revoked_at"] is not None:
+            raise AuthenticationRequired("Invalid, expired or revoked API key")
+        if row["expires_at"] is not None and ensure_utc(row["expires_at"]) <= now:
+            raise AuthenticationRequired("Invalid, expired or revoked API key")
+        rpm, max_running = row["rpm"], row["max_running"]
+        if rpm is not None:
+            since = now - RATE_WINDOW
+            recent = await quotas.creates_since(conn, tenant.id, since)
+            if recent >= rpm:
+                # The window frees a slot when the (recent - rpm)-th oldest create ages out.
+                oldest = await quotas.nth_create_since(conn, tenant.id, since, recent - rpm)
+                wait = 1.0 if oldest is None else (oldest + RATE_WINDOW - now).total_seconds()
+                raise RateLimitExceeded(
+                    f"Rate limit reached: this key may create {rpm} tasks per minute",
+                    retry_after=max(1, math.ceil(wait)),
+                )
+        if max_running is not None and await quotas.unfinished(conn, tenant.id) >= max_running:
+            raise RateLimitExceeded(
+                f"Too many tasks running: this key may have {max_running} unfinished at once",
+                retry_after=self.running_retry_after,
+            )
+
+    async def charge(
+        self, conn: AsyncConnection, tenant: ApiKey, task: Task, now: datetime
+    ) -> None:
+        quote = self.quote(task.channel, task.request)
+        status, balance = await self.ledger.charge(
+            conn, tenant.id, task.id, quote.credits, now, note=quote.rule
+        )
+        if status == ChargeStatus.INSUFFICIENT:
+            raise QuotaExceeded(
+                f"Not enough credits: this generation costs {quote.credits}, "
+                f"the balance is {balance}"
+            )
+
+    # -- refunds ------------------------------------------------------------------------
+    async def on_task_changed(self, task: Task) -> None:
+        """Task event listener: a failed task gets its charge back."""
+        if task.state == TaskState.FAILED:
+            await self.ledger.refund(task.id, utcnow(), note=_short(task.failure_reason))
+
+    async def refund_missed(self) -> int:
+        """Refund failed tasks whose refund was lost (the process died in between)."""
+        refunded = 0
+        for task_id in await self.ledger.unrefunded_failures():
+            if await self.ledger.refund(task_id, utcnow(), note="refund after restart"):
+                refunded += 1
+        return refunded
+
+    # -- numbers ------------------------------------------------------------------------
+    async def summary(self, tenant: ApiKey, now: datetime | None = None) -> BillingSummary:
+        now = now or utcnow()
+        month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        return BillingSummary(
+            balance=tenant.credits,
+            spent_total=await self.ledger.spent(tenant.id, None, None),
+            spent_month=await self.ledger.spent(tenant.id, month, None),
+            generations_month=await self.ledger.generations_since(tenant.id, month),
+            credit_usd=self.credit_usd,
+        )
+
+    async def spent_between(
+        self, tenant: ApiKey, start: datetime | None, end: datetime | None
+    ) -> int:
+        """Credits spent (charges less refunds) with entries in ``[start, end)``."""
+        return await self.ledger.spent(tenant.id, start, end)
+
+
+def _short(text: str | None, limit: int = 200) -> str | None:
+    return None if text is None else text[:limit]

@@ -1,0 +1,109 @@
+"""Key administration shared by the CLI and the /admin API: create, reveal, top up, revoke.
+
+Each key gets a webhook secret at creation (callbacks of its tasks are signed with it). The
+secret is stored sealed by :class:`SecretBox`, shown once by ``keys create`` and readable again
+through the admin API; keys made before secrets existed get one the first time it is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from lumagate.domain.channels import ALL_CHANNELS, Channel
+from lumagate.domain.clock import utcnow
+from lumagate.domain.errors import InvalidRequest
+from lumagate.security.crypto import SecretBox
+from lumagate.security.signing import generate_webhook_secret
+from lumagate.store.keys import ApiKey, KeyStore
+from lumagate.store.ledger import InsufficientCredits, LedgerStore, UnlimitedKey
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    record: ApiKey
+    plaintext: str  # shown once, never stored
+    webhook_secret: str
+
+
+class KeyNotFoundError(LookupError):
+    pass
+
+
+def _at_least(value: int | None, minimum: int, field: str) -> None:
+    if value is not None and value < minimum:
+        raise InvalidRequest(f"{field} must be at least {minimum}", field=field)
+
+
+class KeyAdmin:
+    def __init__(self, keys: KeyStore, ledger: LedgerStore, box: SecretBox) -> None:
+        self.keys = keys
+        self.ledger = ledger
+        self.box = box
+
+    async def create(
+        self,
+        name: str,
+        *,
+        credits: int | None = None,
+        channels: tuple[Channel, ...] = ALL_CHANNELS,
+        rpm: int | None = None,
+        max_running: int | None = None,
+        expires_days: float | None = None,
+        plan: str = "standard",
+    ) -> CreatedKey:
+        if not name.strip():
+            raise InvalidRequest("name is required", field="name")
+        _at_least(credits, 0, "credits")
+        _at_least(rpm, 1, "rpm")
+        _at_least(max_running, 1, "max_running")
+        if expires_days is not None and expires_days <= 0:
+            raise InvalidRequest("expires_days must be positive", field="expires_days")
+        now = utcnow()
+        secret = generate_webhook_secret()
+        record, plaintext = await self.keys.create(
+            name.strip(),
+            now,
+            credits=credits,
+            channels=channels,
+            rpm=rpm,
+            max_running=max_running,
+            plan=plan,
+            expires_at=None if expires_days is None else now + timedelta(days=expires_days),
+            webhook_secret=self.box.encrypt(secret),
+        )
+        return CreatedKey(record, plaintext, secret)
+
+    async def find(self, ref: str) -> ApiKey:
+        """A key by id, name or display prefix."""
+        record = await self.keys.find(ref)
+        if record is None:
+            raise KeyNotFoundError(ref)
+        return record
+
+    async def webhook_secret(self, key_id: str) -> str:
+        sealed = await self.keys.sealed_webhook_secret(key_id)
+        if sealed is None:
+            await self.keys.set_webhook_secret_if_missing(
+                key_id, self.box.encrypt(generate_webhook_secret())
+            )
+            sealed = await self.keys.sealed_webhook_secret(key_id)
+            if sealed is None:
+                raise KeyNotFoundError(key_id)
+        return self.box.decrypt(sealed)
+
+    async def top_up(self, ref: str, amount: int, note: str | None = None) -> tuple[ApiKey, int]:
+        if amount == 0:
+            raise InvalidRequest("amount must not be zero", field="amount")
+        record = await self.find(ref)
+        try:
+            balance = await self.ledger.top_up(record.id, amount, utcnow(), note)
+        except (UnlimitedKey, InsufficientCredits) as exc:
+            raise InvalidRequest(str(exc), field="amount") from None
+        return record, balance
+
+    async def revoke(self, ref: str) -> ApiKey:
+        record = await self.find(ref)
+        if not await self.keys.revoke(record.id, utcnow()):
+            raise KeyNotFoundError(ref)
+        return record

@@ -1,0 +1,308 @@
+"""The credit ledger: every change of a key's balance, appended in the transaction that makes it.
+
+Entries are never updated or deleted. ``delta`` is the change of the balance (a charge is
+negative), ``balance_after`` the balance right after it (NULL for unlimited keys, whose usage is
+recorded but never limited). For a limited key the sum of its entries equals its balance,
+because the key's opening credits are an entry too.
+
+A charge is one conditional UPDATE (``credits = credits - p WHERE credits >= p``), so two
+concurrent creates can never spend the same credit. A refund is guarded by the unique index on
+``(task_id, kind)``: a second refund of the same task fails and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import RowMapping, and_, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lumagate.domain.clock import ensure_utc
+from lumagate.domain.states import TaskState
+from lumagate.store.database import Database
+from lumagate.store.schema import api_keys, ledger, tasks
+
+
+class LedgerKind(StrEnum):
+    OPENING = "opening"
+    CHARGE = "charge"
+    REFUND = "refund"
+    TOP_UP = "top_up"
+
+
+class ChargeStatus(StrEnum):
+    CHARGED = "charged"
+    UNLIMITED = "unlimited"  # recorded only
+    INSUFFICIENT = "insufficient"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: int
+    key_id: str
+    task_id: str | None
+    kind: LedgerKind
+    delta: int
+    balance_after: int | None
+    note: str | None
+    created_at: datetime
+
+
+class KeyNotFound(LookupError):
+    pass
+
+
+class UnlimitedKey(ValueError):
+    """A top-up of a key without a credit limit."""
+
+
+class InsufficientCredits(ValueError):
+    """A negative top-up larger than the balance."""
+
+
+def _entry(row: RowMapping) -> LedgerEntry:
+    return LedgerEntry(
+        id=int(row["id"]),
+        key_id=row["key_id"],
+        task_id=row["task_id"],
+        kind=LedgerKind(row["kind"]),
+        delta=int(row["delta"]),
+        balance_after=None if row["balance_after"] is None else int(row["balance_after"]),
+        note=row["note"],
+        created_at=ensure_utc(row["created_at"]),
+    )
+
+
+async def append_entry(
+    conn: AsyncConnection,
+    *,
+    key_id: str,
+    kind: LedgerKind,
+    delta: int,
+    balance_after: int | None,
+    now: datetime,
+    task_id: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Append inside the caller's transaction (the one that changed the balance)."""
+    await conn.execute(
+        ledger.insert().values(
+            key_id=key_id,
+            task_id=task_id,
+            kind=kind.value,
+            delta=delta,
+            balance_after=balance_after,
+            note=note,
+            created_at=now,
+        )
+    )
+
+
+async def _credits(conn: AsyncConnection, key_id: str) -> tuple[bool, int | None]:
+    """(exists, credits) of a key."""
+    row = (await conn.execute(select(api_keys.c.credits).where(api_keys.c.id == key_id))).first()
+    return (False, None) if row is None else (True, row[0])
+
+
+class LedgerStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def charge(
+        self,
+        conn: AsyncConnection,
+        key_id: str,
+        task_id: str,
+        price: int,
+        now: datetime,
+        note: str | None = None,
+    ) -> tuple[ChargeStatus, int | None]:
+        """Charge ``price`` inside the caller's transaction; INSUFFICIENT changes nothing."""
+        balance = (
+            await conn.execute(
+                update(api_keys)
+                .where(
+                    api_keys.c.id == key_id,
+                    api_keys.c.credits.is_not(None),
+                    api_keys.c.credits >= price,
+                )
+                .values(credits=api_keys.c.credits - price)
+                .returning(api_keys.c.credits)
+            )
+        ).scalar_one_or_none()
+        if balance is not None:
+            status = ChargeStatus.CHARGED
+        else:
+            found, credits = await _credits(conn, key_id)
+            if not found:
+                raise KeyNotFound(key_id)
+            if credits is not None:
+                return ChargeStatus.INSUFFICIENT, credits
+            status = ChargeStatus.UNLIMITED
+        await append_entry(
+            conn,
+            key_id=key_id,
+            kind=LedgerKind.CHARGE,
+            delta=-price,
+            balance_after=None if balance is None else int(balance),
+            now=now,
+            task_id=task_id,
+            note=note,
+        )
+        return status, None if balance is None else int(balance)
+
+    async def refund(self, task_id: str, now: datetime, note: str | None = None) -> bool:
+        """Give back the charge of ``task_id``; False if it had none or was refunded already."""
+        try:
+            async with self.db.write() as conn:
+                charge = (
+                    (
+                        await conn.execute(
+                            select(ledger).where(
+                                ledger.c.task_id == task_id,
+                                ledger.c.kind == LedgerKind.CHARGE.value,
+                            )
+                        )
+                    )
+                    .mappings()
+                    .first()
+                )
+                if charge is None or await self._has(conn, task_id, LedgerKind.REFUND):
+                    return False
+                amount = -int(charge["delta"])
+                balance = (
+                    await conn.execute(
+                        update(api_keys)
+                        .where(api_keys.c.id == charge["key_id"], api_keys.c.credits.is_not(None))
+                        .values(credits=api_keys.c.credits + amount)
+                        .returning(api_keys.c.credits)
+                    )
+                ).scalar_one_or_none()
+                await append_entry(
+                    conn,
+                    key_id=charge["key_id"],
+                    kind=LedgerKind.REFUND,
+                    delta=amount,
+                    balance_after=None if balance is None else int(balance),
+                    now=now,
+                    task_id=task_id,
+                    note=note,
+                )
+        except IntegrityError:  # a concurrent refund of the same task committed first
+            return False
+        return True
+
+    async def top_up(self, key_id: str, amount: int, now: datetime, note: str | None) -> int:
+        """Add ``amount`` (may be negative, never below zero); returns the new balance."""
+        async with self.db.write() as conn:
+            balance = (
+                await conn.execute(
+                    update(api_keys)
+                    .where(
+                        api_keys.c.id == key_id,
+                        api_keys.c.credits.is_not(None),
+                        api_keys.c.credits + amount >= 0,
+                    )
+                    .values(credits=api_keys.c.credits + amount)
+                    .returning(api_keys.c.credits)
+                )
+            ).scalar_one_or_none()
+            if balance is None:
+                found, credits = await _credits(conn, key_id)
+                if not found:
+                    raise KeyNotFound(key_id)
+                if credits is None:
+                    raise UnlimitedKey("this key has no credit limit; nothing to top up")
+                raise InsufficientCredits(f"the balance is only {credits}")
+            await append_entry(
+                conn,
+                key_id=key_id,
+                kind=LedgerKind.TOP_UP,
+                delta=amount,
+                balance_after=int(balance),
+                now=now,
+                note=note,
+            )
+        return int(balance)
+
+    @staticmethod
+    async def _has(conn: AsyncConnection, task_id: str, kind: LedgerKind) -> bool:
+        row = (
+            await conn.execute(
+                select(ledger.c.id).where(ledger.c.task_id == task_id, ledger.c.kind == kind.value)
+            )
+        ).first()
+        return row is not None
+
+    # -- reads --------------------------------------------------------------------------
+    async def entries(
+        self,
+        *,
+        key_id: str | None = None,
+        task_id: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[LedgerEntry]:
+        query = select(ledger).order_by(ledger.c.id.desc()).offset(offset).limit(limit)
+        if key_id is not None:
+            query = query.where(ledger.c.key_id == key_id)
+        if task_id is not None:
+            query = query.where(ledger.c.task_id == task_id)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [_entry(r) for r in rows]
+
+    async def spent(self, key_id: str, since: datetime | None, until: datetime | None) -> int:
+        """Credits spent (charges less refunds) with entries in ``[since, until)``."""
+        conditions = [
+            ledger.c.key_id == key_id,
+            ledger.c.kind.in_([LedgerKind.CHARGE.value, LedgerKind.REFUND.value]),
+        ]
+        if since is not None:
+            conditions.append(ledger.c.created_at >= since)
+        if until is not None:
+            conditions.append(ledger.c.created_at < until)
+        query = select(func.coalesce(func.sum(ledger.c.delta), 0)).where(and_(*conditions))
+        async with self.db.read() as conn:
+            return -int((await conn.execute(query)).scalar_one())
+
+    async def generations_since(self, key_id: str, since: datetime) -> int:
+        """Charged generations since ``since`` that were not refunded."""
+        refund = ledger.alias("refund")
+        query = (
+            select(func.count())
+            .select_from(ledger)
+            .where(
+                ledger.c.key_id == key_id,
+                ledger.c.kind == LedgerKind.CHARGE.value,
+                ledger.c.created_at >= since,
+                ~exists().where(
+                    refund.c.task_id == ledger.c.task_id,
+                    refund.c.kind == LedgerKind.REFUND.value,
+                ),
+            )
+        )
+        async with self.db.read() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def unrefunded_failures(self, limit: int = 200) -> list[str]:
+        """Failed tasks that were charged and not refunded (a refund lost to a crash)."""
+        refund = ledger.alias("refund")
+        query = (
+            select(ledger.c.task_id)
+            .join(tasks, tasks.c.id == ledger.c.task_id)
+            .where(
+                ledger.c.kind == LedgerKind.CHARGE.value,
+                tasks.c.state == TaskState.FAILED.value,
+                ~exists().where(
+                    refund.c.task_id == ledger.c.task_id,
+                    refund.c.kind == LedgerKind.REFUND.value,
+                ),
+            )
+            .limit(limit)
+        )
+        async with self.db.read() as conn:
+            return [str(r[0]) for r in (await conn.execute(query)).all()]
