@@ -1,0 +1,165 @@
+"""Callbacks over real HTTP: a receiver on 127.0.0.1 that fails for a while, a gateway killed
+and restarted in between, and the SSRF guard refusing internal targets.
+
+The receiver is on loopback, so the delivery test admits it with ``LUMAGATE_CALLBACK_ALLOW``;
+the SSRF test runs without an allow-list and expects every internal target refused.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lumagate.security.signing import verify_signature
+from tests.support.acceptance import client, start_server, wait_for
+from tests.support.receiver import CallbackReceiver, Received
+from tests.support.servers import GatewayServer
+
+pytestmark = pytest.mark.slow
+
+FAIL = "[[fail]]"
+
+
+def create_key_with_secret(server: GatewayServer, name: str) -> tuple[str, str]:
+    result = server.cli("keys", "create", "--name", name)
+    key = result.stdout.strip().splitlines()[-1]
+    secret_lines = [
+        line for line in result.stderr.splitlines() if line.startswith("Webhook secret: ")
+    ]
+    assert len(secret_lines) == 1, result.stderr
+    return key, secret_lines[0].split(": ", 1)[1].strip()
+
+
+def deliveries(http: httpx.Client, task_id: str) -> list[dict[str, Any]]:
+    response = http.get(f"/luma/generations/{task_id}/deliveries")
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()["data"]
+    return found
+
+
+def test_delivery_survives_failures_and_a_restart(tmp_path: Path) -> None:
+    failing = {"on": True}
+    receiver = CallbackReceiver(status_for=lambda n: 500 if failing["on"] else 200).start()
+    server = start_server(
+        tmp_path / "data",
+        callback_allow="127.0.0.1/32",
+        callback_backoff_base_seconds="0.3",
+        callback_backoff_cap_seconds="1",
+        callback_timeout_seconds="2",
+    )
+    try:
+        key, secret = create_key_with_secret(server, "hooks")
+        hook = receiver.url + "/hook?token=s3cr3t-token"
+        with client(server.base_url, key) as http:
+            created = http.post(
+                "/luma/generations", json={"user_prompt": "a lighthouse", "notify_hook": hook}
+            ).json()
+        task_id = created["id"]
+        receiver.wait_for(lambda got: len(got) >= 2)  # at least one retry before the crash
+        server.kill()
+        before_restart = len(receiver.snapshot())
+        time.sleep(1.0)
+        server.start()
+        receiver.wait_for(lambda got: len(got) > before_restart + 1)  # retried after restart
+        failing["on"] = False
+        got = receiver.wait_for(
+            lambda got: any(
+                r.status == 200 and r.headers["x-lumagate-event"] == "completed" for r in got
+            ),
+            timeout=120,
+        )
+        with client(server.base_url, key) as http:
+            final = wait_for(http, task_id, states={"completed"})
+            log = deliveries(http, task_id)
+    finally:
+        receiver.stop()
+        server.stop()
+
+    by_event: dict[str, list[Received]] = {}
+    for request in got:
+        assert request.path == "/hook?token=s3cr3t-token"
+        by_event.setdefault(request.headers["x-lumagate-event"], []).append(request)
+    assert "completed" in by_event
+    for event, requests in by_event.items():
+        ids = {r.headers["x-lumagate-delivery"] for r in requests}
+        assert len(ids) == 1, (event, ids)  # the same delivery id on every attempt
+        bodies = {r.body for r in requests}
+        assert len(bodies) == 1  # and the same bytes
+        for request in requests:
+            assert request.headers["content-type"] == "application/json"
+            signature = request.headers["x-lumagate-signature"]
+            assert verify_signature(secret, signature, request.body, now=request.at)
+            assert not verify_signature("whsec_wrong", signature, request.body)
+    assert any(r.status == 500 for r in got)
+    completed = by_event["completed"]
+    assert completed[-1].status == 200
+    assert [r.status for r in completed].count(200) == 1  # delivered once, then left alone
+    assert json.loads(completed[-1].body) == final  # exactly what the GET returns
+
+    shown = {d["event"]: d for d in log}
+    assert shown["completed"]["state"] == "delivered"
+    assert shown["completed"]["id"] == completed[0].headers["x-lumagate-delivery"]
+    # Every recorded attempt reached the receiver; an attempt cut short by kill -9 may have
+    # reached it without being recorded (at-least-once: receivers dedup by delivery id).
+    total_attempts = sum(d["attempts"] for d in log)
+    assert 0 <= len(got) - total_attempts <= len(log)
+    assert any(a["status"] == 500 for d in log for a in d["log"])
+
+
+SSRF_TARGETS = [
+    "http://127.0.0.1:9/hook",
+    "http://[::1]:9/hook",
+    "http://10.0.0.1/hook",
+    "http://192.168.1.1/hook",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://localhost:9/hook",
+    "http://0x7f000001/",
+]
+
+
+def test_internal_targets_are_refused_and_recorded(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data")
+    try:
+        key = server.create_key("ssrf")
+        with client(server.base_url, key) as http:
+            ids = {}
+            for target in SSRF_TARGETS:
+                response = http.post(
+                    "/luma/generations",
+                    json={"user_prompt": f"probe {FAIL}", "notify_hook": target},
+                )
+                assert response.status_code == 200, response.text
+                ids[target] = response.json()["id"]
+            for task_id in ids.values():
+                wait_for(http, task_id, states={"failed"})
+            deadline = time.monotonic() + 30
+            logs: dict[str, list[dict[str, Any]]] = {}
+            while time.monotonic() < deadline:
+                logs = {t: deliveries(http, i) for t, i in ids.items()}
+                if all(
+                    any(d["event"] == "failed" for d in log)
+                    and all(d["state"] != "pending" for d in log)
+                    for log in logs.values()
+                ):
+                    break
+                time.sleep(0.2)
+            time.sleep(1.5)  # long enough for a retry, if there were one
+            logs = {t: deliveries(http, i) for t, i in ids.items()}
+    finally:
+        server.stop()
+    for target, log in logs.items():
+        assert log, target
+        for delivery in log:
+            assert delivery["state"] == "refused", (target, delivery)
+            assert delivery["attempts"] == 1, (target, delivery)  # never retried
+            assert delivery["last_error"].startswith("refused"), (target, delivery)
+            assert delivery["log"][0]["outcome"] == "refused"
+    assert "loopback" in logs["http://localhost:9/hook"][0]["last_error"]
+    assert "localhost resolves to" in logs["http://localhost:9/hook"][0]["last_error"]
+    assert "metadata" in logs["http://169.254.169.254/latest/meta-data/"][0]["last_error"]
+    assert "127.0.0.1" in logs["http://0x7f000001/"][0]["last_error"]

@@ -1,0 +1,158 @@
+"""Pure mappings of the upstream providers: request fields, poll times, effective capacity."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lumagate.domain.channels import ALL_CHANNELS
+from lumagate.domain.polling import next_poll_at
+from lumagate.domain.request import GenerationRequest
+from lumagate.media.store import MediaStore
+from lumagate.providers.base import AccountHandle, Rejected, Submission, UpstreamState
+from lumagate.providers.luma_official import LumaOfficialProvider, same_request
+from lumagate.providers.luma_web import dropped_fields
+from lumagate.providers.relay import job_from_flat
+from lumagate.store.accounts import Account
+
+
+async def _none(account_id: str, ids: object) -> set[str]:
+    return set()
+
+
+def _official(public: str = "http://127.0.0.1:8000") -> LumaOfficialProvider:
+    media = MediaStore(Path("/nonexistent-media"), public)
+    return LumaOfficialProvider(None, media, public_base_url=public, taken=_none)  # type: ignore[arg-type]
+
+
+def _account(
+    base: str = "http://127.0.0.1:9/dream-machine/v1", **settings: object
+) -> AccountHandle:
+    return AccountHandle(
+        id="a",
+        name="a",
+        kind="luma-official",
+        base_url=base,
+        credentials={"api_key": "luma-k"},
+        settings=settings,
+    )
+
+
+def test_official_body_maps_fields_and_records_what_it_drops() -> None:
+    request = GenerationRequest(
+        prompt="a fox",
+        aspect_ratio="9:16",
+        loop=True,
+        resolution="1080p",
+        duration="9s",
+        start_image="media:uploads/ab/x.png",
+        end_image="https://cdn.example/b.jpg",
+        concepts=("dolly_zoom",),
+    )
+    body, dropped = _official().body(_account(hook_token="tok"), Submission("t", request))
+    assert body == {
+        "model": "ray-2",
+        "aspect_ratio": "9:16",
+        "loop": True,
+        "resolution": "1080p",
+        "duration": "9s",
+        "prompt": "a fox",
+        "keyframes": {
+            "frame0": {"type": "image", "url": "http://127.0.0.1:8000/files/uploads/ab/x.png"},
+            "frame1": {"type": "image", "url": "https://cdn.example/b.jpg"},
+        },
+        "concepts": [{"key": "dolly_zoom"}],
+        "callback_url": "http://127.0.0.1:8000/upstream-hooks/tok",
+    }
+    assert dropped == ("expand_prompt",)
+    echoed = {k: v for k, v in body.items() if k != "callback_url"}
+    assert same_request(body, echoed) and not same_request(body, {**echoed, "loop": False})
+
+
+def test_official_extend_uses_the_source_generation_and_ray_1_6_drops_fields() -> None:
+    request = GenerationRequest(prompt="more", model="ray-1-6", duration="9s", expand_prompt=False)
+    body, dropped = _official().body(
+        _account(), Submission("t", request, extend_of_upstream_id="g1")
+    )
+    assert body["keyframes"] == {"frame0": {"type": "generation", "id": "g1"}}
+    assert "duration" not in body and "callback_url" not in body and dropped == ("duration",)
+
+
+def test_official_refuses_loopback_images_for_a_remote_upstream() -> None:
+    request = GenerationRequest(prompt="x", start_image="media:uploads/ab/x.png")
+    remote = _account(base="https://api.lumalabs.ai/dream-machine/v1", hook_token="tok")
+    try:
+        _official().body(remote, Submission("t", request))
+    except Rejected as exc:
+        assert "LUMAGATE_PUBLIC_URL" in exc.message
+    else:
+        raise AssertionError("a loopback image URL must not be sent to a remote upstream")
+    assert _official().callback_url(remote) is None  # and no unreachable callback either
+
+
+def test_official_generation_states() -> None:
+    provider = _official()
+    done = provider.job(
+        {
+            "id": "g",
+            "state": "completed",
+            "assets": {"video": "v.mp4"},
+            "request": {"aspect_ratio": "1:1", "resolution": "540p"},
+        }
+    )
+    assert done.state == UpstreamState.COMPLETED and done.media is not None
+    assert (done.media.width, done.media.height, done.media.download) == (540, 540, "v.mp4")
+    assert provider.job({"id": "g", "state": "completed", "assets": {}}).state == (
+        UpstreamState.PROCESSING
+    )
+    failed = provider.job({"id": "g", "state": "failed", "failure_reason": "Job failed"})
+    assert failed.state == UpstreamState.FAILED and failed.failure_reason == "Job failed"
+
+
+def test_web_drops_what_it_cannot_say() -> None:
+    assert dropped_fields(GenerationRequest(prompt="x")) == ()
+    assert dropped_fields(GenerationRequest(prompt="x", duration="9s", resolution="4k")) == (
+        "resolution",
+        "duration",
+    )
+
+
+def test_relay_flat_objects() -> None:
+    flat = {
+        "id": "t",
+        "state": "completed",
+        "failure_reason": None,
+        "video": {"url": "v", "download_url": "d", "width": 720, "height": 1280},
+    }
+    job = job_from_flat(flat)
+    assert job.media is not None and job.media.download == "d" and job.media.height == 1280
+    assert job_from_flat({**flat, "video": None}).state == UpstreamState.PROCESSING
+    assert job_from_flat({"id": "t", "state": "pending"}).state == UpstreamState.PENDING
+
+
+def test_polls_land_on_a_shared_grid() -> None:
+    base = datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC)
+    times = [next_poll_at(base.replace(microsecond=m), 2.0) for m in (100_000, 700_000)]
+    assert times[0] == times[1] == datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC)
+    late = next_poll_at(datetime(2026, 1, 1, 0, 0, 1, 800_000, tzinfo=UTC), 2.0)
+    assert late == datetime(2026, 1, 1, 0, 0, 4, tzinfo=UTC)  # never sooner than interval/4
+
+
+def test_the_plan_caps_an_accounts_concurrency() -> None:
+    account = Account(
+        id="a",
+        name="a",
+        kind="luma-web",
+        base_url=None,
+        max_concurrency=3,
+        channels=ALL_CHANNELS,
+        enabled=True,
+        disabled_reason=None,
+        cooldown_until=None,
+        failures=0,
+        last_error=None,
+        settings={"upstream_available": 1},
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert account.slot(0).max_concurrency == 1
+    assert account.slot(0).free == 1
