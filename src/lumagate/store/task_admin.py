@@ -3,12 +3,12 @@ where every query is scoped to the caller)."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_
 
 from lumagate.domain.task import Task
 from lumagate.store.database import Database
-from lumagate.store.rows import task_from_row
 from lumagate.store.schema import tasks
+from lumagate.store.tasks import page_of_tasks
 
 
 async def list_any_tenant(
@@ -24,22 +24,4 @@ async def list_any_tenant(
         conditions.append(tasks.c.tenant_id == tenant_id)
     if state is not None:
         conditions.append(tasks.c.state == state)
-    where = and_(True, *conditions)
-    async with db.read() as conn:
-        total = (
-            await conn.execute(select(func.count()).select_from(tasks).where(where))
-        ).scalar_one()
-        rows = (
-            (
-                await conn.execute(
-                    select(tasks)
-                    .where(where)
-                    .order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
-                    .offset(offset)
-                    .limit(limit)
-                )
-            )
-            .mappings()
-            .all()
-        )
-    return [task_from_row(r) for r in rows], int(total)
+    return await page_of_tasks(db, and_(True, *conditions), offset=offset, limit=limit)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -133,24 +133,7 @@ class TaskStore:
         self, tenant_id: str, *, offset: int, limit: int
     ) -> tuple[list[Task], int]:
         where = and_(tasks.c.tenant_id == tenant_id, tasks.c.hidden.is_(False))
-        async with self.db.read() as conn:
-            total = (
-                await conn.execute(select(func.count()).select_from(tasks).where(where))
-            ).scalar_one()
-            rows = (
-                (
-                    await conn.execute(
-                        select(tasks)
-                        .where(where)
-                        .order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
-                        .offset(offset)
-                        .limit(limit)
-                    )
-                )
-                .mappings()
-                .all()
-            )
-        return [task_from_row(r) for r in rows], int(total)
+        return await page_of_tasks(self.db, where, offset=offset, limit=limit)
 
     async def hide(self, task_id: str, tenant_id: str, now: datetime) -> bool:
         async with self.db.write() as conn:
@@ -426,3 +409,22 @@ async def count_generations(db: Database, tenant_id: str, since: datetime) -> in
     )
     async with db.read() as conn:
         return int((await conn.execute(query)).scalar_one())
+
+
+async def page_of_tasks(
+    db: Database, where: ColumnElement[bool], *, offset: int, limit: int
+) -> tuple[list[Task], int]:
+    """One page of tasks matching ``where``, newest first, with the total count."""
+    async with db.read() as conn:
+        total = (
+            await conn.execute(select(func.count()).select_from(tasks).where(where))
+        ).scalar_one()
+        query = (
+            select(tasks)
+            .where(where)
+            .order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = (await conn.execute(query)).mappings().all()
+    return [task_from_row(r) for r in rows], int(total)

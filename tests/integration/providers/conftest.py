@@ -2,44 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lumagate.providers.http import UpstreamHttp, new_upstream_client
-from lumagate.sim import SimConfig
-from lumagate.sim.testing import SimServer, StartSim
+from tests.conftest import FAST_SIM as SHARED_FAST_SIM
 
-FAST_SIM: dict[str, Any] = {
-    "queued_seconds": 0.2,
-    "dreaming_seconds": 0.6,
-    "web_null_video_rate": 0.0,
-    "callback_duplicate_rate": 0.0,
-    "seed": 4321,
-}
-
-
-@pytest.fixture(scope="session")
-def provider_sim_media(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One clip cache for every sim of the session (each aspect ratio rendered once)."""
-    return tmp_path_factory.mktemp("provider-sim-media")
+FAST_SIM: dict[str, Any] = {**SHARED_FAST_SIM, "dreaming_seconds": 0.6, "seed": 4321}
 
 
 @pytest.fixture
-def start_sim(provider_sim_media: Path) -> Iterator[StartSim]:
-    servers: list[SimServer] = []
+def sim_defaults() -> dict[str, Any]:
+    return dict(FAST_SIM)
 
-    def start(**overrides: Any) -> SimServer:
-        config = SimConfig(**{**FAST_SIM, "media_dir": provider_sim_media, **overrides})
-        server = SimServer(config).start()
-        servers.append(server)
-        return server
 
-    yield start
-    for server in servers:
-        server.stop()
+@pytest.fixture(scope="session")
+def provider_sim_media(sim_media_dir: Path) -> Path:
+    """The session's shared clip cache (see tests/conftest.py)."""
+    return sim_media_dir
 
 
 @pytest.fixture
