@@ -147,7 +147,8 @@ async def test_internal_targets_are_refused_without_a_request() -> None:
 
 async def test_gives_up_after_the_retry_window() -> None:
     calls: list[httpx.Request] = []
-    policy = CallbackPolicy(backoff_base_seconds=100, backoff_cap_seconds=100, max_age_seconds=60)
+    # Jittered delays fall in [base/2, base]: with base 200 every next try lands past the window.
+    policy = CallbackPolicy(backoff_base_seconds=200, backoff_cap_seconds=200, max_age_seconds=60)
     sender, store = make_sender(lambda r: calls.append(r) or httpx.Response(503), policy)
     assert await sender.attempt(delivery()) == DeliveryState.FAILED  # next try would be too late
     assert await sender.attempt(replace(delivery(age=120))) == DeliveryState.FAILED

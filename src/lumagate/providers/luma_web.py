@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 
 from lumagate.domain.clock import iso_z, utcnow
 from lumagate.domain.request import GenerationRequest
-from lumagate.domain.task import TaskMedia
 from lumagate.media.store import MediaError
 from lumagate.providers.base import (
     AccountHandle,
@@ -38,6 +37,8 @@ from lumagate.providers.base import (
     UpstreamState,
 )
 from lumagate.providers.capabilities import AVAILABLE, CAPACITY, CHECKED_AT
+from lumagate.providers.flat_shape import asset_url as _url
+from lumagate.providers.flat_shape import flat_media
 from lumagate.providers.http import UpstreamHttp, UpstreamNotFound, parse_json
 from lumagate.providers.listing import CreatedIndex, Lister, Raw, TakenLookup, pick_unclaimed
 from lumagate.providers.web_session import SessionJars
@@ -70,12 +71,6 @@ UNSUPPORTED: tuple[tuple[str, str], ...] = (
     ("resolution", "720p"),
     ("duration", "5s"),
 )
-
-
-def _url(value: Any) -> str | None:
-    if isinstance(value, dict):
-        value = value.get("url")
-    return value if isinstance(value, str) and value else None
 
 
 def dropped_fields(request: GenerationRequest) -> tuple[str, ...]:
@@ -199,9 +194,7 @@ class LumaWebProvider:
             return UpstreamJob(upstream_id, state, failure_reason=str(reason) if reason else None)
         if state != UpstreamState.COMPLETED:
             return UpstreamJob(upstream_id, state)
-        video = raw.get("video")
-        video_url = _url(video)
-        if video_url is None or not isinstance(video, dict):
+        if flat_media(raw, download=None) is None:
             return UpstreamJob(upstream_id, UpstreamState.PROCESSING, progress=99)  # not yet
         download = await self._download_link(account, upstream_id, _url(raw.get("video_raw")))
         if download is None:
@@ -210,15 +203,7 @@ class LumaWebProvider:
             upstream_id,
             UpstreamState.COMPLETED,
             progress=100,
-            media=TaskMedia(
-                video=video_url,
-                width=int(video.get("width") or 1280),
-                height=int(video.get("height") or 720),
-                download=download,
-                video_raw=_url(raw.get("video_raw")),
-                thumbnail=_url(raw.get("thumbnail")) or _url(video.get("thumbnail")),
-                last_frame=_url(raw.get("last_frame")),
-            ),
+            media=flat_media(raw, download=download),
         )
 
     async def body(self, account: AccountHandle, submission: Submission) -> dict[str, Any]:

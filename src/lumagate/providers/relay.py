@@ -21,7 +21,6 @@ from dataclasses import replace
 from typing import Any
 
 from lumagate.domain.request import is_media_ref
-from lumagate.domain.task import TaskMedia
 from lumagate.media.store import MediaError
 from lumagate.providers.base import (
     AccountHandle,
@@ -33,6 +32,8 @@ from lumagate.providers.base import (
     UpstreamJob,
     UpstreamState,
 )
+from lumagate.providers.flat_shape import asset_url as _url
+from lumagate.providers.flat_shape import flat_media
 from lumagate.providers.http import UpstreamHttp, UpstreamNotFound
 
 BATCH = 100
@@ -44,12 +45,6 @@ STATES: dict[str, UpstreamState] = {
     "completed": UpstreamState.COMPLETED,
     "failed": UpstreamState.FAILED,
 }
-
-
-def _url(value: Any) -> str | None:
-    if isinstance(value, dict):
-        value = value.get("url")
-    return value if isinstance(value, str) and value else None
 
 
 def _progress(value: Any) -> int | None:
@@ -67,26 +62,14 @@ def job_from_flat(flat: dict[str, Any], progress: int | None = None) -> Upstream
     if state == UpstreamState.FAILED:
         reason = flat.get("failure_reason")
         return UpstreamJob(upstream_id, state, failure_reason=str(reason) if reason else None)
-    video = flat.get("video")
     if state != UpstreamState.COMPLETED:
         return UpstreamJob(upstream_id, state, progress=progress)
-    if not isinstance(video, dict) or not _url(video):
+    video = flat.get("video")
+    download = _url(video.get("download_url")) if isinstance(video, dict) else None
+    media = flat_media(flat, download=download)
+    if media is None:
         return UpstreamJob(upstream_id, UpstreamState.PROCESSING, progress=99)
-    video_url = str(_url(video))
-    return UpstreamJob(
-        upstream_id,
-        UpstreamState.COMPLETED,
-        progress=100,
-        media=TaskMedia(
-            video=video_url,
-            width=int(video.get("width") or 1280),
-            height=int(video.get("height") or 720),
-            download=_url(video.get("download_url")) or video_url,
-            video_raw=_url(flat.get("video_raw")),
-            thumbnail=_url(flat.get("thumbnail")) or _url(video.get("thumbnail")),
-            last_frame=_url(flat.get("last_frame")),
-        ),
-    )
+    return UpstreamJob(upstream_id, UpstreamState.COMPLETED, progress=100, media=media)
 
 
 class RelayProvider:

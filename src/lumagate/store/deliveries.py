@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lumagate.domain.clock import ensure_utc
 from lumagate.domain.states import TERMINAL_STATES
+from lumagate.store.claims import claim_due as claim_due_rows
 from lumagate.store.database import Database
 from lumagate.store.schema import deliveries, delivery_attempts, tasks
 
@@ -128,25 +129,18 @@ class DeliveryStore:
         return _delivery(row)
 
     async def claim_due(self, now: datetime, hold: timedelta, limit: int) -> list[Delivery]:
-        async with self.db.write() as conn:
-            query = (
-                select(deliveries)
-                .where(
-                    deliveries.c.state == DeliveryState.PENDING.value,
-                    deliveries.c.next_attempt_at <= now,
-                )
-                .order_by(deliveries.c.next_attempt_at)
-                .limit(limit)
-            )
-            if not self.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            rows = (await conn.execute(query)).mappings().all()
-            if rows:
-                await conn.execute(
-                    update(deliveries)
-                    .where(deliveries.c.id.in_([r["id"] for r in rows]))
-                    .values(next_attempt_at=now + hold)
-                )
+        rows = await claim_due_rows(
+            self.db,
+            deliveries,
+            due=deliveries.c.next_attempt_at,
+            eligible=and_(
+                deliveries.c.state == DeliveryState.PENDING.value,
+                deliveries.c.next_attempt_at <= now,
+            ),
+            now=now,
+            hold=hold,
+            limit=limit,
+        )
         return [_delivery(r) for r in rows]
 
     async def record_attempt(

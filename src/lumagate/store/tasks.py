@@ -20,6 +20,7 @@ from lumagate.domain.clock import ensure_utc
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import ACTIVE_UPSTREAM_STATES, TaskState, check_transition
 from lumagate.domain.task import Task, TaskMedia
+from lumagate.store.claims import claim_due
 from lumagate.store.database import Database
 from lumagate.store.rows import media_to_json, task_from_row
 from lumagate.store.schema import tasks
@@ -322,25 +323,18 @@ class TaskStore:
         self, now: datetime, hold: timedelta, limit: int = 500
     ) -> list[Task]:
         """Followed tasks whose next poll is due; pushes their next poll out by ``hold``."""
-        async with self.db.write() as conn:
-            query = (
-                select(tasks)
-                .where(
-                    tasks.c.state.in_(FOLLOWED),
-                    or_(tasks.c.next_poll_at.is_(None), tasks.c.next_poll_at <= now),
-                )
-                .order_by(tasks.c.next_poll_at)
-                .limit(limit)
-            )
-            if not self.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            rows = (await conn.execute(query)).mappings().all()
-            if rows:
-                await conn.execute(
-                    update(tasks)
-                    .where(tasks.c.id.in_([r["id"] for r in rows]))
-                    .values(next_poll_at=now + hold)
-                )
+        rows = await claim_due(
+            self.db,
+            tasks,
+            due=tasks.c.next_poll_at,
+            eligible=and_(
+                tasks.c.state.in_(FOLLOWED),
+                or_(tasks.c.next_poll_at.is_(None), tasks.c.next_poll_at <= now),
+            ),
+            now=now,
+            hold=hold,
+            limit=limit,
+        )
         return [task_from_row(r) for r in rows]
 
     async def poll_soon(self, account_id: str, upstream_id: str, now: datetime) -> int:
