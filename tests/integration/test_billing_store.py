@@ -25,11 +25,11 @@ from lumagate.domain.errors import (
 )
 from lumagate.domain.pricing import PriceTable
 from lumagate.domain.states import TaskState
+from lumagate.domain.tenant import ApiKey
 from lumagate.gateway import Gateway
 from lumagate.service.tasks import CreateCommand
 from lumagate.settings import Settings
 from lumagate.store import migrate
-from lumagate.store.keys import ApiKey
 from lumagate.store.ledger import LedgerKind
 from lumagate.store.schema import ledger, tasks
 

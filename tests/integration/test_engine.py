@@ -18,20 +18,20 @@ from typing import Any, TypeVar
 
 import pytest
 
+from lumagate.domain.accounts import Account
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.request import media_key
 from lumagate.domain.scheduling import SANDBOX_KIND
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
+from lumagate.domain.tenant import ApiKey
 from lumagate.engine.signals import Wakeup
 from lumagate.gateway import Gateway
 from lumagate.providers.base import Submission
 from lumagate.providers.sandbox.provider import MODERATION_FAILURE, SandboxProvider
 from lumagate.service.tasks import CreateCommand
 from lumagate.settings import Settings
-from lumagate.store.accounts import Account
-from lumagate.store.keys import ApiKey
 
 T = TypeVar("T")
 RENDER_TIMEOUT = 45.0  # generous: a 540p clip renders in ~2 s on one core

@@ -15,17 +15,19 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import func, inspect, select, update
 
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import ACTIVE_UPSTREAM_STATES, InvalidTransition, TaskState
 from lumagate.domain.task import Task, TaskMedia
+from lumagate.domain.tenant import ApiKey
 from lumagate.engine.context import EngineContext
 from lumagate.engine.dispatcher import CLAIM_BATCH, Dispatcher
 from lumagate.engine.events import TaskEvents
 from lumagate.engine.signals import EngineSignals
 from lumagate.media.store import MediaStore
-from lumagate.providers.base import AccountHandle, Submission, UpstreamJob, UpstreamState
+from lumagate.providers.base import Submission, UpstreamJob, UpstreamState
 from lumagate.providers.registry import ProviderRegistry
 from lumagate.security.crypto import SecretBox
 from lumagate.security.keys import hash_api_key
@@ -34,7 +36,7 @@ from lumagate.settings import Settings
 from lumagate.store import migrate
 from lumagate.store.accounts import AccountStore
 from lumagate.store.database import Database
-from lumagate.store.keys import ApiKey, KeyStore
+from lumagate.store.keys import KeyStore
 from lumagate.store.schema import api_keys, tasks
 from lumagate.store.tasks import NewTask, TaskStore
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lumagate.domain.accounts import Account, AccountHandle
 from lumagate.domain.channels import ALL_CHANNELS
 from lumagate.domain.polling import next_poll_at
 from lumagate.domain.request import GenerationRequest
 from lumagate.media.store import MediaStore
-from lumagate.providers.base import AccountHandle, Rejected, Submission, UpstreamState
+from lumagate.providers.base import Rejected, Submission, UpstreamState
 from lumagate.providers.luma_official import LumaOfficialProvider, same_request
 from lumagate.providers.luma_web import dropped_fields
 from lumagate.providers.relay import job_from_flat
-from lumagate.store.accounts import Account
 
 
 async def _none(account_id: str, ids: object) -> set[str]:

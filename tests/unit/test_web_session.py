@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lumagate.providers.base import AccountHandle
+from lumagate.domain.accounts import AccountHandle
 from lumagate.providers.web_session import SessionJars, merge_cookie, set_cookie_changes
 
 COOKIE = "access_token=a1; luma_session=s1; refresh_token=r1"

@@ -17,13 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from lumagate.api import admin_tasks
 from lumagate.api.body import read_model
 from lumagate.api.deps import gateway_of
+from lumagate.domain.accounts import Account
 from lumagate.domain.channels import ALL_CHANNELS, parse_channels
 from lumagate.domain.clock import iso_z, utcnow
 from lumagate.domain.errors import AuthenticationRequired, GatewayError, InvalidRequest
+from lumagate.domain.tenant import ApiKey
 from lumagate.security.keys import parse_bearer
 from lumagate.service.keys import KeyNotFoundError
-from lumagate.store.accounts import Account
-from lumagate.store.keys import ApiKey
 from lumagate.store.ledger import LedgerEntry
 
 TAG = "Admin (/admin)"

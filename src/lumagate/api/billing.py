@@ -25,8 +25,8 @@ from lumagate.api.deps import bearer_tenant, gateway_of
 from lumagate.api.dialect_common import example_response
 from lumagate.domain.clock import unix_seconds
 from lumagate.domain.errors import InvalidRequest
+from lumagate.domain.tenant import ApiKey
 from lumagate.service.spend import available_credits
-from lumagate.store.keys import ApiKey
 
 TAG = "Billing (/v1/dashboard/billing)"
 

@@ -37,9 +37,9 @@ from lumagate.api.dialect_common import (
 from lumagate.domain.errors import GatewayError, InvalidRequest
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
+from lumagate.domain.tenant import ApiKey
 from lumagate.service.tasks import CreateCommand, TaskService
 from lumagate.service.watch import TaskWatcher
-from lumagate.store.keys import ApiKey
 
 TAG = "OpenAI chat (/v1/chat/completions)"
 DIALECT = "chat"

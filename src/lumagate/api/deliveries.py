@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from lumagate.api.deps import bearer_tenant, gateway_of
-from lumagate.store.keys import ApiKey
+from lumagate.domain.tenant import ApiKey
 
 
 async def task_deliveries(

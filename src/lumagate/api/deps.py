@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from lumagate.domain.tenant import ApiKey
 from lumagate.gateway import Gateway
 from lumagate.security.keys import parse_bearer
-from lumagate.store.keys import ApiKey
 
 
 def gateway_of(request: Request) -> Gateway:

@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from lumagate.api.deps import gateway_of
 from lumagate.domain.channels import Channel
 from lumagate.domain.errors import InvalidRequest
+from lumagate.domain.tenant import ApiKey
 from lumagate.domain.video import ASPECT_RATIOS, RESOLUTIONS
-from lumagate.store.keys import ApiKey
 
 
 class FieldError(InvalidRequest):

@@ -30,9 +30,9 @@ from lumagate.api.errors import ErrorDialect, register_error_dialect
 from lumagate.api.luma_shapes import flat_generation
 from lumagate.domain.errors import GatewayError, InvalidRequest, PayloadTooLarge
 from lumagate.domain.task import Task
+from lumagate.domain.tenant import ApiKey
 from lumagate.service.task_bodies import register_task_renderer
 from lumagate.service.tasks import CreateCommand, TaskService
-from lumagate.store.keys import ApiKey
 
 TAG = "luma-mock API (/api/generations)"
 DIALECT = "luma_mock"

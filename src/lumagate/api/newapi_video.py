@@ -30,9 +30,9 @@ from lumagate.api.luma_shapes import task_record
 from lumagate.domain.errors import GatewayError, InvalidRequest
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
+from lumagate.domain.tenant import ApiKey
 from lumagate.service.task_bodies import register_task_renderer
 from lumagate.service.tasks import CreateCommand, TaskService
-from lumagate.store.keys import ApiKey
 
 TAG = "new-api unified video (/v1/video/generations)"
 DIALECT = "newapi_video"

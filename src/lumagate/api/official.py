@@ -45,10 +45,10 @@ from lumagate.api.official_shapes import (
 from lumagate.domain.errors import GatewayError, InvalidRequest, TaskNotFound
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
+from lumagate.domain.tenant import ApiKey
 from lumagate.service.spend import credit_balance_cents
 from lumagate.service.task_bodies import register_task_renderer
 from lumagate.service.tasks import CreateCommand, TaskService
-from lumagate.store.keys import ApiKey
 
 BASE = "/dream-machine/v1"
 TAG = "Official Luma API (/dream-machine/v1)"

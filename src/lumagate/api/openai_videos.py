@@ -36,11 +36,11 @@ from lumagate.domain.clock import unix_seconds
 from lumagate.domain.errors import InvalidRequest, PayloadTooLarge
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
+from lumagate.domain.tenant import ApiKey
 from lumagate.domain.video import frame_size
 from lumagate.service.task_bodies import register_task_renderer
 from lumagate.service.tasks import CreateCommand, TaskService
 from lumagate.service.video_content import LocalContent, VideoContentService
-from lumagate.store.keys import ApiKey
 
 TAG = "OpenAI videos (/v1/videos)"
 DIALECT = "openai_videos"

@@ -20,10 +20,10 @@ from lumagate.api.errors import ErrorDialect, openai_style_body, register_error_
 from lumagate.api.luma_shapes import flat_generation, task_record
 from lumagate.domain.channels import Channel
 from lumagate.domain.errors import InvalidRequest
+from lumagate.domain.tenant import ApiKey
 from lumagate.service.auth import Authenticator
 from lumagate.service.task_bodies import register_task_renderer
 from lumagate.service.tasks import CreateCommand
-from lumagate.store.keys import ApiKey
 
 PREFIXES: dict[str, Channel] = {"": Channel.DEFAULT, "/vip": Channel.VIP, "/pro": Channel.PRO}
 GENERATION_BASES = ("/luma/generations", "/luma/v1/generations", "/luma/V1/generations")

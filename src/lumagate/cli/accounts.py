@@ -17,12 +17,11 @@ from rich.table import Table
 from sqlalchemy.exc import IntegrityError
 
 from lumagate.cli.common import console, run_with_gateway
+from lumagate.domain.accounts import AVAILABLE, CALLBACKS, CREDIT_BALANCE, HOOK_TOKEN, Account
 from lumagate.domain.channels import Channel, parse_channels
 from lumagate.domain.clock import iso_z, utcnow
 from lumagate.engine.health import SESSION_LOST_AT
 from lumagate.gateway import Gateway
-from lumagate.providers.capabilities import AVAILABLE, CALLBACKS, CREDIT_BALANCE, HOOK_TOKEN
-from lumagate.store.accounts import Account
 from lumagate.store.pool import PoolStore
 
 app = typer.Typer(

@@ -17,9 +17,9 @@ from lumagate.cli.common import console, run_with_gateway
 from lumagate.domain.channels import parse_channels
 from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import InvalidRequest
+from lumagate.domain.tenant import ApiKey
 from lumagate.gateway import Gateway
 from lumagate.service.keys import CreatedKey, KeyNotFoundError
-from lumagate.store.keys import ApiKey
 
 app = typer.Typer(
     help="Manage API keys: each key is a tenant that sees only its own tasks.", no_args_is_help=True

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.retry import RetryPolicy
 from lumagate.domain.task import Task
 from lumagate.engine.events import TaskEvents
 from lumagate.engine.signals import EngineSignals
-from lumagate.providers.base import AccountHandle, Provider, Submission
+from lumagate.providers.base import Provider, Submission
 from lumagate.providers.registry import ProviderRegistry
 from lumagate.settings import Settings
 from lumagate.store.accounts import AccountStore

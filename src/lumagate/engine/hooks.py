@@ -13,14 +13,14 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
+from lumagate.domain.accounts import HOOK_TOKEN, Account
 from lumagate.domain.clock import utcnow
 from lumagate.domain.states import TaskState
 from lumagate.engine.context import EngineContext
 from lumagate.engine.outcomes import apply_job
 from lumagate.engine.refresher import Refresher
 from lumagate.providers.base import UpstreamState
-from lumagate.providers.capabilities import HOOK_TOKEN, CallbackAware
-from lumagate.store.accounts import Account
+from lumagate.providers.capabilities import CallbackAware
 
 FOLLOWED = (TaskState.SUBMITTED, TaskState.PROCESSING)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.polling import next_poll_at
 from lumagate.domain.states import TaskState, can_transition
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext, is_pinned
-from lumagate.providers.base import AccountHandle, UpstreamJob, UpstreamState
+from lumagate.providers.base import UpstreamJob, UpstreamState
 
 DEFAULT_FAILURE = "Job failed"
 

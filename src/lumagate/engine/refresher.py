@@ -13,12 +13,13 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.clock import ensure_utc, utcnow
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext
 from lumagate.engine.health import grace_left, session_gone_reason, session_lost
 from lumagate.engine.outcomes import apply_job, fail
-from lumagate.providers.base import AccountHandle, AuthenticationFailed, ProviderError
+from lumagate.providers.base import AuthenticationFailed, ProviderError
 from lumagate.store.pool import PoolStore
 
 log = logging.getLogger(__name__)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from lumagate.domain.accounts import Account
 from lumagate.domain.clock import utcnow
 from lumagate.domain.scheduling import SANDBOX_KIND
 from lumagate.engine.context import EngineContext
 from lumagate.engine.health import session_lost
 from lumagate.providers.base import AuthenticationFailed, ProviderError
 from lumagate.providers.capabilities import Maintained
-from lumagate.store.accounts import Account
 from lumagate.store.pool import PoolStore
 
 log = logging.getLogger(__name__)

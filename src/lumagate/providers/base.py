@@ -8,12 +8,13 @@ health decisions (cool down on 429, disable on 401, retry on transient faults).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.task import TaskMedia
 
@@ -39,18 +40,6 @@ class UpstreamJob:
     (e.g. the upstream will call back, so polling is only the fallback)."""
     dropped_fields: tuple[str, ...] = ()
     """Request fields this upstream could not honour; recorded on the task's request."""
-
-
-@dataclass(frozen=True)
-class AccountHandle:
-    """An upstream account as a provider sees it: id, base URL, decrypted credentials."""
-
-    id: str
-    name: str
-    kind: str
-    base_url: str | None = None
-    credentials: Mapping[str, str] = field(default_factory=dict)
-    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

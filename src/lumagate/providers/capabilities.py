@@ -11,18 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from lumagate.providers.base import AccountHandle, UpstreamJob
-
-# Keys providers write into an account's settings (JSON) through ``maintain``.
-AVAILABLE = "upstream_available"
-"""Generations the upstream subscription still allows; the scheduler caps concurrency by it."""
-CAPACITY = "upstream_capacity"
-CREDIT_BALANCE = "upstream_credit_balance"
-CHECKED_AT = "upstream_checked_at"
-HOOK_TOKEN = "hook_token"
-"""The unguessable path segment of this account's upstream callback URL."""
-CALLBACKS = "callbacks"
-"""False turns upstream callbacks off for one account (polling only)."""
+from lumagate.domain.accounts import AccountHandle
+from lumagate.providers.base import UpstreamJob
 
 
 @runtime_checkable

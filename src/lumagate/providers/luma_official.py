@@ -19,13 +19,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from lumagate.domain.accounts import (
+    CALLBACKS,
+    CHECKED_AT,
+    CREDIT_BALANCE,
+    HOOK_TOKEN,
+    AccountHandle,
+)
 from lumagate.domain.clock import iso_z, utcnow
 from lumagate.domain.request import media_ref
 from lumagate.domain.task import TaskMedia
 from lumagate.domain.video import frame_size
 from lumagate.media.store import MediaStore
 from lumagate.providers.base import (
-    AccountHandle,
     AuthenticationFailed,
     Rejected,
     Submission,
@@ -33,7 +39,6 @@ from lumagate.providers.base import (
     UpstreamJob,
     UpstreamState,
 )
-from lumagate.providers.capabilities import CALLBACKS, CHECKED_AT, CREDIT_BALANCE, HOOK_TOKEN
 from lumagate.providers.http import UpstreamHttp, UpstreamNotFound, is_loopback_url
 from lumagate.providers.listing import CreatedIndex, Lister, Raw, TakenLookup, pick_unclaimed
 

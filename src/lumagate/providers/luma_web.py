@@ -23,11 +23,11 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from lumagate.domain.accounts import AVAILABLE, CAPACITY, CHECKED_AT, AccountHandle
 from lumagate.domain.clock import iso_z, utcnow
 from lumagate.domain.request import GenerationRequest
 from lumagate.media.store import MediaError
 from lumagate.providers.base import (
-    AccountHandle,
     MediaAccess,
     ProviderError,
     Rejected,
@@ -36,7 +36,6 @@ from lumagate.providers.base import (
     UpstreamJob,
     UpstreamState,
 )
-from lumagate.providers.capabilities import AVAILABLE, CAPACITY, CHECKED_AT
 from lumagate.providers.flat_shape import asset_url as _url
 from lumagate.providers.flat_shape import flat_media
 from lumagate.providers.http import UpstreamHttp, UpstreamNotFound, parse_json

@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.request import is_media_ref
 from lumagate.media.store import MediaError
 from lumagate.providers.base import (
-    AccountHandle,
     AuthenticationFailed,
     MediaAccess,
     Rejected,

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
-from lumagate.providers.base import AccountHandle
+from lumagate.domain.accounts import AccountHandle
 
 CredentialSink = Callable[[str, dict[str, str]], Awaitable[None]]
 """(account id, new credentials) → persisted."""

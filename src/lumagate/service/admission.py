@@ -13,7 +13,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lumagate.domain.task import Task
-from lumagate.store.keys import ApiKey
+from lumagate.domain.tenant import ApiKey
 
 
 class Admission(Protocol):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import AuthenticationRequired, Forbidden
-from lumagate.store.keys import ApiKey, KeyStore
+from lumagate.domain.tenant import ApiKey
+from lumagate.store.keys import KeyStore
 
 
 class Authenticator:

@@ -27,9 +27,9 @@ from lumagate.domain.pricing import PriceQuote, PriceTable
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
+from lumagate.domain.tenant import ApiKey
 from lumagate.settings import Settings
 from lumagate.store import quotas
-from lumagate.store.keys import ApiKey
 from lumagate.store.ledger import ChargeStatus, LedgerStore
 
 RATE_WINDOW = timedelta(seconds=60)

@@ -13,9 +13,10 @@ from datetime import timedelta
 from lumagate.domain.channels import ALL_CHANNELS, Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import InvalidRequest
+from lumagate.domain.tenant import ApiKey
 from lumagate.security.crypto import SecretBox
 from lumagate.security.signing import generate_webhook_secret
-from lumagate.store.keys import ApiKey, KeyStore
+from lumagate.store.keys import KeyStore
 from lumagate.store.ledger import InsufficientCredits, LedgerStore, UnlimitedKey
 
 

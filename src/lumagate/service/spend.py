@@ -11,9 +11,9 @@ What a tenant spent is :class:`lumagate.service.billing.BillingService`'s to say
 
 from __future__ import annotations
 
+from lumagate.domain.tenant import ApiKey
 from lumagate.service.usage import UNLIMITED_AVAILABLE
 from lumagate.settings import Settings
-from lumagate.store.keys import ApiKey
 
 
 def available_credits(tenant: ApiKey) -> int:

@@ -17,6 +17,7 @@ from lumagate.domain.errors import InvalidRequest, NotReady, TaskNotFound
 from lumagate.domain.request import GenerationRequest, media_ref
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
+from lumagate.domain.tenant import ApiKey
 from lumagate.domain.video import (
     ASPECT_RATIOS,
     RESOLUTIONS,
@@ -27,7 +28,6 @@ from lumagate.media.images import InvalidImage, sniff_image_type
 from lumagate.media.store import MediaStore
 from lumagate.service.admission import Admission
 from lumagate.store.accounts import AccountStore
-from lumagate.store.keys import ApiKey
 from lumagate.store.tasks import NewTask, TaskStore
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)

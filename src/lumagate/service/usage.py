@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lumagate.domain.tenant import ApiKey
 from lumagate.service.billing import BillingService
-from lumagate.store.keys import ApiKey
 
 UNLIMITED_AVAILABLE = 999_999
 

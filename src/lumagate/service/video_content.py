@@ -17,9 +17,9 @@ import httpx
 from lumagate.domain.errors import GatewayError, InvalidRequest, NotReady
 from lumagate.domain.request import is_media_ref, media_key
 from lumagate.domain.states import TaskState
+from lumagate.domain.tenant import ApiKey
 from lumagate.media.store import MediaNotFound, content_type_for
 from lumagate.service.tasks import TaskService
-from lumagate.store.keys import ApiKey
 
 VARIANTS = ("video", "thumbnail")
 

@@ -14,9 +14,9 @@ import asyncio
 from collections.abc import AsyncGenerator
 
 from lumagate.domain.task import Task
+from lumagate.domain.tenant import ApiKey
 from lumagate.engine.events import TaskEvents
 from lumagate.service.tasks import TaskService
-from lumagate.store.keys import ApiKey
 
 
 class TaskWatcher:

@@ -8,59 +8,21 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lumagate.domain.accounts import Account, AccountHandle
 from lumagate.domain.channels import ALL_CHANNELS, Channel, parse_channels
 from lumagate.domain.clock import ensure_utc
-from lumagate.domain.scheduling import SANDBOX_KIND, AccountSlot
-from lumagate.providers.base import AccountHandle
-from lumagate.providers.capabilities import AVAILABLE
+from lumagate.domain.scheduling import SANDBOX_KIND
 from lumagate.security.crypto import SecretBox
 from lumagate.store.database import Database
 from lumagate.store.schema import accounts
 
 SANDBOX_ACCOUNT_NAME = "sandbox"
-
-
-@dataclass(frozen=True)
-class Account:
-    id: str
-    name: str
-    kind: str
-    base_url: str | None
-    max_concurrency: int
-    channels: tuple[Channel, ...]
-    enabled: bool
-    disabled_reason: str | None
-    cooldown_until: datetime | None
-    failures: int
-    last_error: str | None
-    settings: dict[str, Any]
-    created_at: datetime
-
-    @property
-    def effective_concurrency(self) -> int:
-        """``max_concurrency``, capped by what the upstream plan still allows (when known)."""
-        available = self.settings.get(AVAILABLE)
-        if isinstance(available, int) and not isinstance(available, bool):
-            return max(0, min(self.max_concurrency, available))
-        return self.max_concurrency
-
-    def slot(self, running: int) -> AccountSlot:
-        return AccountSlot(
-            id=self.id,
-            kind=self.kind,
-            channels=self.channels,
-            enabled=self.enabled,
-            max_concurrency=self.effective_concurrency,
-            running=running,
-            cooldown_until=self.cooldown_until,
-        )
 
 
 def _from_row(row: RowMapping) -> Account:

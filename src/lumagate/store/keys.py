@@ -7,13 +7,13 @@ The key itself is never stored (only its SHA-256 digest); the webhook secret is 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import RowMapping, select, update
 
 from lumagate.domain.channels import Channel, parse_channels
 from lumagate.domain.clock import ensure_utc
+from lumagate.domain.tenant import ApiKey
 from lumagate.security.keys import (
     digests_match,
     display_prefix,
@@ -23,26 +23,6 @@ from lumagate.security.keys import (
 from lumagate.store.database import Database
 from lumagate.store.ledger import LedgerKind, append_entry
 from lumagate.store.schema import api_keys
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    id: str
-    name: str
-    prefix: str
-    credits: int | None
-    channels: tuple[Channel, ...]
-    rpm: int | None
-    max_running: int | None
-    plan: str
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-
-    def usable(self, now: datetime) -> bool:
-        if self.revoked_at is not None:
-            return False
-        return self.expires_at is None or self.expires_at > now
 
 
 def _key_from_row(row: RowMapping) -> ApiKey:

@@ -15,9 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.request import GenerationRequest
 from lumagate.media.store import MediaStore
-from lumagate.providers.base import AccountHandle, Submission, UpstreamState
+from lumagate.providers.base import Submission, UpstreamState
 from lumagate.providers.http import UpstreamHttp
 from lumagate.providers.listing import TakenLookup
 from lumagate.providers.luma_official import LumaOfficialProvider

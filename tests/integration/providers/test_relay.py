@@ -17,9 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.request import GenerationRequest
 from lumagate.media.store import MediaStore
-from lumagate.providers.base import AccountHandle, Submission, UpstreamState
+from lumagate.providers.base import Submission, UpstreamState
 from lumagate.providers.http import UpstreamHttp
 from lumagate.providers.relay import RelayProvider
 from lumagate.sim import SimConfig

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.request import GenerationRequest, media_ref
 from lumagate.domain.task import TaskMedia
 from lumagate.domain.video import FRAMES_PER_SECOND, frame_count, frame_size
 from lumagate.media.store import MediaStore
 from lumagate.providers.base import (
-    AccountHandle,
     Rejected,
     Submission,
     UpstreamJob,
