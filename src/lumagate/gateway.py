@@ -1,15 +1,19 @@
-"""The composition root: builds stores, providers, services and the engine from settings.
+"""The composition root of the server: stores, services and the engine, wired once.
 
-Both the server and the CLI commands use it, so a key created by ``lumagate keys create`` and
-a task created over HTTP go through exactly the same code.
+The parts are built by :mod:`lumagate.wiring` (``stores``, ``services``, ``engine``); this
+class only orders them and owns their lifecycle (migrate, lock the data dir, start and stop
+the engine, close clients). The app factory (``lumagate.api.app``) binds ``services`` for the
+routes; the CLI does not use this class at all, it builds only the part a command needs.
+
+The callback body renderers of the dialects are given here, not registered globally, so a
+gateway built without the HTTP app sends exactly the bodies the app's dialects show.
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
-import os
-from datetime import timedelta
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
@@ -17,35 +21,17 @@ import httpx
 
 from lumagate.domain.clock import utcnow
 from lumagate.engine.callback_sender import CallbackPolicy, CallbackSender
-from lumagate.engine.catch_up import CatchUp
-from lumagate.engine.context import EngineContext
 from lumagate.engine.events import TaskEvents
-from lumagate.engine.hooks import UpstreamHooks
-from lumagate.engine.runtime import Engine, new_replica_id
 from lumagate.engine.signals import EngineSignals
-from lumagate.engine.upkeep import Upkeep
 from lumagate.media.store import MediaStore
-from lumagate.providers.http import UpstreamHttp, new_upstream_client
-from lumagate.providers.registry import ProviderRegistry
-from lumagate.providers.sandbox.provider import SandboxProvider
-from lumagate.providers.setup import register_upstreams
 from lumagate.security.admin_key import AdminKey, load_or_create_admin_key
-from lumagate.security.crypto import load_secret_box
 from lumagate.security.ssrf import SsrfGuard
-from lumagate.service.auth import Authenticator
-from lumagate.service.billing import BillingService, price_table
-from lumagate.service.callbacks import CallbackRecorder
-from lumagate.service.keys import KeyAdmin
-from lumagate.service.tasks import TaskService
-from lumagate.service.usage import UsageService
+from lumagate.service.task_bodies import TaskRenderer
 from lumagate.settings import Settings
-from lumagate.store import migrate
-from lumagate.store.accounts import AccountStore
-from lumagate.store.database import Database
-from lumagate.store.deliveries import DeliveryStore
-from lumagate.store.keys import KeyStore
-from lumagate.store.ledger import LedgerStore
-from lumagate.store.tasks import TaskStore
+from lumagate.wiring.engine import EngineParts, build_engine
+from lumagate.wiring.operator import key_admin
+from lumagate.wiring.services import EngineHooks, Services, build_services
+from lumagate.wiring.stores import Stores, open_stores
 
 log = logging.getLogger(__name__)
 
@@ -54,102 +40,58 @@ class DataDirInUse(RuntimeError):
     pass
 
 
+def dialect_renderers() -> dict[str, TaskRenderer]:
+    """Each dialect's task body, keyed by the name it stores in ``Task.dialect``."""
+    from lumagate.api import luma_mock, newapi_video, official, openai_videos, reseller
+    from lumagate.api.luma_shapes import flat_generation
+
+    return {
+        reseller.DIALECT: flat_generation,
+        official.DIALECT: official.callback_body,
+        luma_mock.DIALECT: luma_mock.callback_body,
+        newapi_video.DIALECT: newapi_video.callback_body,
+        openai_videos.DIALECT: openai_videos.callback_body,
+    }
+
+
 class Gateway:
-    """Everything one lumagate process needs, wired once."""
+    """One lumagate server process: ``stores``, ``services`` and ``engine`` parts."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, renderers: Mapping[str, TaskRenderer] | None = None
+    ) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.db = Database(settings.resolved_database_url)
-        self.box = load_secret_box(settings.data_dir, os.environ.get("LUMAGATE_SECRET_KEY"))
+        self.stores: Stores = open_stores(settings)
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0))
-        self.media = MediaStore(settings.media_dir, settings.resolved_public_url(), self.http)
-        self.tasks = TaskStore(self.db)
-        self.keys = KeyStore(self.db)
-        self.accounts = AccountStore(self.db, self.box)
-        self.events = TaskEvents()
-        self.signals = EngineSignals()
-        self.providers = ProviderRegistry()
-        self.sandbox = SandboxProvider(
-            settings.data_dir / "sandbox",
-            self.media,
-            concurrency=settings.sandbox_concurrency,
-            fail_marker=settings.sandbox_fail_marker,
-        )
-        self.providers.register(self.sandbox)
-        self.engine = Engine(
-            EngineContext(
-                settings=settings,
-                tasks=self.tasks,
-                accounts=self.accounts,
-                providers=self.providers,
-                signals=self.signals,
-                events=self.events,
-                replica_id=new_replica_id(),
-                single_node=self.db.is_sqlite,
-            )
-        )
-        self.sandbox.listener = self.engine.refresher.poke
-        self._wire_upstreams(settings)
-        self.authenticator = Authenticator(self.keys)
-        self.ledger = LedgerStore(self.db)
-        self.billing = BillingService(
-            self.ledger,
-            price_table(settings),
-            default_model=settings.default_model,
-            credit_usd=settings.credit_usd,
-            running_retry_after=settings.running_limit_retry_after_seconds,
-        )
-        self.key_admin = KeyAdmin(self.keys, self.ledger, self.box)
-        self.task_service = TaskService(
-            self.tasks,
-            self.accounts,
-            self.media,
-            default_model=settings.default_model,
-            max_image_bytes=settings.max_image_bytes,
-            on_queued=self.engine.task_queued,
-            admission=self.billing,
-        )
-        self.usage = UsageService(self.billing)
-        self._wire_callbacks(settings)
-        self._admin_key: AdminKey | None = None
-        self._lock_file: IO[str] | None = None
-
-    def _wire_upstreams(self, settings: Settings) -> None:
-        """Real upstream providers on one HTTP client, their callback receiver and upkeep loop."""
-        self.upstream_http = new_upstream_client(settings.upstream_timeout_seconds)
-        register_upstreams(
-            self.providers,
-            UpstreamHttp(self.upstream_http, attempts=settings.upstream_get_attempts),
-            self.media,
-            self.accounts,
-            settings,
-        )
-        self.upstream_hooks = UpstreamHooks(self.engine.ctx, self.engine.refresher)
-        self.engine.add_loop("upkeep", Upkeep(self.engine.ctx).run)
-
-    def _wire_callbacks(self, settings: Settings) -> None:
-        """Refunds and callbacks hear task events; the sender and catch-up sweep run as loops."""
-        self.deliveries = DeliveryStore(self.db)
-        self.callback_sender = CallbackSender(
-            self.deliveries,
-            self.key_admin.webhook_secret,
+        media = MediaStore(settings.media_dir, settings.resolved_public_url(), self.http)
+        signals, events = EngineSignals(), TaskEvents()
+        keys = key_admin(self.stores)
+        sender = CallbackSender(
+            self.stores.deliveries,
+            keys.webhook_secret,
             SsrfGuard(settings.callback_allow),
             CallbackPolicy.from_settings(settings),
         )
-        self.callbacks = CallbackRecorder(
-            self.deliveries,
-            self.task_service,
-            max_age=timedelta(seconds=settings.callback_max_age_seconds),
-            on_created=self.callback_sender.poke,
+        self.services: Services = build_services(
+            self.stores,
+            keys=keys,
+            media=media,
+            http=self.http,
+            hooks=EngineHooks(
+                wake_dispatcher=signals.dispatch.set, callback_created=sender.poke, updates=events
+            ),
+            renderers=dialect_renderers() if renderers is None else renderers,
         )
-        self.events.add_listener(self.billing.on_task_changed)
-        self.events.add_listener(self.callbacks.on_task_changed)
-        self.catch_up = CatchUp(
-            [("refunds", self.billing.refund_missed), ("callbacks", self.callbacks.record_missed)]
+        self.engine: EngineParts = build_engine(
+            self.stores,
+            self.services,
+            media=media,
+            signals=signals,
+            events=events,
+            callback_sender=sender,
         )
-        self.engine.add_loop("callback-sender", self.callback_sender.run)
-        self.engine.add_loop("catch-up", self.catch_up.run)
+        self._admin_key: AdminKey | None = None
+        self._lock_file: IO[str] | None = None
 
     @property
     def admin_key(self) -> AdminKey:
@@ -163,36 +105,31 @@ class Gateway:
         return self._admin_key
 
     async def prepare(self) -> None:
-        """Apply migrations; the CLI's admin commands need no more than this."""
-        await migrate.upgrade(self.db)
+        """Apply migrations: what serving without the engine needs."""
+        await self.stores.prepare()
 
     async def start(self) -> None:
         """Prepare, claim the data dir (SQLite is single-node), and start the engine."""
         await self.prepare()
-        if self.db.is_sqlite:
+        if self.stores.db.is_sqlite:
             self._lock_data_dir()
         _ = self.admin_key  # created on the first start
         if self.settings.sandbox_enabled:
-            await self.accounts.ensure_sandbox(utcnow(), self.settings.sandbox_concurrency)
-        await self.engine.start()
+            await self.stores.accounts.ensure_sandbox(utcnow(), self.settings.sandbox_concurrency)
+        await self.engine.engine.start()
 
     async def stop(self) -> None:
-        await self.engine.stop()
-        await self.callback_sender.close()
-        await self.providers.close()
-        await self.upstream_http.aclose()
+        """Stop the engine (a no-op if it never started) and release everything."""
+        await self.engine.engine.stop()
+        await self.close()
+
+    async def close(self) -> None:
+        await self.engine.close()
         await self.http.aclose()
-        await self.db.dispose()
+        await self.stores.close()
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
-
-    async def close(self) -> None:
-        """Release what :meth:`prepare` opened (CLI commands)."""
-        await self.upstream_http.aclose()
-        await self.callback_sender.close()
-        await self.http.aclose()
-        await self.db.dispose()
 
     def _lock_data_dir(self) -> None:
         path: Path = self.settings.data_dir / "lumagate.lock"

@@ -78,7 +78,14 @@ class Settings(BaseSettings):
 
     # -- tenants, billing, callbacks (docs/billing-and-callbacks.md) ---------------------
     admin_key: str | None = Field(
-        default=None, description="Key of the /admin API; default: generated into admin.key."
+        default=None,
+        repr=False,
+        description="Key of the /admin API; default: generated into admin.key.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Fernet key sealing credentials at rest; default: generated secret.key.",
     )
     price_base: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_BASE),

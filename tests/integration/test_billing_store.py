@@ -52,13 +52,13 @@ def command(prompt: str = "a fox", **changes: object) -> CreateCommand:
 
 
 async def fresh(gw: Gateway, key: ApiKey) -> ApiKey:
-    record = await gw.keys.get(key.id)
+    record = await gw.stores.keys.get(key.id)
     assert record is not None
     return record
 
 
 async def ledger_sum(gw: Gateway, key_id: str) -> int:
-    async with gw.db.read() as conn:
+    async with gw.stores.db.read() as conn:
         return int(
             (
                 await conn.execute(
@@ -71,19 +71,19 @@ async def ledger_sum(gw: Gateway, key_id: str) -> int:
 
 
 async def test_migrations_reach_head_with_billing_tables(gateway: Gateway) -> None:
-    assert await migrate.current_revision(gateway.db) == migrate.head_revision()
-    async with gateway.db.read() as conn:
+    assert await migrate.current_revision(gateway.stores.db) == migrate.head_revision()
+    async with gateway.stores.db.read() as conn:
         tables = await conn.run_sync(lambda sync: set(sa.inspect(sync).get_table_names()))
     assert {"ledger", "deliveries"} <= tables
 
 
 async def test_concurrent_creates_never_overspend(gateway: Gateway) -> None:
-    created = await gateway.key_admin.create("ten", credits=10 * PRICE)
+    created = await gateway.services.keys.create("ten", credits=10 * PRICE)
     key = created.record
 
     async def attempt(i: int) -> str:
         try:
-            await gateway.task_service.create(key, command(f"fox {i}"))
+            await gateway.services.tasks.create(key, command(f"fox {i}"))
         except QuotaExceeded as exc:
             assert exc.code == "quota_not_enough" and exc.status == 403
             return "refused"
@@ -92,14 +92,14 @@ async def test_concurrent_creates_never_overspend(gateway: Gateway) -> None:
     outcomes = await asyncio.gather(*(attempt(i) for i in range(50)))
     assert outcomes.count("accepted") == 10 and outcomes.count("refused") == 40
     assert (await fresh(gateway, key)).credits == 0
-    async with gateway.db.read() as conn:
+    async with gateway.stores.db.read() as conn:
         stored = (
             await conn.execute(
                 select(func.count()).select_from(tasks).where(tasks.c.tenant_id == key.id)
             )
         ).scalar_one()
     assert stored == 10  # a refused create leaves no task behind
-    entries = await gateway.ledger.entries(key_id=key.id, limit=1000)
+    entries = await gateway.stores.ledger.entries(key_id=key.id, limit=1000)
     charges = [e for e in entries if e.kind == LedgerKind.CHARGE]
     assert len(charges) == 10 and all(e.balance_after is not None for e in charges)
     assert min(e.balance_after or 0 for e in charges) == 0
@@ -107,49 +107,49 @@ async def test_concurrent_creates_never_overspend(gateway: Gateway) -> None:
 
 
 async def test_a_failed_task_is_refunded_exactly_once(gateway: Gateway) -> None:
-    key = (await gateway.key_admin.create("refund", credits=3 * PRICE)).record
-    task = await gateway.task_service.create(key, command())
+    key = (await gateway.services.keys.create("refund", credits=3 * PRICE)).record
+    task = await gateway.services.tasks.create(key, command())
     assert (await fresh(gateway, key)).credits == 2 * PRICE
-    failed = await gateway.tasks.transition(
+    failed = await gateway.stores.tasks.transition(
         task, TaskState.FAILED, utcnow(), failure_reason="Prompt moderation failed"
     )
     assert failed is not None
     results = await asyncio.gather(
-        *(gateway.billing.on_task_changed(failed) for _ in range(5)),
-        *(gateway.ledger.refund(task.id, utcnow()) for _ in range(5)),
+        *(gateway.services.billing.on_task_changed(failed) for _ in range(5)),
+        *(gateway.stores.ledger.refund(task.id, utcnow()) for _ in range(5)),
     )
     assert results.count(True) <= 1
-    assert await gateway.billing.refund_missed() == 0
+    assert await gateway.services.billing.refund_missed() == 0
     assert (await fresh(gateway, key)).credits == 3 * PRICE
-    kinds = [e.kind for e in await gateway.ledger.entries(task_id=task.id)]
+    kinds = [e.kind for e in await gateway.stores.ledger.entries(task_id=task.id)]
     assert sorted(kinds) == [LedgerKind.CHARGE, LedgerKind.REFUND]
     assert await ledger_sum(gateway, key.id) == 3 * PRICE
 
 
 async def test_refund_missed_settles_a_failure_nobody_heard(gateway: Gateway) -> None:
-    key = (await gateway.key_admin.create("sweep", credits=PRICE)).record
-    task = await gateway.task_service.create(key, command())
-    await gateway.tasks.transition(task, TaskState.FAILED, utcnow(), failure_reason="lost")
-    assert await gateway.billing.refund_missed() == 1
-    assert await gateway.billing.refund_missed() == 0
+    key = (await gateway.services.keys.create("sweep", credits=PRICE)).record
+    task = await gateway.services.tasks.create(key, command())
+    await gateway.stores.tasks.transition(task, TaskState.FAILED, utcnow(), failure_reason="lost")
+    assert await gateway.services.billing.refund_missed() == 1
+    assert await gateway.services.billing.refund_missed() == 0
     assert (await fresh(gateway, key)).credits == PRICE
 
 
 async def test_unlimited_keys_are_recorded_not_limited(gateway: Gateway) -> None:
-    key = (await gateway.key_admin.create("free")).record
+    key = (await gateway.services.keys.create("free")).record
     for _ in range(3):
-        await gateway.task_service.create(key, command(resolution="1080p"))
-    entries = await gateway.ledger.entries(key_id=key.id)
+        await gateway.services.tasks.create(key, command(resolution="1080p"))
+    entries = await gateway.stores.ledger.entries(key_id=key.id)
     assert [e.delta for e in entries] == [-225, -225, -225]
     assert all(e.balance_after is None for e in entries)
     assert (await fresh(gateway, key)).credits is None
-    summary = await gateway.billing.summary(await fresh(gateway, key))
+    summary = await gateway.services.billing.summary(await fresh(gateway, key))
     assert summary.unlimited and summary.spent_total == 675 and summary.generations_month == 3
 
 
 async def test_price_follows_channel_and_request(gateway: Gateway) -> None:
-    key = (await gateway.key_admin.create("pro", credits=10_000)).record
-    await gateway.task_service.create(
+    key = (await gateway.services.keys.create("pro", credits=10_000)).record
+    await gateway.services.tasks.create(
         key,
         CreateCommand(
             channel=Channel.PRO, dialect="reseller", prompt="x", resolution="4k", duration="9s"
@@ -161,65 +161,65 @@ async def test_price_follows_channel_and_request(gateway: Gateway) -> None:
 
 
 async def test_idempotent_replays_are_charged_once(gateway: Gateway) -> None:
-    key = (await gateway.key_admin.create("idem", credits=5 * PRICE)).record
-    first = await gateway.task_service.create(key, command(idempotency_key="same"))
-    again = await gateway.task_service.create(key, command(idempotency_key="same"))
+    key = (await gateway.services.keys.create("idem", credits=5 * PRICE)).record
+    first = await gateway.services.tasks.create(key, command(idempotency_key="same"))
+    again = await gateway.services.tasks.create(key, command(idempotency_key="same"))
     assert first.id == again.id
     assert (await fresh(gateway, key)).credits == 4 * PRICE
 
 
 async def test_rate_limit_counts_creates_in_the_last_minute(gateway: Gateway) -> None:
-    key = (await gateway.key_admin.create("rpm", rpm=3)).record
+    key = (await gateway.services.keys.create("rpm", rpm=3)).record
     for _ in range(3):
-        await gateway.task_service.create(key, command())
+        await gateway.services.tasks.create(key, command())
     with pytest.raises(RateLimitExceeded) as limited:
-        await gateway.task_service.create(key, command())
+        await gateway.services.tasks.create(key, command())
     assert limited.value.status == 429 and 1 <= limited.value.retry_after <= 60
-    other = (await gateway.key_admin.create("other", rpm=3)).record
-    await gateway.task_service.create(other, command())  # counted per key
+    other = (await gateway.services.keys.create("other", rpm=3)).record
+    await gateway.services.tasks.create(other, command())  # counted per key
 
 
 async def test_running_limit_counts_unfinished_tasks(gateway: Gateway) -> None:
-    key = (await gateway.key_admin.create("running", max_running=2)).record
-    first = await gateway.task_service.create(key, command())
-    await gateway.task_service.create(key, command())
+    key = (await gateway.services.keys.create("running", max_running=2)).record
+    first = await gateway.services.tasks.create(key, command())
+    await gateway.services.tasks.create(key, command())
     with pytest.raises(RateLimitExceeded) as limited:
-        await gateway.task_service.create(key, command())
+        await gateway.services.tasks.create(key, command())
     assert limited.value.retry_after == gateway.settings.running_limit_retry_after_seconds
-    await gateway.tasks.transition(first, TaskState.FAILED, utcnow(), failure_reason="x")
-    await gateway.task_service.create(key, command())
+    await gateway.stores.tasks.transition(first, TaskState.FAILED, utcnow(), failure_reason="x")
+    await gateway.services.tasks.create(key, command())
 
 
 async def test_a_key_revoked_after_authentication_cannot_create(gateway: Gateway) -> None:
-    key = (await gateway.key_admin.create("late", credits=PRICE)).record
-    await gateway.key_admin.revoke(key.id)
+    key = (await gateway.services.keys.create("late", credits=PRICE)).record
+    await gateway.services.keys.revoke(key.id)
     with pytest.raises(AuthenticationRequired):
-        await gateway.task_service.create(key, command())
+        await gateway.services.tasks.create(key, command())
     assert (await fresh(gateway, key)).credits == PRICE
 
 
 async def test_top_ups_keep_the_ledger_balanced(gateway: Gateway) -> None:
-    key = (await gateway.key_admin.create("topup", credits=PRICE)).record
-    await gateway.task_service.create(key, command())
-    _record, balance = await gateway.key_admin.top_up(key.name, 2 * PRICE, "bought more")
+    key = (await gateway.services.keys.create("topup", credits=PRICE)).record
+    await gateway.services.tasks.create(key, command())
+    _record, balance = await gateway.services.keys.top_up(key.name, 2 * PRICE, "bought more")
     assert balance == 2 * PRICE
-    _record, balance = await gateway.key_admin.top_up(key.id, -PRICE, "correction")
+    _record, balance = await gateway.services.keys.top_up(key.id, -PRICE, "correction")
     assert balance == PRICE
     assert await ledger_sum(gateway, key.id) == (await fresh(gateway, key)).credits
 
     with pytest.raises(InvalidRequest):
-        await gateway.key_admin.top_up(key.id, -10 * PRICE)
-    unlimited = (await gateway.key_admin.create("unlimited")).record
+        await gateway.services.keys.top_up(key.id, -10 * PRICE)
+    unlimited = (await gateway.services.keys.create("unlimited")).record
     with pytest.raises(InvalidRequest):
-        await gateway.key_admin.top_up(unlimited.id, 5)
+        await gateway.services.keys.top_up(unlimited.id, 5)
 
 
 async def test_webhook_secret_is_sealed_at_rest(gateway: Gateway) -> None:
-    created = await gateway.key_admin.create("hooks")
-    sealed = await gateway.keys.sealed_webhook_secret(created.record.id)
+    created = await gateway.services.keys.create("hooks")
+    sealed = await gateway.stores.keys.sealed_webhook_secret(created.record.id)
     assert sealed is not None and created.webhook_secret not in sealed
-    assert await gateway.key_admin.webhook_secret(created.record.id) == created.webhook_secret
-    legacy, _plain = await gateway.keys.create("legacy", utcnow())  # made without a secret
-    secret = await gateway.key_admin.webhook_secret(legacy.id)
+    assert await gateway.services.keys.webhook_secret(created.record.id) == created.webhook_secret
+    legacy, _plain = await gateway.stores.keys.create("legacy", utcnow())  # made without a secret
+    secret = await gateway.services.keys.webhook_secret(legacy.id)
     assert secret.startswith("whsec_")
-    assert await gateway.key_admin.webhook_secret(legacy.id) == secret
+    assert await gateway.services.keys.webhook_secret(legacy.id) == secret

@@ -85,7 +85,7 @@ async def wait_until(
 
 
 async def tenant_key(gateway: Gateway) -> ApiKey:
-    key, _ = await gateway.keys.create("tenant", utcnow())
+    key, _ = await gateway.stores.keys.create("tenant", utcnow())
     return key
 
 
@@ -100,19 +100,19 @@ def small(prompt: str, channel: Channel = Channel.DEFAULT) -> CreateCommand:
 
 
 async def sandbox_account(gateway: Gateway) -> Account:
-    accounts = [a for a in await gateway.accounts.all() if a.kind == SANDBOX_KIND]
+    accounts = [a for a in await gateway.stores.accounts.all() if a.kind == SANDBOX_KIND]
     assert len(accounts) == 1
     return accounts[0]
 
 
 async def active_by_account(gateway: Gateway) -> dict[str, int]:
     """Tasks in SUBMITTING/SUBMITTED/PROCESSING per account, straight from the store."""
-    async with gateway.db.read() as conn:
-        return await gateway.tasks.running_by_account(conn)
+    async with gateway.stores.db.read() as conn:
+        return await gateway.stores.tasks.running_by_account(conn)
 
 
 async def all_terminal(gateway: Gateway, tenant: ApiKey, ids: list[str]) -> list[Task] | None:
-    found = await gateway.tasks.get_many(ids, tenant.id)
+    found = await gateway.stores.tasks.get_many(ids, tenant.id)
     assert len(found) == len(ids)
     return found if all(t.is_terminal for t in found) else None
 
@@ -127,9 +127,9 @@ def assert_media_on_disk(gateway: Gateway, task: Task, width: int, height: int) 
     assert (task.media.width, task.media.height) == (width, height)
     for ref in (task.media.video, task.media.best_download, task.media.thumbnail):
         assert ref is not None
-        path = gateway.media.path_for(media_key(ref))
+        path = gateway.services.media.path_for(media_key(ref))
         assert path.is_file() and path.stat().st_size > 1000, ref
-    video = gateway.media.path_for(media_key(task.media.video))
+    video = gateway.services.media.path_for(media_key(task.media.video))
     assert video.read_bytes()[4:8] == b"ftyp"  # an MP4
 
 
@@ -144,7 +144,9 @@ async def test_tasks_complete_within_the_sandbox_concurrency(
         tenant = await tenant_key(gateway)
         account = await sandbox_account(gateway)
         assert account.max_concurrency == 2
-        created = [await gateway.task_service.create(tenant, small(f"clip {i}")) for i in range(4)]
+        created = [
+            await gateway.services.tasks.create(tenant, small(f"clip {i}")) for i in range(4)
+        ]
         assert all(t.state == TaskState.QUEUED for t in created)
         ids = [t.id for t in created]
 
@@ -181,10 +183,10 @@ async def test_priority_order_of_dispatch(tmp_path: Path, database_url: str) -> 
         tenant = await tenant_key(gateway)
         account = await sandbox_account(gateway)
         # A real render holds the only slot while the others queue up behind it.
-        blocker = await gateway.task_service.create(tenant, small("blocker"))
+        blocker = await gateway.services.tasks.create(tenant, small("blocker"))
 
         async def blocker_running() -> bool:
-            task = await gateway.tasks.get(blocker.id)
+            task = await gateway.stores.tasks.get(blocker.id)
             assert task is not None and not task.is_terminal
             return task.state in (TaskState.SUBMITTED, TaskState.PROCESSING)
 
@@ -199,9 +201,9 @@ async def test_priority_order_of_dispatch(tmp_path: Path, database_url: str) -> 
         ]
         names: dict[str, str] = {}
         for name, channel in plan:
-            task = await gateway.task_service.create(tenant, small(f"[[fail]] {name}", channel))
+            task = await gateway.services.tasks.create(tenant, small(f"[[fail]] {name}", channel))
             names[task.id] = name
-        queued = await gateway.tasks.get_many(list(names), tenant.id)
+        queued = await gateway.stores.tasks.get_many(list(names), tenant.id)
         assert {t.state for t in queued} == {TaskState.QUEUED}  # the blocker still runs
         assert await active_by_account(gateway) == {account.id: 1}
 
@@ -231,7 +233,7 @@ async def test_moderation_failure(tmp_path: Path, database_url: str) -> None:
     settings = settings_for(tmp_path, database_url)
     async with running_gateway(settings) as gateway:
         tenant = await tenant_key(gateway)
-        task = await gateway.task_service.create(tenant, small("a cat [[fail]] dancing"))
+        task = await gateway.services.tasks.create(tenant, small("a cat [[fail]] dancing"))
         [failed] = await wait_until(
             lambda: all_terminal(gateway, tenant, [task.id]), "the task to fail"
         )
@@ -249,7 +251,7 @@ async def test_extend_completes_on_the_source_account(tmp_path: Path, database_u
     async with running_gateway(settings) as gateway:
         tenant = await tenant_key(gateway)
         home = await sandbox_account(gateway)
-        source = await gateway.task_service.create(tenant, small("a red boat"))
+        source = await gateway.services.tasks.create(tenant, small("a red boat"))
         [source] = await wait_until(
             lambda: all_terminal(gateway, tenant, [source.id]), "the source to complete"
         )
@@ -259,18 +261,18 @@ async def test_extend_completes_on_the_source_account(tmp_path: Path, database_u
         # Another account is free now while the source's account cools down: an unpinned task
         # goes to the other one, the extend waits for its own.
         now = utcnow()
-        other = await gateway.accounts.create(
+        other = await gateway.stores.accounts.create(
             name="sandbox-b", kind=SANDBOX_KIND, now=now, max_concurrency=2
         )
         cooldown_end = now + timedelta(seconds=2)
-        await gateway.accounts.cool_down(home.id, cooldown_end, "test cooldown", now)
-        extend = await gateway.task_service.extend(
+        await gateway.stores.accounts.cool_down(home.id, cooldown_end, "test cooldown", now)
+        extend = await gateway.services.tasks.extend(
             tenant, source.id, CreateCommand(Channel.DEFAULT, "reseller", prompt="sails on")
         )
         assert extend.account_id == home.id  # pinned from the start
         assert extend.request.extend_of == source.id
         assert (extend.request.aspect_ratio, extend.request.resolution) == ("1:1", "540p")
-        elsewhere = await gateway.task_service.create(tenant, small("[[fail]] unpinned"))
+        elsewhere = await gateway.services.tasks.create(tenant, small("[[fail]] unpinned"))
 
         finished = await wait_until(
             lambda: all_terminal(gateway, tenant, [extend.id, elsewhere.id]),
@@ -287,8 +289,8 @@ async def test_extend_completes_on_the_source_account(tmp_path: Path, database_u
         assert extended.media.video != source.media.video
 
         # With the source's account gone for good, a further extend cannot run anywhere else.
-        await gateway.accounts.disable(home.id, "retired", utcnow())
-        orphan = await gateway.task_service.extend(
+        await gateway.stores.accounts.disable(home.id, "retired", utcnow())
+        orphan = await gateway.services.tasks.extend(
             tenant, source.id, CreateCommand(Channel.DEFAULT, "reseller", prompt="again")
         )
         [orphan] = await wait_until(
@@ -312,29 +314,29 @@ async def test_crash_recovery_settles_a_dead_replicas_submissions(
     dead = Gateway(settings)
     await dead.prepare()
     try:
-        account = await dead.accounts.ensure_sandbox(utcnow(), settings.sandbox_concurrency)
+        account = await dead.stores.accounts.ensure_sandbox(utcnow(), settings.sandbox_concurrency)
         tenant = await tenant_key(dead)
-        accepted = await dead.task_service.create(tenant, small("accepted upstream"))
-        never_sent = await dead.task_service.create(tenant, small("never sent"))
+        accepted = await dead.services.tasks.create(tenant, small("accepted upstream"))
+        never_sent = await dead.services.tasks.create(tenant, small("never sent"))
         now = utcnow()
         lease_until = now + timedelta(seconds=1)
-        async with dead.db.write() as conn:
+        async with dead.stores.db.write() as conn:
             for task in (accepted, never_sent):
-                assert await dead.tasks.claim(
+                assert await dead.stores.tasks.claim(
                     conn, task, account.id, "dead-replica", lease_until, now
                 )
-        handle = await dead.accounts.load_handle(account.id)
+        handle = await dead.stores.accounts.load_handle(account.id)
         assert handle is not None
-        await dead.sandbox.submit(
+        await dead.engine.sandbox.submit(
             handle, Submission(intent_id=accepted.id, request=accepted.request)
         )
     finally:
-        await dead.providers.close()  # dies before its render ever starts
+        await dead.engine.providers.close()  # dies before its render ever starts
         await dead.close()
     assert render_lines(settings) == []
 
     async with running_gateway(settings) as gateway:
-        assert gateway.engine.ctx.single_node == single_node
+        assert gateway.engine.engine.ctx.single_node == single_node
         ids = [accepted.id, never_sent.id]
         finished = await wait_until(
             lambda: all_terminal(gateway, tenant, ids), "the recovered tasks to complete"
@@ -360,9 +362,9 @@ async def test_no_eligible_account_fails_the_task(tmp_path: Path, database_url: 
     async with running_gateway(settings) as gateway:
         tenant = await tenant_key(gateway)
         account = await sandbox_account(gateway)
-        assert await gateway.accounts.disable(account.id, "maintenance", utcnow())
-        plain = await gateway.task_service.create(tenant, small("nowhere to go"))
-        vip = await gateway.task_service.create(tenant, small("nor this", Channel.VIP))
+        assert await gateway.stores.accounts.disable(account.id, "maintenance", utcnow())
+        plain = await gateway.services.tasks.create(tenant, small("nowhere to go"))
+        vip = await gateway.services.tasks.create(tenant, small("nor this", Channel.VIP))
         finished = await wait_until(
             lambda: all_terminal(gateway, tenant, [plain.id, vip.id]), "the tasks to fail"
         )
@@ -413,10 +415,10 @@ async def test_engine_stops_when_stopped_as_its_loops_are_woken(
             return all([await _suspended_in_wakeup(t) for t in loops if t.get_name() in core])
 
         await wait_until(all_idle, "the engine loops to go idle", timeout=10)
-        gateway.engine.task_queued()  # e.g. a request arriving during shutdown
-        gateway.signals.refresh.set()
-        gateway.signals.reconcile.set()
-        stop = asyncio.ensure_future(gateway.engine.stop())
+        gateway.engine.engine.task_queued()  # e.g. a request arriving during shutdown
+        gateway.engine.engine.ctx.signals.refresh.set()
+        gateway.engine.engine.ctx.signals.reconcile.set()
+        stop = asyncio.ensure_future(gateway.engine.engine.stop())
         done, _ = await asyncio.wait({stop}, timeout=10)
         assert stop in done, "Engine.stop() hung: a loop swallowed its cancellation"
         assert all(t.done() for t in loops)

@@ -47,8 +47,7 @@ class Media:
         self.outside.write_text("top secret")
         self.store = MediaStore(tmp_path / "media", "http://testserver")
         self.app = FastAPI()
-        self.app.state.media = self.store
-        self.app.include_router(files_router())
+        self.app.include_router(files_router(lambda request: self.store))
         self.video_key = "videos/task-1/video.mp4"
         (self.store.dir_for("videos/task-1") / "video.mp4").write_bytes(MP4)
         self.png_key = self.store.save_bytes(PNG, "uploads", ".png")

@@ -37,6 +37,7 @@ from lumagate.store import migrate
 from lumagate.store.accounts import AccountStore
 from lumagate.store.database import Database
 from lumagate.store.keys import KeyStore
+from lumagate.store.pool import PoolStore
 from lumagate.store.schema import api_keys, tasks
 from lumagate.store.tasks import NewTask, TaskStore
 
@@ -451,6 +452,7 @@ def dispatcher_for(
         settings=Settings(data_dir=tmp_path, lease_seconds=30),
         tasks=TaskStore(db),
         accounts=AccountStore(db, box),
+        pool=PoolStore(db),
         providers=ProviderRegistry(),
         signals=EngineSignals(),
         events=TaskEvents(),

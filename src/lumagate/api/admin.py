@@ -1,6 +1,9 @@
 """The operator's API under ``/admin``: keys (create, list, revoke, top up), upstream accounts
 (list, enable, disable) and the credit ledger. Tasks of any tenant are in ``admin_tasks``.
 
+Every route calls only :class:`~lumagate.service.admin.AdminService` (the future console's
+service too); this module only parses requests and shapes answers.
+
 Authenticated with ``Authorization: Bearer <admin key>`` (``LUMAGATE_ADMIN_KEY`` or the
 ``admin.key`` file in the data dir), compared in constant time. Errors use the default
 ``{"error": {...}}`` shape. The CLI's ``lumagate keys`` does the same through the same service.
@@ -16,13 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from lumagate.api import admin_tasks
 from lumagate.api.body import read_model
-from lumagate.api.deps import gateway_of
+from lumagate.api.deps import Admin, admin_key, max_body
 from lumagate.domain.accounts import Account
 from lumagate.domain.channels import ALL_CHANNELS, parse_channels
 from lumagate.domain.clock import iso_z, utcnow
 from lumagate.domain.errors import AuthenticationRequired, GatewayError, InvalidRequest
 from lumagate.domain.tenant import ApiKey
 from lumagate.security.keys import parse_bearer
+from lumagate.service.account_admin import AccountNotFoundError
+from lumagate.service.admin import AdminService
 from lumagate.service.keys import KeyNotFoundError
 from lumagate.store.ledger import LedgerEntry
 
@@ -35,9 +40,8 @@ class NotFound(GatewayError):
 
 
 async def require_admin(request: Request) -> None:
-    gateway = gateway_of(request)
     presented = parse_bearer(request.headers.get("authorization"))
-    if not gateway.admin_key.matches(presented):
+    if not admin_key(request).matches(presented):
         raise AuthenticationRequired("Missing or wrong admin key", code="invalid_admin_key")
 
 
@@ -112,21 +116,20 @@ def ledger_view(entry: LedgerEntry) -> dict[str, Any]:
     }
 
 
-async def _key(request: Request, ref: str) -> ApiKey:
+async def _key(admin: AdminService, ref: str) -> ApiKey:
     try:
-        return await gateway_of(request).key_admin.find(ref)
+        return await admin.key(ref)
     except KeyNotFoundError:
         raise NotFound(f"No key matches {ref!r}") from None
 
 
 # -- keys ---------------------------------------------------------------------------------
-async def list_keys(request: Request) -> Any:
-    return {"data": [key_view(k) for k in await gateway_of(request).keys.all()]}
+async def list_keys(admin: Admin) -> Any:
+    return {"data": [key_view(k) for k in await admin.list_keys()]}
 
 
-async def create_key(request: Request) -> Any:
-    gateway = gateway_of(request)
-    body = await read_model(request, CreateKeyBody, gateway.settings.max_body_bytes)
+async def create_key(request: Request, admin: Admin) -> Any:
+    body = await read_model(request, CreateKeyBody, max_body(request))
     channels = ALL_CHANNELS
     if body.channels is not None:
         text = body.channels if isinstance(body.channels, str) else ",".join(body.channels)
@@ -134,7 +137,7 @@ async def create_key(request: Request) -> Any:
             channels = parse_channels(text)
         except ValueError as exc:
             raise InvalidRequest(f"channels: {exc}", field="channels") from None
-    created = await gateway.key_admin.create(
+    created = await admin.create_key(
         body.name,
         credits=body.credits,
         channels=channels,
@@ -148,70 +151,63 @@ async def create_key(request: Request) -> Any:
     return JSONResponse(view, status_code=201)
 
 
-async def get_key(ref: str, request: Request) -> Any:
-    gateway = gateway_of(request)
-    key = await _key(request, ref)
+async def get_key(ref: str, admin: Admin) -> Any:
+    key = await _key(admin, ref)
     view = key_view(key)
-    view["webhook_secret"] = await gateway.key_admin.webhook_secret(key.id)
+    view["webhook_secret"] = await admin.webhook_secret(key.id)
     return view
 
 
-async def revoke_key(ref: str, request: Request) -> Any:
+async def revoke_key(ref: str, admin: Admin) -> Any:
     try:
-        key = await gateway_of(request).key_admin.revoke(ref)
+        key = await admin.revoke_key(ref)
     except KeyNotFoundError:
         raise NotFound(f"No active key matches {ref!r}") from None
     return key_view(key)
 
 
-async def top_up_key(ref: str, request: Request) -> Any:
-    gateway = gateway_of(request)
-    body = await read_model(request, TopUpBody, gateway.settings.max_body_bytes)
+async def top_up_key(ref: str, request: Request, admin: Admin) -> Any:
+    body = await read_model(request, TopUpBody, max_body(request))
     try:
-        key, balance = await gateway.key_admin.top_up(ref, body.amount, body.note)
+        key, balance = await admin.top_up_key(ref, body.amount, body.note)
     except KeyNotFoundError:
         raise NotFound(f"No key matches {ref!r}") from None
     return {"id": key.id, "name": key.name, "credits": balance}
 
 
 # -- accounts -----------------------------------------------------------------------------
-async def _account(request: Request, ref: str) -> Account:
-    account = await gateway_of(request).accounts.find(ref)
-    if account is None:
-        raise NotFound(f"No account matches {ref!r}")
-    return account
+async def list_accounts(admin: Admin) -> Any:
+    return {"data": [account_view(a) for a in await admin.list_accounts()]}
 
 
-async def list_accounts(request: Request) -> Any:
-    return {"data": [account_view(a) for a in await gateway_of(request).accounts.all()]}
+async def enable_account(ref: str, admin: Admin) -> Any:
+    try:
+        return account_view(await admin.enable_account(ref))
+    except AccountNotFoundError:
+        raise NotFound(f"No account matches {ref!r}") from None
 
 
-async def enable_account(ref: str, request: Request) -> Any:
-    gateway = gateway_of(request)
-    account = await _account(request, ref)
-    await gateway.accounts.enable(account.id, utcnow())
-    gateway.signals.dispatch.set()
-    return account_view(await _account(request, account.id))
-
-
-async def disable_account(ref: str, request: Request) -> Any:
-    gateway = gateway_of(request)
-    body = await read_model(request, DisableBody, gateway.settings.max_body_bytes)
-    account = await _account(request, ref)
-    await gateway.accounts.disable(account.id, body.reason, utcnow())
-    return account_view(await _account(request, account.id))
+async def disable_account(ref: str, request: Request, admin: Admin) -> Any:
+    body = await read_model(request, DisableBody, max_body(request))
+    try:
+        return account_view(await admin.disable_account(ref, body.reason))
+    except AccountNotFoundError:
+        raise NotFound(f"No account matches {ref!r}") from None
 
 
 # -- ledger -------------------------------------------------------------------------------
-async def list_ledger(request: Request) -> Any:
-    gateway = gateway_of(request)
+async def list_ledger(request: Request, admin: Admin) -> Any:
     params = request.query_params
-    key_ref = params.get("key")
-    key_id = (await _key(request, key_ref)).id if key_ref else None
     offset, limit = admin_tasks.page(request)
-    entries = await gateway.ledger.entries(
-        key_id=key_id, task_id=params.get("task") or None, offset=offset, limit=limit
-    )
+    try:
+        entries = await admin.ledger(
+            key_ref=params.get("key") or None,
+            task_id=params.get("task") or None,
+            offset=offset,
+            limit=limit,
+        )
+    except KeyNotFoundError:
+        raise NotFound(f"No key matches {params.get('key')!r}") from None
     return {"data": [ledger_view(e) for e in entries], "offset": offset, "limit": limit}
 
 

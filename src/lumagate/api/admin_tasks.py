@@ -1,23 +1,20 @@
 """``/admin/tasks``: tasks of any tenant, one task with its dialect body, its delivery log.
 
 Routes are added to the admin router by :mod:`lumagate.api.admin` (which enforces the admin
-key); this module only knows how to read and show tasks across tenants.
+key); the reads are :class:`~lumagate.service.admin.AdminService`'s, this module only shows
+them.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
 
-from lumagate.api.deps import gateway_of
+from lumagate.api.deps import Admin
 from lumagate.domain.clock import iso_z
-from lumagate.domain.errors import InvalidRequest, TaskNotFound
-from lumagate.domain.states import TaskState
+from lumagate.domain.errors import InvalidRequest
 from lumagate.domain.task import Task
-from lumagate.service.task_bodies import render_task
-from lumagate.store.task_admin import list_any_tenant
 
 MAX_PAGE = 500
 
@@ -59,50 +56,32 @@ def task_view(task: Task) -> dict[str, Any]:
     }
 
 
-async def _task(request: Request, task_id: str) -> Task:
-    try:
-        uuid.UUID(task_id)
-    except ValueError:
-        raise TaskNotFound("Task not found") from None
-    task = await gateway_of(request).tasks.get(task_id)
-    if task is None:
-        raise TaskNotFound("Task not found")
-    return task
-
-
-async def list_tasks(request: Request) -> Any:
-    gateway = gateway_of(request)
+async def list_tasks(request: Request, admin: Admin) -> Any:
     params = request.query_params
-    state = params.get("state") or None
-    if state is not None and state not in {s.value for s in TaskState}:
-        raise InvalidRequest("state is not a task state", field="state")
-    tenant = params.get("key") or None
-    tenant_id = None
-    if tenant is not None:
-        key = await gateway.keys.find(tenant)
-        tenant_id = key.id if key is not None else tenant
     offset, limit = page(request)
-    found, total = await list_any_tenant(
-        gateway.db, tenant_id=tenant_id, state=state, offset=offset, limit=limit
+    found = await admin.list_tasks(
+        key_ref=params.get("key") or None,
+        state=params.get("state") or None,
+        offset=offset,
+        limit=limit,
     )
-    return {"data": [task_view(t) for t in found], "total": total, "offset": offset}
+    return {"data": [task_view(t) for t in found.tasks], "total": found.total, "offset": offset}
 
 
-async def get_task(task_id: str, request: Request) -> Any:
-    gateway = gateway_of(request)
-    task = await _task(request, task_id)
+async def get_task(task_id: str, admin: Admin) -> Any:
+    task = await admin.task(task_id)
     view = task_view(task)
-    view["body"] = await render_task(task, gateway.task_service)
+    view["body"] = await admin.task_body(task)
     view["ledger"] = [
         {"kind": e.kind.value, "delta": e.delta, "balance_after": e.balance_after}
-        for e in await gateway.ledger.entries(task_id=task.id)
+        for e in await admin.task_ledger(task.id)
     ]
     return view
 
 
-async def task_deliveries(task_id: str, request: Request) -> Any:
-    task = await _task(request, task_id)
-    return {"data": await gateway_of(request).callbacks.log(task.id)}
+async def task_deliveries(task_id: str, admin: Admin) -> Any:
+    task = await admin.task(task_id)
+    return {"data": await admin.task_deliveries(task.id)}
 
 
 def add_routes(router: APIRouter) -> None:

@@ -1,4 +1,9 @@
-"""The ASGI application: dialect routers, media files, CORS, and the engine in the lifespan."""
+"""The ASGI application: dialect routers, media files, CORS, and the engine in the lifespan.
+
+The app factory builds the composition root (:class:`lumagate.gateway.Gateway`), binds the
+services the routes use onto ``app.state.services`` (read only by ``api/deps.py``), and runs
+the gateway's lifecycle in the lifespan. No other module of ``api/`` knows the gateway.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from lumagate.api import (
     openai_videos,
     reseller,
 )
+from lumagate.api.deps import ApiServices
 from lumagate.api.errors import install_error_handlers
 from lumagate.api.files import files_router
 from lumagate.api.tags import OPENAPI_TAGS
@@ -33,6 +39,25 @@ Every dialect below is a thin translation over one task model: a task created in
 can be read in any other. Authenticate with `Authorization: Bearer <key>`
 (create one with `lumagate keys create --name NAME`).
 """
+
+
+def bind_services(gateway: Gateway) -> ApiServices:
+    """What the routes may ask for, taken from the gateway's parts."""
+    services = gateway.services
+    return ApiServices(
+        settings=gateway.settings,
+        media=services.media,
+        authenticator=services.authenticator,
+        tasks=services.tasks,
+        usage=services.usage,
+        billing=services.billing,
+        callbacks=services.callbacks,
+        admin=services.admin,
+        admin_key=lambda: gateway.admin_key,
+        video_content=services.video_content,
+        watcher=services.watcher,
+        upstream_hooks=gateway.engine.upstream_hooks,
+    )
 
 
 def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
@@ -56,8 +81,7 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
         lifespan=lifespan,
         openapi_tags=OPENAPI_TAGS,
     )
-    app.state.gateway = gateway
-    app.state.media = gateway.media
+    app.state.services = bind_services(gateway)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -21,7 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 
-from lumagate.api.deps import bearer_tenant, gateway_of
+from lumagate.api.deps import Billing, bearer_tenant
 from lumagate.api.dialect_common import example_response
 from lumagate.domain.clock import unix_seconds
 from lumagate.domain.errors import InvalidRequest
@@ -41,8 +41,8 @@ def _date(request: Request, name: str) -> datetime | None:
         raise InvalidRequest(f"{name} must be a date like 2024-06-01", field=name) from None
 
 
-async def subscription(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
-    summary = await gateway_of(request).billing.summary(tenant)
+async def subscription(billing: Billing, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    summary = await billing.summary(tenant)
     limit_usd = summary.usd(available_credits(tenant) + max(0, summary.spent_total))
     return {
         "object": "billing_subscription",
@@ -54,8 +54,7 @@ async def subscription(request: Request, tenant: ApiKey = Depends(bearer_tenant)
     }
 
 
-async def usage(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
-    billing = gateway_of(request).billing
+async def usage(request: Request, billing: Billing, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
     since, until = _date(request, "start_date"), _date(request, "end_date")
     if since is not None and until is not None and until < since:
         raise InvalidRequest("end_date must not be before start_date", field="end_date")

@@ -25,7 +25,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from lumagate.api.body import read_model
-from lumagate.api.deps import bearer_tenant, gateway_of
+from lumagate.api.deps import SettingsDep, Tasks, Watcher, bearer_tenant
 from lumagate.api.dialect_common import (
     LUMA_MODEL_NAMES,
     channel_for,
@@ -226,10 +226,15 @@ async def _stream(
     yield "data: [DONE]\n\n"
 
 
-async def chat_completions(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
-    gateway = gateway_of(request)
+async def chat_completions(
+    request: Request,
+    service: Tasks,
+    watcher: Watcher,
+    settings: SettingsDep,
+    tenant: ApiKey = Depends(bearer_tenant),
+) -> Any:
     loop = asyncio.get_running_loop()
-    timeout = gateway.settings.chat_timeout_seconds
+    timeout = settings.chat_timeout_seconds
     deadline = loop.time() + timeout
     body = await read_model(request, ChatBody, max_body(request))
     if body.model not in CHAT_MODELS:
@@ -239,7 +244,6 @@ async def chat_completions(request: Request, tenant: ApiKey = Depends(bearer_ten
     prompt, images = _prompt_and_images(body.messages)
     if not prompt and not images:
         raise InvalidRequest("the last user message has no text or image", field="messages")
-    service = gateway.task_service
     command = CreateCommand(
         channel=channel_for(tenant),
         dialect=DIALECT,
@@ -254,7 +258,6 @@ async def chat_completions(request: Request, tenant: ApiKey = Depends(bearer_ten
         idempotency_key=idempotency_key(request),
     )
     task = await service.create(tenant, command)
-    watcher = TaskWatcher(service, gateway.events)
     if body.stream:
         return StreamingResponse(
             _stream(watcher, tenant, task, body.model, deadline, timeout),

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
-from lumagate.api.deps import bearer_tenant, gateway_of
+from lumagate.api.deps import Callbacks, Tasks, bearer_tenant
 from lumagate.domain.tenant import ApiKey
 
 
 async def task_deliveries(
-    task_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+    task_id: str, tasks: Tasks, callbacks: Callbacks, tenant: ApiKey = Depends(bearer_tenant)
 ) -> Any:
-    gateway = gateway_of(request)
-    task = await gateway.task_service.get(tenant, task_id)
-    return {"data": await gateway.callbacks.log(task.id)}
+    task = await tasks.get(tenant, task_id)
+    return {"data": await callbacks.log(task.id)}
 
 
 def build_router(prefixes: tuple[str, ...], bases: tuple[str, ...], tag: str) -> APIRouter:

@@ -1,29 +1,138 @@
-"""Request-scoped access to the gateway and the calling tenant."""
+"""The routes' FastAPI dependencies: the services they use, and the calling tenant.
+
+The app factory binds one :class:`ApiServices` (built by the composition root) on
+``app.state.services``; the provider functions below are the only readers of it. A route
+declares what it uses by type (``tasks: Tasks``), so its signature says which service it
+touches, tests can swap one with ``app.dependency_overrides[task_service]``, and importing a
+dialect module loads neither the engine nor the stores' wiring.
+"""
 
 from __future__ import annotations
 
-from fastapi import Request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, Request
 
 from lumagate.domain.tenant import ApiKey
-from lumagate.gateway import Gateway
+from lumagate.media.store import MediaStore
 from lumagate.security.keys import parse_bearer
+from lumagate.service.admin import AdminService
+from lumagate.service.auth import Authenticator
+from lumagate.service.billing import BillingService
+from lumagate.service.callbacks import CallbackRecorder
+from lumagate.service.tasks import TaskService
+from lumagate.service.usage import UsageService
+from lumagate.service.video_content import VideoContentService
+from lumagate.service.watch import TaskWatcher
+from lumagate.settings import Settings
 
 
-def gateway_of(request: Request) -> Gateway:
-    gateway: Gateway = request.app.state.gateway
-    return gateway
+class HookReceiver(Protocol):
+    """Applies an upstream callback (the engine's ``UpstreamHooks``); False: unknown token."""
+
+    async def receive(self, token: str, payload: Any) -> bool: ...
+
+
+class AdminKeyCheck(Protocol):
+    """Compares a presented admin key in constant time (``security.admin_key.AdminKey``)."""
+
+    def matches(self, presented: str | None) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    """Everything a route may ask for, bound once per app by the app factory."""
+
+    settings: Settings
+    media: MediaStore
+    authenticator: Authenticator
+    tasks: TaskService
+    usage: UsageService
+    billing: BillingService
+    callbacks: CallbackRecorder
+    admin: AdminService
+    admin_key: Callable[[], AdminKeyCheck]  # loaded (or created) on first use
+    video_content: VideoContentService
+    watcher: TaskWatcher
+    upstream_hooks: HookReceiver
+
+
+def _services(request: Request) -> ApiServices:
+    services: ApiServices = request.app.state.services
+    return services
+
+
+def settings_of(request: Request) -> Settings:
+    return _services(request).settings
+
+
+def task_service(request: Request) -> TaskService:
+    return _services(request).tasks
+
+
+def usage_service(request: Request) -> UsageService:
+    return _services(request).usage
+
+
+def billing_service(request: Request) -> BillingService:
+    return _services(request).billing
+
+
+def callback_log(request: Request) -> CallbackRecorder:
+    return _services(request).callbacks
+
+
+def admin_service(request: Request) -> AdminService:
+    return _services(request).admin
+
+
+def admin_key(request: Request) -> AdminKeyCheck:
+    return _services(request).admin_key()
+
+
+def video_content(request: Request) -> VideoContentService:
+    return _services(request).video_content
+
+
+def task_watcher(request: Request) -> TaskWatcher:
+    return _services(request).watcher
+
+
+def upstream_hooks(request: Request) -> HookReceiver:
+    return _services(request).upstream_hooks
+
+
+def media_store(request: Request) -> MediaStore:
+    return _services(request).media
+
+
+def max_body(request: Request) -> int:
+    """The largest request body a route reads (``LUMAGATE_MAX_BODY_BYTES``)."""
+    return settings_of(request).max_body_bytes
+
+
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+Tasks = Annotated[TaskService, Depends(task_service)]
+Usage = Annotated[UsageService, Depends(usage_service)]
+Billing = Annotated[BillingService, Depends(billing_service)]
+Callbacks = Annotated[CallbackRecorder, Depends(callback_log)]
+Admin = Annotated[AdminService, Depends(admin_service)]
+VideoContent = Annotated[VideoContentService, Depends(video_content)]
+Watcher = Annotated[TaskWatcher, Depends(task_watcher)]
+Hooks = Annotated[HookReceiver, Depends(upstream_hooks)]
 
 
 async def bearer_tenant(request: Request) -> ApiKey:
     """The tenant of ``Authorization: Bearer <key>`` (401 in the dialect's shape otherwise)."""
-    gateway = gateway_of(request)
-    return await gateway.authenticator.tenant(parse_bearer(request.headers.get("authorization")))
+    authenticator = _services(request).authenticator
+    return await authenticator.tenant(parse_bearer(request.headers.get("authorization")))
 
 
 async def bearer_or_secret_key_tenant(request: Request) -> ApiKey:
     """Bearer, or the luma-mock dialect's ``Secret-Key`` header."""
-    gateway = gateway_of(request)
     presented = parse_bearer(request.headers.get("authorization")) or request.headers.get(
         "secret-key"
     )
-    return await gateway.authenticator.tenant(presented)
+    return await _services(request).authenticator.tenant(presented)

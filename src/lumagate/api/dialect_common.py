@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Request
 from pydantic import BaseModel
 
-from lumagate.api.deps import gateway_of
+from lumagate.api import deps
 from lumagate.domain.channels import Channel
 from lumagate.domain.errors import InvalidRequest
 from lumagate.domain.tenant import ApiKey
@@ -42,7 +42,7 @@ def channel_for(tenant: ApiKey) -> Channel:
 
 
 def max_body(request: Request) -> int:
-    return gateway_of(request).settings.max_body_bytes
+    return deps.max_body(request)
 
 
 def idempotency_key(request: Request) -> str | None:

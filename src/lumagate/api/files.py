@@ -6,7 +6,8 @@ videos the way players expect — byte ranges (Starlette's ``FileResponse`` answ
 cached for a year). Keys come from strangers' URLs: anything malformed, missing or outside the
 media directory is the same plain 404, never a 500 and never a hint of what exists.
 
-The store is found by ``store_getter(request)``; by default that is ``request.app.state.media``.
+The store is found by ``store_getter(request)``; by default the app's bound media store
+(:func:`lumagate.api.deps.media_store`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from lumagate.api.deps import media_store
 from lumagate.media.store import (
     SNIFF_BYTES,
     MediaNotFound,
@@ -38,12 +40,6 @@ NOT_FOUND_BODY = {
         "code": "file_not_found",
     }
 }
-
-
-def media_from_app_state(request: Request) -> MediaStore:
-    """The default store getter: ``request.app.state.media``."""
-    store: MediaStore = request.app.state.media
-    return store
 
 
 def _not_found() -> JSONResponse:
@@ -65,7 +61,7 @@ def _locate(store: MediaStore, key: str) -> tuple[Path, os.stat_result, str] | N
 
 
 def files_router(
-    store_getter: Callable[[Request], MediaStore] = media_from_app_state,
+    store_getter: Callable[[Request], MediaStore] = media_store,
 ) -> APIRouter:
     """A router serving ``GET``/``HEAD /files/{key:path}`` from the store ``store_getter`` gives."""
     router = APIRouter()

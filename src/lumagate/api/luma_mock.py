@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from lumagate.api.body import read_model
-from lumagate.api.deps import bearer_or_secret_key_tenant, gateway_of
+from lumagate.api.deps import Tasks, Usage, bearer_or_secret_key_tenant
 from lumagate.api.dialect_common import (
     channel_for,
     example_response,
@@ -31,7 +31,6 @@ from lumagate.api.luma_shapes import flat_generation
 from lumagate.domain.errors import GatewayError, InvalidRequest, PayloadTooLarge
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
-from lumagate.service.task_bodies import register_task_renderer
 from lumagate.service.tasks import CreateCommand, TaskService
 
 TAG = "luma-mock API (/api/generations)"
@@ -95,36 +94,40 @@ _FLAT_EXAMPLE = {
 
 
 async def list_generations(
-    request: Request, tenant: ApiKey = Depends(bearer_or_secret_key_tenant)
+    request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_or_secret_key_tenant)
 ) -> Any:
     offset = query_int(request, "offset", 0, minimum=0)
     limit = query_int(request, "limit", 10, minimum=1, maximum=MAX_PAGE)
-    service = gateway_of(request).task_service
     tasks, _total = await service.list_tasks(tenant, offset=offset, limit=limit)
     return {"data": [await flat_generation(task, service) for task in tasks]}
 
 
 async def get_generation(
-    task_id: str, request: Request, tenant: ApiKey = Depends(bearer_or_secret_key_tenant)
+    task_id: str,
+    request: Request,
+    service: Tasks,
+    tenant: ApiKey = Depends(bearer_or_secret_key_tenant),
 ) -> Any:
-    service = gateway_of(request).task_service
     return {"data": await flat_generation(await service.get(tenant, task_id), service)}
 
 
-async def usage(request: Request, tenant: ApiKey = Depends(bearer_or_secret_key_tenant)) -> Any:
-    return {"data": (await gateway_of(request).usage.usage(tenant)).luma_shape()}
+async def usage(usage: Usage, tenant: ApiKey = Depends(bearer_or_secret_key_tenant)) -> Any:
+    return {"data": (await usage.usage(tenant)).luma_shape()}
 
 
-async def create(request: Request, tenant: ApiKey = Depends(bearer_or_secret_key_tenant)) -> Any:
+async def create(
+    request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_or_secret_key_tenant)
+) -> Any:
     body = await read_model(request, MockCreateBody, max_body(request))
     if not (body.prompt or "").strip() and not body.image:
         raise InvalidRequest("prompt is required unless an image is given", field="prompt")
-    service = gateway_of(request).task_service
     task = await service.create(tenant, body.command(tenant, idempotency_key(request)))
     return {"message": "Success", "data": [await flat_generation(task, service)]}
 
 
-async def upload(request: Request, tenant: ApiKey = Depends(bearer_or_secret_key_tenant)) -> Any:
+async def upload(
+    request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_or_secret_key_tenant)
+) -> Any:
     limit = max_body(request)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -142,7 +145,6 @@ async def upload(request: Request, tenant: ApiKey = Depends(bearer_or_secret_key
         raise InvalidRequest(f"Malformed multipart body: {detail}", field="file") from None
     if len(data) > limit:
         raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
-    service = gateway_of(request).task_service
     ref = await service.upload_bytes(data)
     url = service.link(ref) or ""
     upload_id = ref.rsplit("/", 1)[-1].split(".")[0]
@@ -209,7 +211,7 @@ def build_router() -> APIRouter:
     return router
 
 
-async def _callback_body(task: Task, service: TaskService) -> Any:
+async def callback_body(task: Task, service: TaskService) -> Any:
     """Callbacks carry what ``GET /api/generations/{id}`` returns."""
     return {"data": await flat_generation(task, service)}
 
@@ -220,5 +222,4 @@ def _is_mock_path(path: str) -> bool:
 
 def install(app: FastAPI) -> None:
     register_error_dialect(ErrorDialect("luma_mock", _is_mock_path, message_body))
-    register_task_renderer(DIALECT, _callback_body)
     app.include_router(build_router())

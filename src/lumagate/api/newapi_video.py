@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from lumagate.api.body import read_model
-from lumagate.api.deps import bearer_tenant, gateway_of
+from lumagate.api.deps import Tasks, bearer_tenant
 from lumagate.api.dialect_common import (
     channel_for,
     example_response,
@@ -31,7 +31,6 @@ from lumagate.domain.errors import GatewayError, InvalidRequest
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
-from lumagate.service.task_bodies import register_task_renderer
 from lumagate.service.tasks import CreateCommand, TaskService
 
 TAG = "new-api unified video (/v1/video/generations)"
@@ -120,17 +119,17 @@ def task_error_body(error: GatewayError) -> dict[str, Any]:
     return {"code": error.code, "message": error.message, "data": None}
 
 
-async def submit(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+async def submit(request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
     body = await read_model(request, UnifiedVideoBody, max_body(request))
     if not (body.prompt or "").strip() and not (body.image or body.images):
         raise InvalidRequest("prompt is required unless an image is given", field="prompt")
-    service = gateway_of(request).task_service
     task = await service.create(tenant, _command(body, tenant, idempotency_key(request)))
     return {"task_id": task.id, "status": SUBMIT_STATUS[task.state]}
 
 
-async def fetch(task_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
-    service = gateway_of(request).task_service
+async def fetch(
+    task_id: str, request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
     task = await service.get(tenant, task_id)
     return {"code": "success", "message": "", "data": await task_record(task, service)}
 
@@ -172,7 +171,7 @@ def build_router() -> APIRouter:
     return router
 
 
-async def _callback_body(task: Task, service: TaskService) -> Any:
+async def callback_body(task: Task, service: TaskService) -> Any:
     """Callbacks carry what ``GET /v1/video/generations/{id}`` returns."""
     return {"code": "success", "message": "", "data": await task_record(task, service)}
 
@@ -183,5 +182,4 @@ def _is_unified_path(path: str) -> bool:
 
 def install(app: FastAPI) -> None:
     register_error_dialect(ErrorDialect("newapi_video", _is_unified_path, task_error_body))
-    register_task_renderer(DIALECT, _callback_body)
     app.include_router(build_router())

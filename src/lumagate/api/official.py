@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from pydantic import ValidationError
 
 from lumagate.api.body import read_json
-from lumagate.api.deps import bearer_tenant, gateway_of
+from lumagate.api.deps import SettingsDep, Tasks, bearer_tenant
 from lumagate.api.dialect_common import (
     FieldError,
     channel_for,
@@ -47,7 +47,6 @@ from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
 from lumagate.service.spend import credit_balance_cents
-from lumagate.service.task_bodies import register_task_renderer
 from lumagate.service.tasks import CreateCommand, TaskService
 
 BASE = "/dream-machine/v1"
@@ -181,10 +180,11 @@ async def _image_of(
     return service.link(ref)
 
 
-async def create_generation(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+async def create_generation(
+    request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
     body = await _read_body(request)
     prompt = _check_rules(body)
-    service = gateway_of(request).task_service
     frames = body.keyframes
     frame0 = frames.frame0 if frames else None
     frame1 = frames.frame1 if frames else None
@@ -216,13 +216,14 @@ async def create_generation(request: Request, tenant: ApiKey = Depends(bearer_te
     return official_generation(task, service)
 
 
-async def list_generations(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+async def list_generations(
+    request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
     try:
         limit = query_int(request, "limit", 10, minimum=1, maximum=MAX_PAGE)
         offset = query_int(request, "offset", 0, minimum=0)
     except FieldError as exc:
         raise OfficialValidationError.from_field(exc) from None
-    service = gateway_of(request).task_service
     tasks, total = await service.list_tasks(tenant, offset=offset, limit=limit)
     return {
         "generations": [official_generation(task, service) for task in tasks],
@@ -234,9 +235,8 @@ async def list_generations(request: Request, tenant: ApiKey = Depends(bearer_ten
 
 
 async def get_generation(
-    task_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+    task_id: str, request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
 ) -> Any:
-    service = gateway_of(request).task_service
     try:
         return official_generation(await service.get(tenant, task_id), service)
     except TaskNotFound:
@@ -244,10 +244,10 @@ async def get_generation(
 
 
 async def delete_generation(
-    task_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+    task_id: str, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
 ) -> Response:
     try:
-        await gateway_of(request).task_service.hide(tenant, task_id)
+        await service.hide(tenant, task_id)
     except TaskNotFound:
         raise TaskNotFound("Generation not found") from None
     return Response(status_code=204)
@@ -261,8 +261,8 @@ async def camera_motions(tenant: ApiKey = Depends(bearer_tenant)) -> list[str]:
     return list(CAMERA_MOTIONS)
 
 
-async def credits(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
-    return {"credit_balance": credit_balance_cents(tenant, gateway_of(request).settings)}
+async def credits(settings: SettingsDep, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    return {"credit_balance": credit_balance_cents(tenant, settings)}
 
 
 async def ping() -> dict[str, str]:
@@ -370,7 +370,7 @@ def build_router() -> APIRouter:
     return router
 
 
-async def _callback_body(task: Task, service: TaskService) -> Any:
+async def callback_body(task: Task, service: TaskService) -> Any:
     """Callbacks of tasks created here carry the Generation, as Luma's callbacks do."""
     return official_generation(task, service)
 
@@ -383,5 +383,4 @@ def install(app: FastAPI) -> None:
     register_error_dialect(
         ErrorDialect("official", _is_official_path, detail_body, validation_status=422)
     )
-    register_task_renderer(DIALECT, _callback_body)
     app.include_router(build_router())

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from lumagate.api.body import parse_model, read_json
-from lumagate.api.deps import bearer_tenant, gateway_of
+from lumagate.api.deps import Tasks, VideoContent, bearer_tenant
 from lumagate.api.dialect_common import (
     channel_for,
     example_response,
@@ -38,9 +38,8 @@ from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
 from lumagate.domain.video import frame_size
-from lumagate.service.task_bodies import register_task_renderer
 from lumagate.service.tasks import CreateCommand, TaskService
-from lumagate.service.video_content import LocalContent, VideoContentService
+from lumagate.service.video_content import LocalContent
 
 TAG = "OpenAI videos (/v1/videos)"
 DIALECT = "openai_videos"
@@ -132,8 +131,9 @@ async def _read_body(request: Request, service: TaskService) -> VideoCreateBody:
     return parse_model(VideoCreateBody, fields)
 
 
-async def create_video(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
-    service = gateway_of(request).task_service
+async def create_video(
+    request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
     body = await _read_body(request, service)
     if not body.prompt.strip() and not body.input_reference:
         raise InvalidRequest("prompt is required", field="prompt")
@@ -156,27 +156,22 @@ async def create_video(request: Request, tenant: ApiKey = Depends(bearer_tenant)
     return video_object(task)
 
 
-async def get_video(
-    video_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
-) -> Any:
-    return video_object(await gateway_of(request).task_service.get(tenant, video_id))
+async def get_video(video_id: str, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    return video_object(await service.get(tenant, video_id))
 
 
 async def delete_video(
-    video_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+    video_id: str, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
 ) -> Any:
-    await gateway_of(request).task_service.hide(tenant, video_id)
+    await service.hide(tenant, video_id)
     return {"id": video_id, "object": "video.deleted", "deleted": True}
 
 
 async def video_content(
-    video_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+    video_id: str, request: Request, contents: VideoContent, tenant: ApiKey = Depends(bearer_tenant)
 ) -> Response:
-    gateway = gateway_of(request)
     variant = request.query_params.get("variant") or "video"
-    content = await VideoContentService(gateway.task_service, gateway.http).open(
-        tenant, video_id, variant
-    )
+    content = await contents.open(tenant, video_id, variant)
     suffix = "mp4" if variant == "video" else "jpg"
     disposition = {"Content-Disposition": f'inline; filename="{video_id}.{suffix}"'}
     if isinstance(content, LocalContent):
@@ -208,7 +203,7 @@ VIDEO_EXAMPLE = {
 }
 
 
-async def _callback_body(task: Task, service: TaskService) -> Any:
+async def callback_body(task: Task, service: TaskService) -> Any:
     """Callbacks (when a notify url is set through another dialect) carry the video object."""
     return video_object(task)
 
@@ -258,5 +253,4 @@ def build_router() -> APIRouter:
 
 def install(app: FastAPI) -> None:
     # Errors use the default OpenAI shape ({"error": {message, type, code}}).
-    register_task_renderer(DIALECT, _callback_body)
     app.include_router(build_router())

@@ -15,19 +15,19 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 from lumagate.api import deliveries
 from lumagate.api.body import read_model
-from lumagate.api.deps import bearer_tenant, gateway_of
+from lumagate.api.deps import Tasks, Usage, bearer_tenant, max_body
 from lumagate.api.errors import ErrorDialect, openai_style_body, register_error_dialect
 from lumagate.api.luma_shapes import flat_generation, task_record
 from lumagate.domain.channels import Channel
 from lumagate.domain.errors import InvalidRequest
 from lumagate.domain.tenant import ApiKey
 from lumagate.service.auth import Authenticator
-from lumagate.service.task_bodies import register_task_renderer
 from lumagate.service.tasks import CreateCommand
 
 PREFIXES: dict[str, Channel] = {"": Channel.DEFAULT, "/vip": Channel.VIP, "/pro": Channel.PRO}
 GENERATION_BASES = ("/luma/generations", "/luma/v1/generations", "/luma/V1/generations")
 MAX_BATCH = 100
+DIALECT = "reseller"
 TAG = "Reseller API (/luma)"
 
 
@@ -51,7 +51,7 @@ class GenerationBody(BaseModel):
     def command(self, channel: Channel, idempotency_key: str | None) -> CreateCommand:
         return CreateCommand(
             channel=channel,
-            dialect="reseller",
+            dialect=DIALECT,
             prompt=(self.user_prompt or "").strip(),
             aspect_ratio=self.aspect_ratio or "16:9",
             loop=bool(self.loop),
@@ -84,17 +84,14 @@ def _notify_url(value: str | None) -> str | None:
     return value
 
 
-def _max_body(request: Request) -> int:
-    return gateway_of(request).settings.max_body_bytes
-
-
 def _channel_route(channel: Channel) -> Callable[..., Awaitable[Any]]:
     """Handlers bound to one channel (the prefix the route was registered under)."""
 
-    async def create(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    async def create(
+        request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
+    ) -> Any:
         Authenticator.require_channel(tenant, channel)
-        body = await read_model(request, GenerationBody, _max_body(request))
-        service = gateway_of(request).task_service
+        body = await read_model(request, GenerationBody, max_body(request))
         task = await service.create(
             tenant, body.command(channel, request.headers.get("idempotency-key"))
         )
@@ -105,11 +102,10 @@ def _channel_route(channel: Channel) -> Callable[..., Awaitable[Any]]:
 
 def _extend_route(channel: Channel) -> Callable[..., Awaitable[Any]]:
     async def extend(
-        task_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+        task_id: str, request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
     ) -> Any:
         Authenticator.require_channel(tenant, channel)
-        body = await read_model(request, GenerationBody, _max_body(request))
-        service = gateway_of(request).task_service
+        body = await read_model(request, GenerationBody, max_body(request))
         if not (body.user_prompt or "").strip():
             raise InvalidRequest("user_prompt is required to extend", field="user_prompt")
         task = await service.extend(
@@ -121,21 +117,21 @@ def _extend_route(channel: Channel) -> Callable[..., Awaitable[Any]]:
 
 
 async def get_generation(
-    task_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+    task_id: str, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
 ) -> Any:
-    service = gateway_of(request).task_service
     return await flat_generation(await service.get(tenant, task_id), service)
 
 
 async def download_video_url(
-    task_id: str, request: Request, tenant: ApiKey = Depends(bearer_tenant)
+    task_id: str, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
 ) -> Any:
-    return {"url": await gateway_of(request).task_service.download_url(tenant, task_id)}
+    return {"url": await service.download_url(tenant, task_id)}
 
 
-async def batch_query(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
-    body = await read_model(request, BatchBody, _max_body(request))
-    service = gateway_of(request).task_service
+async def batch_query(
+    request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
+    body = await read_model(request, BatchBody, max_body(request))
     found = await service.get_many(tenant, body.ids)
     return {
         "code": "success",
@@ -144,22 +140,22 @@ async def batch_query(request: Request, tenant: ApiKey = Depends(bearer_tenant))
     }
 
 
-async def file_upload(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
-    body = await read_model(request, UploadBody, _max_body(request))
-    service = gateway_of(request).task_service
+async def file_upload(
+    request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
+    body = await read_model(request, UploadBody, max_body(request))
     ref = await service.upload_image(body.url)
     url = service.link(ref)
     return {"id": ref.rsplit("/", 1)[-1].split(".")[0], "presigned_url": url, "public_url": url}
 
 
-async def subscription_usage(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
-    return (await gateway_of(request).usage.usage(tenant)).luma_shape()
+async def subscription_usage(usage: Usage, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    return (await usage.usage(tenant)).luma_shape()
 
 
-async def users_me(request: Request, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
-    gateway = gateway_of(request)
-    profile = gateway.usage.profile(tenant)
-    profile["usage"] = (await gateway.usage.usage(tenant)).luma_shape()
+async def users_me(usage: Usage, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    profile = usage.profile(tenant)
+    profile["usage"] = (await usage.usage(tenant)).luma_shape()
     return profile
 
 
@@ -246,6 +242,5 @@ def _is_reseller_path(path: str) -> bool:
 
 def install(app: FastAPI) -> None:
     register_error_dialect(ErrorDialect("reseller", _is_reseller_path, openai_style_body))
-    register_task_renderer("reseller", flat_generation)  # callback bodies (CONTRACT §6)
     app.include_router(deliveries.build_router(tuple(PREFIXES), GENERATION_BASES, TAG))
     app.include_router(build_router())

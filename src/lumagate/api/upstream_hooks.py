@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from lumagate.api.deps import gateway_of
+from lumagate.api.deps import Hooks
 
 MAX_HOOK_BYTES = 1024 * 1024
 TAG = "Operations"
@@ -29,7 +29,7 @@ def upstream_hooks_router() -> APIRouter:
         summary="Upstream callback receiver (official Luma API callback_url)",
         include_in_schema=False,
     )
-    async def receive(token: str, request: Request) -> JSONResponse:
+    async def receive(token: str, request: Request, hooks: Hooks) -> JSONResponse:
         raw = await request.body()
         payload: Any = None
         if len(raw) <= MAX_HOOK_BYTES:
@@ -37,7 +37,7 @@ def upstream_hooks_router() -> APIRouter:
                 payload = json.loads(raw or b"null")
             except ValueError:
                 payload = None
-        if not await gateway_of(request).upstream_hooks.receive(token, payload):
+        if not await hooks.receive(token, payload):
             return JSONResponse({"detail": "Not found"}, status_code=404)
         return JSONResponse({"ok": True})
 

@@ -9,20 +9,28 @@ with the gateway's secret key before they reach the database and are never print
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.table import Table
-from sqlalchemy.exc import IntegrityError
 
-from lumagate.cli.common import console, run_with_gateway
-from lumagate.domain.accounts import AVAILABLE, CALLBACKS, CREDIT_BALANCE, HOOK_TOKEN, Account
+from lumagate.cli.common import console, run_with_stores
+from lumagate.domain.accounts import (
+    AVAILABLE,
+    CALLBACKS,
+    CREDIT_BALANCE,
+    HOOK_TOKEN,
+    Account,
+    NewAccount,
+)
 from lumagate.domain.channels import Channel, parse_channels
 from lumagate.domain.clock import iso_z, utcnow
-from lumagate.engine.health import SESSION_LOST_AT
-from lumagate.gateway import Gateway
-from lumagate.store.pool import PoolStore
+
+if TYPE_CHECKING:  # the stores and services load inside the commands (quick --help)
+    from lumagate.service.account_admin import AccountAdmin
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Manage the upstream accounts tasks are relayed to (credentials encrypted at rest).",
@@ -41,17 +49,6 @@ Channels = Annotated[
     str, typer.Option("--channels", help="Channels it serves, e.g. default,vip,pro.")
 ]
 AccountRef = Annotated[str, typer.Argument(help="Account name or id.")]
-
-
-@dataclass(frozen=True)
-class NewAccount:
-    kind: str
-    name: str | None
-    base_url: str | None
-    credentials: dict[str, str]
-    max_concurrency: int
-    channels: tuple[Channel, ...]
-    settings: dict[str, Any]
 
 
 def _channels(text: str) -> tuple[Channel, ...]:
@@ -77,23 +74,18 @@ def _secret(value: str, hint: str) -> str:
     return value.strip()
 
 
+def _with_accounts(action: Callable[[AccountAdmin], Awaitable[T]]) -> T:
+    """Run ``action`` with the account pool's service over this CLI's stores."""
+    from lumagate.wiring.operator import account_admin
+
+    return run_with_stores(lambda stores: action(account_admin(stores)))
+
+
 def _add(new: NewAccount) -> None:
-    async def action(gateway: Gateway) -> Account:
-        existing = [a for a in await gateway.accounts.all() if a.kind == new.kind]
-        name = new.name or f"{new.kind}-{len(existing) + 1}"
-        return await gateway.accounts.create(
-            name=name,
-            kind=new.kind,
-            now=utcnow(),
-            base_url=new.base_url,
-            credentials=new.credentials,
-            max_concurrency=new.max_concurrency,
-            channels=new.channels,
-            settings=new.settings,
-        )
+    from sqlalchemy.exc import IntegrityError
 
     try:
-        account = run_with_gateway(action)
+        account = _with_accounts(lambda accounts: accounts.add(new))
     except IntegrityError:
         console.print(f"[red]An account named {new.name!r} already exists[/]")
         raise typer.Exit(1) from None
@@ -201,12 +193,12 @@ def _quota(account: Account) -> str:
 def list_accounts() -> None:
     """Every account: state, running/limit, failures, last error (never the credentials)."""
 
-    async def action(gateway: Gateway) -> tuple[list[Account], dict[str, int]]:
-        return await gateway.accounts.all(), await PoolStore(gateway.db).running_by_account()
+    async def action(accounts: AccountAdmin) -> tuple[list[Account], dict[str, int]]:
+        return await accounts.list(), await accounts.running()
 
-    accounts, running = run_with_gateway(action)
+    listed, running = _with_accounts(action)
     table = Table("name", "kind", "state", "running", "failures", "last error", "channels", "quota")
-    for account in accounts:
+    for account in listed:
         table.add_row(
             account.name,
             account.kind,
@@ -220,27 +212,15 @@ def list_accounts() -> None:
     console.print(table, width=max(console.width, 150))
 
 
-def _change(ref: str, change: Any, done: str) -> None:
-    async def action(gateway: Gateway) -> Account | None:
-        account = await gateway.accounts.find(ref)
-        if account is None:
-            return None
-        await change(gateway, account)
-        return account
+def _change(ref: str, change: Callable[[AccountAdmin], Awaitable[Account]], done: str) -> None:
+    from lumagate.service.account_admin import AccountNotFoundError
 
-    account = run_with_gateway(action)
-    if account is None:
+    try:
+        account = _with_accounts(change)
+    except AccountNotFoundError:
         console.print(f"[red]No account matches {ref!r}[/]")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     console.print(f"{done} {account.name}")
-
-
-async def _revive(gateway: Gateway, account: Account) -> None:
-    now = utcnow()
-    await gateway.accounts.enable(account.id, now)
-    pool = PoolStore(gateway.db)
-    await pool.update_settings(account.id, {SESSION_LOST_AT: None}, now)
-    await pool.poll_account_now(account.id, now)  # tasks kept through a dead session resume
 
 
 @app.command("disable")
@@ -250,16 +230,13 @@ def disable(
 ) -> None:
     """Stop giving the account new tasks; tasks it runs are still followed to the end."""
 
-    async def change(gateway: Gateway, account: Account) -> None:
-        await gateway.accounts.disable(account.id, reason, utcnow())
-
-    _change(ref, change, "Disabled")
+    _change(ref, lambda accounts: accounts.disable(ref, reason), "Disabled")
 
 
 @app.command("enable")
 def enable(ref: AccountRef) -> None:
     """Give the account work again (clears cool-down, failures and a lost-session mark)."""
-    _change(ref, _revive, "Enabled")
+    _change(ref, lambda accounts: accounts.enable(ref), "Enabled")
 
 
 @app.command("renew")
@@ -274,16 +251,12 @@ def renew(
     if (cookie is None) == (api_key is None):
         raise typer.BadParameter("give exactly one of --cookie or --api-key")
 
-    async def change(gateway: Gateway, account: Account) -> None:
-        credentials = (
-            {"cookie": _secret(cookie, "--cookie")}
-            if cookie is not None
-            else {"api_key": _secret(api_key or "", "--api-key")}
-        )
-        await gateway.accounts.update_credentials(account.id, credentials, utcnow())
-        await _revive(gateway, account)
-
-    _change(ref, change, "Renewed")
+    credentials = (
+        {"cookie": _secret(cookie, "--cookie")}
+        if cookie is not None
+        else {"api_key": _secret(api_key or "", "--api-key")}
+    )
+    _change(ref, lambda accounts: accounts.renew(ref, credentials), "Renewed")
 
 
 @app.command("remove")
@@ -295,23 +268,17 @@ def remove(
 ) -> None:
     """Delete an account and its credentials."""
 
-    async def action(gateway: Gateway) -> tuple[Account | None, int]:
-        account = await gateway.accounts.find(ref)
-        if account is None:
-            return None, 0
-        running = (await PoolStore(gateway.db).running_by_account()).get(account.id, 0)
-        if running and not force:
-            return account, running
-        await gateway.accounts.remove(account.id)
-        return account, -1
+    from lumagate.service.account_admin import AccountBusyError, AccountNotFoundError
 
-    account, running = run_with_gateway(action)
-    if account is None:
+    try:
+        account = _with_accounts(lambda accounts: accounts.remove(ref, force=force))
+    except AccountNotFoundError:
         console.print(f"[red]No account matches {ref!r}[/]")
-        raise typer.Exit(1)
-    if running > 0:
+        raise typer.Exit(1) from None
+    except AccountBusyError as busy:
         console.print(
-            f"[red]{account.name} runs {running} task(s); disable it and wait, or use --force[/]"
+            f"[red]{busy.account.name} runs {busy.running} task(s); disable it and wait, "
+            "or use --force[/]"
         )
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     console.print(f"Removed {account.name}")

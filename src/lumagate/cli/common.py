@@ -1,31 +1,39 @@
-"""Shared CLI plumbing: settings from options, and running an async admin action."""
+"""Shared CLI plumbing: running an async admin action over the stores it needs.
+
+Commands build only the storage part of the composition root (``lumagate.wiring.stores``),
+never the whole gateway, and import it inside the command: ``lumagate --help`` and ``lumagate
+keys create`` load neither the engine, the providers, FastAPI nor the simulator.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.console import Console
 
-from lumagate.gateway import Gateway
 from lumagate.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from lumagate.wiring.stores import Stores
 
 T = TypeVar("T")
 console = Console(stderr=True)
 
 
-def run_with_gateway(
-    action: Callable[[Gateway], Awaitable[T]], settings: Settings | None = None
+def run_with_stores(
+    action: Callable[[Stores], Awaitable[T]], settings: Settings | None = None
 ) -> T:
-    """Migrate the database, run ``action`` with a gateway (engine not started), clean up."""
+    """Migrate the database, run ``action`` with the stores, close the database."""
+    from lumagate.wiring.stores import open_stores
 
     async def main() -> T:
-        gateway = Gateway(settings or load_settings())
+        stores = open_stores(settings or load_settings())
         try:
-            await gateway.prepare()
-            return await action(gateway)
+            await stores.prepare()
+            return await action(stores)
         finally:
-            await gateway.close()
+            await stores.close()
 
     return asyncio.run(main())

@@ -7,19 +7,21 @@ code as the ``/admin`` API.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from lumagate.cli.common import console, run_with_gateway
+from lumagate.cli.common import console, run_with_stores
 from lumagate.domain.channels import parse_channels
 from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import InvalidRequest
 from lumagate.domain.tenant import ApiKey
-from lumagate.gateway import Gateway
-from lumagate.service.keys import CreatedKey, KeyNotFoundError
+
+if TYPE_CHECKING:  # the stores and services load inside the commands (quick --help)
+    from lumagate.service.keys import CreatedKey
+    from lumagate.wiring.stores import Stores
 
 app = typer.Typer(
     help="Manage API keys: each key is a tenant that sees only its own tasks.", no_args_is_help=True
@@ -44,9 +46,10 @@ def create(
         allowed = parse_channels(channels)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--channels") from None
+    from lumagate.wiring.operator import key_admin
 
-    async def action(gateway: Gateway) -> CreatedKey:
-        return await gateway.key_admin.create(
+    async def action(stores: Stores) -> CreatedKey:
+        return await key_admin(stores).create(
             name,
             credits=credits,
             channels=allowed,
@@ -56,7 +59,7 @@ def create(
         )
 
     try:
-        created = run_with_gateway(action)
+        created = run_with_stores(action)
     except InvalidRequest as exc:
         raise typer.BadParameter(exc.message) from None
     record = created.record
@@ -72,14 +75,14 @@ def create(
 def list_keys() -> None:
     """List keys (prefix, name, channels, credits, state); never the keys themselves."""
 
-    async def action(gateway: Gateway) -> list[ApiKey]:
-        return await gateway.keys.all()
+    async def action(stores: Stores) -> list[ApiKey]:
+        return await stores.keys.all()
 
     table = Table(
         "id", "name", "prefix", "channels", "credits", "rpm", "running", "expires", "state"
     )
     now = utcnow()
-    for key in run_with_gateway(action):
+    for key in run_with_stores(action):
         state = "revoked" if key.revoked_at else ("active" if key.usable(now) else "expired")
         table.add_row(
             key.id,
@@ -98,15 +101,17 @@ def list_keys() -> None:
 @app.command("revoke")
 def revoke(key: Annotated[str, typer.Argument(help="Key id, name or prefix.")]) -> None:
     """Revoke a key: it stops working at once; its tasks and records are kept."""
+    from lumagate.service.keys import KeyNotFoundError
+    from lumagate.wiring.operator import key_admin
 
-    async def action(gateway: Gateway) -> bool:
+    async def action(stores: Stores) -> bool:
         try:
-            await gateway.key_admin.revoke(key)
+            await key_admin(stores).revoke(key)
         except KeyNotFoundError:
             return False
         return True
 
-    if not run_with_gateway(action):
+    if not run_with_stores(action):
         console.print(f"[red]No active key matches {key!r}[/]")
         raise typer.Exit(1)
     console.print(f"Revoked {key}")
@@ -121,12 +126,14 @@ def top_up(
     note: Annotated[str | None, typer.Option(help="A note for the ledger.")] = None,
 ) -> None:
     """Add credits to a key; the change is an entry in the ledger. Prints the new balance."""
+    from lumagate.service.keys import KeyNotFoundError
+    from lumagate.wiring.operator import key_admin
 
-    async def action(gateway: Gateway) -> tuple[ApiKey, int]:
-        return await gateway.key_admin.top_up(key, amount, note)
+    async def action(stores: Stores) -> tuple[ApiKey, int]:
+        return await key_admin(stores).top_up(key, amount, note)
 
     try:
-        record, balance = run_with_gateway(action)
+        record, balance = run_with_stores(action)
     except KeyNotFoundError:
         console.print(f"[red]No key matches {key!r}[/]")
         raise typer.Exit(1) from None

@@ -8,7 +8,6 @@ import signal
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from lumagate.cli import accounts, keys
 from lumagate.cli.common import console
@@ -36,6 +35,8 @@ def serve(
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
 ) -> None:
     """Run the API and the engine in one process (SIGTERM/Ctrl-C shut down cleanly)."""
+    import uvicorn  # the server's imports stay out of the other commands' start-up
+
     from lumagate.api.app import create_app
 
     settings = load_settings(host=host, port=port, log_level=log_level)

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from pydantic import ValidationError
 
-from lumagate.sim import SimConfig, create_sim_app
+from lumagate.sim.config import SimConfig
 
 _DEFAULTS = SimConfig()
 
@@ -159,4 +158,8 @@ def sim(
         f"lumagate sim on http://{host}:{port}  "
         f"(official: /dream-machine/v1, web: /api/photon/v1, debug: /_sim)"
     )
+    import uvicorn  # here, not at the top: the other commands start without it
+
+    from lumagate.sim.app import create_sim_app
+
     uvicorn.run(create_sim_app(config), host=host, port=port, log_level=log_level)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lumagate.domain.channels import Channel
+from lumagate.domain.channels import ALL_CHANNELS, Channel
 from lumagate.domain.scheduling import AccountSlot
 
 # Keys providers write into an account's settings (JSON) through ``maintain``.
@@ -23,6 +23,8 @@ CREDIT_BALANCE = "upstream_credit_balance"
 CHECKED_AT = "upstream_checked_at"
 HOOK_TOKEN = "hook_token"
 """The unguessable path segment of this account's upstream callback URL."""
+SESSION_LOST_AT = "session_lost_at"
+"""When the account's session was first found dead (engine/health.py); cleared on renew."""
 CALLBACKS = "callbacks"
 """False turns upstream callbacks off for one account (polling only)."""
 
@@ -75,3 +77,16 @@ class AccountHandle:
     base_url: str | None = None
     credentials: Mapping[str, str] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """What an operator gives to add an account (the store seals the credentials)."""
+
+    kind: str
+    name: str | None = None
+    base_url: str | None = None
+    credentials: dict[str, str] = field(default_factory=dict)
+    max_concurrency: int = 1
+    channels: tuple[Channel, ...] = ALL_CHANNELS
+    settings: dict[str, Any] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from lumagate.providers.base import Provider, Submission
 from lumagate.providers.registry import ProviderRegistry
 from lumagate.settings import Settings
 from lumagate.store.accounts import AccountStore
+from lumagate.store.pool import PoolStore
 from lumagate.store.tasks import TaskStore
 
 
@@ -22,6 +23,7 @@ class EngineContext:
     settings: Settings
     tasks: TaskStore
     accounts: AccountStore
+    pool: PoolStore
     providers: ProviderRegistry
     signals: EngineSignals
     events: TaskEvents

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from lumagate.domain.accounts import SESSION_LOST_AT
 from lumagate.domain.clock import iso_z
 from lumagate.engine.context import EngineContext
 from lumagate.providers.listing import parse_time
-from lumagate.store.pool import PoolStore
-
-SESSION_LOST_AT = "session_lost_at"
 
 
 async def session_lost(ctx: EngineContext, account_id: str, reason: str, now: datetime) -> datetime:
@@ -28,7 +26,7 @@ async def session_lost(ctx: EngineContext, account_id: str, reason: str, now: da
         if since is not None:
             return since
     await ctx.accounts.disable(account_id, reason, now)
-    await PoolStore(ctx.accounts.db).update_settings(account_id, {SESSION_LOST_AT: iso_z(now)}, now)
+    await ctx.pool.update_settings(account_id, {SESSION_LOST_AT: iso_z(now)}, now)
     ctx.signals.dispatch.set()  # its queued work may go elsewhere now
     return now
 

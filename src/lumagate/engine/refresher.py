@@ -20,7 +20,6 @@ from lumagate.engine.context import EngineContext
 from lumagate.engine.health import grace_left, session_gone_reason, session_lost
 from lumagate.engine.outcomes import apply_job, fail
 from lumagate.providers.base import AuthenticationFailed, ProviderError
-from lumagate.store.pool import PoolStore
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +95,7 @@ class Refresher:
         since = await session_lost(ctx, account.id, reason, now)
         left = grace_left(ctx, since, now)
         if left > 0:
-            await PoolStore(ctx.tasks.db).defer_polls(
+            await ctx.pool.defer_polls(
                 [t.id for t in tasks], now + timedelta(seconds=min(left, SESSION_RECHECK_SECONDS))
             )
             return

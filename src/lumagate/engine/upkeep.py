@@ -19,7 +19,6 @@ from lumagate.engine.context import EngineContext
 from lumagate.engine.health import session_lost
 from lumagate.providers.base import AuthenticationFailed, ProviderError
 from lumagate.providers.capabilities import Maintained
-from lumagate.store.pool import PoolStore
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +26,6 @@ log = logging.getLogger(__name__)
 class Upkeep:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
-        self.pool = PoolStore(ctx.accounts.db)
 
     async def run(self) -> None:
         while True:
@@ -64,6 +62,6 @@ class Upkeep:
             await ctx.accounts.record_failure(account.id, exc.message, utcnow())
             return False
         if changes:
-            await self.pool.update_settings(account.id, changes, utcnow())
+            await ctx.pool.update_settings(account.id, changes, utcnow())
             ctx.signals.dispatch.set()  # capacity may have changed
         return True

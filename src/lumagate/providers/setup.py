@@ -28,9 +28,9 @@ def register_upstreams(
     http: UpstreamHttp,
     media: MediaStore,
     accounts: AccountStore,
+    pool: PoolStore,
     settings: Settings,
 ) -> None:
-    pool = PoolStore(accounts.db)
 
     async def persist(account_id: str, credentials: dict[str, str]) -> None:
         await accounts.update_credentials(account_id, credentials, utcnow())

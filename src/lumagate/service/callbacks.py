@@ -2,9 +2,10 @@
 a task's delivery log.
 
 Listening to task events, :class:`CallbackRecorder` renders the task in the dialect it was
-submitted in (:mod:`lumagate.service.task_bodies`) and stores a delivery BEFORE anything is
-sent; the engine's sender (:mod:`lumagate.engine.callback_sender`) does the sending. The body is
-rendered once, at the event, so every attempt carries the same bytes.
+submitted in (with the :class:`~lumagate.service.task_bodies.TaskBodies` it is given) and
+stores a delivery BEFORE anything is sent; the engine's sender
+(:mod:`lumagate.engine.callback_sender`) does the sending. The body is rendered once, at the
+event, so every attempt carries the same bytes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from lumagate.domain.clock import iso_z, utcnow
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
-from lumagate.service.task_bodies import render_task
+from lumagate.service.task_bodies import TaskBodies
 from lumagate.service.tasks import TaskService
 from lumagate.store.deliveries import AttemptRecord, Delivery, DeliveryStore
 
@@ -29,16 +30,20 @@ def encode_body(body: Any) -> str:
 
 
 class CallbackRecorder:
+    """Stores one delivery per callback event of a task that asked for callbacks."""
+
     def __init__(
         self,
         deliveries: DeliveryStore,
         tasks: TaskService,
+        bodies: TaskBodies,
         *,
         max_age: timedelta,
         on_created: Callable[[], None] | None = None,
     ) -> None:
         self.deliveries = deliveries
         self.tasks = tasks
+        self.bodies = bodies
         self.max_age = max_age
         self.on_created = on_created
 
@@ -50,7 +55,7 @@ class CallbackRecorder:
     async def record(self, task: Task) -> Delivery | None:
         if not task.notify_url:
             return None
-        body = encode_body(await render_task(task, self.tasks))
+        body = encode_body(await self.bodies.render(task))
         created = await self.deliveries.create(
             task_id=task.id,
             tenant_id=task.tenant_id,

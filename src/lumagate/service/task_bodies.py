@@ -1,14 +1,16 @@
-"""Which JSON a task is in the dialect it was submitted in: a registry dialects register into.
+"""Which JSON a task is in the dialect it was submitted in, for callback bodies and /admin.
 
 Callbacks (CONTRACT §6) carry the task exactly as the GET of the submitting dialect returns it.
-The engine must not know dialects, so each dialect module registers its renderer here under the
-name it stores in ``Task.dialect`` (``register_task_renderer("reseller", flat_generation)``).
-A dialect that registered nothing gets a small neutral body instead of an error.
+The engine and the services must not know dialects, so the composition root builds one
+:class:`TaskBodies` from the dialects' renderers (keyed by the name each stores in
+``Task.dialect``) and passes it to what renders tasks. Nothing is registered globally: a
+gateway built without the HTTP app sends the same bodies as one behind it. A dialect without
+a renderer gets a small neutral body instead of an error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from lumagate.domain.clock import iso_z
@@ -16,17 +18,6 @@ from lumagate.domain.task import Task
 from lumagate.service.tasks import TaskService
 
 TaskRenderer = Callable[[Task, TaskService], Awaitable[Any]]
-
-_renderers: dict[str, TaskRenderer] = {}
-
-
-def register_task_renderer(dialect: str, renderer: TaskRenderer) -> None:
-    """Register (or replace) how tasks submitted in ``dialect`` are rendered."""
-    _renderers[dialect] = renderer
-
-
-def renderer_for(dialect: str) -> TaskRenderer | None:
-    return _renderers.get(dialect)
 
 
 def neutral_body(task: Task) -> dict[str, Any]:
@@ -41,8 +32,20 @@ def neutral_body(task: Task) -> dict[str, Any]:
     }
 
 
-async def render_task(task: Task, service: TaskService) -> Any:
-    renderer = renderer_for(task.dialect)
-    if renderer is None:
-        return neutral_body(task)
-    return await renderer(task, service)
+class TaskBodies:
+    """The task renderers of every dialect, fixed when the gateway is built."""
+
+    def __init__(self, renderers: Mapping[str, TaskRenderer], tasks: TaskService) -> None:
+        self._renderers = dict(renderers)
+        self._tasks = tasks
+
+    @property
+    def dialects(self) -> frozenset[str]:
+        return frozenset(self._renderers)
+
+    async def render(self, task: Task) -> Any:
+        """The task as its submitting dialect's GET shows it (or the neutral body)."""
+        renderer = self._renderers.get(task.dialect)
+        if renderer is None:
+            return neutral_body(task)
+        return await renderer(task, self._tasks)

@@ -1,0 +1,175 @@
+"""The operator's service: what ``/admin`` (and the future web console) can see and change.
+
+Keys (list, create, show, revoke, top up), upstream accounts (list, add, disable, enable,
+renew, remove: :class:`~lumagate.service.account_admin.AccountAdmin`), the credit ledger, and
+tasks of any tenant with their dialect body, ledger entries and callback deliveries. The admin
+routes call only this service; it alone knows which stores answer, so a console is one more
+caller, not a second copy of the queries. Who may call it (the admin key) is the caller's job.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from lumagate.domain.accounts import Account, NewAccount
+from lumagate.domain.channels import ALL_CHANNELS, Channel
+from lumagate.domain.errors import InvalidRequest, TaskNotFound
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
+from lumagate.domain.tenant import ApiKey
+from lumagate.service.account_admin import AccountAdmin
+from lumagate.service.callbacks import CallbackRecorder
+from lumagate.service.keys import CreatedKey, KeyAdmin
+from lumagate.service.task_bodies import TaskBodies
+from lumagate.store.database import Database
+from lumagate.store.keys import KeyStore
+from lumagate.store.ledger import LedgerEntry, LedgerStore
+from lumagate.store.task_admin import list_any_tenant
+from lumagate.store.tasks import TaskStore
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """One page of tasks across tenants, newest first, and how many match in all."""
+
+    tasks: list[Task]
+    total: int
+
+
+@dataclass(frozen=True)
+class AdminStores:
+    """The stores the operator's service reads (built once by the composition root)."""
+
+    db: Database
+    keys: KeyStore
+    ledger: LedgerStore
+    tasks: TaskStore
+
+
+class AdminService:
+    """Every operator operation on keys, accounts, the ledger and tasks."""
+
+    def __init__(
+        self,
+        stores: AdminStores,
+        keys: KeyAdmin,
+        accounts: AccountAdmin,
+        bodies: TaskBodies,
+        callbacks: CallbackRecorder,
+    ) -> None:
+        self._stores = stores
+        self._keys = keys
+        self.accounts = accounts
+        self._bodies = bodies
+        self._callbacks = callbacks
+
+    # -- keys ---------------------------------------------------------------------------
+    async def list_keys(self) -> list[ApiKey]:
+        return await self._stores.keys.all()
+
+    async def create_key(
+        self,
+        name: str,
+        *,
+        credits: int | None = None,
+        channels: tuple[Channel, ...] = ALL_CHANNELS,
+        rpm: int | None = None,
+        max_running: int | None = None,
+        expires_days: float | None = None,
+        plan: str = "standard",
+    ) -> CreatedKey:
+        return await self._keys.create(
+            name,
+            credits=credits,
+            channels=channels,
+            rpm=rpm,
+            max_running=max_running,
+            expires_days=expires_days,
+            plan=plan,
+        )
+
+    async def key(self, ref: str) -> ApiKey:
+        """A key by id, name or prefix (``KeyNotFoundError`` otherwise)."""
+        return await self._keys.find(ref)
+
+    async def webhook_secret(self, key_id: str) -> str:
+        return await self._keys.webhook_secret(key_id)
+
+    async def revoke_key(self, ref: str) -> ApiKey:
+        return await self._keys.revoke(ref)
+
+    async def top_up_key(self, ref: str, amount: int, note: str | None) -> tuple[ApiKey, int]:
+        """Add (or with a negative amount remove) credits; returns the key and its balance."""
+        return await self._keys.top_up(ref, amount, note)
+
+    # -- accounts -----------------------------------------------------------------------
+    async def list_accounts(self) -> list[Account]:
+        return await self.accounts.list()
+
+    async def account(self, ref: str) -> Account:
+        return await self.accounts.get(ref)
+
+    async def add_account(self, new: NewAccount) -> Account:
+        return await self.accounts.add(new)
+
+    async def disable_account(self, ref: str, reason: str) -> Account:
+        return await self.accounts.disable(ref, reason)
+
+    async def enable_account(self, ref: str) -> Account:
+        return await self.accounts.enable(ref)
+
+    async def renew_account(self, ref: str, credentials: dict[str, str]) -> Account:
+        return await self.accounts.renew(ref, credentials)
+
+    async def remove_account(self, ref: str, *, force: bool = False) -> Account:
+        return await self.accounts.remove(ref, force=force)
+
+    # -- ledger -------------------------------------------------------------------------
+    async def ledger(
+        self, *, key_ref: str | None, task_id: str | None, offset: int, limit: int
+    ) -> list[LedgerEntry]:
+        """Ledger entries, newest first, of one key and/or one task (or all)."""
+        key_id = (await self.key(key_ref)).id if key_ref else None
+        return await self._stores.ledger.entries(
+            key_id=key_id, task_id=task_id, offset=offset, limit=limit
+        )
+
+    # -- tasks --------------------------------------------------------------------------
+    async def list_tasks(
+        self, *, key_ref: str | None, state: str | None, offset: int, limit: int
+    ) -> TaskPage:
+        """Tasks of any tenant; ``key_ref`` is a key's id, name or prefix."""
+        if state is not None and state not in {s.value for s in TaskState}:
+            raise InvalidRequest("state is not a task state", field="state")
+        tenant_id = None
+        if key_ref is not None:
+            key = await self._stores.keys.find(key_ref)
+            tenant_id = key.id if key is not None else key_ref
+        found, total = await list_any_tenant(
+            self._stores.db, tenant_id=tenant_id, state=state, offset=offset, limit=limit
+        )
+        return TaskPage(found, total)
+
+    async def task(self, task_id: str) -> Task:
+        """One task of any tenant (``TaskNotFound`` for an unknown or malformed id)."""
+        try:
+            uuid.UUID(task_id)
+        except ValueError:
+            raise TaskNotFound("Task not found") from None
+        task = await self._stores.tasks.get(task_id)
+        if task is None:
+            raise TaskNotFound("Task not found")
+        return task
+
+    async def task_body(self, task: Task) -> Any:
+        """The task as its submitting dialect shows it (what its callbacks carry)."""
+        return await self._bodies.render(task)
+
+    async def task_ledger(self, task_id: str) -> list[LedgerEntry]:
+        return await self._stores.ledger.entries(task_id=task_id)
+
+    async def task_deliveries(self, task_id: str) -> list[dict[str, Any]]:
+        """The task's callback deliveries with every attempt."""
+        return await self._callbacks.log(task_id)

@@ -1,0 +1,102 @@
+"""The engine part of the composition root: providers, the engine loops and their listeners.
+
+Only ``lumagate serve`` (and tests that run tasks) build this part: it opens the upstream HTTP
+client, registers the sandbox and the real upstream providers, and adds the upkeep, callback
+sender and catch-up loops beside the engine's own. The services it needs come in built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lumagate.engine.callback_sender import CallbackSender
+from lumagate.engine.catch_up import CatchUp
+from lumagate.engine.context import EngineContext
+from lumagate.engine.events import TaskEvents
+from lumagate.engine.hooks import UpstreamHooks
+from lumagate.engine.runtime import Engine, new_replica_id
+from lumagate.engine.signals import EngineSignals
+from lumagate.engine.upkeep import Upkeep
+from lumagate.media.store import MediaStore
+from lumagate.providers.http import UpstreamHttp, new_upstream_client
+from lumagate.providers.registry import ProviderRegistry
+from lumagate.providers.sandbox.provider import SandboxProvider
+from lumagate.providers.setup import register_upstreams
+from lumagate.wiring.services import Services
+from lumagate.wiring.stores import Stores
+
+
+@dataclass(frozen=True)
+class EngineParts:
+    """The engine and what it owns: providers, the upstream HTTP client, the hook receiver."""
+
+    engine: Engine
+    providers: ProviderRegistry
+    sandbox: SandboxProvider
+    upstream_http: UpstreamHttp
+    callback_sender: CallbackSender
+    upstream_hooks: UpstreamHooks
+
+    async def close(self) -> None:
+        """Release what the parts opened (after the engine stopped, or was never started)."""
+        await self.callback_sender.close()
+        await self.providers.close()
+        await self.upstream_http.client.aclose()
+
+
+def build_engine(
+    stores: Stores,
+    services: Services,
+    *,
+    media: MediaStore,
+    signals: EngineSignals,
+    events: TaskEvents,
+    callback_sender: CallbackSender,
+) -> EngineParts:
+    settings = stores.settings
+    providers = ProviderRegistry()
+    sandbox = SandboxProvider(
+        settings.data_dir / "sandbox",
+        media,
+        concurrency=settings.sandbox_concurrency,
+        fail_marker=settings.sandbox_fail_marker,
+    )
+    providers.register(sandbox)
+    engine = Engine(
+        EngineContext(
+            settings=settings,
+            tasks=stores.tasks,
+            accounts=stores.accounts,
+            pool=stores.pool,
+            providers=providers,
+            signals=signals,
+            events=events,
+            replica_id=new_replica_id(),
+            single_node=stores.db.is_sqlite,
+        )
+    )
+    sandbox.listener = engine.refresher.poke
+    upstream_http = UpstreamHttp(
+        new_upstream_client(settings.upstream_timeout_seconds),
+        attempts=settings.upstream_get_attempts,
+    )
+    register_upstreams(providers, upstream_http, media, stores.accounts, stores.pool, settings)
+    engine.add_loop("upkeep", Upkeep(engine.ctx).run)
+    events.add_listener(services.billing.on_task_changed)
+    events.add_listener(services.callbacks.on_task_changed)
+    catch_up = CatchUp(
+        [
+            ("refunds", services.billing.refund_missed),
+            ("callbacks", services.callbacks.record_missed),
+        ]
+    )
+    engine.add_loop("callback-sender", callback_sender.run)
+    engine.add_loop("catch-up", catch_up.run)
+    return EngineParts(
+        engine=engine,
+        providers=providers,
+        sandbox=sandbox,
+        upstream_http=upstream_http,
+        callback_sender=callback_sender,
+        upstream_hooks=UpstreamHooks(engine.ctx, engine.refresher),
+    )

@@ -1,0 +1,114 @@
+"""The service part of the composition root: what the HTTP API (and the engine's listeners) use.
+
+Each service is built once here and handed to the app factory, which binds them for the
+routes' FastAPI dependencies (``lumagate.api.deps``). The services reach the engine only
+through plain callables and protocols given here (wake the dispatcher, the sender, task
+updates), so nothing in ``service/`` imports the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+
+from lumagate.media.store import MediaStore
+from lumagate.service.account_admin import AccountAdmin
+from lumagate.service.admin import AdminService, AdminStores
+from lumagate.service.auth import Authenticator
+from lumagate.service.billing import BillingService, price_table
+from lumagate.service.callbacks import CallbackRecorder
+from lumagate.service.keys import KeyAdmin
+from lumagate.service.task_bodies import TaskBodies, TaskRenderer
+from lumagate.service.tasks import TaskService
+from lumagate.service.usage import UsageService
+from lumagate.service.video_content import VideoContentService
+from lumagate.service.watch import TaskUpdates, TaskWatcher
+from lumagate.settings import Settings
+from lumagate.wiring.operator import account_admin
+from lumagate.wiring.stores import Stores
+
+
+@dataclass(frozen=True)
+class Services:
+    """One instance of each service, as the API and the engine's listeners use them."""
+
+    settings: Settings
+    media: MediaStore
+    authenticator: Authenticator
+    tasks: TaskService
+    keys: KeyAdmin
+    billing: BillingService
+    usage: UsageService
+    bodies: TaskBodies
+    callbacks: CallbackRecorder
+    accounts: AccountAdmin
+    admin: AdminService
+    video_content: VideoContentService
+    watcher: TaskWatcher
+
+
+@dataclass(frozen=True)
+class EngineHooks:
+    """How services reach the engine without importing it."""
+
+    wake_dispatcher: Callable[[], None]
+    callback_created: Callable[[], None]
+    updates: TaskUpdates
+
+
+def build_services(
+    stores: Stores,
+    *,
+    keys: KeyAdmin,
+    media: MediaStore,
+    http: httpx.AsyncClient,
+    hooks: EngineHooks,
+    renderers: Mapping[str, TaskRenderer],
+) -> Services:
+    settings = stores.settings
+    billing = BillingService(
+        stores.ledger,
+        price_table(settings),
+        default_model=settings.default_model,
+        credit_usd=settings.credit_usd,
+        running_retry_after=settings.running_limit_retry_after_seconds,
+    )
+    tasks = TaskService(
+        stores.tasks,
+        stores.accounts,
+        media,
+        default_model=settings.default_model,
+        max_image_bytes=settings.max_image_bytes,
+        on_queued=hooks.wake_dispatcher,
+        admission=billing,
+    )
+    bodies = TaskBodies(renderers, tasks)
+    callbacks = CallbackRecorder(
+        stores.deliveries,
+        tasks,
+        bodies,
+        max_age=timedelta(seconds=settings.callback_max_age_seconds),
+        on_created=hooks.callback_created,
+    )
+    accounts = account_admin(stores, hooks.wake_dispatcher)
+    admin_stores = AdminStores(
+        db=stores.db, keys=stores.keys, ledger=stores.ledger, tasks=stores.tasks
+    )
+    return Services(
+        settings=settings,
+        media=media,
+        authenticator=Authenticator(stores.keys),
+        tasks=tasks,
+        keys=keys,
+        billing=billing,
+        usage=UsageService(billing),
+        bodies=bodies,
+        callbacks=callbacks,
+        accounts=accounts,
+        admin=AdminService(admin_stores, keys, accounts, bodies, callbacks),
+        video_content=VideoContentService(tasks, http),
+        watcher=TaskWatcher(tasks, hooks.updates),
+    )

@@ -1,0 +1,62 @@
+"""The storage part of the composition root: one database, the secret box and every store.
+
+Built once per process; everything above receives the stores it needs from here, so no store
+(``PoolStore`` included) is constructed ad hoc elsewhere. Imports only the store layer, which
+keeps CLI commands that need no more than this quick to start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lumagate.security.crypto import SecretBox, load_secret_box
+from lumagate.settings import Settings
+from lumagate.store.accounts import AccountStore
+from lumagate.store.database import Database
+from lumagate.store.deliveries import DeliveryStore
+from lumagate.store.keys import KeyStore
+from lumagate.store.ledger import LedgerStore
+from lumagate.store.pool import PoolStore
+from lumagate.store.tasks import TaskStore
+
+
+@dataclass(frozen=True)
+class Stores:
+    """The database, the key that seals secrets at rest, and one instance of each store."""
+
+    settings: Settings
+    db: Database
+    box: SecretBox
+    tasks: TaskStore
+    keys: KeyStore
+    accounts: AccountStore
+    ledger: LedgerStore
+    deliveries: DeliveryStore
+    pool: PoolStore
+
+    async def prepare(self) -> None:
+        """Apply migrations (alembic is imported only here)."""
+        from lumagate.store import migrate
+
+        await migrate.upgrade(self.db)
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def open_stores(settings: Settings) -> Stores:
+    """The stores of ``settings``' database (no connection is opened until first use)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    box = load_secret_box(settings.data_dir, settings.secret_key)
+    return Stores(
+        settings=settings,
+        db=db,
+        box=box,
+        tasks=TaskStore(db),
+        keys=KeyStore(db),
+        accounts=AccountStore(db, box),
+        ledger=LedgerStore(db),
+        deliveries=DeliveryStore(db),
+        pool=PoolStore(db),
+    )
