@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from rich.console import Console
 
-from lumagate.settings import Settings, load_settings
-
 if TYPE_CHECKING:
+    from lumagate.settings import Settings
     from lumagate.wiring.stores import Stores
 
 T = TypeVar("T")
@@ -26,6 +25,7 @@ def run_with_stores(
     action: Callable[[Stores], Awaitable[T]], settings: Settings | None = None
 ) -> T:
     """Migrate the database, run ``action`` with the stores, close the database."""
+    from lumagate.settings import load_settings
     from lumagate.wiring.stores import open_stores
 
     async def main() -> T:

@@ -13,7 +13,6 @@ from lumagate.cli import accounts, keys
 from lumagate.cli.common import console
 from lumagate.cli.sim_command import sim
 from lumagate.security.log_redaction import install_log_redaction
-from lumagate.settings import load_settings
 
 app = typer.Typer(
     help="lumagate: a self-hosted gateway for Luma Dream Machine video generation.\n\n"
@@ -38,6 +37,7 @@ def serve(
     import uvicorn  # the server's imports stay out of the other commands' start-up
 
     from lumagate.api.app import create_app
+    from lumagate.settings import load_settings
 
     settings = load_settings(host=host, port=port, log_level=log_level)
     logging.basicConfig(
@@ -74,6 +74,7 @@ def _exit_cleanly(signum: int, frame: object) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply schema migrations (the server also does this at start-up)."""
+    from lumagate.settings import load_settings
     from lumagate.store import migrate
     from lumagate.store.database import Database
 
