@@ -226,6 +226,25 @@ async def _stream(
     yield "data: [DONE]\n\n"
 
 
+def _command(body: ChatBody, tenant: ApiKey, idempotency: str | None) -> CreateCommand:
+    prompt, images = _prompt_and_images(body.messages)
+    if not prompt and not images:
+        raise InvalidRequest("the last user message has no text or image", field="messages")
+    return CreateCommand(
+        channel=channel_for(tenant),
+        dialect=DIALECT,
+        prompt=prompt,
+        aspect_ratio=body.aspect_ratio or "16:9",
+        loop=bool(body.loop),
+        model=CHAT_MODELS[body.model],
+        resolution=body.resolution or "720p",
+        duration=body.duration if body.duration is not None else "5s",
+        start_image=images[0] if images else None,
+        end_image=images[1] if len(images) > 1 else None,
+        idempotency_key=idempotency,
+    )
+
+
 async def chat_completions(
     request: Request,
     service: Tasks,
@@ -241,23 +260,7 @@ async def chat_completions(
         raise ModelNotFound(
             f"The model `{body.model}` does not exist; use one of {', '.join(CHAT_MODELS)}"
         )
-    prompt, images = _prompt_and_images(body.messages)
-    if not prompt and not images:
-        raise InvalidRequest("the last user message has no text or image", field="messages")
-    command = CreateCommand(
-        channel=channel_for(tenant),
-        dialect=DIALECT,
-        prompt=prompt,
-        aspect_ratio=body.aspect_ratio or "16:9",
-        loop=bool(body.loop),
-        model=CHAT_MODELS[body.model],
-        resolution=body.resolution or "720p",
-        duration=body.duration if body.duration is not None else "5s",
-        start_image=images[0] if images else None,
-        end_image=images[1] if len(images) > 1 else None,
-        idempotency_key=idempotency_key(request),
-    )
-    task = await service.create(tenant, command)
+    task = await service.create(tenant, _command(body, tenant, idempotency_key(request)))
     if body.stream:
         return StreamingResponse(
             _stream(watcher, tenant, task, body.model, deadline, timeout),
