@@ -17,9 +17,9 @@ from lumagate.domain.clock import utcnow
 from lumagate.domain.scheduling import SANDBOX_KIND
 from lumagate.engine.context import EngineContext
 from lumagate.engine.health import session_lost
+from lumagate.engine.periodic import IDLE, PassOutcome, run_periodically
 from lumagate.providers.base import AuthenticationFailed, ProviderError
 from lumagate.providers.capabilities import Maintained
-from lumagate.store.pool import PoolStore
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +27,15 @@ log = logging.getLogger(__name__)
 class Upkeep:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
-        self.pool = PoolStore(ctx.accounts.db)
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.upkeep_once()
-            except Exception:
-                log.exception("upkeep pass failed")
-            await asyncio.sleep(self.ctx.settings.upstream_upkeep_seconds)
+        await run_periodically(
+            "upkeep", self._pass, self.ctx.signals.upkeep, self.ctx.settings.upstream_upkeep_seconds
+        )
+
+    async def _pass(self) -> PassOutcome:
+        await self.upkeep_once()
+        return IDLE
 
     async def upkeep_once(self) -> int:
         """Maintain every enabled real account once; returns how many were maintained."""
@@ -64,6 +64,6 @@ class Upkeep:
             await ctx.accounts.record_failure(account.id, exc.message, utcnow())
             return False
         if changes:
-            await self.pool.update_settings(account.id, changes, utcnow())
+            await self.ctx.pool.update_settings(account.id, changes, utcnow())
             ctx.signals.dispatch.set()  # capacity may have changed
         return True
