@@ -45,7 +45,9 @@ from lumagate.store.database import Database
 from lumagate.store.deliveries import DeliveryStore
 from lumagate.store.keys import KeyStore
 from lumagate.store.ledger import LedgerStore
+from lumagate.store.pool import PoolStore
 from lumagate.store.tasks import TaskStore
+from lumagate.store.unit_of_work import Transactions
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class Gateway:
         self.tasks = TaskStore(self.db)
         self.keys = KeyStore(self.db)
         self.accounts = AccountStore(self.db, self.box)
+        self.transactions = Transactions(self.db)
         self.events = TaskEvents()
         self.signals = EngineSignals()
         self.providers = ProviderRegistry()
@@ -82,6 +85,8 @@ class Gateway:
                 settings=settings,
                 tasks=self.tasks,
                 accounts=self.accounts,
+                pool=PoolStore(self.db),
+                transactions=self.transactions,
                 providers=self.providers,
                 signals=self.signals,
                 events=self.events,
@@ -107,6 +112,7 @@ class Gateway:
             self.media,
             default_model=settings.default_model,
             max_image_bytes=settings.max_image_bytes,
+            transactions=self.transactions,
             on_queued=self.engine.task_queued,
             admission=self.billing,
         )
@@ -122,8 +128,9 @@ class Gateway:
             self.providers,
             UpstreamHttp(self.upstream_http, attempts=settings.upstream_get_attempts),
             self.media,
-            self.accounts,
             settings,
+            taken=self.engine.ctx.pool.upstream_ids_taken,
+            save_credentials=self.accounts.save_rotated_credentials,
         )
         self.upstream_hooks = UpstreamHooks(self.engine.ctx, self.engine.refresher)
         self.engine.add_loop("upkeep", Upkeep(self.engine.ctx).run)

@@ -107,8 +107,7 @@ async def sandbox_account(gateway: Gateway) -> Account:
 
 async def active_by_account(gateway: Gateway) -> dict[str, int]:
     """Tasks in SUBMITTING/SUBMITTED/PROCESSING per account, straight from the store."""
-    async with gateway.db.read() as conn:
-        return await gateway.tasks.running_by_account(conn)
+    return await gateway.engine.ctx.pool.running_by_account()
 
 
 async def all_terminal(gateway: Gateway, tenant: ApiKey, ids: list[str]) -> list[Task] | None:
@@ -318,11 +317,9 @@ async def test_crash_recovery_settles_a_dead_replicas_submissions(
         never_sent = await dead.task_service.create(tenant, small("never sent"))
         now = utcnow()
         lease_until = now + timedelta(seconds=1)
-        async with dead.db.write() as conn:
+        async with dead.transactions.begin() as work:
             for task in (accepted, never_sent):
-                assert await dead.tasks.claim(
-                    conn, task, account.id, "dead-replica", lease_until, now
-                )
+                assert await work.tasks.claim(task, account.id, "dead-replica", lease_until, now)
         handle = await dead.accounts.load_handle(account.id)
         assert handle is not None
         await dead.sandbox.submit(

@@ -20,10 +20,9 @@ from lumagate.api.deps import gateway_of
 from lumagate.domain.accounts import Account
 from lumagate.domain.channels import ALL_CHANNELS, parse_channels
 from lumagate.domain.clock import iso_z, utcnow
-from lumagate.domain.errors import AuthenticationRequired, GatewayError, InvalidRequest
+from lumagate.domain.errors import AuthenticationRequired, GatewayError, InvalidRequest, KeyNotFound
 from lumagate.domain.tenant import ApiKey
 from lumagate.security.keys import parse_bearer
-from lumagate.service.keys import KeyNotFoundError
 from lumagate.store.ledger import LedgerEntry
 
 TAG = "Admin (/admin)"
@@ -115,7 +114,7 @@ def ledger_view(entry: LedgerEntry) -> dict[str, Any]:
 async def _key(request: Request, ref: str) -> ApiKey:
     try:
         return await gateway_of(request).key_admin.find(ref)
-    except KeyNotFoundError:
+    except KeyNotFound:
         raise NotFound(f"No key matches {ref!r}") from None
 
 
@@ -159,7 +158,7 @@ async def get_key(ref: str, request: Request) -> Any:
 async def revoke_key(ref: str, request: Request) -> Any:
     try:
         key = await gateway_of(request).key_admin.revoke(ref)
-    except KeyNotFoundError:
+    except KeyNotFound:
         raise NotFound(f"No active key matches {ref!r}") from None
     return key_view(key)
 
@@ -169,7 +168,7 @@ async def top_up_key(ref: str, request: Request) -> Any:
     body = await read_model(request, TopUpBody, gateway.settings.max_body_bytes)
     try:
         key, balance = await gateway.key_admin.top_up(ref, body.amount, body.note)
-    except KeyNotFoundError:
+    except KeyNotFound:
         raise NotFound(f"No key matches {ref!r}") from None
     return {"id": key.id, "name": key.name, "credits": balance}
 

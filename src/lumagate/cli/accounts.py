@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.exc import IntegrityError
 
 from lumagate.cli.common import console, run_with_gateway
 from lumagate.domain.accounts import AVAILABLE, CALLBACKS, CREDIT_BALANCE, HOOK_TOKEN, Account
@@ -22,6 +21,7 @@ from lumagate.domain.channels import Channel, parse_channels
 from lumagate.domain.clock import iso_z, utcnow
 from lumagate.engine.health import SESSION_LOST_AT
 from lumagate.gateway import Gateway
+from lumagate.store.errors import NameTaken
 from lumagate.store.pool import PoolStore
 
 app = typer.Typer(
@@ -94,7 +94,7 @@ def _add(new: NewAccount) -> None:
 
     try:
         account = run_with_gateway(action)
-    except IntegrityError:
+    except NameTaken:
         console.print(f"[red]An account named {new.name!r} already exists[/]")
         raise typer.Exit(1) from None
     console.print(

@@ -16,10 +16,10 @@ from rich.table import Table
 from lumagate.cli.common import console, run_with_gateway
 from lumagate.domain.channels import parse_channels
 from lumagate.domain.clock import utcnow
-from lumagate.domain.errors import InvalidRequest
+from lumagate.domain.errors import InvalidRequest, KeyNotFound
 from lumagate.domain.tenant import ApiKey
 from lumagate.gateway import Gateway
-from lumagate.service.keys import CreatedKey, KeyNotFoundError
+from lumagate.service.keys import CreatedKey
 
 app = typer.Typer(
     help="Manage API keys: each key is a tenant that sees only its own tasks.", no_args_is_help=True
@@ -102,7 +102,7 @@ def revoke(key: Annotated[str, typer.Argument(help="Key id, name or prefix.")]) 
     async def action(gateway: Gateway) -> bool:
         try:
             await gateway.key_admin.revoke(key)
-        except KeyNotFoundError:
+        except KeyNotFound:
             return False
         return True
 
@@ -127,7 +127,7 @@ def top_up(
 
     try:
         record, balance = run_with_gateway(action)
-    except KeyNotFoundError:
+    except KeyNotFound:
         console.print(f"[red]No key matches {key!r}[/]")
         raise typer.Exit(1) from None
     except InvalidRequest as exc:

@@ -15,7 +15,6 @@ from datetime import datetime
 from lumagate.domain.clock import iso_z
 from lumagate.engine.context import EngineContext
 from lumagate.providers.listing import parse_time
-from lumagate.store.pool import PoolStore
 
 SESSION_LOST_AT = "session_lost_at"
 
@@ -28,7 +27,7 @@ async def session_lost(ctx: EngineContext, account_id: str, reason: str, now: da
         if since is not None:
             return since
     await ctx.accounts.disable(account_id, reason, now)
-    await PoolStore(ctx.accounts.db).update_settings(account_id, {SESSION_LOST_AT: iso_z(now)}, now)
+    await ctx.pool.update_settings(account_id, {SESSION_LOST_AT: iso_z(now)}, now)
     ctx.signals.dispatch.set()  # its queued work may go elsewhere now
     return now
 
