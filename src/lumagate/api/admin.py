@@ -21,9 +21,9 @@ from lumagate.domain.accounts import Account
 from lumagate.domain.channels import ALL_CHANNELS, parse_channels
 from lumagate.domain.clock import iso_z, utcnow
 from lumagate.domain.errors import AuthenticationRequired, GatewayError, InvalidRequest, KeyNotFound
+from lumagate.domain.ledger import LedgerEntry
 from lumagate.domain.tenant import ApiKey
 from lumagate.security.keys import parse_bearer
-from lumagate.store.ledger import LedgerEntry
 
 TAG = "Admin (/admin)"
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from lumagate.domain.channels import Channel
+from lumagate.domain.ledger import LedgerKind
 from lumagate.domain.tenant import ApiKey
 from lumagate.security.keys import (
     digests_match,
@@ -20,7 +21,7 @@ from lumagate.security.keys import (
     hash_api_key,
 )
 from lumagate.store.database import Database
-from lumagate.store.ledger import LedgerKind, append_entry
+from lumagate.store.ledger import append_entry
 from lumagate.store.rows import key_from_row
 from lumagate.store.schema import api_keys
 

@@ -12,7 +12,6 @@ concurrent creates can never spend the same credit. A refund is guarded by the u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -22,35 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lumagate.domain.clock import ensure_utc
 from lumagate.domain.errors import KeyNotFound
+from lumagate.domain.ledger import LedgerEntry, LedgerKind
 from lumagate.domain.states import TaskState
 from lumagate.store.database import Database
 from lumagate.store.errors import InsufficientCredits, UnlimitedKey
 from lumagate.store.schema import api_keys, ledger, tasks
 
 
-class LedgerKind(StrEnum):
-    OPENING = "opening"
-    CHARGE = "charge"
-    REFUND = "refund"
-    TOP_UP = "top_up"
-
-
 class ChargeStatus(StrEnum):
     CHARGED = "charged"
     UNLIMITED = "unlimited"  # recorded only
     INSUFFICIENT = "insufficient"
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    id: int
-    key_id: str
-    task_id: str | None
-    kind: LedgerKind
-    delta: int
-    balance_after: int | None
-    note: str | None
-    created_at: datetime
 
 
 def _entry(row: RowMapping) -> LedgerEntry:
