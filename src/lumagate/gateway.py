@@ -69,7 +69,6 @@ class Gateway:
         self.tasks = TaskStore(self.db)
         self.keys = KeyStore(self.db)
         self.accounts = AccountStore(self.db, self.box)
-        self.transactions = Transactions(self.db)
         self.events = TaskEvents()
         self.signals = EngineSignals()
         self.providers = ProviderRegistry()
@@ -86,7 +85,7 @@ class Gateway:
                 tasks=self.tasks,
                 accounts=self.accounts,
                 pool=PoolStore(self.db),
-                transactions=self.transactions,
+                transactions=Transactions(self.db),
                 providers=self.providers,
                 signals=self.signals,
                 events=self.events,
@@ -112,7 +111,7 @@ class Gateway:
             self.media,
             default_model=settings.default_model,
             max_image_bytes=settings.max_image_bytes,
-            transactions=self.transactions,
+            transactions=self.engine.ctx.transactions,
             on_queued=self.engine.task_queued,
             admission=self.billing,
         )

@@ -317,7 +317,7 @@ async def test_crash_recovery_settles_a_dead_replicas_submissions(
         never_sent = await dead.task_service.create(tenant, small("never sent"))
         now = utcnow()
         lease_until = now + timedelta(seconds=1)
-        async with dead.transactions.begin() as work:
+        async with dead.engine.ctx.transactions.begin() as work:
             for task in (accepted, never_sent):
                 assert await work.tasks.claim(task, account.id, "dead-replica", lease_until, now)
         handle = await dead.accounts.load_handle(account.id)
