@@ -23,6 +23,7 @@ from lumagate.domain.errors import (
     QuotaExceeded,
     RateLimitExceeded,
 )
+from lumagate.domain.ledger import LedgerKind
 from lumagate.domain.pricing import PriceTable
 from lumagate.domain.states import TaskState
 from lumagate.domain.tenant import ApiKey
@@ -30,7 +31,6 @@ from lumagate.gateway import Gateway
 from lumagate.service.tasks import CreateCommand
 from lumagate.settings import Settings
 from lumagate.store import migrate
-from lumagate.store.ledger import LedgerKind
 from lumagate.store.schema import ledger, tasks
 
 PRICE = PriceTable().price("default", "ray-2", "720p", "5s")

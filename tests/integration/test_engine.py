@@ -107,8 +107,7 @@ async def sandbox_account(gateway: Gateway) -> Account:
 
 async def active_by_account(gateway: Gateway) -> dict[str, int]:
     """Tasks in SUBMITTING/SUBMITTED/PROCESSING per account, straight from the store."""
-    async with gateway.stores.db.read() as conn:
-        return await gateway.stores.tasks.running_by_account(conn)
+    return await gateway.stores.pool.running_by_account()
 
 
 async def all_terminal(gateway: Gateway, tenant: ApiKey, ids: list[str]) -> list[Task] | None:
@@ -320,11 +319,9 @@ async def test_crash_recovery_settles_a_dead_replicas_submissions(
         never_sent = await dead.services.tasks.create(tenant, small("never sent"))
         now = utcnow()
         lease_until = now + timedelta(seconds=1)
-        async with dead.stores.db.write() as conn:
+        async with dead.stores.transactions.begin() as work:
             for task in (accepted, never_sent):
-                assert await dead.stores.tasks.claim(
-                    conn, task, account.id, "dead-replica", lease_until, now
-                )
+                assert await work.tasks.claim(task, account.id, "dead-replica", lease_until, now)
         handle = await dead.stores.accounts.load_handle(account.id)
         assert handle is not None
         await dead.engine.sandbox.submit(

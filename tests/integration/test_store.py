@@ -40,6 +40,7 @@ from lumagate.store.keys import KeyStore
 from lumagate.store.pool import PoolStore
 from lumagate.store.schema import api_keys, tasks
 from lumagate.store.tasks import NewTask, TaskStore
+from lumagate.store.unit_of_work import Transactions
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -65,8 +66,8 @@ def new_task(tenant: str, *, channel: Channel = Channel.DEFAULT, prompt: str = "
 
 
 async def insert(db: Database, new: NewTask, now: datetime) -> Task:
-    async with db.write() as conn:
-        return await TaskStore(db).insert(conn, new, now)
+    async with Transactions(db).begin() as work:
+        return await work.tasks.insert(new, now)
 
 
 async def states_of(db: Database) -> dict[str, int]:
@@ -272,8 +273,8 @@ async def test_forbidden_transition_raises_and_changes_nothing(db: Database) -> 
 async def test_transition_path_to_completed_records_media(db: Database) -> None:
     store = TaskStore(db)
     task = await insert(db, new_task("me"), T0)
-    async with db.write() as conn:
-        assert await store.claim(conn, task, "acct", "me-1", T0 + timedelta(seconds=30), T0)
+    async with Transactions(db).begin() as work:
+        assert await work.tasks.claim(task, "acct", "me-1", T0 + timedelta(seconds=30), T0)
     claimed = await store.get(task.id)
     assert claimed is not None and claimed.state == TaskState.SUBMITTING
     assert claimed.account_id == "acct" and claimed.attempts == 1
@@ -308,6 +309,7 @@ async def service(db: Database, tmp_path: Path) -> AsyncIterator[TaskService]:
         TaskStore(db),
         AccountStore(db, box),
         MediaStore(tmp_path / "media", "http://127.0.0.1:8000"),
+        transactions=Transactions(db),
         default_model="ray-2",
         max_image_bytes=1024,
     )
@@ -398,9 +400,9 @@ async def test_queue_order_is_priority_then_oldest(db: Database) -> None:
         made[(Channel.DEFAULT, 3)],
     ]
     now = T0 + timedelta(minutes=1)
-    async with db.write() as conn:
-        order = [t.id for t in await store.queued_candidates(conn, now, 100)]
-        top_two = [t.id for t in await store.queued_candidates(conn, now, 2)]
+    async with Transactions(db).begin() as work:
+        order = [t.id for t in await work.tasks.queued_candidates(now, 100)]
+        top_two = [t.id for t in await work.tasks.queued_candidates(now, 2)]
     assert order == expected
     assert top_two == expected[:2]
     for position, task_id in enumerate(expected):
@@ -410,7 +412,6 @@ async def test_queue_order_is_priority_then_oldest(db: Database) -> None:
 
 
 async def test_not_before_holds_a_task_back(db: Database) -> None:
-    store = TaskStore(db)
     later = await insert(db, new_task("me", channel=Channel.PRO), T0)
     now_task = await insert(db, new_task("me"), T0 + timedelta(seconds=1))
     async with db.write() as conn:
@@ -419,12 +420,11 @@ async def test_not_before_holds_a_task_back(db: Database) -> None:
             .where(tasks.c.id == later.id)
             .values(not_before=T0 + timedelta(seconds=60))
         )
-    async with db.write() as conn:
-        early = await store.queued_candidates(conn, T0 + timedelta(seconds=30), 10)
-        late = await store.queued_candidates(conn, T0 + timedelta(seconds=61), 10)
+    async with Transactions(db).begin() as work:
+        early = await work.tasks.queued_candidates(T0 + timedelta(seconds=30), 10)
+        late = await work.tasks.queued_candidates(T0 + timedelta(seconds=61), 10)
     assert [t.id for t in early] == [now_task.id]
     assert [t.id for t in late] == [later.id, now_task.id]
-    assert await store.has_dispatchable(T0 + timedelta(seconds=30))
 
 
 class PendingProvider:
@@ -453,6 +453,7 @@ def dispatcher_for(
         tasks=TaskStore(db),
         accounts=AccountStore(db, box),
         pool=PoolStore(db),
+        transactions=Transactions(db),
         providers=ProviderRegistry(),
         signals=EngineSignals(),
         events=TaskEvents(),
@@ -493,10 +494,10 @@ async def test_concurrent_dispatch_never_exceeds_max_concurrency(
         # More queued tasks than one pass looks at (CLAIM_BATCH), so concurrent passes see
         # disjoint candidates and only the account lock keeps them from over-claiming.
         queued = 2 * CLAIM_BATCH + 10
-        async with db.write() as conn:
+        async with Transactions(db).begin() as work:
             for i in range(queued):
                 new = new_task("me", channel=Channel.VIP)
-                await TaskStore(db).insert(conn, new, now - timedelta(seconds=queued - i))
+                await work.tasks.insert(new, now - timedelta(seconds=queued - i))
 
         for _ in range(3):  # several rounds of many concurrent passes from both replicas
             claimed = await asyncio.gather(*(dispatchers[i % 2].dispatch_once() for i in range(10)))

@@ -20,6 +20,15 @@ def test_attempts_are_bounded() -> None:
     assert not RetryPolicy().exhausted(4)
 
 
+def test_an_unlimited_policy_is_never_exhausted_and_still_backs_off() -> None:
+    policy = RetryPolicy.unlimited(base_seconds=5.0, cap_seconds=60.0)
+    assert policy.max_attempts is None
+    assert not any(policy.exhausted(a) for a in (0, 1, 5, 10**9))
+    rng = random.Random(7)
+    assert 2.5 <= policy.delay(1, rng) <= 5.0
+    assert 30.0 <= policy.delay(30, rng) <= 60.0
+
+
 def test_delays_stay_within_half_to_full_ceiling() -> None:
     policy = RetryPolicy(base_seconds=2.0, cap_seconds=120.0)
     rng = random.Random(1234)

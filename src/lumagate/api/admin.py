@@ -23,13 +23,12 @@ from lumagate.api.deps import Admin, admin_key, max_body
 from lumagate.domain.accounts import Account
 from lumagate.domain.channels import ALL_CHANNELS, parse_channels
 from lumagate.domain.clock import iso_z, utcnow
-from lumagate.domain.errors import AuthenticationRequired, GatewayError, InvalidRequest
+from lumagate.domain.errors import AuthenticationRequired, GatewayError, InvalidRequest, KeyNotFound
+from lumagate.domain.ledger import LedgerEntry
 from lumagate.domain.tenant import ApiKey
 from lumagate.security.keys import parse_bearer
-from lumagate.service.account_admin import AccountNotFoundError
+from lumagate.service.account_admin import AccountNotFound
 from lumagate.service.admin import AdminService
-from lumagate.service.keys import KeyNotFoundError
-from lumagate.store.ledger import LedgerEntry
 
 TAG = "Admin (/admin)"
 
@@ -119,7 +118,7 @@ def ledger_view(entry: LedgerEntry) -> dict[str, Any]:
 async def _key(admin: AdminService, ref: str) -> ApiKey:
     try:
         return await admin.key(ref)
-    except KeyNotFoundError:
+    except KeyNotFound:
         raise NotFound(f"No key matches {ref!r}") from None
 
 
@@ -161,7 +160,7 @@ async def get_key(ref: str, admin: Admin) -> Any:
 async def revoke_key(ref: str, admin: Admin) -> Any:
     try:
         key = await admin.revoke_key(ref)
-    except KeyNotFoundError:
+    except KeyNotFound:
         raise NotFound(f"No active key matches {ref!r}") from None
     return key_view(key)
 
@@ -170,7 +169,7 @@ async def top_up_key(ref: str, request: Request, admin: Admin) -> Any:
     body = await read_model(request, TopUpBody, max_body(request))
     try:
         key, balance = await admin.top_up_key(ref, body.amount, body.note)
-    except KeyNotFoundError:
+    except KeyNotFound:
         raise NotFound(f"No key matches {ref!r}") from None
     return {"id": key.id, "name": key.name, "credits": balance}
 
@@ -183,7 +182,7 @@ async def list_accounts(admin: Admin) -> Any:
 async def enable_account(ref: str, admin: Admin) -> Any:
     try:
         return account_view(await admin.enable_account(ref))
-    except AccountNotFoundError:
+    except AccountNotFound:
         raise NotFound(f"No account matches {ref!r}") from None
 
 
@@ -191,7 +190,7 @@ async def disable_account(ref: str, request: Request, admin: Admin) -> Any:
     body = await read_model(request, DisableBody, max_body(request))
     try:
         return account_view(await admin.disable_account(ref, body.reason))
-    except AccountNotFoundError:
+    except AccountNotFound:
         raise NotFound(f"No account matches {ref!r}") from None
 
 
@@ -206,7 +205,7 @@ async def list_ledger(request: Request, admin: Admin) -> Any:
             offset=offset,
             limit=limit,
         )
-    except KeyNotFoundError:
+    except KeyNotFound:
         raise NotFound(f"No key matches {params.get('key')!r}") from None
     return {"data": [ledger_view(e) for e in entries], "offset": offset, "limit": limit}
 

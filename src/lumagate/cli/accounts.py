@@ -82,11 +82,11 @@ def _with_accounts(action: Callable[[AccountAdmin], Awaitable[T]]) -> T:
 
 
 def _add(new: NewAccount) -> None:
-    from sqlalchemy.exc import IntegrityError
+    from lumagate.store.errors import NameTaken
 
     try:
         account = _with_accounts(lambda accounts: accounts.add(new))
-    except IntegrityError:
+    except NameTaken:
         console.print(f"[red]An account named {new.name!r} already exists[/]")
         raise typer.Exit(1) from None
     console.print(
@@ -213,11 +213,11 @@ def list_accounts() -> None:
 
 
 def _change(ref: str, change: Callable[[AccountAdmin], Awaitable[Account]], done: str) -> None:
-    from lumagate.service.account_admin import AccountNotFoundError
+    from lumagate.service.account_admin import AccountNotFound
 
     try:
         account = _with_accounts(change)
-    except AccountNotFoundError:
+    except AccountNotFound:
         console.print(f"[red]No account matches {ref!r}[/]")
         raise typer.Exit(1) from None
     console.print(f"{done} {account.name}")
@@ -268,11 +268,11 @@ def remove(
 ) -> None:
     """Delete an account and its credentials."""
 
-    from lumagate.service.account_admin import AccountBusyError, AccountNotFoundError
+    from lumagate.service.account_admin import AccountBusyError, AccountNotFound
 
     try:
         account = _with_accounts(lambda accounts: accounts.remove(ref, force=force))
-    except AccountNotFoundError:
+    except AccountNotFound:
         console.print(f"[red]No account matches {ref!r}[/]")
         raise typer.Exit(1) from None
     except AccountBusyError as busy:

@@ -16,7 +16,7 @@ from rich.table import Table
 from lumagate.cli.common import console, run_with_stores
 from lumagate.domain.channels import parse_channels
 from lumagate.domain.clock import utcnow
-from lumagate.domain.errors import InvalidRequest
+from lumagate.domain.errors import InvalidRequest, KeyNotFound
 from lumagate.domain.tenant import ApiKey
 
 if TYPE_CHECKING:  # the stores and services load inside the commands (quick --help)
@@ -101,13 +101,12 @@ def list_keys() -> None:
 @app.command("revoke")
 def revoke(key: Annotated[str, typer.Argument(help="Key id, name or prefix.")]) -> None:
     """Revoke a key: it stops working at once; its tasks and records are kept."""
-    from lumagate.service.keys import KeyNotFoundError
     from lumagate.wiring.operator import key_admin
 
     async def action(stores: Stores) -> bool:
         try:
             await key_admin(stores).revoke(key)
-        except KeyNotFoundError:
+        except KeyNotFound:
             return False
         return True
 
@@ -126,7 +125,6 @@ def top_up(
     note: Annotated[str | None, typer.Option(help="A note for the ledger.")] = None,
 ) -> None:
     """Add credits to a key; the change is an entry in the ledger. Prints the new balance."""
-    from lumagate.service.keys import KeyNotFoundError
     from lumagate.wiring.operator import key_admin
 
     async def action(stores: Stores) -> tuple[ApiKey, int]:
@@ -134,7 +132,7 @@ def top_up(
 
     try:
         record, balance = run_with_stores(action)
-    except KeyNotFoundError:
+    except KeyNotFound:
         console.print(f"[red]No key matches {key!r}[/]")
         raise typer.Exit(1) from None
     except InvalidRequest as exc:

@@ -55,6 +55,13 @@ class TaskNotFound(GatewayError):
     code = "task_not_exist"
 
 
+class KeyNotFound(GatewayError, LookupError):
+    """No API key matches an id, name or display prefix (the one not-found error for keys)."""
+
+    status = 404
+    code = "key_not_found"
+
+
 class NotReady(GatewayError):
     """The task exists but has not produced what was asked for yet."""
 

@@ -26,6 +26,7 @@ import httpx
 from lumagate import __version__
 from lumagate.domain.clock import utcnow
 from lumagate.domain.retry import RetryPolicy
+from lumagate.engine.periodic import PassOutcome, run_periodically
 from lumagate.engine.signals import Wakeup
 from lumagate.security.pinned_transport import PIN_EXTENSION, PinnedTransport
 from lumagate.security.signing import SIGNATURE_HEADER, sign
@@ -60,11 +61,8 @@ class CallbackPolicy:
 
     @property
     def backoff(self) -> RetryPolicy:
-        return RetryPolicy(
-            max_attempts=1_000_000,
-            base_seconds=self.backoff_base_seconds,
-            cap_seconds=self.backoff_cap_seconds,
-        )
+        # Unlimited in count: a delivery gives up when its retry window (max_age) has passed.
+        return RetryPolicy.unlimited(self.backoff_base_seconds, self.backoff_cap_seconds)
 
 
 @dataclass(frozen=True)
@@ -110,20 +108,12 @@ class CallbackSender:
         self.wakeup.set()
 
     async def run(self) -> None:
-        while True:
-            claimed = 0
-            next_due: datetime | None = None
-            try:
-                claimed = await self.send_due()
-                next_due = await self.store.next_due()
-            except Exception:
-                log.exception("callback pass failed")
-            if claimed:
-                continue
-            timeout = IDLE_SECONDS
-            if next_due is not None:
-                timeout = min(timeout, (next_due - utcnow()).total_seconds())
-            await self.wakeup.wait(max(0.05, timeout))
+        await run_periodically("callback", self._pass, self.wakeup, IDLE_SECONDS)
+
+    async def _pass(self) -> PassOutcome:
+        if await self.send_due():
+            return PassOutcome(again=True)
+        return PassOutcome(due=await self.store.next_due())
 
     async def send_due(self) -> int:
         hold = timedelta(seconds=self.policy.timeout_seconds * 3 + 5)

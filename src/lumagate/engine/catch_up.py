@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from lumagate.engine.periodic import IDLE, PassOutcome, run_periodically
 from lumagate.engine.signals import Wakeup
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ class CatchUp:
         return done
 
     async def run(self) -> None:
-        while True:
-            await self.run_once()
-            await self.wakeup.wait(self.period)
+        await run_periodically("catch-up", self._pass, self.wakeup, self.period)
+
+    async def _pass(self) -> PassOutcome:
+        await self.run_once()
+        return IDLE

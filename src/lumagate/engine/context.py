@@ -16,14 +16,18 @@ from lumagate.settings import Settings
 from lumagate.store.accounts import AccountStore
 from lumagate.store.pool import PoolStore
 from lumagate.store.tasks import TaskStore
+from lumagate.store.unit_of_work import Transactions
 
 
 @dataclass
 class EngineContext:
+    """The parts every engine loop is given (built by the composition root)."""
+
     settings: Settings
     tasks: TaskStore
     accounts: AccountStore
     pool: PoolStore
+    transactions: Transactions
     providers: ProviderRegistry
     signals: EngineSignals
     events: TaskEvents

@@ -14,8 +14,6 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from sqlalchemy import update
-
 from lumagate.domain.clock import utcnow
 from lumagate.domain.scheduling import choose_account, no_account_reason
 from lumagate.domain.states import TaskState
@@ -23,13 +21,13 @@ from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext, is_pinned, lease_deadline
 from lumagate.engine.health import session_lost
 from lumagate.engine.outcomes import apply_job, fail, requeue
+from lumagate.engine.periodic import PassOutcome, run_periodically
 from lumagate.providers.base import (
     AuthenticationFailed,
     ProviderError,
     RateLimited,
     Rejected,
 )
-from lumagate.store.schema import tasks as tasks_table
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +40,15 @@ class Dispatcher:
         self._inflight: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
-        while True:
-            try:
-                claimed = await self.dispatch_once()
-            except Exception:
-                log.exception("dispatch pass failed")
-                claimed = 0
-            if claimed:
-                continue
-            await self.ctx.signals.dispatch.wait(self.ctx.settings.dispatch_interval_seconds)
+        await run_periodically(
+            "dispatch",
+            self._pass,
+            self.ctx.signals.dispatch,
+            self.ctx.settings.dispatch_interval_seconds,
+        )
+
+    async def _pass(self) -> PassOutcome:
+        return PassOutcome(again=await self.dispatch_once() > 0)
 
     async def dispatch_once(self) -> int:
         """One claim pass; returns how many tasks were handed to accounts."""
@@ -58,12 +56,11 @@ class Dispatcher:
         now = utcnow()
         claims: list[tuple[Task, str]] = []
         hopeless: list[Task] = []
-        async with ctx.tasks.db.write() as conn:
-            accounts = await ctx.accounts.lock_all(conn)
-            running = await ctx.tasks.running_by_account(conn)
+        async with ctx.transactions.begin() as work:
+            accounts = await work.accounts.lock_all()
+            running = await work.tasks.running_by_account()
             slots = [a.slot(running.get(a.id, 0)) for a in accounts]
-            candidates = await ctx.tasks.queued_candidates(conn, now, CLAIM_BATCH)
-            for task in candidates:
+            for task in await work.tasks.queued_candidates(now, CLAIM_BATCH):
                 choice = choose_account(
                     task.channel,
                     slots,
@@ -76,26 +73,16 @@ class Dispatcher:
                     continue
                 if choice.account_id is None:
                     continue
-                if await ctx.tasks.claim(
-                    conn, task, choice.account_id, ctx.replica_id, lease_deadline(ctx, now), now
+                if await work.tasks.claim(
+                    task, choice.account_id, ctx.replica_id, lease_deadline(ctx, now), now
                 ):
                     claims.append((task, choice.account_id))
                     for slot in slots:
                         if slot.id == choice.account_id:
                             slot.running += 1
             for task in hopeless:
-                await conn.execute(
-                    update(tasks_table)
-                    .where(
-                        tasks_table.c.id == task.id, tasks_table.c.state == TaskState.QUEUED.value
-                    )
-                    .values(
-                        state=TaskState.FAILED.value,
-                        updated_at=now,
-                        finished_at=now,
-                        failure_reason=no_account_reason(task.channel, is_pinned(task)),
-                    )
-                )
+                reason = no_account_reason(task.channel, is_pinned(task))
+                await work.tasks.fail_queued(task, reason, now)
         for task in hopeless:
             await ctx.publish(await ctx.tasks.get(task.id))
         for task, account_id in claims:

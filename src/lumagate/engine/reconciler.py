@@ -16,6 +16,7 @@ from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext, lease_deadline
 from lumagate.engine.health import grace_left, session_gone_reason, session_lost
 from lumagate.engine.outcomes import apply_job, fail, requeue
+from lumagate.engine.periodic import IDLE, PassOutcome, run_periodically
 from lumagate.providers.base import AuthenticationFailed, ProviderError
 
 log = logging.getLogger(__name__)
@@ -27,12 +28,11 @@ class Reconciler:
 
     async def run(self) -> None:
         period = max(1.0, self.ctx.settings.lease_seconds / 3)
-        while True:
-            try:
-                await self.reconcile_once()
-            except Exception:
-                log.exception("reconcile pass failed")
-            await self.ctx.signals.reconcile.wait(period)
+        await run_periodically("reconcile", self._pass, self.ctx.signals.reconcile, period)
+
+    async def _pass(self) -> PassOutcome:
+        await self.reconcile_once()
+        return IDLE
 
     async def reconcile_once(self) -> int:
         ctx = self.ctx

@@ -14,11 +14,12 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from lumagate.domain.accounts import AccountHandle
-from lumagate.domain.clock import ensure_utc, utcnow
+from lumagate.domain.clock import utcnow
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext
 from lumagate.engine.health import grace_left, session_gone_reason, session_lost
 from lumagate.engine.outcomes import apply_job, fail
+from lumagate.engine.periodic import PassOutcome, run_periodically
 from lumagate.providers.base import AuthenticationFailed, ProviderError
 
 log = logging.getLogger(__name__)
@@ -31,18 +32,16 @@ class Refresher:
         self.ctx = ctx
 
     async def run(self) -> None:
-        interval = self.ctx.settings.refresh_interval_seconds
-        while True:
-            try:
-                await self.refresh_once()
-                next_due = await self.ctx.tasks.next_poll_due()
-            except Exception:
-                log.exception("refresh pass failed")
-                next_due = None
-            timeout = interval
-            if next_due is not None:
-                timeout = min(interval, (ensure_utc(next_due) - utcnow()).total_seconds())
-            await self.ctx.signals.refresh.wait(max(0.05, timeout))
+        await run_periodically(
+            "refresh",
+            self._pass,
+            self.ctx.signals.refresh,
+            self.ctx.settings.refresh_interval_seconds,
+        )
+
+    async def _pass(self) -> PassOutcome:
+        await self.refresh_once()
+        return PassOutcome(due=await self.ctx.tasks.next_poll_due())
 
     async def poke(self, account_id: str, upstream_id: str) -> None:
         if await self.ctx.tasks.poll_soon(account_id, upstream_id, utcnow()):

@@ -65,3 +65,8 @@ class Engine:
 
     def task_queued(self) -> None:
         self.ctx.signals.dispatch.set()
+
+    def accounts_changed(self) -> None:
+        """An operator changed the pool: place waiting work, and maintain the accounts now."""
+        self.ctx.signals.dispatch.set()
+        self.ctx.signals.upkeep.set()

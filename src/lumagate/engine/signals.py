@@ -29,10 +29,13 @@ class Wakeup:
 
 
 class EngineSignals:
+    """One wake-up per engine loop that others have reason to wake."""
+
     def __init__(self) -> None:
         self.dispatch = Wakeup()
         self.refresh = Wakeup()
         self.reconcile = Wakeup()
+        self.upkeep = Wakeup()  # e.g. an account was renewed: read its session and quota now
 
     def reconcile_soon(self, delay: float) -> None:
         """Wake the reconciler after ``delay`` seconds (an ambiguous submit is due a look)."""

@@ -17,6 +17,7 @@ from lumagate.domain.clock import utcnow
 from lumagate.domain.scheduling import SANDBOX_KIND
 from lumagate.engine.context import EngineContext
 from lumagate.engine.health import session_lost
+from lumagate.engine.periodic import IDLE, PassOutcome, run_periodically
 from lumagate.providers.base import AuthenticationFailed, ProviderError
 from lumagate.providers.capabilities import Maintained
 
@@ -28,12 +29,13 @@ class Upkeep:
         self.ctx = ctx
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.upkeep_once()
-            except Exception:
-                log.exception("upkeep pass failed")
-            await asyncio.sleep(self.ctx.settings.upstream_upkeep_seconds)
+        await run_periodically(
+            "upkeep", self._pass, self.ctx.signals.upkeep, self.ctx.settings.upstream_upkeep_seconds
+        )
+
+    async def _pass(self) -> PassOutcome:
+        await self.upkeep_once()
+        return IDLE
 
     async def upkeep_once(self) -> int:
         """Maintain every enabled real account once; returns how many were maintained."""

@@ -18,7 +18,7 @@ from lumagate.store.accounts import AccountStore
 from lumagate.store.pool import PoolStore
 
 
-class AccountNotFoundError(LookupError):
+class AccountNotFound(LookupError):
     """No account has that id or name."""
 
 
@@ -59,7 +59,7 @@ class AccountAdmin:
         """An account by id or name."""
         account = await self._accounts.find(ref)
         if account is None:
-            raise AccountNotFoundError(ref)
+            raise AccountNotFound(ref)
         return account
 
     async def add(self, new: NewAccount) -> Account:

@@ -16,6 +16,7 @@ from typing import Any
 from lumagate.domain.accounts import Account, NewAccount
 from lumagate.domain.channels import ALL_CHANNELS, Channel
 from lumagate.domain.errors import InvalidRequest, TaskNotFound
+from lumagate.domain.ledger import LedgerEntry
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
@@ -25,7 +26,7 @@ from lumagate.service.keys import CreatedKey, KeyAdmin
 from lumagate.service.task_bodies import TaskBodies
 from lumagate.store.database import Database
 from lumagate.store.keys import KeyStore
-from lumagate.store.ledger import LedgerEntry, LedgerStore
+from lumagate.store.ledger import LedgerStore
 from lumagate.store.task_admin import list_any_tenant
 from lumagate.store.tasks import TaskStore
 
@@ -91,7 +92,7 @@ class AdminService:
         )
 
     async def key(self, ref: str) -> ApiKey:
-        """A key by id, name or prefix (``KeyNotFoundError`` otherwise)."""
+        """A key by id, name or prefix (``KeyNotFound`` otherwise)."""
         return await self._keys.find(ref)
 
     async def webhook_secret(self, key_id: str) -> str:

@@ -1,6 +1,6 @@
 """Billing: what a generation costs, whether a key may create one now, refunds, usage numbers.
 
-A create is admitted inside the write transaction that stores the task (see
+A create is admitted inside the unit of work (one write transaction) that stores the task (see
 :class:`~lumagate.service.admission.Admission`): the key's row is locked, its rate limit (tasks
 created in the last 60 s, counted in the database so the limit holds across replicas) and its
 running limit (tasks not yet ended, counted from the store) are checked, then — after the insert —
@@ -18,10 +18,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from lumagate.domain.channels import Channel
-from lumagate.domain.clock import ensure_utc, utcnow
+from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import AuthenticationRequired, QuotaExceeded, RateLimitExceeded
 from lumagate.domain.pricing import PriceQuote, PriceTable
 from lumagate.domain.request import GenerationRequest
@@ -29,8 +27,8 @@ from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
 from lumagate.settings import Settings
-from lumagate.store import quotas
 from lumagate.store.ledger import ChargeStatus, LedgerStore
+from lumagate.store.unit_of_work import UnitOfWork
 
 RATE_WINDOW = timedelta(seconds=60)
 
@@ -93,36 +91,32 @@ class BillingService:
         return self.prices.price(Channel.DEFAULT.value, self.default_model, "720p", "5s")
 
     # -- admission (inside the create's write transaction) ------------------------------
-    async def admit(self, conn: AsyncConnection, tenant: ApiKey, now: datetime) -> None:
-        row = await quotas.lock_key(conn, tenant.id)
-        if row is None or row["revoked_at"] is not None:
+    async def admit(self, work: UnitOfWork, tenant: ApiKey, now: datetime) -> None:
+        key = await work.quotas.lock_key(tenant.id)
+        if key is None or not key.usable(now):
             raise AuthenticationRequired("Invalid, expired or revoked API key")
-        if row["expires_at"] is not None and ensure_utc(row["expires_at"]) <= now:
-            raise AuthenticationRequired("Invalid, expired or revoked API key")
-        rpm, max_running = row["rpm"], row["max_running"]
-        if rpm is not None:
+        if key.rpm is not None:
             since = now - RATE_WINDOW
-            recent = await quotas.creates_since(conn, tenant.id, since)
-            if recent >= rpm:
+            recent = await work.quotas.creates_since(tenant.id, since)
+            if recent >= key.rpm:
                 # The window frees a slot when the (recent - rpm)-th oldest create ages out.
-                oldest = await quotas.nth_create_since(conn, tenant.id, since, recent - rpm)
+                oldest = await work.quotas.nth_create_since(tenant.id, since, recent - key.rpm)
                 wait = 1.0 if oldest is None else (oldest + RATE_WINDOW - now).total_seconds()
                 raise RateLimitExceeded(
-                    f"Rate limit reached: this key may create {rpm} tasks per minute",
+                    f"Rate limit reached: this key may create {key.rpm} tasks per minute",
                     retry_after=max(1, math.ceil(wait)),
                 )
-        if max_running is not None and await quotas.unfinished(conn, tenant.id) >= max_running:
+        limit = key.max_running
+        if limit is not None and await work.quotas.unfinished(tenant.id) >= limit:
             raise RateLimitExceeded(
-                f"Too many tasks running: this key may have {max_running} unfinished at once",
+                f"Too many tasks running: this key may have {limit} unfinished at once",
                 retry_after=self.running_retry_after,
             )
 
-    async def charge(
-        self, conn: AsyncConnection, tenant: ApiKey, task: Task, now: datetime
-    ) -> None:
+    async def charge(self, work: UnitOfWork, tenant: ApiKey, task: Task, now: datetime) -> None:
         quote = self.quote(task.channel, task.request)
-        status, balance = await self.ledger.charge(
-            conn, tenant.id, task.id, quote.credits, now, note=quote.rule
+        status, balance = await work.ledger.charge(
+            tenant.id, task.id, quote.credits, now, note=quote.rule
         )
         if status == ChargeStatus.INSUFFICIENT:
             raise QuotaExceeded(

@@ -12,23 +12,22 @@ from datetime import timedelta
 
 from lumagate.domain.channels import ALL_CHANNELS, Channel
 from lumagate.domain.clock import utcnow
-from lumagate.domain.errors import InvalidRequest
+from lumagate.domain.errors import InvalidRequest, KeyNotFound
 from lumagate.domain.tenant import ApiKey
 from lumagate.security.crypto import SecretBox
 from lumagate.security.signing import generate_webhook_secret
+from lumagate.store.errors import BalanceRefused
 from lumagate.store.keys import KeyStore
-from lumagate.store.ledger import InsufficientCredits, LedgerStore, UnlimitedKey
+from lumagate.store.ledger import LedgerStore
 
 
 @dataclass(frozen=True)
 class CreatedKey:
+    """A new key as shown once to whoever made it."""
+
     record: ApiKey
     plaintext: str  # shown once, never stored
     webhook_secret: str
-
-
-class KeyNotFoundError(LookupError):
-    pass
 
 
 def _at_least(value: int | None, minimum: int, field: str) -> None:
@@ -37,6 +36,8 @@ def _at_least(value: int | None, minimum: int, field: str) -> None:
 
 
 class KeyAdmin:
+    """Key administration for the CLI and /admin: validation, secrets, top-ups, revocation."""
+
     def __init__(self, keys: KeyStore, ledger: LedgerStore, box: SecretBox) -> None:
         self.keys = keys
         self.ledger = ledger
@@ -79,7 +80,7 @@ class KeyAdmin:
         """A key by id, name or display prefix."""
         record = await self.keys.find(ref)
         if record is None:
-            raise KeyNotFoundError(ref)
+            raise KeyNotFound(f"No key matches {ref!r}")
         return record
 
     async def webhook_secret(self, key_id: str) -> str:
@@ -90,7 +91,7 @@ class KeyAdmin:
             )
             sealed = await self.keys.sealed_webhook_secret(key_id)
             if sealed is None:
-                raise KeyNotFoundError(key_id)
+                raise KeyNotFound(f"No key matches {key_id!r}")
         return self.box.decrypt(sealed)
 
     async def top_up(self, ref: str, amount: int, note: str | None = None) -> tuple[ApiKey, int]:
@@ -99,12 +100,12 @@ class KeyAdmin:
         record = await self.find(ref)
         try:
             balance = await self.ledger.top_up(record.id, amount, utcnow(), note)
-        except (UnlimitedKey, InsufficientCredits) as exc:
+        except BalanceRefused as exc:
             raise InvalidRequest(str(exc), field="amount") from None
         return record, balance
 
     async def revoke(self, ref: str) -> ApiKey:
         record = await self.find(ref)
         if not await self.keys.revoke(record.id, utcnow()):
-            raise KeyNotFoundError(ref)
+            raise KeyNotFound(f"No key matches {ref!r}")
         return record

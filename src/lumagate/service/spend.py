@@ -20,10 +20,6 @@ def available_credits(tenant: ApiKey) -> int:
     return UNLIMITED_AVAILABLE if tenant.credits is None else max(0, tenant.credits)
 
 
-def credits_to_usd(credits: int, settings: Settings) -> float:
-    return round(credits * settings.credit_usd, 6)
-
-
 def credit_balance_cents(tenant: ApiKey, settings: Settings) -> float:
     """Luma's ``credit_balance``: the key's available credits in USD cents."""
     return round(available_credits(tenant) * settings.credit_usd * 100.0, 4)

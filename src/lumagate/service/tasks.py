@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import unquote
 
-from sqlalchemy.exc import IntegrityError
-
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import InvalidRequest, NotReady, TaskNotFound
@@ -28,7 +26,9 @@ from lumagate.media.images import InvalidImage, sniff_image_type
 from lumagate.media.store import MediaStore
 from lumagate.service.admission import Admission
 from lumagate.store.accounts import AccountStore
+from lumagate.store.errors import IdempotencyKeyTaken
 from lumagate.store.tasks import NewTask, TaskStore
+from lumagate.store.unit_of_work import Transactions
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 ESTIMATE_CACHE_SECONDS = 10.0
@@ -55,18 +55,22 @@ class CreateCommand:
 
 
 class TaskService:
+    """What every dialect calls to create, extend, read, list and hide a tenant's tasks."""
+
     def __init__(
         self,
         tasks: TaskStore,
         accounts: AccountStore,
         media: MediaStore,
         *,
+        transactions: Transactions,
         default_model: str,
         max_image_bytes: int,
         on_queued: Callable[[], None] | None = None,
         admission: Admission | None = None,
     ) -> None:
         self.tasks = tasks
+        self.transactions = transactions  # one unit of work stores a task with its charge
         self.admission = admission  # limits and charge, in the transaction storing the task
         self.accounts = accounts
         self.media = media
@@ -108,31 +112,26 @@ class TaskService:
             pinned_account_id=pinned,
             source_task_id=request.extend_of,
         )
+        key = command.idempotency_key
+        since = now - IDEMPOTENCY_WINDOW
         try:
-            async with self.tasks.db.write() as conn:
-                if command.idempotency_key:
-                    earlier = await self.tasks.find_idempotent(
-                        conn, tenant.id, command.idempotency_key, now - IDEMPOTENCY_WINDOW
-                    )
+            async with self.transactions.begin() as work:
+                if key:
+                    earlier = await work.tasks.find_idempotent(tenant.id, key, since)
                     if earlier is not None:
                         return earlier
-                    await self.tasks.release_idempotency_key(
-                        conn, tenant.id, command.idempotency_key, now - IDEMPOTENCY_WINDOW
-                    )
+                    await work.tasks.release_idempotency_key(tenant.id, key, since)
                 if self.admission is not None:
-                    await self.admission.admit(conn, tenant, now)
-                task = await self.tasks.insert(conn, new, now)
+                    await self.admission.admit(work, tenant, now)
+                task = await work.tasks.insert(new, now)
                 if self.admission is not None:
-                    await self.admission.charge(conn, tenant, task, now)
-        except IntegrityError:
-            if command.idempotency_key:  # a concurrent twin won the race: answer with it
-                async with self.tasks.db.read() as conn:
-                    earlier = await self.tasks.find_idempotent(
-                        conn, tenant.id, command.idempotency_key, now - IDEMPOTENCY_WINDOW
-                    )
-                if earlier is not None:
-                    return earlier
-            raise
+                    await self.admission.charge(work, tenant, task, now)
+        except IdempotencyKeyTaken:
+            # A concurrent twin won the race: answer with it.
+            earlier = await self.tasks.find_idempotent(tenant.id, key, since) if key else None
+            if earlier is None:
+                raise
+            return earlier
         if self.on_queued is not None:
             self.on_queued()
         return task

@@ -34,7 +34,13 @@ class Delivery:
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class Redelivery:
+    """How the simulated upstream redelivers a callback: ``retries`` more tries, ``delay`` apart.
+
+    A fixed delay like the upstream it imitates; not lumagate's own jittered
+    :class:`~lumagate.domain.retry.RetryPolicy`.
+    """
+
     retries: int
     delay: float
     timeout: float
@@ -59,7 +65,7 @@ class CallbackDispatcher:
         payload: dict[str, Any],
         *,
         copies: int,
-        policy: RetryPolicy,
+        policy: Redelivery,
     ) -> None:
         """Schedule ``copies`` deliveries of ``payload``, after earlier ones for the same id."""
         previous = self._chains.get(generation_id)
@@ -82,7 +88,7 @@ class CallbackDispatcher:
         generation_id: str,
         payload: dict[str, Any],
         copies: int,
-        policy: RetryPolicy,
+        policy: Redelivery,
     ) -> None:
         if previous is not None:
             await asyncio.wait([previous])
@@ -93,7 +99,7 @@ class CallbackDispatcher:
             await self._deliver(delivery, payload, policy)
 
     async def _deliver(
-        self, delivery: Delivery, payload: dict[str, Any], policy: RetryPolicy
+        self, delivery: Delivery, payload: dict[str, Any], policy: Redelivery
     ) -> None:
         for attempt in range(policy.retries + 1):
             if attempt:

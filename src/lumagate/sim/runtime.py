@@ -19,7 +19,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
-from lumagate.sim.callbacks import CallbackDispatcher, RetryPolicy
+from lumagate.sim.callbacks import CallbackDispatcher, Redelivery
 from lumagate.sim.clips import ClipCache
 from lumagate.sim.config import SimConfig
 from lumagate.sim.faults import Dice
@@ -73,7 +73,7 @@ class SimRuntime:
     def sync(self) -> None:
         """Advance the timeline; fire callbacks and arm the web ``video: null`` quirk."""
         config = self.config
-        policy = RetryPolicy(
+        policy = Redelivery(
             retries=config.callback_retries,
             delay=config.callback_retry_delay,
             timeout=config.callback_timeout,

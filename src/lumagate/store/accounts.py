@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lumagate.domain.accounts import Account, AccountHandle
 from lumagate.domain.channels import ALL_CHANNELS, Channel, parse_channels
-from lumagate.domain.clock import ensure_utc
+from lumagate.domain.clock import ensure_utc, utcnow
 from lumagate.domain.scheduling import SANDBOX_KIND
 from lumagate.security.crypto import SecretBox
 from lumagate.store.database import Database
+from lumagate.store.errors import NameTaken, unique_violation_as
 from lumagate.store.schema import accounts
 
 SANDBOX_ACCOUNT_NAME = "sandbox"
@@ -43,7 +44,24 @@ def _from_row(row: RowMapping) -> Account:
     )
 
 
+class AccountLocks:
+    """The ``accounts`` statement of a dispatch pass's unit of work."""
+
+    def __init__(self, conn: AsyncConnection, *, is_sqlite: bool) -> None:
+        self._conn = conn
+        self._is_sqlite = is_sqlite
+
+    async def lock_all(self) -> list[Account]:
+        """All accounts, row-locked on PostgreSQL so concurrent dispatchers serialize."""
+        query = select(accounts).order_by(accounts.c.id)
+        if not self._is_sqlite:
+            query = query.with_for_update()
+        return [_from_row(r) for r in (await self._conn.execute(query)).mappings().all()]
+
+
 class AccountStore:
+    """The ``accounts`` table: the pool's records, health state and sealed credentials."""
+
     def __init__(self, db: Database, box: SecretBox) -> None:
         self.db = db
         self.box = box
@@ -62,23 +80,25 @@ class AccountStore:
     ) -> Account:
         account_id = str(uuid.uuid4())
         sealed = self.box.encrypt(json.dumps(credentials)) if credentials else None
-        async with self.db.write() as conn:
-            await conn.execute(
-                accounts.insert().values(
-                    id=account_id,
-                    name=name,
-                    kind=kind,
-                    base_url=base_url,
-                    credentials=sealed,
-                    max_concurrency=max_concurrency,
-                    channels=",".join(c.value for c in channels),
-                    enabled=True,
-                    failures=0,
-                    settings=settings or {},
-                    created_at=now,
-                    updated_at=now,
+        taken = f"an account named {name!r} already exists"
+        with unique_violation_as(NameTaken, taken):
+            async with self.db.write() as conn:
+                await conn.execute(
+                    accounts.insert().values(
+                        id=account_id,
+                        name=name,
+                        kind=kind,
+                        base_url=base_url,
+                        credentials=sealed,
+                        max_concurrency=max_concurrency,
+                        channels=",".join(c.value for c in channels),
+                        enabled=True,
+                        failures=0,
+                        settings=settings or {},
+                        created_at=now,
+                        updated_at=now,
+                    )
                 )
-            )
         created = await self.get(account_id)
         assert created is not None
         return created
@@ -115,13 +135,6 @@ class AccountStore:
                 .all()
             )
         return [_from_row(r) for r in rows]
-
-    async def lock_all(self, conn: AsyncConnection) -> list[Account]:
-        """All accounts, row-locked on PostgreSQL so concurrent dispatchers serialize."""
-        query = select(accounts).order_by(accounts.c.id)
-        if not self.db.is_sqlite:
-            query = query.with_for_update()
-        return [_from_row(r) for r in (await conn.execute(query)).mappings().all()]
 
     async def ensure_sandbox(self, now: datetime, concurrency: int) -> Account:
         existing = [a for a in await self.all() if a.kind == SANDBOX_KIND]
@@ -185,6 +198,10 @@ class AccountStore:
         self, account_id: str, credentials: dict[str, str], now: datetime
     ) -> None:
         await self._update(account_id, now, credentials=self.box.encrypt(json.dumps(credentials)))
+
+    async def save_rotated_credentials(self, account_id: str, credentials: dict[str, str]) -> None:
+        """A provider's ``CredentialSink``: an upstream rotated the account's credentials now."""
+        await self.update_credentials(account_id, credentials, utcnow())
 
     async def remove(self, account_id: str) -> bool:
         async with self.db.write() as conn:

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 
 class Database:
@@ -46,10 +45,6 @@ class Database:
             self._writer = engine
             self._reader = engine
 
-    @property
-    def dialect_name(self) -> str:
-        return "sqlite" if self.is_sqlite else "postgresql"
-
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A connection in a write transaction, committed on success."""
@@ -61,10 +56,6 @@ class Database:
         """A connection in a read transaction (a consistent snapshot on SQLite WAL)."""
         async with self._reader.connect() as conn:
             yield conn
-
-    @property
-    def writer_engine(self) -> AsyncEngine:
-        return self._writer
 
     async def dispose(self) -> None:
         await self._writer.dispose()
@@ -88,8 +79,3 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def null_pool_engine(url: str) -> AsyncEngine:
-    """A throwaway engine (migrations from the CLI, test set-up)."""
-    return create_async_engine(url, poolclass=NullPool)

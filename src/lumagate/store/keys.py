@@ -9,10 +9,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import RowMapping, select, update
+from sqlalchemy import select, update
 
-from lumagate.domain.channels import Channel, parse_channels
-from lumagate.domain.clock import ensure_utc
+from lumagate.domain.channels import Channel
+from lumagate.domain.ledger import LedgerKind
 from lumagate.domain.tenant import ApiKey
 from lumagate.security.keys import (
     digests_match,
@@ -21,27 +21,14 @@ from lumagate.security.keys import (
     hash_api_key,
 )
 from lumagate.store.database import Database
-from lumagate.store.ledger import LedgerKind, append_entry
+from lumagate.store.ledger import append_entry
+from lumagate.store.rows import key_from_row
 from lumagate.store.schema import api_keys
 
 
-def _key_from_row(row: RowMapping) -> ApiKey:
-    return ApiKey(
-        id=row["id"],
-        name=row["name"],
-        prefix=row["key_prefix"],
-        credits=row["credits"],
-        channels=parse_channels(row["channels"]),
-        rpm=row["rpm"],
-        max_running=row["max_running"],
-        plan=row["plan"],
-        created_at=ensure_utc(row["created_at"]),
-        expires_at=None if row["expires_at"] is None else ensure_utc(row["expires_at"]),
-        revoked_at=None if row["revoked_at"] is None else ensure_utc(row["revoked_at"]),
-    )
-
-
 class KeyStore:
+    """The ``api_keys`` table: creating, finding, authenticating and revoking keys."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -93,7 +80,7 @@ class KeyStore:
                 .mappings()
                 .one()
             )
-        return _key_from_row(row), plaintext
+        return key_from_row(row), plaintext
 
     async def authenticate(self, plaintext: str, now: datetime) -> ApiKey | None:
         digest = hash_api_key(plaintext)
@@ -105,7 +92,7 @@ class KeyStore:
             )
         if row is None or not digests_match(row["key_hash"], digest):
             return None
-        key = _key_from_row(row)
+        key = key_from_row(row)
         return key if key.usable(now) else None
 
     async def get(self, key_id: str) -> ApiKey | None:
@@ -115,7 +102,7 @@ class KeyStore:
                 .mappings()
                 .first()
             )
-        return None if row is None else _key_from_row(row)
+        return None if row is None else key_from_row(row)
 
     async def find(self, id_or_name: str) -> ApiKey | None:
         async with self.db.read() as conn:
@@ -134,7 +121,7 @@ class KeyStore:
                 .mappings()
                 .first()
             )
-        return None if row is None else _key_from_row(row)
+        return None if row is None else key_from_row(row)
 
     async def all(self) -> list[ApiKey]:
         async with self.db.read() as conn:
@@ -143,7 +130,7 @@ class KeyStore:
                 .mappings()
                 .all()
             )
-        return [_key_from_row(r) for r in rows]
+        return [key_from_row(r) for r in rows]
 
     async def revoke(self, key_id: str, now: datetime) -> bool:
         async with self.db.write() as conn:

@@ -12,7 +12,6 @@ concurrent creates can never spend the same credit. A refund is guarded by the u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -21,46 +20,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lumagate.domain.clock import ensure_utc
+from lumagate.domain.errors import KeyNotFound
+from lumagate.domain.ledger import LedgerEntry, LedgerKind
 from lumagate.domain.states import TaskState
 from lumagate.store.database import Database
+from lumagate.store.errors import InsufficientCredits, UnlimitedKey
 from lumagate.store.schema import api_keys, ledger, tasks
-
-
-class LedgerKind(StrEnum):
-    OPENING = "opening"
-    CHARGE = "charge"
-    REFUND = "refund"
-    TOP_UP = "top_up"
 
 
 class ChargeStatus(StrEnum):
     CHARGED = "charged"
     UNLIMITED = "unlimited"  # recorded only
     INSUFFICIENT = "insufficient"
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    id: int
-    key_id: str
-    task_id: str | None
-    kind: LedgerKind
-    delta: int
-    balance_after: int | None
-    note: str | None
-    created_at: datetime
-
-
-class KeyNotFound(LookupError):
-    pass
-
-
-class UnlimitedKey(ValueError):
-    """A top-up of a key without a credit limit."""
-
-
-class InsufficientCredits(ValueError):
-    """A negative top-up larger than the balance."""
 
 
 def _entry(row: RowMapping) -> LedgerEntry:
@@ -107,13 +78,14 @@ async def _credits(conn: AsyncConnection, key_id: str) -> tuple[bool, int | None
     return (False, None) if row is None else (True, row[0])
 
 
-class LedgerStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+class LedgerCharges:
+    """The ledger statement of one unit of work: charging a task as it is stored."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
 
     async def charge(
         self,
-        conn: AsyncConnection,
         key_id: str,
         task_id: str,
         price: int,
@@ -122,7 +94,7 @@ class LedgerStore:
     ) -> tuple[ChargeStatus, int | None]:
         """Charge ``price`` inside the caller's transaction; INSUFFICIENT changes nothing."""
         balance = (
-            await conn.execute(
+            await self._conn.execute(
                 update(api_keys)
                 .where(
                     api_keys.c.id == key_id,
@@ -136,14 +108,14 @@ class LedgerStore:
         if balance is not None:
             status = ChargeStatus.CHARGED
         else:
-            found, credits = await _credits(conn, key_id)
+            found, credits = await _credits(self._conn, key_id)
             if not found:
-                raise KeyNotFound(key_id)
+                raise KeyNotFound(f"No key matches {key_id!r}")
             if credits is not None:
                 return ChargeStatus.INSUFFICIENT, credits
             status = ChargeStatus.UNLIMITED
         await append_entry(
-            conn,
+            self._conn,
             key_id=key_id,
             kind=LedgerKind.CHARGE,
             delta=-price,
@@ -153,6 +125,13 @@ class LedgerStore:
             note=note,
         )
         return status, None if balance is None else int(balance)
+
+
+class LedgerStore:
+    """The ledger's own transactions: refunds, top-ups and the reads of the numbers."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def refund(self, task_id: str, now: datetime, note: str | None = None) -> bool:
         """Give back the charge of ``task_id``; False if it had none or was refunded already."""
@@ -213,7 +192,7 @@ class LedgerStore:
             if balance is None:
                 found, credits = await _credits(conn, key_id)
                 if not found:
-                    raise KeyNotFound(key_id)
+                    raise KeyNotFound(f"No key matches {key_id!r}")
                 if credits is None:
                     raise UnlimitedKey("this key has no credit limit; nothing to top up")
                 raise InsufficientCredits(f"the balance is only {credits}")

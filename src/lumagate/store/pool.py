@@ -12,14 +12,17 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from lumagate.store.database import Database
 from lumagate.store.schema import accounts, tasks
-from lumagate.store.tasks import ACTIVE, FOLLOWED
+from lumagate.store.task_writes import running_query
+from lumagate.store.tasks import FOLLOWED
 
 
 class PoolStore:
+    """Questions and writes of running a pool of upstream accounts (see the module doc)."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -79,10 +82,5 @@ class PoolStore:
 
     async def running_by_account(self) -> dict[str, int]:
         """Tasks holding a slot (submitting, submitted, processing) per account."""
-        query = (
-            select(tasks.c.account_id, func.count())
-            .where(tasks.c.state.in_(ACTIVE), tasks.c.account_id.is_not(None))
-            .group_by(tasks.c.account_id)
-        )
         async with self.db.read() as conn:
-            return {str(a): int(n) for a, n in (await conn.execute(query)).all()}
+            return {str(a): int(n) for a, n in (await conn.execute(running_query())).all()}

@@ -6,11 +6,12 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from lumagate.domain.channels import Channel
+from lumagate.domain.channels import Channel, parse_channels
 from lumagate.domain.clock import ensure_utc
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task, TaskMedia
+from lumagate.domain.tenant import ApiKey
 
 
 def _dt(value: Any) -> Any:
@@ -66,4 +67,20 @@ def task_from_row(row: RowMapping) -> Task:
         finished_at=_dt(row["finished_at"]),
         server_id=row["server_id"],
         attempts=row["attempts"],
+    )
+
+
+def key_from_row(row: RowMapping) -> ApiKey:
+    return ApiKey(
+        id=row["id"],
+        name=row["name"],
+        prefix=row["key_prefix"],
+        credits=row["credits"],
+        channels=parse_channels(row["channels"]),
+        rpm=row["rpm"],
+        max_running=row["max_running"],
+        plan=row["plan"],
+        created_at=ensure_utc(row["created_at"]),
+        expires_at=_dt(row["expires_at"]),
+        revoked_at=_dt(row["revoked_at"]),
     )

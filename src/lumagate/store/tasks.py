@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import ensure_utc
@@ -42,70 +40,32 @@ class NewTask:
     source_task_id: str | None = None
 
 
+def idempotent_query(tenant_id: str, key: str, since: datetime) -> Select[Any]:
+    """The tenant's task named by idempotency ``key`` and created since ``since``."""
+    return select(tasks).where(
+        tasks.c.tenant_id == tenant_id,
+        tasks.c.idempotency_key == key,
+        tasks.c.created_at >= since,
+    )
+
+
 class TaskStore:
-    """Reads and writes of the ``tasks`` table."""
+    """Reads and writes of the ``tasks`` table that open their own transaction.
+
+    Statements that must share a caller's transaction (storing a task with its charge, a
+    dispatch pass) are :class:`~lumagate.store.task_writes.TaskWrites`, reached through a
+    :class:`~lumagate.store.unit_of_work.UnitOfWork`.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
     # -- creation -----------------------------------------------------------------------
-    async def insert(self, conn: AsyncConnection, new: NewTask, now: datetime) -> Task:
-        """Insert inside the caller's write transaction (so a charge can share it)."""
-        await conn.execute(
-            tasks.insert().values(
-                id=new.id,
-                tenant_id=new.tenant_id,
-                channel=new.channel.value,
-                priority=new.channel.priority,
-                dialect=new.dialect,
-                request=new.request.model_dump(mode="json"),
-                source_task_id=new.source_task_id,
-                state=TaskState.QUEUED.value,
-                account_id=new.pinned_account_id,
-                notify_url=new.notify_url,
-                idempotency_key=new.idempotency_key,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        row = (await conn.execute(select(tasks).where(tasks.c.id == new.id))).mappings().one()
-        return task_from_row(row)
-
-    async def find_idempotent(
-        self, conn: AsyncConnection, tenant_id: str, key: str, since: datetime
-    ) -> Task | None:
-        row = (
-            (
-                await conn.execute(
-                    select(tasks).where(
-                        tasks.c.tenant_id == tenant_id,
-                        tasks.c.idempotency_key == key,
-                        tasks.c.created_at >= since,
-                    )
-                )
-            )
-            .mappings()
-            .first()
-        )
+    async def find_idempotent(self, tenant_id: str, key: str, since: datetime) -> Task | None:
+        """The task ``key`` names for the tenant, if made since ``since`` (outside a create)."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(idempotent_query(tenant_id, key, since))).mappings().first()
         return None if row is None else task_from_row(row)
-
-    async def release_idempotency_key(
-        self, conn: AsyncConnection, tenant_id: str, key: str, before: datetime
-    ) -> None:
-        """Forget ``key`` on tasks older than the window, so it can name a new task."""
-        await conn.execute(
-            update(tasks)
-            .where(
-                tasks.c.tenant_id == tenant_id,
-                tasks.c.idempotency_key == key,
-                tasks.c.created_at < before,
-            )
-            .values(idempotency_key=None)
-        )
-
-    @staticmethod
-    def is_idempotency_conflict(error: IntegrityError) -> bool:
-        return "idempotency" in str(error.orig).lower() or "UNIQUE" in str(error.orig)
 
     # -- reads --------------------------------------------------------------------------
     async def get(self, task_id: str, tenant_id: str | None = None) -> Task | None:
@@ -186,57 +146,7 @@ class TaskStore:
         spans = [(f - s).total_seconds() for s, f in rows if s is not None and f is not None]
         return sum(spans) / len(spans) if spans else None
 
-    async def running_by_account(self, conn: AsyncConnection) -> dict[str, int]:
-        rows = (
-            await conn.execute(
-                select(tasks.c.account_id, func.count())
-                .where(tasks.c.state.in_(ACTIVE), tasks.c.account_id.is_not(None))
-                .group_by(tasks.c.account_id)
-            )
-        ).all()
-        return {str(account): int(count) for account, count in rows}
-
-    # -- dispatch -----------------------------------------------------------------------
-    async def queued_candidates(
-        self, conn: AsyncConnection, now: datetime, limit: int
-    ) -> list[Task]:
-        query = (
-            select(tasks)
-            .where(
-                tasks.c.state == TaskState.QUEUED.value,
-                or_(tasks.c.not_before.is_(None), tasks.c.not_before <= now),
-            )
-            .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id)
-            .limit(limit)
-        )
-        if not self.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        return [task_from_row(r) for r in (await conn.execute(query)).mappings().all()]
-
-    async def claim(
-        self,
-        conn: AsyncConnection,
-        task: Task,
-        account_id: str,
-        owner: str,
-        lease_until: datetime,
-        now: datetime,
-    ) -> bool:
-        """QUEUED -> SUBMITTING on ``account_id`` with a lease; False if someone else moved it."""
-        result = await conn.execute(
-            update(tasks)
-            .where(tasks.c.id == task.id, tasks.c.state == TaskState.QUEUED.value)
-            .values(
-                state=TaskState.SUBMITTING.value,
-                account_id=account_id,
-                lease_owner=owner,
-                lease_expires_at=lease_until,
-                attempts=tasks.c.attempts + 1,
-                updated_at=now,
-            )
-        )
-        return result.rowcount > 0
-
+    # -- leases -------------------------------------------------------------------------
     async def extend_lease(self, task_id: str, owner: str, until: datetime) -> None:
         async with self.db.write() as conn:
             await conn.execute(
@@ -374,35 +284,6 @@ class TaskStore:
                 .first()
             )
         return None if row is None else task_from_row(row)
-
-    async def has_dispatchable(self, now: datetime) -> bool:
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(
-                    select(tasks.c.id)
-                    .where(
-                        tasks.c.state == TaskState.QUEUED.value,
-                        or_(tasks.c.not_before.is_(None), tasks.c.not_before <= now),
-                    )
-                    .limit(1)
-                )
-            ).first()
-        return row is not None
-
-
-async def count_generations(db: Database, tenant_id: str, since: datetime) -> int:
-    """Generations a tenant has made since ``since`` that did not fail (usage)."""
-    query = (
-        select(func.count())
-        .select_from(tasks)
-        .where(
-            tasks.c.tenant_id == tenant_id,
-            tasks.c.created_at >= since,
-            tasks.c.state != TaskState.FAILED.value,
-        )
-    )
-    async with db.read() as conn:
-        return int((await conn.execute(query)).scalar_one())
 
 
 async def page_of_tasks(

@@ -68,6 +68,7 @@ def build_engine(
             tasks=stores.tasks,
             accounts=stores.accounts,
             pool=stores.pool,
+            transactions=stores.transactions,
             providers=providers,
             signals=signals,
             events=events,
@@ -80,7 +81,14 @@ def build_engine(
         new_upstream_client(settings.upstream_timeout_seconds),
         attempts=settings.upstream_get_attempts,
     )
-    register_upstreams(providers, upstream_http, media, stores.accounts, stores.pool, settings)
+    register_upstreams(
+        providers,
+        upstream_http,
+        media,
+        settings,
+        taken=stores.pool.upstream_ids_taken,
+        save_credentials=stores.accounts.save_rotated_credentials,
+    )
     engine.add_loop("upkeep", Upkeep(engine.ctx).run)
     events.add_listener(services.billing.on_task_changed)
     events.add_listener(services.callbacks.on_task_changed)

@@ -82,6 +82,7 @@ def build_services(
         media,
         default_model=settings.default_model,
         max_image_bytes=settings.max_image_bytes,
+        transactions=stores.transactions,
         on_queued=hooks.wake_dispatcher,
         admission=billing,
     )

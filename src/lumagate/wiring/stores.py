@@ -18,6 +18,7 @@ from lumagate.store.keys import KeyStore
 from lumagate.store.ledger import LedgerStore
 from lumagate.store.pool import PoolStore
 from lumagate.store.tasks import TaskStore
+from lumagate.store.unit_of_work import Transactions
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Stores:
     ledger: LedgerStore
     deliveries: DeliveryStore
     pool: PoolStore
+    transactions: Transactions
 
     async def prepare(self) -> None:
         """Apply migrations (alembic is imported only here)."""
@@ -59,4 +61,5 @@ def open_stores(settings: Settings) -> Stores:
         ledger=LedgerStore(db),
         deliveries=DeliveryStore(db),
         pool=PoolStore(db),
+        transactions=Transactions(db),
     )

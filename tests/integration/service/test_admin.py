@@ -16,12 +16,11 @@ import pytest
 from lumagate.domain.accounts import SESSION_LOST_AT, NewAccount
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
-from lumagate.domain.errors import InvalidRequest, TaskNotFound
+from lumagate.domain.errors import InvalidRequest, KeyNotFound, TaskNotFound
 from lumagate.domain.states import TaskState
 from lumagate.gateway import Gateway
-from lumagate.service.account_admin import AccountBusyError, AccountNotFoundError
+from lumagate.service.account_admin import AccountBusyError, AccountNotFound
 from lumagate.service.admin import AdminService
-from lumagate.service.keys import KeyNotFoundError
 from lumagate.service.tasks import CreateCommand
 from lumagate.settings import Settings
 
@@ -62,9 +61,9 @@ async def test_keys_are_created_listed_topped_up_and_revoked(admin: Admin) -> No
     revoked = await service.revoke_key(created.record.id)
     assert revoked.id == created.record.id
     assert (await service.key("shop")).revoked_at is not None
-    with pytest.raises(KeyNotFoundError):
+    with pytest.raises(KeyNotFound):
         await service.key("nobody")
-    with pytest.raises(KeyNotFoundError):
+    with pytest.raises(KeyNotFound):
         await service.ledger(key_ref="nobody", task_id=None, offset=0, limit=10)
 
 
@@ -90,7 +89,7 @@ async def test_accounts_are_added_disabled_enabled_renewed_and_removed(admin: Ad
     removed = await service.remove_account("relay-1")
     assert removed.id == added.id
     assert await service.list_accounts() == []
-    with pytest.raises(AccountNotFoundError):
+    with pytest.raises(AccountNotFound):
         await service.enable_account("relay-1")
 
 
@@ -102,8 +101,8 @@ async def test_an_account_running_tasks_is_removed_only_when_forced(admin: Admin
         key, CreateCommand(channel=Channel.DEFAULT, dialect="reseller", prompt="a fox")
     )
     now = utcnow()
-    async with stores.db.write() as conn:
-        assert await stores.tasks.claim(conn, task, account.id, "r", now + timedelta(30), now)
+    async with stores.transactions.begin() as work:
+        assert await work.tasks.claim(task, account.id, "r", now + timedelta(30), now)
     with pytest.raises(AccountBusyError) as busy:
         await service.remove_account("busy")
     assert busy.value.running == 1

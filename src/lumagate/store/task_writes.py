@@ -1,0 +1,133 @@
+"""Task statements that run inside a caller's unit of work (``store/unit_of_work.py``).
+
+Two jobs need several statements in one write transaction: storing a task (find an earlier
+twin by idempotency key, insert; the charge shares the transaction) and a dispatch pass (count
+each account's running tasks, walk the queue, claim, fail what no account can serve). Their
+task statements live here; the reads and single-statement writes that open their own
+transaction stay in ``tasks.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
+from lumagate.store.errors import IdempotencyKeyTaken, unique_violation_as
+from lumagate.store.rows import task_from_row
+from lumagate.store.schema import tasks
+from lumagate.store.tasks import ACTIVE, NewTask, idempotent_query
+
+
+def running_query() -> Select[Any]:
+    """Tasks holding a slot (submitting, submitted, processing) per account."""
+    return (
+        select(tasks.c.account_id, func.count())
+        .where(tasks.c.state.in_(ACTIVE), tasks.c.account_id.is_not(None))
+        .group_by(tasks.c.account_id)
+    )
+
+
+class TaskWrites:
+    """The ``tasks`` statements of one unit of work."""
+
+    def __init__(self, conn: AsyncConnection, *, is_sqlite: bool) -> None:
+        self._conn = conn
+        self._is_sqlite = is_sqlite
+
+    # -- storing a task -------------------------------------------------------------------
+    async def insert(self, new: NewTask, now: datetime) -> Task:
+        """Insert a QUEUED task; :class:`IdempotencyKeyTaken` if its key names another task."""
+        with unique_violation_as(IdempotencyKeyTaken, "the idempotency key names another task"):
+            await self._conn.execute(
+                tasks.insert().values(
+                    id=new.id,
+                    tenant_id=new.tenant_id,
+                    channel=new.channel.value,
+                    priority=new.channel.priority,
+                    dialect=new.dialect,
+                    request=new.request.model_dump(mode="json"),
+                    source_task_id=new.source_task_id,
+                    state=TaskState.QUEUED.value,
+                    account_id=new.pinned_account_id,
+                    notify_url=new.notify_url,
+                    idempotency_key=new.idempotency_key,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        query = select(tasks).where(tasks.c.id == new.id)
+        return task_from_row((await self._conn.execute(query)).mappings().one())
+
+    async def find_idempotent(self, tenant_id: str, key: str, since: datetime) -> Task | None:
+        query = idempotent_query(tenant_id, key, since)
+        row = (await self._conn.execute(query)).mappings().first()
+        return None if row is None else task_from_row(row)
+
+    async def release_idempotency_key(self, tenant_id: str, key: str, before: datetime) -> None:
+        """Forget ``key`` on tasks older than the window, so it can name a new task."""
+        await self._conn.execute(
+            update(tasks)
+            .where(
+                tasks.c.tenant_id == tenant_id,
+                tasks.c.idempotency_key == key,
+                tasks.c.created_at < before,
+            )
+            .values(idempotency_key=None)
+        )
+
+    # -- a dispatch pass ------------------------------------------------------------------
+    async def running_by_account(self) -> dict[str, int]:
+        rows = (await self._conn.execute(running_query())).all()
+        return {str(account): int(count) for account, count in rows}
+
+    async def queued_candidates(self, now: datetime, limit: int) -> list[Task]:
+        """Dispatchable queued tasks, pro > vip > default then oldest (SKIP LOCKED on PG)."""
+        query = (
+            select(tasks)
+            .where(
+                tasks.c.state == TaskState.QUEUED.value,
+                or_(tasks.c.not_before.is_(None), tasks.c.not_before <= now),
+            )
+            .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id)
+            .limit(limit)
+        )
+        if not self._is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        return [task_from_row(r) for r in (await self._conn.execute(query)).mappings().all()]
+
+    async def claim(
+        self, task: Task, account_id: str, owner: str, lease_until: datetime, now: datetime
+    ) -> bool:
+        """QUEUED -> SUBMITTING on ``account_id`` with a lease; False if someone else moved it."""
+        result = await self._conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task.id, tasks.c.state == TaskState.QUEUED.value)
+            .values(
+                state=TaskState.SUBMITTING.value,
+                account_id=account_id,
+                lease_owner=owner,
+                lease_expires_at=lease_until,
+                attempts=tasks.c.attempts + 1,
+                updated_at=now,
+            )
+        )
+        return result.rowcount > 0
+
+    async def fail_queued(self, task: Task, reason: str, now: datetime) -> bool:
+        """QUEUED -> FAILED (no account can serve it); False if someone else moved it."""
+        result = await self._conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task.id, tasks.c.state == TaskState.QUEUED.value)
+            .values(
+                state=TaskState.FAILED.value,
+                updated_at=now,
+                finished_at=now,
+                failure_reason=reason,
+            )
+        )
+        return result.rowcount > 0
