@@ -14,6 +14,7 @@ from lumagate.settings import Settings
 from lumagate.store.accounts import AccountStore
 from lumagate.store.database import Database
 from lumagate.store.deliveries import DeliveryStore
+from lumagate.store.insights import InsightStore
 from lumagate.store.keys import KeyStore
 from lumagate.store.ledger import LedgerStore
 from lumagate.store.pool import PoolStore
@@ -33,6 +34,7 @@ class Stores:
     ledger: LedgerStore
     deliveries: DeliveryStore
     pool: PoolStore
+    insights: InsightStore
 
     async def prepare(self) -> None:
         """Apply migrations (alembic is imported only here)."""
@@ -59,4 +61,5 @@ def open_stores(settings: Settings) -> Stores:
         ledger=LedgerStore(db),
         deliveries=DeliveryStore(db),
         pool=PoolStore(db),
+        insights=InsightStore(db),
     )
