@@ -17,13 +17,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.acceptance import png_bytes, start_picture, start_server
+from tests.support.acceptance import png_bytes, start_picture
 from tests.support.browser import CHROMIUM_ARGS, RequestLog, chromium_or_skip, screenshot
 from tests.support.receiver import CallbackReceiver
-from tests.support.servers import GatewayServer
+from tests.support.servers import GatewayServer, server_env
 
 pytestmark = pytest.mark.slow
 
+STARTUP_SECONDS = 120.0  # a loaded shared CI machine can take long to import and migrate
 ADMIN_KEY = "sk-lg-admin-browser-test-0123456789abcdef"
 RELAY_SECRET = "relay-secret-never-shown-5f2a"
 PAGES = ("", "/accounts", "/keys", "/tasks", "/usage", "/playground")
@@ -40,7 +41,11 @@ def receiver() -> Iterator[CallbackReceiver]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayServer]:
     data_dir = tmp_path_factory.mktemp("console-browser") / "data"
-    gateway = start_server(data_dir, admin_key=ADMIN_KEY, callback_allow="127.0.0.1")
+    data_dir.mkdir(parents=True)
+    env = server_env(
+        data_dir, admin_key=ADMIN_KEY, callback_allow="127.0.0.1", refresh_interval_seconds="0.5"
+    )
+    gateway = GatewayServer(data_dir, env, startup_seconds=STARTUP_SECONDS).start()
     yield gateway
     gateway.stop()
 
@@ -67,7 +72,7 @@ def test_console_end_to_end(
     base = server.base_url
     requests = RequestLog()
     context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(60_000)
     page = context.new_page()
     page.on("request", requests.record)
 

@@ -20,11 +20,11 @@ import pytest
 
 from lumagate.api.app import create_app
 from lumagate.settings import Settings
-from tests.support.acceptance import start_server
-from tests.support.servers import GatewayServer
+from tests.support.servers import GatewayServer, server_env
 
 pytestmark = pytest.mark.slow
 
+STARTUP_SECONDS = 120.0  # a loaded shared CI machine can take long to import and migrate
 ADMIN_KEY = "sk-lg-admin-security-test-9f8e7d6c5b4a"
 PAGES = [
     "/console",
@@ -78,7 +78,9 @@ def sign_in(http: httpx.Client, key: str) -> httpx.Response:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayServer]:
     data_dir = tmp_path_factory.mktemp("console-security") / "data"
-    gateway = start_server(data_dir, admin_key=ADMIN_KEY, console_sign_in_attempts="3")
+    data_dir.mkdir(parents=True)
+    env = server_env(data_dir, admin_key=ADMIN_KEY, console_sign_in_attempts="3")
+    gateway = GatewayServer(data_dir, env, startup_seconds=STARTUP_SECONDS).start()
     yield gateway
     gateway.stop()
 
