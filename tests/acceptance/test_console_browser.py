@@ -92,8 +92,8 @@ def test_console_end_to_end(
 
     tenant_key = _create_and_top_up_key(page, base)
     _add_and_disable_account(page, base)
-    task_id = _playground_video(page, base, receiver)
-    _task_log_and_page(page, base, task_id)
+    task_id, extension = _playground_video(page, base, receiver)
+    _task_log_and_page(page, base, task_id, extension)
 
     # -- the same task page in Chinese, remembered across pages ------------------------------
     page.click("header .langs a[lang='zh-CN']")
@@ -108,6 +108,17 @@ def test_console_end_to_end(
     page.wait_for_load_state()
     _screenshots_of_every_page(page, base, "en")
     _phone_screenshots(browser, context, base, task_id)
+
+    # -- usage as CSV, keyboard order -------------------------------------------------------
+    csv_rows = page.request.get(base + "/console/usage.csv?days=7").text().splitlines()
+    assert csv_rows[0] == "day,key_id,key_name,generations,credits"
+    tenant_rows = [r.split(",") for r in csv_rows[1:] if ",browser-tenant," in r]
+    assert len(tenant_rows) == 1 and tenant_rows[0][3] == "2" and int(tenant_rows[0][4]) > 100
+    page.goto(base + "/console/tasks")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "/console"
 
     # -- sign out, then the console refuses -------------------------------------------------
     page.goto(base + "/console/keys")
@@ -173,7 +184,7 @@ def _add_and_disable_account(page: Any, base: str) -> None:
     assert RELAY_SECRET not in page.content()
 
 
-def _playground_video(page: Any, base: str, receiver: CallbackReceiver) -> str:
+def _playground_video(page: Any, base: str, receiver: CallbackReceiver) -> tuple[str, str]:
     page.click("nav a[href='/console/playground']")
     page.select_option("#pg-key", label="browser-tenant (750)")
     page.fill("#pg-prompt", "a red fox crossing a snowy field")
@@ -199,10 +210,20 @@ def _playground_video(page: Any, base: str, receiver: CallbackReceiver) -> str:
     )
     assert page.locator("#extend-form").is_visible()
     screenshot(page, "en-playground-done")
-    return task_id
+    page.fill("#ext-prompt", "the fox leaps into the air")
+    page.click("#extend-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/console/playground\?task=.*"))
+    extension = page.url.split("task=")[1].split("&")[0]
+    assert extension != task_id
+    page.wait_for_function(
+        "() => ['completed', 'failed'].includes(document.getElementById('player').dataset.state)",
+        timeout=VIDEO_DEADLINE_MS,
+    )
+    assert page.locator("#live-state").inner_text() == "completed"
+    return task_id, extension
 
 
-def _task_log_and_page(page: Any, base: str, task_id: str) -> None:
+def _task_log_and_page(page: Any, base: str, task_id: str, extension: str) -> None:
     page.click("nav a[href='/console/tasks']")
     form = page.locator("#task-filters")
     form.locator("select[name=state]").select_option("completed")
@@ -211,8 +232,8 @@ def _task_log_and_page(page: Any, base: str, task_id: str) -> None:
     form.locator("button[type=submit]").click()
     page.wait_for_url(re.compile(r".*state=completed.*"))
     rows = page.locator("#tasks-table tbody tr[data-task]")
-    assert rows.count() == 1
-    assert rows.first.get_attribute("data-task") == task_id
+    found = {rows.nth(i).get_attribute("data-task") for i in range(rows.count())}
+    assert found == {task_id, extension}
     form = page.locator("#task-filters")
     form.locator("select[name=state]").select_option("failed")
     form.locator("button[type=submit]").click()
