@@ -20,12 +20,12 @@ import pytest
 
 from lumagate.api.app import create_app
 from lumagate.settings import Settings
-from tests.support.servers import GatewayServer, server_env
+from tests.support.console import ADMIN_KEY, csrf_of, sign_in, sign_in_token
+from tests.support.servers import GatewayServer
 
 pytestmark = pytest.mark.slow
 
-STARTUP_SECONDS = 120.0  # a loaded shared CI machine can take long to import and migrate
-ADMIN_KEY = "sk-lg-admin-security-test-9f8e7d6c5b4a"
+
 PAGES = [
     "/console",
     "/console/accounts",
@@ -63,28 +63,6 @@ def forms_of(html: str) -> list[tuple[str, dict[str, str]]]:
     return parser.forms
 
 
-def sign_in_token(http: httpx.Client) -> str:
-    page = http.get("/console/sign-in")
-    match = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert match is not None
-    return match.group(1)
-
-
-def sign_in(http: httpx.Client, key: str) -> httpx.Response:
-    token = sign_in_token(http)
-    return http.post("/console/sign-in", data={"csrf": token, "admin_key": key})
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayServer]:
-    data_dir = tmp_path_factory.mktemp("console-security") / "data"
-    data_dir.mkdir(parents=True)
-    env = server_env(data_dir, admin_key=ADMIN_KEY, console_sign_in_attempts="3")
-    gateway = GatewayServer(data_dir, env, startup_seconds=STARTUP_SECONDS).start()
-    yield gateway
-    gateway.stop()
-
-
 @pytest.fixture
 def admin(server: GatewayServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base_url, timeout=30) as http:
@@ -112,13 +90,13 @@ def test_every_console_form_refuses_a_missing_or_wrong_csrf_token(
 ) -> None:
     created = admin.post(
         "/console/keys",
-        data={"csrf": _csrf(admin), "name": "victim", "credits": "100"},
+        data={"csrf": csrf_of(admin), "name": "victim", "credits": "100"},
     )
     assert created.status_code == 200
     added = admin.post(
         "/console/accounts",
         data={
-            "csrf": _csrf(admin),
+            "csrf": csrf_of(admin),
             "kind": "relay",
             "name": "relay-x",
             "secret": "s3cret",
@@ -130,7 +108,7 @@ def test_every_console_form_refuses_a_missing_or_wrong_csrf_token(
     assert added.status_code == 303 and "flash.account_added" in added.headers["location"]
     relay = re.search(r'action="(/console/accounts/[^/"]+)/remove"', admin.get(PAGES[1]).text)
     assert relay is not None  # disabled, so its row offers "enable" too
-    disabled = admin.post(relay.group(1) + "/disable", data={"csrf": _csrf(admin)})
+    disabled = admin.post(relay.group(1) + "/disable", data={"csrf": csrf_of(admin)})
     assert disabled.status_code == 303 and "flash.account_disabled" in disabled.headers["location"]
     before = {path: admin.get(path).text for path in ("/console/keys", "/console/accounts")}
 
@@ -152,12 +130,6 @@ def test_every_console_form_refuses_a_missing_or_wrong_csrf_token(
     after = {path: admin.get(path).text for path in ("/console/keys", "/console/accounts")}
     assert _rows(after) == _rows(before), "a refused form changed something"
     assert _covers_every_post_route(found, tmp_path / "routes")
-
-
-def _csrf(http: httpx.Client) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', http.get("/console/keys").text)
-    assert match is not None
-    return match.group(1)
 
 
 def _rows(pages: dict[str, str]) -> list[str]:
@@ -245,7 +217,7 @@ def test_a_signed_out_session_is_refused_even_if_replayed(server: GatewayServer)
         assert sign_in(http, ADMIN_KEY).status_code == 303
         stolen = http.cookies["lg_console"]
         assert http.get("/console").status_code == 200
-        out = http.post("/console/sign-out", data={"csrf": _csrf(http)})
+        out = http.post("/console/sign-out", data={"csrf": csrf_of(http)})
         assert out.status_code == 303
         assert http.get("/console").status_code == 303
     with httpx.Client(
