@@ -2,8 +2,10 @@
 
 ``test`` makes the one call the upkeep loop makes (a web session's keep-alive, an official
 key's balance read) with the stored credentials and reports only whether it worked and the
-upstream's message; the credentials never leave the store and the provider. ``session_expiry``
-reads when a web cookie's access token expires (its JWT ``exp``), where it has one.
+upstream's message; the credentials never leave the store and the provider. The call itself is
+a :class:`CredentialProbe` given by the composition root (which knows the providers), so this
+service imports no provider. ``session_expiry`` reads when a web cookie's access token expires
+(its JWT ``exp``), where it has one.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.clock import iso_z, utcnow
-from lumagate.providers.base import ProviderError
-from lumagate.providers.capabilities import Maintained
-from lumagate.providers.registry import ProviderRegistry, UnknownProviderKind
 from lumagate.store.accounts import AccountStore
 from lumagate.store.pool import PoolStore
 
@@ -32,6 +34,14 @@ class CredentialCheck:
     ok: bool
     message: str
     untestable: bool = False
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    """What the check learned to store on the account (e.g. the plan's remaining quota)."""
+
+
+class CredentialProbe(Protocol):
+    """One credential-checking upstream call for an account (the provider's ``maintain``)."""
+
+    async def __call__(self, account: AccountHandle) -> CredentialCheck: ...
 
 
 def session_expiry(cookie: str) -> str | None:
@@ -57,30 +67,19 @@ def session_expiry(cookie: str) -> str | None:
 class CredentialTester:
     """Checks an account's stored credentials with one upstream call."""
 
-    def __init__(
-        self, accounts: AccountStore, pool: PoolStore, providers: ProviderRegistry
-    ) -> None:
+    def __init__(self, accounts: AccountStore, pool: PoolStore, probe: CredentialProbe) -> None:
         self._accounts = accounts
         self._pool = pool
-        self._providers = providers
+        self._probe = probe
 
     async def test(self, account_id: str) -> CredentialCheck:
         handle = await self._accounts.load_handle(account_id)
         if handle is None:
             return CredentialCheck(False, "no such account", untestable=True)
-        try:
-            provider = self._providers.get(handle.kind)
-        except UnknownProviderKind:
-            provider = None
-        if not isinstance(provider, Maintained):
-            return CredentialCheck(False, "untestable", untestable=True)
-        try:
-            changes = await provider.maintain(handle)
-        except ProviderError as exc:
-            return CredentialCheck(False, exc.message)
-        if changes:
-            await self._pool.update_settings(account_id, dict(changes), utcnow())
-        return CredentialCheck(True, "ok")
+        check = await self._probe(handle)
+        if check.ok and check.settings:
+            await self._pool.update_settings(account_id, dict(check.settings), utcnow())
+        return check
 
     async def note_session_expiry(self, account_id: str, cookie: str) -> None:
         """Record (or clear) when a renewed web cookie expires."""

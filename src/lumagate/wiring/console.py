@@ -8,8 +8,31 @@ so it is built here, where both are known.
 from __future__ import annotations
 
 from lumagate.api.console import ConsoleServices
+from lumagate.domain.accounts import AccountHandle
 from lumagate.gateway import Gateway
-from lumagate.service.account_checks import CredentialTester
+from lumagate.providers.base import ProviderError
+from lumagate.providers.capabilities import Maintained
+from lumagate.providers.registry import ProviderRegistry, UnknownProviderKind
+from lumagate.service.account_checks import CredentialCheck, CredentialProbe, CredentialTester
+
+
+def maintain_probe(providers: ProviderRegistry) -> CredentialProbe:
+    """A credential check by the provider's ``maintain`` (kinds without one are untestable)."""
+
+    async def probe(account: AccountHandle) -> CredentialCheck:
+        try:
+            provider = providers.get(account.kind)
+        except UnknownProviderKind:
+            return CredentialCheck(False, "untestable", untestable=True)
+        if not isinstance(provider, Maintained):
+            return CredentialCheck(False, "untestable", untestable=True)
+        try:
+            learned = await provider.maintain(account)
+        except ProviderError as exc:
+            return CredentialCheck(False, exc.message)
+        return CredentialCheck(True, "ok", settings=dict(learned))
+
+    return probe
 
 
 def console_services(gateway: Gateway) -> ConsoleServices:
@@ -18,5 +41,7 @@ def console_services(gateway: Gateway) -> ConsoleServices:
         admin=services.admin,
         insights=services.insights,
         tasks=services.tasks,
-        checks=CredentialTester(stores.accounts, stores.pool, gateway.engine.providers),
+        checks=CredentialTester(
+            stores.accounts, stores.pool, maintain_probe(gateway.engine.providers)
+        ),
     )
