@@ -67,8 +67,8 @@ def _sign_in(page: Any, key: str) -> None:
 
 
 def test_console_end_to_end(
-    server: GatewayServer, browser: Any, receiver: CallbackReceiver
-) -> None:
+    browser: Any, server: GatewayServer, receiver: CallbackReceiver
+) -> None:  # ``browser`` first: without Chromium, skip (or fail in CI) before starting a server
     base = server.base_url
     requests = RequestLog()
     context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
