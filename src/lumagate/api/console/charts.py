@@ -55,15 +55,14 @@ class Chart:
 
 
 def _nice_max(value: int) -> int:
-    if value <= 4:
-        return max(1, value)
-    step = 1
-    while step * 10 < value:
-        step *= 10
-    for multiple in (1, 2, 5, 10):
-        if step * multiple >= value:
-            return step * multiple
-    return value
+    """The axis top: four whole, round tick steps covering ``value`` (counts are integers)."""
+    needed = max(1, -(-value // 4))  # ceil(value / 4)
+    scale = 1
+    while True:
+        for tenths in (10, 12, 15, 20, 25, 30, 40, 50, 60, 80):  # 1, 1.2, 1.5, 2, ... times scale
+            if (tenths * scale) % 10 == 0 and tenths * scale // 10 >= needed:
+                return 4 * (tenths * scale // 10)
+        scale *= 10
 
 
 def bar_chart(columns: Sequence[Column], css: Sequence[str], label_every: int = 1) -> Chart:
@@ -93,7 +92,7 @@ def bar_chart(columns: Sequence[Column], css: Sequence[str], label_every: int = 
             )
         )
     ticks = tuple(
-        (round(HEIGHT - BOTTOM - plot_h * i / 4, 1), f"{peak * i / 4:g}") for i in range(5)
+        (round(HEIGHT - BOTTOM - plot_h * i / 4, 1), str(peak * i // 4)) for i in range(5)
     )
     return Chart(
         width=WIDTH,
