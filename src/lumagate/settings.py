@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         repr=False,
         description="Fernet key sealing credentials at rest; default: generated secret.key.",
     )
+    console_session_hours: float = Field(
+        default=12.0, gt=0, description="How long an operator console sign-in lasts."
+    )
+    console_sign_in_attempts: int = Field(
+        default=5, ge=1, description="Wrong console sign-ins per client per 5 minutes before 429."
+    )
     price_base: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_BASE),
         description="Credits of a 720p 5 s default-channel generation, per model.",

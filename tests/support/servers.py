@@ -44,6 +44,7 @@ class GatewayServer:
     env: dict[str, str]
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    startup_seconds: float = 30.0
 
     @property
     def base_url(self) -> str:
@@ -80,7 +81,7 @@ class GatewayServer:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        wait_until_up(self.base_url + "/healthz", self.process)
+        wait_until_up(self.base_url + "/healthz", self.process, timeout=self.startup_seconds)
         return self
 
     def stop(self) -> int | None:

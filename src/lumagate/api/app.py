@@ -19,6 +19,7 @@ from lumagate.api import (
     admin,
     billing,
     chat,
+    console,
     luma_mock,
     newapi_video,
     official,
@@ -32,6 +33,7 @@ from lumagate.api.tags import OPENAPI_TAGS
 from lumagate.api.upstream_hooks import upstream_hooks_router
 from lumagate.gateway import Gateway
 from lumagate.settings import Settings
+from lumagate.wiring.console import console_services
 
 DESCRIPTION = """Self-hosted gateway for Luma Dream Machine video generation.
 
@@ -99,6 +101,7 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
     billing.install(app)
     app.include_router(files_router())
     app.include_router(upstream_hooks_router())
+    console.install(app, settings, lambda: gateway.admin_key, console_services(gateway))
 
     @app.get("/healthz", tags=["Operations"], summary="Liveness")
     async def healthz() -> dict[str, Any]:

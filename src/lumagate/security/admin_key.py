@@ -30,6 +30,14 @@ class AdminKey:
     def matches(self, presented: str | None) -> bool:
         return presented is not None and hmac.compare_digest(self._digest, _digest(presented))
 
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte secret for ``purpose`` bound to this key (e.g. console session sealing).
+
+        Every replica with the same admin key derives the same secret; changing the key
+        invalidates whatever was sealed with the old one.
+        """
+        return hmac.new(self._digest, purpose.encode("utf-8"), hashlib.sha256).digest()
+
 
 def load_or_create_admin_key(
     data_dir: Path, configured: str | None

@@ -101,6 +101,19 @@ class AdminService:
     async def revoke_key(self, ref: str) -> ApiKey:
         return await self._keys.revoke(ref)
 
+    async def change_key_limits(
+        self,
+        ref: str,
+        *,
+        channels: tuple[Channel, ...],
+        rpm: int | None,
+        max_running: int | None,
+    ) -> ApiKey:
+        """New channels, requests per minute and running limit (None: no limit)."""
+        return await self._keys.change_limits(
+            ref, channels=channels, rpm=rpm, max_running=max_running
+        )
+
     async def top_up_key(self, ref: str, amount: int, note: str | None) -> tuple[ApiKey, int]:
         """Add (or with a negative amount remove) credits; returns the key and its balance."""
         return await self._keys.top_up(ref, amount, note)

@@ -76,6 +76,9 @@ class KeyAdmin:
         )
         return CreatedKey(record, plaintext, secret)
 
+    async def all(self) -> list[ApiKey]:
+        return await self.keys.all()
+
     async def find(self, ref: str) -> ApiKey:
         """A key by id, name or display prefix."""
         record = await self.keys.find(ref)
@@ -103,6 +106,23 @@ class KeyAdmin:
         except BalanceRefused as exc:
             raise InvalidRequest(str(exc), field="amount") from None
         return record, balance
+
+    async def change_limits(
+        self,
+        ref: str,
+        *,
+        channels: tuple[Channel, ...],
+        rpm: int | None,
+        max_running: int | None,
+    ) -> ApiKey:
+        """New channels, requests per minute and running limit (None: unlimited)."""
+        _at_least(rpm, 1, "rpm")
+        _at_least(max_running, 1, "max_running")
+        record = await self.find(ref)
+        await self.keys.update_limits(
+            record.id, channels=channels, rpm=rpm, max_running=max_running
+        )
+        return await self.find(record.id)
 
     async def revoke(self, ref: str) -> ApiKey:
         record = await self.find(ref)

@@ -141,6 +141,25 @@ class KeyStore:
             )
         return result.rowcount > 0
 
+    async def update_limits(
+        self,
+        key_id: str,
+        *,
+        channels: tuple[Channel, ...],
+        rpm: int | None,
+        max_running: int | None,
+    ) -> bool:
+        """Replace a key's channels and rate limits (None: no limit); credits are the ledger's."""
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(api_keys)
+                .where(api_keys.c.id == key_id)
+                .values(
+                    channels=",".join(c.value for c in channels), rpm=rpm, max_running=max_running
+                )
+            )
+        return result.rowcount > 0
+
     async def sealed_webhook_secret(self, key_id: str) -> str | None:
         async with self.db.read() as conn:
             return (

@@ -20,6 +20,7 @@ from lumagate.service.admin import AdminService, AdminStores
 from lumagate.service.auth import Authenticator
 from lumagate.service.billing import BillingService, price_table
 from lumagate.service.callbacks import CallbackRecorder
+from lumagate.service.insights import InsightsService
 from lumagate.service.keys import KeyAdmin
 from lumagate.service.task_bodies import TaskBodies, TaskRenderer
 from lumagate.service.tasks import TaskService
@@ -46,6 +47,7 @@ class Services:
     callbacks: CallbackRecorder
     accounts: AccountAdmin
     admin: AdminService
+    insights: InsightsService
     video_content: VideoContentService
     watcher: TaskWatcher
 
@@ -110,6 +112,7 @@ def build_services(
         callbacks=callbacks,
         accounts=accounts,
         admin=AdminService(admin_stores, keys, accounts, bodies, callbacks),
+        insights=InsightsService(stores.insights, stores.accounts, stores.pool),
         video_content=VideoContentService(tasks, http),
         watcher=TaskWatcher(tasks, hooks.updates),
     )

@@ -14,6 +14,7 @@ from lumagate.settings import Settings
 from lumagate.store.accounts import AccountStore
 from lumagate.store.database import Database
 from lumagate.store.deliveries import DeliveryStore
+from lumagate.store.insights import InsightStore
 from lumagate.store.keys import KeyStore
 from lumagate.store.ledger import LedgerStore
 from lumagate.store.pool import PoolStore
@@ -35,6 +36,7 @@ class Stores:
     deliveries: DeliveryStore
     pool: PoolStore
     transactions: Transactions
+    insights: InsightStore
 
     async def prepare(self) -> None:
         """Apply migrations (alembic is imported only here)."""
@@ -62,4 +64,5 @@ def open_stores(settings: Settings) -> Stores:
         deliveries=DeliveryStore(db),
         pool=PoolStore(db),
         transactions=Transactions(db),
+        insights=InsightStore(db),
     )
