@@ -76,6 +76,22 @@ class Settings(BaseSettings):
     )
     log_level: str = "info"
 
+    # -- the boundary (docs/security.md) -------------------------------------------------
+    image_fetch_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="Longest fetch of an image at a tenant's URL, redirects in."
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Longest a request body may take to arrive (then 408)."
+    )
+    keep_alive_seconds: float = Field(
+        default=5.0, gt=0, description="How long an idle keep-alive connection is kept open."
+    )
+    media_url_ttl_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="Sign /files links and let them expire after this long (default: no expiry).",
+    )
+
     # -- tenants, billing, callbacks (docs/billing-and-callbacks.md) ---------------------
     admin_key: str | None = Field(
         default=None,
