@@ -83,8 +83,8 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Longest a request body may take to arrive (then 408)."
     )
-    keep_alive_seconds: float = Field(
-        default=5.0, gt=0, description="How long an idle keep-alive connection is kept open."
+    keep_alive_seconds: int = Field(
+        default=5, ge=1, description="How long an idle keep-alive connection is kept open."
     )
     media_url_ttl_seconds: float | None = Field(
         default=None,
