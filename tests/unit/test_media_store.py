@@ -284,7 +284,7 @@ async def test_read_remote_redirects(tmp_path: Path, hops: int, ok: bool) -> Non
     if ok:
         assert (await store.read("http://cdn.example/img"))[0] == PNG
     else:
-        with pytest.raises(MediaFetchError, match="more than 3 redirects from cdn.example"):
+        with pytest.raises(MediaFetchError, match=r"more than 3 redirects from cdn\.example"):
             await store.read("http://cdn.example/img")
 
 
@@ -375,7 +375,7 @@ async def test_store_image_input(tmp_path: Path) -> None:
         await store.store_image_input("file:///etc/passwd", 1024)
     with pytest.raises(InvalidImage, match="larger than"):
         await store.store_image_input(uri, 10)
-    with pytest.raises(MediaRefused, match="127.0.0.1 is not a public address"):
+    with pytest.raises(MediaRefused, match=r"127\.0\.0\.1 is not a public address"):
         await store.store_image_input("http://127.0.0.1/a.png", 1024)
     # Exactly one file was written, and no temporary file was left behind.
     assert [p for p in store.root.rglob("*") if p.is_file()] == [store.path_for(ref[6:])]
