@@ -18,8 +18,13 @@ PRIVATE_FILE = 0o600
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and missing parents) and make ``path`` itself 0700."""
-    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    """Create ``path`` and its missing parents, each made 0700; ``path`` is made 0700 even if
+    it existed (parents that existed are left as they are)."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile by a concurrent writer
+            directory.mkdir(mode=PRIVATE_DIR)
+        os.chmod(directory, PRIVATE_DIR)
     os.chmod(path, PRIVATE_DIR)
     return path
 

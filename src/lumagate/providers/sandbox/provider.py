@@ -40,7 +40,7 @@ from lumagate.providers.base import (
     UpstreamState,
 )
 from lumagate.providers.sandbox.render import RenderSpec, render_video
-from lumagate.security.file_modes import private_dir
+from lumagate.security.file_modes import private_dir, tighten_existing
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +257,8 @@ class SandboxProvider:
                 if not acquired:
                     return False  # another process is rendering it
                 if not self._video_path(upstream_id).exists():
-                    render_video(spec, self._output_dir(upstream_id), progress)
+                    out = render_video(spec, self._output_dir(upstream_id), progress)
+                    tighten_existing([out.video, out.thumbnail, out.last_frame])
                     with (self.jobs_dir / "renders.log").open("a") as counter:
                         counter.write(upstream_id + "\n")
                 return True
