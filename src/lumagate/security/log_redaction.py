@@ -47,7 +47,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (
         re.compile(
-            r"(?i)((?:^|[?&;\s])(?:token|key|api_key|apikey|access_token|refresh_token|secret|sig"
+            r"(?i)((?:^|[?&;\s'\"])(?:token|key|api_key|apikey|access_token|refresh_token|secret|sig"
             r"|signature|password|luma_session|session)=)[^&\s'\";#]+"
         ),
         r"\1" + MASK,
