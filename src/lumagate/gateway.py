@@ -27,6 +27,7 @@ from lumagate.media.store import MediaStore
 from lumagate.security.admin_key import AdminKey, load_or_create_admin_key
 from lumagate.security.file_modes import private_file
 from lumagate.security.guarded_fetch import GuardedFetcher
+from lumagate.security.link_signing import LinkSigner
 from lumagate.security.ssrf import SsrfGuard
 from lumagate.service.task_bodies import TaskRenderer
 from lumagate.settings import Settings
@@ -70,7 +71,12 @@ class Gateway:
             max_bytes=settings.max_image_bytes,
             timeout=settings.image_fetch_timeout_seconds,
         )
-        media = MediaStore(settings.media_dir, settings.resolved_public_url(), self.fetcher)
+        signer = (
+            None
+            if settings.media_url_ttl_seconds is None
+            else LinkSigner(self.stores.box.derive("media-links"), settings.media_url_ttl_seconds)
+        )
+        media = MediaStore(settings.media_dir, settings.resolved_public_url(), self.fetcher, signer)
         signals, events = EngineSignals(), TaskEvents()
         keys = key_admin(self.stores)
         sender = CallbackSender(

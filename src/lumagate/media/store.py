@@ -18,6 +18,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
@@ -33,6 +34,7 @@ from lumagate.media.images import (
 )
 from lumagate.security.file_modes import PRIVATE_FILE, private_dir
 from lumagate.security.guarded_fetch import FetchFailed, GuardedFetcher, UrlRefused
+from lumagate.security.link_signing import LinkSigner
 from lumagate.security.ssrf import SsrfGuard
 
 UPLOADS_FOLDER = "uploads"
@@ -152,15 +154,21 @@ class MediaStore:
     Remote images (tenant URLs) are fetched only through ``fetcher``, a
     :class:`~lumagate.security.guarded_fetch.GuardedFetcher` (the SSRF guard on every hop, a
     size cap, a timeout); without one, a fetcher with the default guard (no allow-list) is made
-    for each fetch. Directories are made 0700 and files 0600.
+    for each fetch. Directories are made 0700 and files 0600. With a ``signer``, links carry an
+    expiring signature that ``/files`` checks (:meth:`link_valid`).
     """
 
     def __init__(
-        self, root: Path, public_base_url: str, fetcher: GuardedFetcher | None = None
+        self,
+        root: Path,
+        public_base_url: str,
+        fetcher: GuardedFetcher | None = None,
+        signer: LinkSigner | None = None,
     ) -> None:
         self._root = Path(root).resolve()
         self._public_base_url = public_base_url.rstrip("/")
         self._fetcher = fetcher
+        self._signer = signer
 
     @property
     def root(self) -> Path:
@@ -282,10 +290,15 @@ class MediaStore:
         if is_media_ref(ref):
             key = check_key(media_key(ref))
             quoted = "/".join(quote(segment, safe="") for segment in key.split("/"))
-            return f"{self._public_base_url}/files/{quoted}"
+            url = f"{self._public_base_url}/files/{quoted}"
+            return url if self._signer is None else f"{url}?{self._signer.query(key)}"
         if _is_http_url(ref):
             return ref
         raise ValueError(f"not a media reference or http(s) URL: {ref[:100]!r}")
+
+    def link_valid(self, key: str, params: Mapping[str, str]) -> bool:
+        """Whether a ``/files/<key>`` request may be served: always, unless links are signed."""
+        return self._signer is None or self._signer.valid(key, params)
 
     async def read(self, ref: str) -> tuple[bytes, str]:
         """The bytes and content type of a ``media:`` key or of an image at an http(s) URL.
