@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
@@ -178,9 +178,11 @@ class TaskService:
         if isinstance(value, str):
             own = self.media.public_base_url.rstrip("/") + "/files/"
             if value.startswith(own) and len(value) > len(own):
-                key = unquote(value[len(own) :].split("?", 1)[0])
+                path, _, query = value[len(own) :].partition("?")
+                key = unquote(path)
                 try:
-                    if self.media.path_for(key).is_file():
+                    valid = self.media.link_valid(key, dict(parse_qsl(query)))
+                    if valid and self.media.path_for(key).is_file():
                         return media_ref(key)  # our own upload: read it locally
                 except ValueError:
                     pass
