@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import uvicorn
@@ -36,5 +37,6 @@ def server_config(
         timeout_keep_alive=settings.keep_alive_seconds,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
-    install_log_redaction()  # after uvicorn's dictConfig: its handlers exist now
+    configured = (settings.admin_key, os.environ.get("LUMAGATE_SECRET_KEY"))
+    install_log_redaction(v for v in configured if v)  # after uvicorn's dictConfig
     return config

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from collections.abc import Iterable
 from typing import Any
 
 MASK = "[redacted]"
@@ -60,68 +61,86 @@ QUIETER: dict[str, int] = {
 }
 
 
-def redact(text: str) -> str:
+MIN_LITERAL = 8  # shorter configured values would mask ordinary words
+
+
+def redact(text: str, literals: tuple[str, ...] = ()) -> str:
+    """``text`` with every known secret form, and each of ``literals``, masked."""
+    for literal in literals:
+        text = text.replace(literal, MASK)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
 
 
-def _redact_value(value: object) -> object:
-    return redact(value) if isinstance(value, str) else value
-
-
-def _redacted_args(args: object) -> object:
-    """The record's arguments with strings masked, in the same shape (tuple or mapping)."""
-    if isinstance(args, tuple):
-        return tuple(_redact_value(a) for a in args)
-    if isinstance(args, dict):
-        return {k: _redact_value(v) for k, v in args.items()}
-    return args
-
-
 class SecretRedactor(logging.Filter):
-    """Masks secrets in a record's message, arguments and traceback; keeps its shape."""
+    """Masks secrets in a record's message, arguments and traceback; keeps its shape.
+
+    ``literals`` are exact values to mask too (a configured admin key of any form).
+    """
+
+    def __init__(self, literals: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.literals = tuple(v for v in literals if len(v) >= MIN_LITERAL)
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.literals)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a broken record: one masked line, never the handler's error dump
-            record.msg, record.args = redact(f"{record.msg!r} {record.args!r}"), ()
+            record.msg, record.args = self.redact(f"{record.msg!r} {record.args!r}"), ()
             return True
-        if redact(message) != message:
+        if self.redact(message) != message:
             if isinstance(record.msg, str):
-                record.msg = redact(record.msg)
-            record.args = _redacted_args(record.args)  # type: ignore[assignment]
+                record.msg = self.redact(record.msg)
+            record.args = self._redacted_args(record.args)  # type: ignore[assignment]
         if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
             record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip()
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = self.redact(record.exc_text)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+            record.stack_info = self.redact(record.stack_info)
         return True
+
+    def _redacted_args(self, args: object) -> object:
+        """The arguments with strings masked, in the same shape (tuple or mapping)."""
+
+        def one(value: object) -> object:
+            return self.redact(value) if isinstance(value, str) else value
+
+        if isinstance(args, tuple):
+            return tuple(one(a) for a in args)
+        if isinstance(args, dict):
+            return {k: one(v) for k, v in args.items()}
+        return args
 
 
 class RedactingFormatter(logging.Formatter):
     """Formats with ``inner`` and masks the whole result (message, exception text, stack)."""
 
-    def __init__(self, inner: logging.Formatter | None) -> None:
+    def __init__(self, inner: logging.Formatter | None, literals: Iterable[str] = ()) -> None:
         super().__init__()
         self.inner = inner or logging.Formatter()
+        self.literals = tuple(v for v in literals if len(v) >= MIN_LITERAL)
 
     def format(self, record: logging.LogRecord) -> str:
         try:
             text = self.inner.format(record)
         except Exception as exc:  # never hand a record to logging's raw error path
             text = f"{record.name}: unformattable log record {record.msg!r} ({exc})"
-        return redact(text)
+        return redact(text, self.literals)
 
 
 REDACTED_LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 
-def install_log_redaction() -> None:
-    """Redact on the root handlers and uvicorn's (call after uvicorn configured logging)."""
-    redactor = SecretRedactor()
+def install_log_redaction(literals: Iterable[str] = ()) -> None:
+    """Redact on the root handlers and uvicorn's (call after uvicorn configured logging);
+    ``literals`` are configured secrets to mask wherever they appear."""
+    values = tuple(literals)
+    redactor = SecretRedactor(values)
     for name in REDACTED_LOGGERS:
         logger = logging.getLogger(name)
         if name and redactor_missing(logger.filters):
@@ -130,7 +149,7 @@ def install_log_redaction() -> None:
             if redactor_missing(handler.filters):
                 handler.addFilter(redactor)
             if not isinstance(handler.formatter, RedactingFormatter):
-                handler.setFormatter(RedactingFormatter(handler.formatter))
+                handler.setFormatter(RedactingFormatter(handler.formatter, values))
     for name, level in QUIETER.items():
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() < level:

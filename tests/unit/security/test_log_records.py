@@ -86,3 +86,15 @@ def test_a_secret_split_across_format_and_args_is_masked_in_the_final_line() -> 
 )
 def test_every_kind_of_secret_is_masked(text: str, secret: str) -> None:
     assert secret not in redact(text)
+
+
+def test_a_configured_secret_of_any_form_is_masked_as_a_literal() -> None:
+    configured = "my-own-admin-password-42"
+    redactor = SecretRedactor([configured, "short"])
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "ref %s", (configured,), None)
+    assert redactor.filter(record)
+    assert record.getMessage() == "ref [redacted]"
+    assert redactor.redact("a short word") == "a short word"  # too short to be a literal
+    formatter = RedactingFormatter(logging.Formatter("%(message)s"), [configured])
+    plain = logging.LogRecord("x", logging.INFO, __file__, 1, f"key={configured}!", None, None)
+    assert configured not in formatter.format(plain)
