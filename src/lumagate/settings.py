@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Longest a request body may take to arrive (then 408)."
     )
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Longest a connection may take to send a request's headers."
+    )
     keep_alive_seconds: int = Field(
         default=5, ge=1, description="How long an idle keep-alive connection is kept open."
     )

@@ -97,3 +97,28 @@ def test_stalled_bodies_are_closed_by_the_deadline_and_others_are_served(tmp_pat
             sock.close()
         server.stop()
     assert "Traceback" not in server.log_text()
+
+
+def test_slow_or_absent_headers_are_cut_by_the_header_deadline(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    env = server_env(data_dir, header_timeout_seconds=str(DEADLINE_SECONDS))
+    server = GatewayServer(data_dir, env).start()
+    sockets: list[socket.socket] = []
+    try:
+        for index in range(100):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            if index % 2:  # half send part of their headers, half nothing at all
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            sock.setblocking(False)
+            sockets.append(sock)
+        with httpx.Client(base_url=server.base_url, trust_env=False) as http:
+            assert http.get("/healthz").status_code == 200  # served beside them
+        received = _wait_closed(sockets, time.monotonic() + DEADLINE_SECONDS + SLACK_SECONDS)
+        assert all(data == b"<closed>" for data in received.values()), [
+            d[:80] for d in received.values() if d != b"<closed>"
+        ][:3]
+    finally:
+        for sock in sockets:
+            sock.close()
+        server.stop()
