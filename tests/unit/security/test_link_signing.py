@@ -53,8 +53,7 @@ async def test_files_are_served_only_through_a_valid_signed_link(tmp_path: Path)
     store = MediaStore(tmp_path / "media", "http://testserver", signer=LinkSigner(KEY, 60, clock))
     key = store.save_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 32, "uploads", ".png")
     app = FastAPI()
-    app.state.media = store
-    app.include_router(files_router())
+    app.include_router(files_router(lambda request: store))
     link = urlsplit(store.public_url("media:" + key))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
