@@ -23,9 +23,9 @@ from lumagate.domain.clock import utcnow
 from lumagate.engine.callback_sender import CallbackPolicy, CallbackSender
 from lumagate.engine.events import TaskEvents
 from lumagate.engine.signals import EngineSignals
+from lumagate.media.file_modes import private_file
 from lumagate.media.store import MediaStore
 from lumagate.security.admin_key import AdminKey, load_or_create_admin_key
-from lumagate.security.file_modes import private_file
 from lumagate.security.guarded_fetch import GuardedFetcher
 from lumagate.security.link_signing import LinkSigner
 from lumagate.security.ssrf import SsrfGuard

@@ -20,9 +20,12 @@ import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
+from lumagate.domain.fetching import FetchFailed, UrlFetcher, UrlRefused
 from lumagate.domain.request import is_media_ref, media_key, media_ref
+from lumagate.media.file_modes import PRIVATE_FILE, private_dir
 from lumagate.media.images import (
     DEFAULT_MAX_IMAGE_BYTES,
     IMAGE_SUFFIXES,
@@ -32,10 +35,6 @@ from lumagate.media.images import (
     classify_image_input,
     sniff_image_type,
 )
-from lumagate.security.file_modes import PRIVATE_FILE, private_dir
-from lumagate.security.guarded_fetch import FetchFailed, GuardedFetcher, UrlRefused
-from lumagate.security.link_signing import LinkSigner
-from lumagate.security.ssrf import SsrfGuard
 
 UPLOADS_FOLDER = "uploads"
 MAX_KEY_LENGTH = 1024
@@ -148,13 +147,21 @@ def _normalize_suffix(suffix: str) -> str:
     return suffix.lower()
 
 
+class LinkSigning(Protocol):
+    """Signs ``/files`` links and checks them (``security/link_signing.py``)."""
+
+    def query(self, key: str) -> str: ...
+
+    def valid(self, key: str, params: Mapping[str, str]) -> bool: ...
+
+
 class MediaStore:
     """Files under ``root`` addressed by keys, published under ``<public_base_url>/files/``.
 
-    Remote images (tenant URLs) are fetched only through ``fetcher``, a
+    Remote images (tenant URLs) are fetched only through ``fetcher``, in the server a
     :class:`~lumagate.security.guarded_fetch.GuardedFetcher` (the SSRF guard on every hop, a
-    size cap, a timeout); without one, a fetcher with the default guard (no allow-list) is made
-    for each fetch. Directories are made 0700 and files 0600. With a ``signer``, links carry an
+    size cap, a timeout); without one, every remote URL is refused.
+    Directories are made 0700 and files 0600. With a ``signer``, links carry an
     expiring signature that ``/files`` checks (:meth:`link_valid`).
     """
 
@@ -162,8 +169,8 @@ class MediaStore:
         self,
         root: Path,
         public_base_url: str,
-        fetcher: GuardedFetcher | None = None,
-        signer: LinkSigner | None = None,
+        fetcher: UrlFetcher | None = None,
+        signer: LinkSigning | None = None,
     ) -> None:
         self._root = Path(root).resolve()
         self._public_base_url = public_base_url.rstrip("/")
@@ -274,14 +281,12 @@ class MediaStore:
 
     async def check_remote(self, url: str) -> None:
         """Refuse (:class:`MediaRefused`) a URL the SSRF guard forbids; connects to nothing."""
-        fetcher = self._fetcher or GuardedFetcher(SsrfGuard())
+        if self._fetcher is None:
+            raise MediaRefused("this gateway fetches no remote images")
         try:
-            await fetcher.precheck(url)
+            await self._fetcher.precheck(url)
         except UrlRefused as exc:
             raise MediaRefused(exc.reason) from None
-        finally:
-            if self._fetcher is None:
-                await fetcher.aclose()
 
     # -- MediaAccess ------------------------------------------------------------------------
 
@@ -324,16 +329,14 @@ class MediaStore:
         return data, content_type_for(path.name, data[:SNIFF_BYTES])
 
     async def _fetch_image(self, url: str, max_bytes: int | None) -> tuple[bytes, str]:
-        fetcher = self._fetcher or GuardedFetcher(SsrfGuard())
+        if self._fetcher is None:
+            raise MediaRefused("this gateway fetches no remote images")
         try:
-            fetched = await fetcher.fetch(url)
+            fetched = await self._fetcher.fetch(url)
         except UrlRefused as exc:
             raise MediaRefused(exc.reason) from None
         except FetchFailed as exc:
             raise MediaFetchError(exc.reason) from None
-        finally:
-            if self._fetcher is None:
-                await fetcher.aclose()
         data = fetched.data
         if max_bytes is not None and len(data) > max_bytes:
             raise MediaFetchError(f"the file at {fetched.host} is larger than the image limit")

@@ -23,42 +23,18 @@ later fails with a reason.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
+from lumagate.domain.fetching import Fetched, FetchFailed, UrlRefused
 from lumagate.security.pinned_transport import PIN_EXTENSION, PinnedTransport
 from lumagate.security.ssrf import CallbackRefused, CheckedTarget, SsrfGuard, TargetUnresolvable
 
 DEFAULT_FETCH_TIMEOUT = 15.0
 DEFAULT_MAX_FETCH_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_REDIRECTS = 3
-
-
-class UrlRefused(Exception):
-    """The target is not allowed (policy). ``reason`` names only what the tenant wrote."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class FetchFailed(Exception):
-    """The fetch did not produce a body. ``reason`` is fit for a tenant's eyes."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Fetched:
-    """The body of a successful GET, its declared content type and the host that served it."""
-
-    data: bytes
-    content_type: str
-    host: str
+__all__ = ["FetchFailed", "Fetched", "GuardedFetcher", "UrlRefused"]
 
 
 def _size(n_bytes: int) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from lumagate.security.file_modes import private_database_file
+from lumagate.media.file_modes import private_database_file
 
 
 class Database:

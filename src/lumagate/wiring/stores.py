@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lumagate.media.file_modes import secure_data_dir
 from lumagate.security.crypto import SecretBox, load_secret_box
-from lumagate.security.file_modes import secure_data_dir
 from lumagate.settings import Settings
 from lumagate.store.accounts import AccountStore
 from lumagate.store.database import Database

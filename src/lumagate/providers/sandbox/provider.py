@@ -32,6 +32,7 @@ from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.request import GenerationRequest, media_ref
 from lumagate.domain.task import TaskMedia
 from lumagate.domain.video import FRAMES_PER_SECOND, frame_count, frame_size
+from lumagate.media.file_modes import private_dir, tighten_existing
 from lumagate.media.store import MediaFetchError, MediaNotFound, MediaStore
 from lumagate.providers.base import (
     Rejected,
@@ -40,7 +41,6 @@ from lumagate.providers.base import (
     UpstreamState,
 )
 from lumagate.providers.sandbox.render import RenderSpec, render_video
-from lumagate.security.file_modes import private_dir, tighten_existing
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lumagate.security.file_modes import (
+from lumagate.media.file_modes import (
     private_database_file,
     private_dir,
     private_file,
