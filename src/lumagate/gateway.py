@@ -23,8 +23,11 @@ from lumagate.domain.clock import utcnow
 from lumagate.engine.callback_sender import CallbackPolicy, CallbackSender
 from lumagate.engine.events import TaskEvents
 from lumagate.engine.signals import EngineSignals
+from lumagate.media.file_modes import private_file
 from lumagate.media.store import MediaStore
 from lumagate.security.admin_key import AdminKey, load_or_create_admin_key
+from lumagate.security.guarded_fetch import GuardedFetcher
+from lumagate.security.link_signing import LinkSigner
 from lumagate.security.ssrf import SsrfGuard
 from lumagate.service.task_bodies import TaskRenderer
 from lumagate.settings import Settings
@@ -63,7 +66,17 @@ class Gateway:
         self.settings = settings
         self.stores: Stores = open_stores(settings)
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0))
-        media = MediaStore(settings.media_dir, settings.resolved_public_url(), self.http)
+        self.fetcher = GuardedFetcher(  # every tenant URL: the callbacks' SSRF rules and allow-list
+            SsrfGuard(settings.callback_allow),
+            max_bytes=settings.max_image_bytes,
+            timeout=settings.image_fetch_timeout_seconds,
+        )
+        signer = (
+            None
+            if settings.media_url_ttl_seconds is None
+            else LinkSigner(self.stores.box.derive("media-links"), settings.media_url_ttl_seconds)
+        )
+        media = MediaStore(settings.media_dir, settings.resolved_public_url(), self.fetcher, signer)
         signals, events = EngineSignals(), TaskEvents()
         keys = key_admin(self.stores)
         sender = CallbackSender(
@@ -126,6 +139,7 @@ class Gateway:
     async def close(self) -> None:
         await self.engine.close()
         await self.http.aclose()
+        await self.fetcher.aclose()
         await self.stores.close()
         if self._lock_file is not None:
             self._lock_file.close()
@@ -133,7 +147,7 @@ class Gateway:
 
     def _lock_data_dir(self) -> None:
         path: Path = self.settings.data_dir / "lumagate.lock"
-        handle = path.open("a")
+        handle = private_file(path).open("a")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

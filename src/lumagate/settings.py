@@ -76,6 +76,25 @@ class Settings(BaseSettings):
     )
     log_level: str = "info"
 
+    # -- the boundary (docs/security.md) -------------------------------------------------
+    image_fetch_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="Longest fetch of an image at a tenant's URL, redirects in."
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Longest a request body may take to arrive (then 408)."
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Longest a connection may take to send a request's headers."
+    )
+    keep_alive_seconds: int = Field(
+        default=5, ge=1, description="How long an idle keep-alive connection is kept open."
+    )
+    media_url_ttl_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="Sign /files links and let them expire after this long (default: no expiry).",
+    )
+
     # -- tenants, billing, callbacks (docs/billing-and-callbacks.md) ---------------------
     admin_key: str | None = Field(
         default=None,

@@ -45,6 +45,7 @@ class GatewayServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     startup_seconds: float = 30.0
+    log_level: str = "warning"  # "info" writes uvicorn's access lines too
 
     @property
     def base_url(self) -> str:
@@ -75,7 +76,7 @@ class GatewayServer:
                 "--port",
                 str(self.port),
                 "--log-level",
-                "warning",
+                self.log_level,
             ],
             env=self.env,
             stdout=log,

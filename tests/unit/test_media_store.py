@@ -16,11 +16,14 @@ from lumagate.media.images import InvalidImage
 from lumagate.media.store import (
     MediaFetchError,
     MediaNotFound,
+    MediaRefused,
     MediaStore,
     check_key,
     content_type_for,
     is_content_addressed,
 )
+from lumagate.security.guarded_fetch import GuardedFetcher
+from lumagate.security.ssrf import SsrfGuard
 
 
 def _png() -> bytes:
@@ -134,7 +137,8 @@ def test_save_bytes_is_content_addressed_and_idempotent(store: MediaStore) -> No
     assert is_content_addressed(key)
     path = store.path_for(key)
     assert path.read_bytes() == PNG
-    assert path.stat().st_mode & 0o777 == 0o644
+    assert path.stat().st_mode & 0o777 == 0o600  # owner only, whatever the umask
+    assert path.parent.stat().st_mode & 0o777 == 0o700
     mtime = path.stat().st_mtime_ns
     assert store.save_bytes(PNG, "uploads", "png") == key
     assert path.stat().st_mtime_ns == mtime
@@ -231,6 +235,13 @@ async def test_read_local_missing_or_invalid(store: MediaStore, ref: str) -> Non
 # -- reading remote -------------------------------------------------------------------------
 
 
+PUBLIC_ADDRESS = "93.184.215.14"  # never connected to: the transport below is a mock
+
+
+async def _public_resolver(host: str, port: int) -> list[str]:
+    return [PUBLIC_ADDRESS]
+
+
 def _store_with(
     tmp_path: Path,
     transport: httpx.MockTransport,
@@ -238,24 +249,27 @@ def _store_with(
     max_fetch_bytes: int = 20 * 1024 * 1024,
     fetch_timeout: float = 30.0,
 ) -> MediaStore:
-    return MediaStore(
-        tmp_path / "media",
-        "http://gw.example",
-        http_client=httpx.AsyncClient(transport=transport),
-        max_fetch_bytes=max_fetch_bytes,
-        fetch_timeout=fetch_timeout,
+    fetcher = GuardedFetcher(
+        SsrfGuard(resolver=_public_resolver),
+        max_bytes=max_fetch_bytes,
+        timeout=fetch_timeout,
+        transport=transport,
     )
+    return MediaStore(tmp_path / "media", "http://gw.example", fetcher)
 
 
 async def test_read_remote(tmp_path: Path) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.host == PUBLIC_ADDRESS  # pinned to the checked address
+        assert request.headers["host"] == "cdn.example"
         if request.url.path == "/a.png":
             return httpx.Response(200, content=PNG, headers={"content-type": "text/plain"})
-        return httpx.Response(200, content=b"{}", headers={"content-type": "application/json; x"})
+        return httpx.Response(200, content=b"{}", headers={"content-type": "image/png"})
 
     store = _store_with(tmp_path, httpx.MockTransport(handler))
     assert await store.read("https://cdn.example/a.png") == (PNG, "image/png")
-    assert await store.read("https://cdn.example/a.json") == (b"{}", "application/json")
+    with pytest.raises(MediaFetchError, match="not a PNG, JPEG, WebP or GIF"):
+        await store.read("https://cdn.example/a.json")  # whatever its content type says
 
 
 @pytest.mark.parametrize(("hops", "ok"), [(0, True), (3, True), (4, False)])
@@ -270,17 +284,27 @@ async def test_read_remote_redirects(tmp_path: Path, hops: int, ok: bool) -> Non
     if ok:
         assert (await store.read("http://cdn.example/img"))[0] == PNG
     else:
-        with pytest.raises(MediaFetchError, match="more than 3 redirects"):
+        with pytest.raises(MediaFetchError, match=r"more than 3 redirects from cdn\.example"):
             await store.read("http://cdn.example/img")
 
 
-async def test_read_remote_redirect_to_other_scheme(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "location", ["ftp://cdn.example/x", "http://127.0.0.1:9/x", "http://[::1]/", "file:///x"]
+)
+async def test_read_remote_redirect_to_a_forbidden_target(tmp_path: Path, location: str) -> None:
+    asked: list[str] = []
+
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(302, headers={"location": "ftp://cdn.example/x"})
+        asked.append(str(request.url))
+        return httpx.Response(302, headers={"location": location})
 
     store = _store_with(tmp_path, httpx.MockTransport(handler))
-    with pytest.raises(MediaFetchError, match="non-http"):
+    with pytest.raises(MediaRefused) as caught:
         await store.read("http://cdn.example/img")
+    assert caught.value.describe("image_url") == (
+        "the image at image_url is not allowed: cdn.example redirected to a URL that is not allowed"
+    )
+    assert len(asked) == 1  # the forbidden hop was never requested
 
 
 async def test_read_remote_errors(tmp_path: Path) -> None:
@@ -289,16 +313,20 @@ async def test_read_remote_errors(tmp_path: Path) -> None:
             return httpx.Response(404)
         if request.url.path == "/declared-big":
             return httpx.Response(200, headers={"content-length": "999999"}, content=b"")
-        raise httpx.ConnectError("connection refused", request=request)
+        raise httpx.ConnectError("connection refused by 10.1.2.3", request=request)
 
     store = _store_with(tmp_path, httpx.MockTransport(handler), max_fetch_bytes=1000)
-    with pytest.raises(MediaFetchError, match="HTTP 404"):
+    with pytest.raises(MediaFetchError) as missing:
         await store.read("http://cdn.example/missing")
+    assert missing.value.describe("image_url") == (
+        "the image at image_url could not be fetched: HTTP 404 from cdn.example"
+    )
     with pytest.raises(MediaFetchError, match="larger than"):
         await store.read("http://cdn.example/declared-big")
-    with pytest.raises(MediaFetchError, match="connection refused"):
+    with pytest.raises(MediaFetchError) as down:
         await store.read("http://cdn.example/down")
-    with pytest.raises(MediaFetchError, match="failed"):
+    assert down.value.reason == "could not connect to cdn.example"  # no socket's own words
+    with pytest.raises(MediaRefused, match="malformed"):
         await store.read("http://[::1/broken")
 
 
@@ -333,7 +361,8 @@ async def test_read_remote_timeout(tmp_path: Path) -> None:
 # -- client image inputs --------------------------------------------------------------------
 
 
-async def test_store_image_input(store: MediaStore) -> None:
+async def test_store_image_input(tmp_path: Path) -> None:
+    store = _store_with(tmp_path, httpx.MockTransport(lambda r: httpx.Response(200, content=PNG)))
     assert await store.store_image_input(None, 1024) is None
     assert await store.store_image_input("", 1024) is None
     url = "https://cdn.example/a.png"
@@ -346,5 +375,7 @@ async def test_store_image_input(store: MediaStore) -> None:
         await store.store_image_input("file:///etc/passwd", 1024)
     with pytest.raises(InvalidImage, match="larger than"):
         await store.store_image_input(uri, 10)
+    with pytest.raises(MediaRefused, match=r"127\.0\.0\.1 is not a public address"):
+        await store.store_image_input("http://127.0.0.1/a.png", 1024)
     # Exactly one file was written, and no temporary file was left behind.
     assert [p for p in store.root.rglob("*") if p.is_file()] == [store.path_for(ref[6:])]

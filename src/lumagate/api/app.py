@@ -26,6 +26,7 @@ from lumagate.api import (
     openai_videos,
     reseller,
 )
+from lumagate.api.body_deadline import BodyDeadline
 from lumagate.api.deps import ApiServices
 from lumagate.api.errors import install_error_handlers
 from lumagate.api.files import files_router
@@ -91,6 +92,7 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
         allow_headers=["Authorization", "Content-Type", "Secret-Key", "Idempotency-Key"],
     )
     install_error_handlers(app)
+    app.add_middleware(BodyDeadline, seconds=settings.body_timeout_seconds)  # outermost: 408
     admin.install(app)
     reseller.install(app)
     official.install(app)

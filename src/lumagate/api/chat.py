@@ -242,6 +242,7 @@ def _command(body: ChatBody, tenant: ApiKey, idempotency: str | None) -> CreateC
         start_image=images[0] if images else None,
         end_image=images[1] if len(images) > 1 else None,
         idempotency_key=idempotency,
+        image_fields=("messages.content.image_url", "messages.content.image_url"),
     )
 
 

@@ -3,8 +3,10 @@
 Every ``media:<key>`` reference in a response becomes a link to this route, so it must serve
 videos the way players expect — byte ranges (Starlette's ``FileResponse`` answers ``Range`` with
 206/416), a correct content type, and cache headers (content-addressed files never change and are
-cached for a year). Keys come from strangers' URLs: anything malformed, missing or outside the
-media directory is the same plain 404, never a 500 and never a hint of what exists.
+cached for a year). With ``LUMAGATE_MEDIA_URL_TTL_SECONDS`` set, links are signed and expire,
+and a link without a valid signature is a 404 too. Keys come from strangers' URLs: anything
+malformed, missing or outside the media directory is the same plain 404, never a 500 and never
+a hint of what exists.
 
 The store is found by ``store_getter(request)``; by default the app's bound media store
 (:func:`lumagate.api.deps.media_store`).
@@ -69,6 +71,8 @@ def files_router(
     @router.api_route("/files/{key:path}", methods=["GET", "HEAD"], include_in_schema=False)
     async def serve_file(key: str, request: Request) -> Response:
         store = store_getter(request)
+        if not store.link_valid(key, request.query_params):
+            return _not_found()  # a signed link expired or was altered: like a missing file
         found = await run_in_threadpool(_locate, store, key)
         if found is None:
             return _not_found()

@@ -68,6 +68,7 @@ class MockCreateBody(BaseModel):
             start_image=self.image,
             end_image=self.image_end,
             idempotency_key=key,
+            image_fields=("image", "image_end"),
         )
 
 

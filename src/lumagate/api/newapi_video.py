@@ -90,6 +90,9 @@ def _command(body: UnifiedVideoBody, tenant: ApiKey, key: str | None) -> CreateC
         raise InvalidRequest("images takes at most two images (start, end)", field="images")
     start = body.image or (images[0] if images else None)
     end = _meta_str(meta, "image_end", "image_end_url") or (images[1] if len(images) > 1 else None)
+    end_key = next((k for k in ("image_end", "image_end_url") if meta.get(k)), None)
+    end_field = f"metadata.{end_key}" if end_key else "images[1]"
+    fields = ("image" if body.image else "images[0]", end_field)
     aspect, resolution = "16:9", "720p"
     if body.width and body.height:
         aspect, resolution = size_to_video(body.width, body.height)
@@ -111,6 +114,7 @@ def _command(body: UnifiedVideoBody, tenant: ApiKey, key: str | None) -> CreateC
         end_image=end,
         notify_url=callback,
         idempotency_key=key,
+        image_fields=fields,
     )
 
 

@@ -207,6 +207,7 @@ async def create_generation(
         notify_url=body.callback_url,
         idempotency_key=idempotency_key(request),
         concepts=tuple(c.key.strip() for c in body.concepts or ()),
+        image_fields=("keyframes.frame0.url", "keyframes.frame1.url"),
     )
     if extend_source is not None:
         await _source(service, tenant, extend_source)

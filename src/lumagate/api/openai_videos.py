@@ -151,6 +151,7 @@ async def create_video(
             duration=_duration(body.seconds),
             start_image=body.input_reference or None,
             idempotency_key=idempotency_key(request),
+            image_fields=("input_reference", "input_reference"),
         ),
     )
     return video_object(task)

@@ -12,7 +12,6 @@ import typer
 from lumagate.cli import accounts, keys
 from lumagate.cli.common import console
 from lumagate.cli.sim_command import sim
-from lumagate.security.log_redaction import install_log_redaction
 
 app = typer.Typer(
     help="lumagate: a self-hosted gateway for Luma Dream Machine video generation.\n\n"
@@ -37,13 +36,13 @@ def serve(
     import uvicorn  # the server's imports stay out of the other commands' start-up
 
     from lumagate.api.app import create_app
+    from lumagate.api.serving import server_config
     from lumagate.settings import load_settings
 
     settings = load_settings(host=host, port=port, log_level=log_level)
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    install_log_redaction()  # no key, secret or callback token in any log line
     base = settings.resolved_public_url()
     console.print(
         f"[bold]lumagate[/] on {base}  (data: {settings.data_dir.resolve()}, "
@@ -58,13 +57,10 @@ def serve(
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler that
     # was installed before it ran; exiting 0 there tells supervisors the stop was clean.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=log_level,
-        timeout_graceful_shutdown=10,
+    config = server_config(
+        create_app(settings), settings, host=host, port=port, log_level=log_level
     )
+    uvicorn.Server(config).run()  # server_config installed the log redaction
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

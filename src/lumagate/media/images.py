@@ -2,7 +2,8 @@
 
 This module does no I/O. It exists so every dialect accepts and rejects the same inputs with the
 same messages, and so that a declared content type is never trusted: the bytes of a data URI must
-look like a supported image (PNG, JPEG, WebP, GIF) by their magic numbers.
+look like a supported image (PNG, JPEG, WebP, GIF) by their magic numbers, and their header's
+pixel size must be within the limits of :mod:`lumagate.media.image_size`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import base64
 import binascii
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from lumagate.media.image_size import ImageTooLarge, UnreadableImage, check_image_bytes
 
 DEFAULT_MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_URL_LENGTH = 2048
@@ -121,7 +124,20 @@ def decode_data_uri(uri: str, max_bytes: int) -> tuple[bytes, str]:
             f"data URI bytes are not a supported image (declared {declared}); "
             "accepted formats are PNG, JPEG, WebP and GIF"
         )
+    check_pixels(data)
     return data, sniffed
+
+
+def check_pixels(data: bytes) -> None:
+    """Refuse image bytes whose header is unreadable or whose pixel size is over the limits."""
+    try:
+        check_image_bytes(data)
+    except ImageTooLarge as exc:
+        raise InvalidImage(str(exc)) from None
+    except UnreadableImage:
+        raise InvalidImage(
+            "image bytes are not a decodable image; accepted formats are PNG, JPEG, WebP and GIF"
+        ) from None
 
 
 def validate_image_url(url: str) -> str:

@@ -18,24 +18,25 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
-import httpx
-
+from lumagate.domain.fetching import FetchFailed, UrlFetcher, UrlRefused
 from lumagate.domain.request import is_media_ref, media_key, media_ref
+from lumagate.media.file_modes import PRIVATE_FILE, private_dir
 from lumagate.media.images import (
     DEFAULT_MAX_IMAGE_BYTES,
+    IMAGE_SUFFIXES,
     ImageUrl,
+    InvalidImage,
+    check_pixels,
     classify_image_input,
-    format_size,
     sniff_image_type,
 )
 
 UPLOADS_FOLDER = "uploads"
-DEFAULT_MAX_FETCH_BYTES = 20 * 1024 * 1024
-DEFAULT_FETCH_TIMEOUT = 30.0
-MAX_REDIRECTS = 3
 MAX_KEY_LENGTH = 1024
 SNIFF_BYTES = 16
 
@@ -68,7 +69,30 @@ class MediaNotFound(MediaError, ValueError):
 
 
 class MediaFetchError(MediaError):
-    """A remote asset could not be fetched: network error, bad status, too large, too slow."""
+    """A remote image could not be fetched or is not an acceptable image.
+
+    ``reason`` says why in words a tenant may read (their host, an HTTP status, a size; never
+    an address); :meth:`describe` names the request field the URL came from.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the image could not be fetched: {reason}")
+        self.reason = reason
+
+    def describe(self, field: str) -> str:
+        return f"the image at {field} could not be fetched: {self.reason}"
+
+
+class MediaRefused(MediaFetchError):
+    """A tenant's URL (or a redirect from it) names a target the SSRF guard refuses; decided
+    before any connection to it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.message = f"the image URL is not allowed: {reason}"
+
+    def describe(self, field: str) -> str:
+        return f"the image at {field} is not allowed: {self.reason}"
 
 
 def content_type_for(name: str, head: bytes = b"") -> str:
@@ -113,10 +137,6 @@ def _is_http_url(ref: str) -> bool:
     return ref[:8].lower().startswith(("http://", "https://"))
 
 
-def _short(url: str) -> str:
-    return url if len(url) <= 120 else url[:117] + "..."
-
-
 def _normalize_suffix(suffix: str) -> str:
     if not suffix:
         return ""
@@ -127,27 +147,35 @@ def _normalize_suffix(suffix: str) -> str:
     return suffix.lower()
 
 
+class LinkSigning(Protocol):
+    """Signs ``/files`` links and checks them (``security/link_signing.py``)."""
+
+    def query(self, key: str) -> str: ...
+
+    def valid(self, key: str, params: Mapping[str, str]) -> bool: ...
+
+
 class MediaStore:
     """Files under ``root`` addressed by keys, published under ``<public_base_url>/files/``.
 
-    ``http_client`` is used for fetching http(s) assets; without one a short-lived client is
-    made per fetch. Remote fetches follow at most 3 redirects, take at most ``fetch_timeout``
-    seconds in total and at most ``max_fetch_bytes`` bytes.
+    Remote images (tenant URLs) are fetched only through ``fetcher``, in the server a
+    :class:`~lumagate.security.guarded_fetch.GuardedFetcher` (the SSRF guard on every hop, a
+    size cap, a timeout); without one, every remote URL is refused.
+    Directories are made 0700 and files 0600. With a ``signer``, links carry an
+    expiring signature that ``/files`` checks (:meth:`link_valid`).
     """
 
     def __init__(
         self,
         root: Path,
         public_base_url: str,
-        http_client: httpx.AsyncClient | None = None,
-        max_fetch_bytes: int = DEFAULT_MAX_FETCH_BYTES,
-        fetch_timeout: float = DEFAULT_FETCH_TIMEOUT,
+        fetcher: UrlFetcher | None = None,
+        signer: LinkSigning | None = None,
     ) -> None:
         self._root = Path(root).resolve()
         self._public_base_url = public_base_url.rstrip("/")
-        self._http = http_client
-        self._max_fetch_bytes = max_fetch_bytes
-        self._fetch_timeout = fetch_timeout
+        self._fetcher = fetcher
+        self._signer = signer
 
     @property
     def root(self) -> Path:
@@ -178,7 +206,8 @@ class MediaStore:
     def dir_for(self, key_prefix: str) -> Path:
         """A directory for a producer, e.g. ``videos/<task id>``; created if missing."""
         path = self.path_for(key_prefix)
-        path.mkdir(parents=True, exist_ok=True)
+        if not path.is_dir():
+            private_dir(path)
         return self.path_for(key_prefix)
 
     def key_for(self, path: Path) -> str:
@@ -206,7 +235,7 @@ class MediaStore:
         with contextlib.suppress(OSError):
             if path.is_file() and path.stat().st_size == len(data):
                 return key
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         self.path_for(key)  # re-check confinement now that the directories exist
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=suffix)
         try:
@@ -214,7 +243,7 @@ class MediaStore:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(tmp_name, 0o644)
+            os.chmod(tmp_name, PRIVATE_FILE)
             os.replace(tmp_name, path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -227,21 +256,37 @@ class MediaStore:
         return await asyncio.to_thread(self.save_bytes, data, folder, suffix)
 
     async def store_image_input(
-        self, value: object, max_bytes: int = DEFAULT_MAX_IMAGE_BYTES
+        self, value: object, max_bytes: int = DEFAULT_MAX_IMAGE_BYTES, *, host_urls: bool = False
     ) -> str | None:
         """Turn a client's image field into an asset reference.
 
-        Absent → None; an http(s) URL → the URL unchanged; a data URI → saved under
-        ``uploads/`` and returned as ``media:<key>``. Raises
-        :class:`lumagate.media.images.InvalidImage` for anything else.
+        Absent → None; an http(s) URL → checked by the SSRF guard (:class:`MediaRefused` before
+        any connection) and returned unchanged, or with ``host_urls`` fetched and saved under
+        ``uploads/`` (:class:`MediaFetchError`); a data URI → saved under ``uploads/``. Both
+        stored forms are ``media:<key>``. Raises :class:`lumagate.media.images.InvalidImage`
+        for anything else.
         """
         image = classify_image_input(value, max_bytes)
         if image is None:
             return None
         if isinstance(image, ImageUrl):
-            return image.url
+            await self.check_remote(image.url)
+            if not host_urls:
+                return image.url
+            data, content_type = await self._fetch_image(image.url, max_bytes)
+            key = await self.asave_bytes(data, UPLOADS_FOLDER, IMAGE_SUFFIXES[content_type])
+            return media_ref(key)
         key = await self.asave_bytes(image.data, UPLOADS_FOLDER, image.suffix)
         return media_ref(key)
+
+    async def check_remote(self, url: str) -> None:
+        """Refuse (:class:`MediaRefused`) a URL the SSRF guard forbids; connects to nothing."""
+        if self._fetcher is None:
+            raise MediaRefused("this gateway fetches no remote images")
+        try:
+            await self._fetcher.precheck(url)
+        except UrlRefused as exc:
+            raise MediaRefused(exc.reason) from None
 
     # -- MediaAccess ------------------------------------------------------------------------
 
@@ -250,21 +295,27 @@ class MediaStore:
         if is_media_ref(ref):
             key = check_key(media_key(ref))
             quoted = "/".join(quote(segment, safe="") for segment in key.split("/"))
-            return f"{self._public_base_url}/files/{quoted}"
+            url = f"{self._public_base_url}/files/{quoted}"
+            return url if self._signer is None else f"{url}?{self._signer.query(key)}"
         if _is_http_url(ref):
             return ref
         raise ValueError(f"not a media reference or http(s) URL: {ref[:100]!r}")
 
-    async def read(self, ref: str) -> tuple[bytes, str]:
-        """The bytes and content type of a ``media:`` key or an http(s) URL.
+    def link_valid(self, key: str, params: Mapping[str, str]) -> bool:
+        """Whether a ``/files/<key>`` request may be served: always, unless links are signed."""
+        return self._signer is None or self._signer.valid(key, params)
 
-        Raises :class:`MediaNotFound` for missing or invalid keys and :class:`MediaFetchError`
-        when a remote fetch fails.
+    async def read(self, ref: str) -> tuple[bytes, str]:
+        """The bytes and content type of a ``media:`` key or of an image at an http(s) URL.
+
+        Raises :class:`MediaNotFound` for missing or invalid keys, :class:`MediaRefused` for a
+        URL the SSRF guard forbids and :class:`MediaFetchError` when the fetch fails or its
+        bytes are not an acceptable image.
         """
         if is_media_ref(ref):
             return await asyncio.to_thread(self._read_local, media_key(ref))
         if _is_http_url(ref):
-            return await self._fetch(ref)
+            return await self._fetch_image(ref, None)
         raise MediaNotFound(f"not a media reference or http(s) URL: {ref[:100]!r}")
 
     def _read_local(self, key: str) -> tuple[bytes, str]:
@@ -277,58 +328,23 @@ class MediaStore:
             raise MediaNotFound(f"media file not found: {key}") from exc
         return data, content_type_for(path.name, data[:SNIFF_BYTES])
 
-    async def _fetch(self, url: str) -> tuple[bytes, str]:
+    async def _fetch_image(self, url: str, max_bytes: int | None) -> tuple[bytes, str]:
+        if self._fetcher is None:
+            raise MediaRefused("this gateway fetches no remote images")
         try:
-            async with asyncio.timeout(self._fetch_timeout):
-                if self._http is not None:
-                    return await self._fetch_with(self._http, url)
-                async with httpx.AsyncClient(timeout=self._fetch_timeout) as client:
-                    return await self._fetch_with(client, url)
-        except TimeoutError as exc:
-            raise MediaFetchError(
-                f"fetching {_short(url)} timed out after {self._fetch_timeout:g} s"
-            ) from exc
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            detail = str(exc) or type(exc).__name__
-            raise MediaFetchError(f"fetching {_short(url)} failed: {detail}") from exc
-
-    async def _fetch_with(self, client: httpx.AsyncClient, url: str) -> tuple[bytes, str]:
-        request = client.build_request("GET", url, timeout=self._fetch_timeout)
-        for _ in range(MAX_REDIRECTS + 1):
-            response = await client.send(request, stream=True, follow_redirects=False)
-            try:
-                if response.next_request is not None:
-                    request = response.next_request
-                    if request.url.scheme not in ("http", "https"):
-                        raise MediaFetchError(
-                            f"fetching {_short(url)} failed: redirect to a non-http(s) URL"
-                        )
-                    continue
-                if not response.is_success:
-                    raise MediaFetchError(
-                        f"fetching {_short(url)} failed: HTTP {response.status_code}"
-                    )
-                return await self._read_body(response, url)
-            finally:
-                await response.aclose()
-        raise MediaFetchError(f"fetching {_short(url)} failed: more than {MAX_REDIRECTS} redirects")
-
-    async def _read_body(self, response: httpx.Response, url: str) -> tuple[bytes, str]:
-        limit = self._max_fetch_bytes
-        too_large = MediaFetchError(
-            f"fetching {_short(url)} failed: larger than {format_size(limit)}"
-        )
-        declared = response.headers.get("content-length")
-        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-            raise too_large
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body.extend(chunk)
-            if len(body) > limit:
-                raise too_large
-        data = bytes(body)
-        sniffed = sniff_image_type(data[:SNIFF_BYTES])
-        if sniffed is not None:
-            return data, sniffed
-        header_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        return data, header_type or "application/octet-stream"
+            fetched = await self._fetcher.fetch(url)
+        except UrlRefused as exc:
+            raise MediaRefused(exc.reason) from None
+        except FetchFailed as exc:
+            raise MediaFetchError(exc.reason) from None
+        data = fetched.data
+        if max_bytes is not None and len(data) > max_bytes:
+            raise MediaFetchError(f"the file at {fetched.host} is larger than the image limit")
+        content_type = sniff_image_type(data[:SNIFF_BYTES])
+        if content_type is None:
+            raise MediaFetchError(f"the file at {fetched.host} is not a PNG, JPEG, WebP or GIF")
+        try:
+            await asyncio.to_thread(check_pixels, data)
+        except InvalidImage as exc:
+            raise MediaFetchError(f"the file at {fetched.host}: {exc.message}") from None
+        return data, content_type

@@ -5,6 +5,8 @@ network. The guard resolves the host and refuses the target if ANY address it re
 loopback, private, link-local, multicast, reserved, unspecified, not globally routable, or a
 cloud metadata address — unless the allow-list (``LUMAGATE_CALLBACK_ALLOW``) admits it.
 
+The names ``localhost`` and ``*.localhost`` count as loopback without asking DNS (RFC 6761),
+and a name's trailing root dot is dropped before resolving (``localhost.`` is ``localhost``).
 Host literals are parsed the way the C library's ``inet_aton`` parses them (``0x7f000001``,
 ``2130706433``, ``127.1``, ``0177.0.0.1``), so an odd spelling cannot slip past the check.
 The caller must connect to one of the exact addresses returned in :class:`CheckedTarget`
@@ -179,6 +181,12 @@ class AllowList:
         return any(address.version == n.version and address in n for n in self.networks)
 
 
+def is_localhost_name(host: str) -> bool:
+    """``localhost`` and ``*.localhost`` (any case, root dot or not) always mean loopback."""
+    name = host.lower().rstrip(".")
+    return name == "localhost" or name.endswith(".localhost")
+
+
 async def system_resolver(host: str, port: int) -> list[str]:
     loop = asyncio.get_running_loop()
     infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -208,8 +216,10 @@ class SsrfGuard:
         literal = parse_ip_literal(host)
         if literal is not None:
             addresses: list[IPAddress] = [literal]
+        elif is_localhost_name(host):
+            addresses = [ipaddress.IPv4Address("127.0.0.1")]  # RFC 6761, whatever DNS says
         else:
-            addresses = await self._resolve(host, port)
+            addresses = await self._resolve(host.rstrip("."), port)  # "a.b." is "a.b"
         self._admit(host, addresses, by_name=literal is None)
         return CheckedTarget(url, scheme, host, port, tuple(dict.fromkeys(addresses)))
 

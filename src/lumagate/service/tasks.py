@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
@@ -22,8 +22,8 @@ from lumagate.domain.video import (
     normalize_duration,
     normalize_model,
 )
-from lumagate.media.images import InvalidImage, sniff_image_type
-from lumagate.media.store import MediaStore
+from lumagate.media.images import InvalidImage, check_pixels, sniff_image_type
+from lumagate.media.store import MediaFetchError, MediaStore
 from lumagate.service.admission import Admission
 from lumagate.store.accounts import AccountStore
 from lumagate.store.errors import IdempotencyKeyTaken
@@ -52,6 +52,7 @@ class CreateCommand:
     notify_url: str | None = None
     idempotency_key: str | None = None
     concepts: tuple[str, ...] = ()
+    image_fields: tuple[str, str] = ("image_url", "image_end_url")  # names used in 400s
 
 
 class TaskService:
@@ -167,30 +168,37 @@ class TaskService:
             model=model,
             resolution=resolution,
             duration=duration,
-            start_image=await self._image(command.start_image, "image_url"),
-            end_image=await self._image(command.end_image, "image_end_url"),
+            start_image=await self._image(command.start_image, command.image_fields[0]),
+            end_image=await self._image(command.end_image, command.image_fields[1]),
             extend_of=extend_of,
             concepts=command.concepts,
         )
 
-    async def _image(self, value: object, field: str) -> str | None:
+    async def _image(self, value: object, field: str, *, host_urls: bool = False) -> str | None:
         if isinstance(value, str):
             own = self.media.public_base_url.rstrip("/") + "/files/"
             if value.startswith(own) and len(value) > len(own):
-                key = unquote(value[len(own) :].split("?", 1)[0])
+                path, _, query = value[len(own) :].partition("?")
+                key = unquote(path)
                 try:
-                    if self.media.path_for(key).is_file():
+                    valid = self.media.link_valid(key, dict(parse_qsl(query)))
+                    if valid and self.media.path_for(key).is_file():
                         return media_ref(key)  # our own upload: read it locally
                 except ValueError:
                     pass
         try:
-            return await self.media.store_image_input(value, self.max_image_bytes)
+            return await self.media.store_image_input(
+                value, self.max_image_bytes, host_urls=host_urls
+            )
         except InvalidImage as exc:
             raise InvalidRequest(f"{field}: {exc}", field=field) from None
+        except MediaFetchError as exc:  # MediaRefused included: decided before connecting
+            raise InvalidRequest(exc.describe(field), field=field) from None
 
     async def upload_image(self, value: object) -> str:
-        """Store an uploaded image (URL or data URI); returns its asset reference."""
-        ref = await self._image(value, "url")
+        """Store an uploaded image (a URL is fetched through the SSRF guard, or a data URI);
+        returns its asset reference."""
+        ref = await self._image(value, "url", host_urls=True)
         if ref is None:
             raise InvalidRequest("url is required", field="url")
         return ref
@@ -201,6 +209,10 @@ class TaskService:
             raise InvalidRequest("file is not a PNG, JPEG, WebP or GIF image", field="file")
         if len(data) > self.max_image_bytes:
             raise InvalidRequest("file is too large", field="file")
+        try:
+            check_pixels(data)
+        except InvalidImage as exc:
+            raise InvalidRequest(f"file: {exc}", field="file") from None
         suffix = "." + kind.split("/")[-1].replace("jpeg", "jpg")
         return media_ref(await self.media.asave_bytes(data, "uploads", suffix))
 

@@ -17,6 +17,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from lumagate.media.file_modes import private_database_file
+
 
 class Database:
     """Owns the engines; hands out read and write connections inside transactions."""
@@ -27,8 +29,9 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
             database = parsed.database or ""
-            if database and database != ":memory:":
+            if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+                private_database_file(Path(database))  # 0600, and so its -wal and -shm
             connect_args = {"timeout": 30}
             self._writer = create_async_engine(
                 url, echo=echo, pool_size=1, max_overflow=0, connect_args=connect_args

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lumagate.media.file_modes import secure_data_dir
 from lumagate.security.crypto import SecretBox, load_secret_box
 from lumagate.settings import Settings
 from lumagate.store.accounts import AccountStore
@@ -50,7 +51,7 @@ class Stores:
 
 def open_stores(settings: Settings) -> Stores:
     """The stores of ``settings``' database (no connection is opened until first use)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings.data_dir)  # 0700 (media too) and secret files 0600, whatever the umask
     db = Database(settings.resolved_database_url)
     box = load_secret_box(settings.data_dir, settings.secret_key)
     return Stores(

@@ -6,6 +6,10 @@ derived from the task id, so submitting twice finds the same job), renders run i
 threads, and a render found unfinished after a restart is started again. Each finished render
 appends a line to ``renders.log``, which is how tests prove no task was rendered twice.
 
+Its videos go to ``videos/<random>/`` (the folder is chosen when the job is recorded and kept
+in ``job.json``), so a ``/files`` link cannot be built from a task id: media links are
+capabilities. Jobs recorded before that rule keep their ``videos/<generation id>/`` folder.
+
 Output is labelled as sandbox output (account kind ``sandbox`` in ``server_id``) and never
 presented as Luma's.
 """
@@ -18,6 +22,7 @@ import fcntl
 import json
 import logging
 import os
+import secrets
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +32,8 @@ from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.request import GenerationRequest, media_ref
 from lumagate.domain.task import TaskMedia
 from lumagate.domain.video import FRAMES_PER_SECOND, frame_count, frame_size
-from lumagate.media.store import MediaStore
+from lumagate.media.file_modes import private_dir, tighten_existing
+from lumagate.media.store import MediaFetchError, MediaNotFound, MediaStore
 from lumagate.providers.base import (
     Rejected,
     Submission,
@@ -40,6 +46,10 @@ log = logging.getLogger(__name__)
 
 RenderListener = Callable[[str, str], Awaitable[None]]  # (account id, upstream id)
 MODERATION_FAILURE = "Prompt moderation failed"
+
+
+class _ImageUnavailable(Exception):
+    """A keyframe could not be read; the message is the task's failure reason as it stands."""
 
 
 @dataclass
@@ -66,7 +76,7 @@ class SandboxProvider:
         self._running: dict[str, _Running] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self.listener: RenderListener | None = None
-        jobs_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(jobs_dir)
 
     # -- provider interface -------------------------------------------------------------
     async def submit(self, account: AccountHandle, submission: Submission) -> UpstreamJob:
@@ -129,7 +139,16 @@ class SandboxProvider:
         return self.jobs_dir / upstream_id
 
     def _output_dir(self, upstream_id: str) -> Path:
-        return self.media.dir_for(f"videos/{upstream_id}")
+        return self.media.dir_for(self._media_folder(upstream_id))
+
+    def _media_folder(self, upstream_id: str) -> str:
+        """The job's random media folder; ``videos/<generation id>`` for older jobs."""
+        try:
+            record = json.loads((self._job_dir(upstream_id) / "job.json").read_text())
+        except (OSError, ValueError):
+            record = {}
+        folder = record.get("media_folder") if isinstance(record, dict) else None
+        return folder if isinstance(folder, str) else f"videos/{upstream_id}"
 
     def _video_path(self, upstream_id: str) -> Path:
         return self._output_dir(upstream_id) / "video.mp4"
@@ -142,7 +161,11 @@ class SandboxProvider:
         job_file = job_dir / "job.json"
         if not job_file.exists():
             job_dir.mkdir(parents=True, exist_ok=True)
-            record = {"request": submission.request.model_dump(mode="json"), "source": source}
+            record = {
+                "request": submission.request.model_dump(mode="json"),
+                "source": source,
+                "media_folder": f"videos/{secrets.token_urlsafe(18)}",
+            }
             tmp = job_dir / "job.json.tmp"
             tmp.write_text(json.dumps(record))
             os.replace(tmp, job_file)
@@ -205,6 +228,8 @@ class SandboxProvider:
         try:
             async with self._slots:
                 finished = await self._render_job(upstream_id)
+        except _ImageUnavailable as exc:
+            self._mark_failed(upstream_id, str(exc))
         except Exception as exc:  # a broken job must fail visibly, not hang
             log.exception("sandbox render %s failed", upstream_id)
             self._mark_failed(upstream_id, f"Sandbox render failed: {exc}")
@@ -232,7 +257,8 @@ class SandboxProvider:
                 if not acquired:
                     return False  # another process is rendering it
                 if not self._video_path(upstream_id).exists():
-                    render_video(spec, self._output_dir(upstream_id), progress)
+                    out = render_video(spec, self._output_dir(upstream_id), progress)
+                    tighten_existing([out.video, out.thumbnail, out.last_frame])
                     with (self.jobs_dir / "renders.log").open("a") as counter:
                         counter.write(upstream_id + "\n")
                 return True
@@ -241,12 +267,8 @@ class SandboxProvider:
 
     async def _spec(self, request: GenerationRequest, source: str | None) -> RenderSpec:
         size = frame_size(request.aspect_ratio, request.resolution)
-        start = (
-            None
-            if request.start_image is None or source
-            else (await self.media.read(request.start_image))[0]
-        )
-        end = None if request.end_image is None else (await self.media.read(request.end_image))[0]
+        start = None if source else await self._image(request.start_image, "image_url")
+        end = await self._image(request.end_image, "image_end_url")
         return RenderSpec(
             width=size.width,
             height=size.height,
@@ -258,6 +280,17 @@ class SandboxProvider:
             loop=request.loop,
             continue_from_video=self._video_path(source) if source else None,
         )
+
+    async def _image(self, ref: str | None, field: str) -> bytes | None:
+        """The image's bytes; a failure says only what the tenant may know (never an address)."""
+        if ref is None:
+            return None
+        try:
+            return (await self.media.read(ref))[0]
+        except MediaFetchError as exc:
+            raise _ImageUnavailable(exc.describe(field)) from None
+        except MediaNotFound:
+            raise _ImageUnavailable(f"the image at {field} is no longer stored") from None
 
     def _mark_failed(self, upstream_id: str, reason: str) -> None:
         (self._job_dir(upstream_id) / "failed.txt").write_text(reason)

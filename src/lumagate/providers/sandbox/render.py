@@ -24,6 +24,7 @@ import math
 import os
 import textwrap
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -33,9 +34,12 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from lumagate.media.image_size import ImageTooLarge, check_pixel_size
+
 _ZOOM = 0.08  # how far the slow zoom goes (fraction of the frame)
 _LABEL = "lumagate sandbox"
 _Box = tuple[int, int, int, int]  # crop box: left, top, right, bottom
+_REDUCIBLE = frozenset({"L", "LA", "RGB", "RGBA", "I", "F"})
 _IMAGE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 
 
@@ -81,13 +85,35 @@ def _cover(img: Image.Image, size: tuple[int, int]) -> Image.Image:
     return ImageOps.fit(img, size, method=Image.Resampling.LANCZOS)
 
 
+def _shrink(img: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """A cheap integer downscale that still covers ``size`` in either orientation, so no
+    further full-size copy of a large image is made (conversion, EXIF rotation, fitting)."""
+    factor = min(img.size) // max(size)
+    if factor < 2:
+        return img
+    if img.mode not in _REDUCIBLE:
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    return img.reduce(factor)
+
+
 def _decode_image(data: bytes, what: str, size: tuple[int, int]) -> Image.Image:
-    """Decode encoded image bytes and cover ``size``; bad bytes raise ``ValueError``."""
+    """Decode encoded image bytes and cover ``size``; bad or oversized bytes raise ``ValueError``.
+
+    The pixel size is checked from the header before anything is decoded (the limits of
+    :mod:`lumagate.media.image_size`); JPEGs are decoded at a reduced scale when that still
+    covers the frame.
+    """
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
-            oriented = ImageOps.exif_transpose(img)
-            return _cover(oriented, size)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                check_pixel_size(*img.size)
+                img.draft("RGB", (max(size), max(size)))
+                img.load()
+                oriented = ImageOps.exif_transpose(_shrink(img, size))
+                return _cover(oriented, size)
+    except ImageTooLarge as exc:
+        raise ValueError(f"{what} is too large: {exc}") from exc
     except _IMAGE_ERRORS as exc:
         raise ValueError(
             f"{what} is not a decodable image (expected PNG/JPEG/WebP/GIF bytes): {exc}"

@@ -1,0 +1,86 @@
+"""How ``lumagate serve`` runs the app under uvicorn: timeouts chosen, logging made safe.
+
+- Keep-alive: an idle connection is closed after ``keep_alive_seconds`` (uvicorn's timer).
+- Headers: uvicorn has no timer for headers that never finish, nor for a fresh connection that
+  sends nothing. :func:`header_deadline_protocol` adds one to uvicorn's httptools protocol:
+  from the connection's start, and from the first byte of each request, the headers must be
+  complete within ``header_timeout_seconds`` or the connection is closed. Header size is capped
+  at 16 KB (``h11_max_incomplete_event_size``; httptools has its own cap).
+- Bodies: :class:`lumagate.api.body_deadline.BodyDeadline` answers 408 when a body takes
+  longer than ``body_timeout_seconds`` to arrive.
+- Logging: uvicorn configures its loggers when its ``Config`` is built; the redaction is
+  installed after that, so uvicorn's own handlers redact too and its access lines still work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from lumagate.security.log_redaction import install_log_redaction
+from lumagate.settings import Settings
+
+MAX_HEADER_BYTES = 16 * 1024
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
+
+def server_config(
+    app: Any, settings: Settings, *, host: str, port: int, log_level: str
+) -> uvicorn.Config:
+    """A uvicorn config for ``app`` with the gateway's timeouts; installs log redaction."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        http=header_deadline_protocol(settings.header_timeout_seconds),
+    )
+    configured = (settings.admin_key, os.environ.get("LUMAGATE_SECRET_KEY"))
+    install_log_redaction(v for v in configured if v)  # after uvicorn's dictConfig
+    return config
+
+
+def header_deadline_protocol(seconds: float) -> type[asyncio.Protocol]:
+    """uvicorn's httptools protocol, closing connections whose headers take over ``seconds``."""
+
+    class HeaderDeadlineProtocol(HttpToolsProtocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            if self._header_timer is None:
+                self._arm()
+
+        def on_headers_complete(self) -> None:
+            self._disarm()
+            super().on_headers_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._header_timer = self.loop.call_later(seconds, self._headers_too_slow)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _headers_too_slow(self) -> None:
+            self._header_timer = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return HeaderDeadlineProtocol
