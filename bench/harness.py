@@ -141,7 +141,7 @@ def gateway(
             yield Gateway(base_url, env, key, server.pid, server.started_seconds, data_dir)
 
 
-def _wait_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def _wait_up(url: str, process: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
