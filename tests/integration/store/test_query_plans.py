@@ -28,7 +28,7 @@ from lumagate.store.database import Database
 from lumagate.store.deliveries import DeliveryStore
 from lumagate.store.ledger import LedgerStore
 from lumagate.store.schema import tasks
-from lumagate.store.tasks import NewTask, TaskStore
+from lumagate.store.tasks import TaskStore
 
 NOW = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
 TABLES = ("tasks", "ledger", "deliveries")
@@ -47,27 +47,30 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 async def _seed(db: Database) -> None:
     """A few hundred tasks of two tenants in every state, so SQLite's planner has a choice."""
-    store = TaskStore(db)
     states = [TaskState.QUEUED, TaskState.PROCESSING, TaskState.COMPLETED, TaskState.FAILED]
+    rows = []
+    for i in range(240):
+        channel = list(Channel)[i % 3]
+        state = states[i % 4]
+        created = NOW - timedelta(hours=240 - i)
+        rows.append(
+            {
+                "id": str(uuid.uuid4()),
+                "tenant_id": "me" if i % 3 else "other",
+                "channel": channel.value,
+                "priority": channel.priority,
+                "dialect": "reseller",
+                "request": GenerationRequest(prompt=f"p{i}").model_dump(mode="json"),
+                "state": state.value,
+                "notify_url": "http://127.0.0.1:9/hook" if i % 5 == 0 else None,
+                "created_at": created,
+                "updated_at": created,
+                "submitted_at": created,
+                "finished_at": created + timedelta(minutes=5) if state.is_terminal else None,
+            }
+        )
     async with db.write() as conn:
-        for i in range(240):
-            new = NewTask(
-                id=str(uuid.uuid4()),
-                tenant_id="me" if i % 3 else "other",
-                channel=list(Channel)[i % 3],
-                dialect="reseller",
-                request=GenerationRequest(prompt=f"p{i}"),
-                notify_url="http://127.0.0.1:9/hook" if i % 5 == 0 else None,
-            )
-            created = NOW - timedelta(hours=240 - i)
-            await store.insert(conn, new, created)
-            state = states[i % 4]
-            finished = created + timedelta(minutes=5) if state.is_terminal else None
-            await conn.execute(
-                tasks.update()
-                .where(tasks.c.id == new.id)
-                .values(state=state.value, submitted_at=created, finished_at=finished)
-            )
+        await conn.execute(tasks.insert(), rows)
 
 
 @contextmanager
