@@ -7,6 +7,7 @@ client polling for its video would read it (that read also computes the wait est
 
 from __future__ import annotations
 
+import math
 from contextlib import ExitStack
 
 from bench import wrk
@@ -51,11 +52,16 @@ def _rounds(
     runs: dict[str, list[wrk.WrkResult]] = {name: [] for name in targets}
     for _ in range(plan.rounds):
         for name, (url, key) in targets.items():
+            connections = plan.connections
+            if rate is not None:
+                # Few enough connections that each pauses ~0.1 s between requests, so even a
+                # slow target gets many requests into a short round.
+                connections = max(1, min(plan.connections, math.ceil(rate[name] * 0.1)))
             runs[name].append(
                 wrk.run(
                     url,
                     key=key,
-                    connections=plan.connections,
+                    connections=connections,
                     seconds=plan.seconds,
                     rate=None if rate is None else rate[name],
                 )
