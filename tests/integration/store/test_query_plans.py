@@ -29,6 +29,7 @@ from lumagate.store.deliveries import DeliveryStore
 from lumagate.store.ledger import LedgerStore
 from lumagate.store.schema import tasks
 from lumagate.store.tasks import TaskStore
+from lumagate.store.unit_of_work import Transactions
 
 NOW = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
 TABLES = ("tasks", "ledger", "deliveries")
@@ -137,11 +138,9 @@ def pk(db: Database) -> str:
 
 
 async def test_dispatch_claim_walks_the_queue_in_index_order(db: Database) -> None:
-    store = TaskStore(db)
-
     async def claim_read() -> None:
-        async with db.write() as conn:
-            assert await store.queued_candidates(conn, NOW, 64)
+        async with Transactions(db).begin() as work:
+            assert await work.tasks.queued_candidates(NOW, 64)
 
     (plan,) = await plans_while(db, claim_read)
     assert_indexed(plan, "ix_tasks_dispatch")
