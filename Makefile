@@ -1,6 +1,7 @@
 # lumagate: the two commands a newcomer needs.
 #   make run   install into .venv and start the gateway (SQLite, local media, sandbox provider)
 #   make test  install with the dev tools and run lint, types and the whole test suite
+#   make bench the benchmark of record (ARGS=--quick for a short run; not part of make test)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -30,4 +31,4 @@ test: lint
 	$(BIN)/pytest -p no:cacheprovider -q -ra
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(ARGS)

@@ -36,6 +36,14 @@ class Gateway:
     base_url: str
     env: dict[str, str]
     key: str
+    pid: int = 0
+    started_seconds: float = 0.0
+    data_dir: str = ""
+
+    @property
+    def database_url(self) -> str:
+        explicit = self.env.get("LUMAGATE_DATABASE_URL")
+        return explicit or f"sqlite+aiosqlite:///{Path(self.data_dir) / 'lumagate.db'}"
 
     def client(self) -> httpx.Client:
         return httpx.Client(
@@ -46,8 +54,19 @@ class Gateway:
         )
 
 
+@dataclass
+class Server:
+    """A server process the bench started: where it answers, its pid, how long it took."""
+
+    base_url: str
+    pid: int
+    started_seconds: float
+
+
 def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([*LUMAGATE, *args], env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [*LUMAGATE, *args], env=env, capture_output=True, text=True, check=True, timeout=120
+    )
     return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
 
@@ -61,7 +80,44 @@ def sim_server(**config: Any) -> Iterator[SimServer]:
 
 
 @contextmanager
-def gateway(accounts: Sequence[Sequence[str]], **settings: str) -> Iterator[Gateway]:
+def serve(command: Sequence[str], env: dict[str, str], port: int, log: Path) -> Iterator[Server]:
+    """Start ``command`` (a server on ``port``), wait for ``/healthz``, stop it with SIGTERM."""
+    base_url = f"http://127.0.0.1:{port}"
+    with open(log, "ab") as out:
+        began = time.monotonic()
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            _wait_up(base_url + "/healthz", process)
+            yield Server(base_url, process.pid, time.monotonic() - began)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@contextmanager
+def bare_server(log_level: str = "info") -> Iterator[Server]:
+    """The baseline Starlette app (``bench/bare_app.py``) under the same uvicorn settings."""
+    with tempfile.TemporaryDirectory(prefix="bench-bare-") as scratch:
+        port = free_port()
+        command = [sys.executable, "-m", "bench.bare_app", "--port", str(port)]
+        with serve(
+            [*command, "--log-level", log_level], dict(os.environ), port, Path(scratch) / "bare.log"
+        ) as server:
+            yield server
+
+
+@contextmanager
+def gateway(
+    accounts: Sequence[Sequence[str]],
+    *,
+    log_level: str = "warning",
+    database_url: str | None = None,
+    **settings: str,
+) -> Iterator[Gateway]:
     """A running gateway with ``accounts`` (``lumagate accounts add`` argument lists)."""
     with tempfile.TemporaryDirectory(prefix="bench-gw-") as data_dir:
         port = free_port()
@@ -74,39 +130,28 @@ def gateway(accounts: Sequence[Sequence[str]], **settings: str) -> Iterator[Gate
             "dispatch_interval_seconds": "0.2",
             **settings,
         }
+        if database_url:
+            values["database_url"] = database_url
         env.update({f"LUMAGATE_{k.upper()}": v for k, v in values.items()})
         for args in accounts:
             _cli(env, "accounts", "add", *args)
         key = _cli(env, "keys", "create", "--name", "bench")
-        with open(Path(data_dir) / "server.log", "ab") as log:
-            process = subprocess.Popen(
-                [*LUMAGATE, "serve", "--port", str(port), "--log-level", "warning"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            try:
-                _wait_up(base_url + "/healthz", process)
-                yield Gateway(base_url, env, key)
-            finally:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        command = [*LUMAGATE, "serve", "--port", str(port), "--log-level", log_level]
+        with serve(command, env, port, Path(data_dir) / "server.log") as server:
+            yield Gateway(base_url, env, key, server.pid, server.started_seconds, data_dir)
 
 
-def _wait_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def _wait_up(url: str, process: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("the gateway exited during start-up")
+            raise RuntimeError("the server exited during start-up")
         try:
             if httpx.get(url, timeout=1.0, trust_env=False).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.1)
+        time.sleep(0.02)
     raise TimeoutError(f"{url} did not answer")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,25 @@ async def test_refund_missed_settles_a_failure_nobody_heard(gateway: Gateway) ->
     assert await gateway.services.billing.refund_missed() == 1
     assert await gateway.services.billing.refund_missed() == 0
     assert (await fresh(gateway, key)).credits == PRICE
+
+
+async def test_later_sweeps_read_only_failures_since_the_previous_sweep(gateway: Gateway) -> None:
+    """The first sweep of a process reads every failure; later ones start at the watermark."""
+    billing = gateway.services.billing
+    key = (await gateway.services.keys.create("watermark", credits=3 * PRICE)).record
+    old, recent, fresh_one = [await gateway.services.tasks.create(key, command()) for _ in range(3)]
+    long_ago = utcnow() - timedelta(days=3)
+    await gateway.stores.tasks.transition(old, TaskState.FAILED, long_ago, failure_reason="lost")
+    assert await billing.refund_missed() == 1  # first sweep: even a failure of days ago
+
+    # A failure finished before the watermark is no longer looked at (the first sweep or the
+    # listener settled everything before it); one finished after it is.
+    await gateway.stores.tasks.transition(recent, TaskState.FAILED, long_ago, failure_reason="x")
+    await gateway.stores.tasks.transition(fresh_one, TaskState.FAILED, utcnow(), failure_reason="y")
+    assert await billing.refund_missed() == 1
+    kinds = [e.kind for e in await gateway.stores.ledger.entries(task_id=recent.id)]
+    assert kinds == [LedgerKind.CHARGE]
+    assert await gateway.stores.ledger.unrefunded_failures() == [recent.id]
 
 
 async def test_unlimited_keys_are_recorded_not_limited(gateway: Gateway) -> None:

@@ -188,16 +188,41 @@ async def test_list_is_newest_first_with_paging(db: Database) -> None:
     await insert(db, new_task("someone-else"), T0 + timedelta(seconds=100))
     newest_first = [t.id for t in reversed(mine)]
 
-    page, total = await store.list_for_tenant("me", offset=0, limit=3)
-    assert total == 7
+    page, more = await store.list_for_tenant("me", offset=0, limit=3)
+    assert more
     assert [t.id for t in page] == newest_first[:3]
-    page, total = await store.list_for_tenant("me", offset=3, limit=3)
-    assert [t.id for t in page] == newest_first[3:6]
-    page, total = await store.list_for_tenant("me", offset=6, limit=3)
-    assert [t.id for t in page] == newest_first[6:]
-    page, total = await store.list_for_tenant("me", offset=7, limit=3)
-    assert page == [] and total == 7
-    assert await store.list_for_tenant("nobody", offset=0, limit=10) == ([], 0)
+    page, more = await store.list_for_tenant("me", offset=3, limit=3)
+    assert [t.id for t in page] == newest_first[3:6] and more
+    page, more = await store.list_for_tenant("me", offset=6, limit=3)
+    assert [t.id for t in page] == newest_first[6:] and not more
+    page, more = await store.list_for_tenant("me", offset=7, limit=3)
+    assert page == [] and not more
+    page, more = await store.list_for_tenant("me", offset=4, limit=3)
+    assert [t.id for t in page] == newest_first[4:7] and not more  # exactly the last page
+    assert await store.list_for_tenant("nobody", offset=0, limit=10) == ([], False)
+
+
+async def test_list_continues_by_keyset_after_a_task(db: Database) -> None:
+    store = TaskStore(db)
+    # Two tasks share a creation time: the id breaks the tie, so no task is skipped or repeated.
+    times = [T0, T0 + timedelta(seconds=1), T0 + timedelta(seconds=1), T0 + timedelta(seconds=2)]
+    mine = [await insert(db, new_task("me"), at) for at in times]
+    other = await insert(db, new_task("other"), T0 + timedelta(seconds=1))
+    newest_first = [t.id for t in sorted(mine, key=lambda t: (t.created_at, t.id), reverse=True)]
+
+    seen: list[str] = []
+    cursor: str | None = None
+    for _ in range(len(mine)):
+        page, more = await store.list_for_tenant("me", offset=0, limit=1, before=cursor)
+        seen += [t.id for t in page]
+        cursor = page[-1].id
+        if not more:
+            break
+    assert seen == newest_first
+    page, more = await store.list_for_tenant("me", offset=1, limit=2, before=newest_first[0])
+    assert [t.id for t in page] == newest_first[2:4] and not more  # offset after the cursor
+    # Another tenant's task is no cursor for me (as if it did not exist).
+    assert await store.list_for_tenant("me", offset=0, limit=5, before=other.id) == ([], False)
 
 
 async def test_get_many_keeps_order_and_drops_foreign_ids(db: Database) -> None:
@@ -221,8 +246,8 @@ async def test_hide(db: Database) -> None:
     assert await store.get(hidden.id, "me") is None
     assert await store.get(hidden.id) is not None  # still there for the engine
     assert await store.get_many([hidden.id, kept.id], "me") == [await store.get(kept.id)]
-    page, total = await store.list_for_tenant("me", offset=0, limit=10)
-    assert [t.id for t in page] == [kept.id] and total == 1
+    page, more = await store.list_for_tenant("me", offset=0, limit=10)
+    assert [t.id for t in page] == [kept.id] and not more
 
 
 # -- tasks: transitions -------------------------------------------------------------------

@@ -99,7 +99,7 @@ async def list_generations(
 ) -> Any:
     offset = query_int(request, "offset", 0, minimum=0)
     limit = query_int(request, "limit", 10, minimum=1, maximum=MAX_PAGE)
-    tasks, _total = await service.list_tasks(tenant, offset=offset, limit=limit)
+    tasks, _more = await service.list_tasks(tenant, offset=offset, limit=limit)
     return {"data": [await flat_generation(task, service) for task in tasks]}
 
 

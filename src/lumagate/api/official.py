@@ -225,11 +225,11 @@ async def list_generations(
         offset = query_int(request, "offset", 0, minimum=0)
     except FieldError as exc:
         raise OfficialValidationError.from_field(exc) from None
-    tasks, total = await service.list_tasks(tenant, offset=offset, limit=limit)
+    tasks, has_more = await service.list_tasks(tenant, offset=offset, limit=limit)
     return {
         "generations": [official_generation(task, service) for task in tasks],
         "count": len(tasks),
-        "has_more": offset + len(tasks) < total,
+        "has_more": has_more,
         "limit": limit,
         "offset": offset,
     }

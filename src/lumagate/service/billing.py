@@ -26,6 +26,7 @@ from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
+from lumagate.service.watermark import Watermark
 from lumagate.settings import Settings
 from lumagate.store.ledger import ChargeStatus, LedgerStore
 from lumagate.store.unit_of_work import UnitOfWork
@@ -66,6 +67,9 @@ class BillingSummary:
         return round(credits * self.credit_usd, 6)
 
 
+SWEEP_BATCH = 200
+
+
 class BillingService:
     def __init__(
         self,
@@ -81,6 +85,7 @@ class BillingService:
         self.default_model = default_model
         self.credit_usd = credit_usd
         self.running_retry_after = running_retry_after
+        self._swept = Watermark()
 
     # -- prices -------------------------------------------------------------------------
     def quote(self, channel: Channel, request: GenerationRequest) -> PriceQuote:
@@ -131,11 +136,17 @@ class BillingService:
             await self.ledger.refund(task.id, utcnow(), note=_short(task.failure_reason))
 
     async def refund_missed(self) -> int:
-        """Refund failed tasks whose refund was lost (the process died in between)."""
+        """Refund failed tasks whose refund was lost (the process died in between).
+
+        The first sweep reads every failure; later ones only those since the watermark."""
+        started = utcnow()
+        found = await self.ledger.unrefunded_failures(since=self._swept.since, limit=SWEEP_BATCH)
         refunded = 0
-        for task_id in await self.ledger.unrefunded_failures():
+        for task_id in found:
             if await self.ledger.refund(task_id, utcnow(), note="refund after restart"):
                 refunded += 1
+        if len(found) < SWEEP_BATCH:  # a full batch may have left some: look again from here
+            self._swept.swept(started)
         return refunded
 
     # -- numbers ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.service.task_bodies import TaskBodies
 from lumagate.service.tasks import TaskService
+from lumagate.service.watermark import Watermark
 from lumagate.store.deliveries import AttemptRecord, Delivery, DeliveryStore
 
 CALLBACK_EVENTS = frozenset({TaskState.PROCESSING, TaskState.COMPLETED, TaskState.FAILED})
@@ -27,6 +28,9 @@ CALLBACK_EVENTS = frozenset({TaskState.PROCESSING, TaskState.COMPLETED, TaskStat
 
 def encode_body(body: Any) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+SWEEP_BATCH = 200
 
 
 class CallbackRecorder:
@@ -46,6 +50,7 @@ class CallbackRecorder:
         self.bodies = bodies
         self.max_age = max_age
         self.on_created = on_created
+        self._swept = Watermark()
 
     async def on_task_changed(self, task: Task) -> None:
         """Task event listener."""
@@ -70,11 +75,18 @@ class CallbackRecorder:
 
     async def record_missed(self) -> int:
         """Create final-state deliveries lost to a crash (tasks that ended within the window)."""
+        started = utcnow()
+        since = started - self.max_age
+        if self._swept.since is not None:
+            since = max(since, self._swept.since)
+        found = await self.deliveries.missing_final(since, limit=SWEEP_BATCH)
         created = 0
-        for task_id in await self.deliveries.missing_final(utcnow() - self.max_age):
+        for task_id in found:
             task = await self.tasks.tasks.get(task_id)
             if task is not None and await self.record(task) is not None:
                 created += 1
+        if len(found) < SWEEP_BATCH:  # a full batch may have left some: look again from here
+            self._swept.swept(started)
         return created
 
     async def log(self, task_id: str) -> list[dict[str, Any]]:

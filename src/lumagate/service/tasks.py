@@ -227,9 +227,15 @@ class TaskService:
         return await self.tasks.get_many([i for i in task_ids if _plausible_id(i)], tenant.id)
 
     async def list_tasks(
-        self, tenant: ApiKey, *, offset: int, limit: int
-    ) -> tuple[list[Task], int]:
-        return await self.tasks.list_for_tenant(tenant.id, offset=offset, limit=limit)
+        self, tenant: ApiKey, *, offset: int, limit: int, before: str | None = None
+    ) -> tuple[list[Task], bool]:
+        """A page of the caller's tasks, newest first, and whether more follow (``before``:
+        continue after that task id; an unknown id gives an empty page)."""
+        if before is not None and not _plausible_id(before):
+            return [], False
+        return await self.tasks.list_for_tenant(
+            tenant.id, offset=offset, limit=limit, before=before
+        )
 
     async def hide(self, tenant: ApiKey, task_id: str) -> None:
         if not _plausible_id(task_id) or not await self.tasks.hide(task_id, tenant.id, utcnow()):

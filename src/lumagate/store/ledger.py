@@ -267,18 +267,28 @@ class LedgerStore:
         async with self.db.read() as conn:
             return int((await conn.execute(query)).scalar_one())
 
-    async def unrefunded_failures(self, limit: int = 200) -> list[str]:
-        """Failed tasks that were charged and not refunded (a refund lost to a crash)."""
+    async def unrefunded_failures(
+        self, *, since: datetime | None = None, limit: int = 200
+    ) -> list[str]:
+        """Failed tasks that were charged and not refunded (a refund lost to a crash).
+
+        Driven from the failed tasks (``ix_tasks_finished``), finished since ``since`` when
+        given, each checked against the ledger by its unique (task, kind) index: the sweep
+        reads recent failures, not every charge ever made."""
+        charge = ledger.alias("charge")
         refund = ledger.alias("refund")
+        failed = tasks.c.state == TaskState.FAILED.value
+        if since is not None:
+            failed = and_(failed, tasks.c.finished_at >= since)
         query = (
-            select(ledger.c.task_id)
-            .join(tasks, tasks.c.id == ledger.c.task_id)
+            select(tasks.c.id)
             .where(
-                ledger.c.kind == LedgerKind.CHARGE.value,
-                tasks.c.state == TaskState.FAILED.value,
+                failed,
+                exists().where(
+                    charge.c.task_id == tasks.c.id, charge.c.kind == LedgerKind.CHARGE.value
+                ),
                 ~exists().where(
-                    refund.c.task_id == ledger.c.task_id,
-                    refund.c.kind == LedgerKind.REFUND.value,
+                    refund.c.task_id == tasks.c.id, refund.c.kind == LedgerKind.REFUND.value
                 ),
             )
             .limit(limit)

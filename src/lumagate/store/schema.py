@@ -93,12 +93,21 @@ tasks = Table(
     _ts("started_at"),
     _ts("finished_at"),
     UniqueConstraint("tenant_id", "idempotency_key", name="uq_tasks_tenant_idempotency"),
-    Index("ix_tasks_dispatch", "state", "priority", "created_at"),
-    Index("ix_tasks_tenant_created", "tenant_id", "created_at"),
     Index("ix_tasks_account_state", "account_id", "state"),
     Index("ix_tasks_poll", "state", "next_poll_at"),
     Index("ix_tasks_account_upstream", "account_id", "upstream_id"),  # migration 0003
 )
+
+# Migration 0004: the dispatcher's walk order, a tenant's list order, recent completions.
+Index(
+    "ix_tasks_dispatch",
+    tasks.c.state,
+    tasks.c.priority.desc(),
+    tasks.c.created_at,
+    tasks.c.id,
+)
+Index("ix_tasks_tenant_created", tasks.c.tenant_id, tasks.c.created_at, tasks.c.id)
+Index("ix_tasks_finished", tasks.c.state, tasks.c.finished_at)
 
 # -- billing and callbacks (migration 0002) ------------------------------------------------
 _autoincrement_id = BigInteger().with_variant(Integer, "sqlite")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_, update
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import ensure_utc
@@ -69,32 +69,64 @@ class TaskStore:
 
     # -- reads --------------------------------------------------------------------------
     async def get(self, task_id: str, tenant_id: str | None = None) -> Task | None:
-        """One task; with ``tenant_id`` only if it belongs to that tenant (else None)."""
+        """One task; with ``tenant_id`` only if it belongs to that tenant (else None).
+
+        Read by primary key alone and checked afterwards, so no planner picks a tenant index."""
         query = select(tasks).where(tasks.c.id == task_id)
-        if tenant_id is not None:
-            query = query.where(tasks.c.tenant_id == tenant_id, tasks.c.hidden.is_(False))
         async with self.db.read() as conn:
             row = (await conn.execute(query)).mappings().first()
-        return None if row is None else task_from_row(row)
+        if row is None or (
+            tenant_id is not None and (row["tenant_id"] != tenant_id or row["hidden"])
+        ):
+            return None
+        return task_from_row(row)
 
     async def get_many(self, task_ids: Sequence[str], tenant_id: str) -> list[Task]:
         if not task_ids:
             return []
-        query = select(tasks).where(
-            tasks.c.id.in_(list(task_ids)),
-            tasks.c.tenant_id == tenant_id,
-            tasks.c.hidden.is_(False),
-        )
+        # By primary key only: with the tenant in the WHERE clause the planners may walk the
+        # tenant's whole history instead; ownership is checked on the rows found.
+        query = select(tasks).where(tasks.c.id.in_(list(dict.fromkeys(task_ids))))
         async with self.db.read() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        by_id = {row["id"]: task_from_row(row) for row in rows}
+        by_id = {
+            row["id"]: task_from_row(row)
+            for row in rows
+            if row["tenant_id"] == tenant_id and not row["hidden"]
+        }
         return [by_id[i] for i in dict.fromkeys(task_ids) if i in by_id]
 
     async def list_for_tenant(
-        self, tenant_id: str, *, offset: int, limit: int
-    ) -> tuple[list[Task], int]:
+        self, tenant_id: str, *, offset: int, limit: int, before: str | None = None
+    ) -> tuple[list[Task], bool]:
+        """A page of the tenant's tasks, newest first, and whether more follow.
+
+        ``before`` (a task id, the last of the previous page) continues by keyset; an
+        ``offset`` still works, and both are a walk of ``ix_tasks_tenant_created`` that stops
+        after the page: no count and no sort of the tenant's history.
+        """
         where = and_(tasks.c.tenant_id == tenant_id, tasks.c.hidden.is_(False))
-        return await page_of_tasks(self.db, where, offset=offset, limit=limit)
+        async with self.db.read() as conn:
+            if before is not None:
+                cursor = (
+                    await conn.execute(
+                        select(tasks.c.created_at, tasks.c.tenant_id).where(tasks.c.id == before)
+                    )
+                ).first()
+                if cursor is None or cursor.tenant_id != tenant_id:
+                    return [], False
+                where = and_(
+                    where, tuple_(tasks.c.created_at, tasks.c.id) < (cursor.created_at, before)
+                )
+            query = (
+                select(tasks)
+                .where(where)
+                .order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
+                .offset(offset)
+                .limit(limit + 1)
+            )
+            rows = (await conn.execute(query)).mappings().all()
+        return [task_from_row(r) for r in rows[:limit]], len(rows) > limit
 
     async def hide(self, task_id: str, tenant_id: str, now: datetime) -> bool:
         async with self.db.write() as conn:
@@ -134,7 +166,10 @@ class TaskStore:
             return int((await conn.execute(query)).scalar_one())
 
     async def recent_run_seconds(self, sample: int = 50) -> float | None:
-        """Mean submit-to-finish time of the most recent completed tasks."""
+        """Mean submit-to-finish time of the ``sample`` most recent completed tasks.
+
+        A rolling window read off ``ix_tasks_finished`` backwards: ``sample`` index entries
+        whatever the history holds (no scan or sort of the completed rows)."""
         query = (
             select(tasks.c.submitted_at, tasks.c.finished_at)
             .where(tasks.c.state == TaskState.COMPLETED.value, tasks.c.submitted_at.is_not(None))

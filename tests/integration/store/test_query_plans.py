@@ -1,0 +1,199 @@
+"""The query plans of the hot statements: each is served by an index, never a scan or a sort of
+a whole table, on SQLite and on PostgreSQL.
+
+The statements are the ones the store really sends (captured from the engine while the store
+method runs), explained with their real parameters on the same database. PostgreSQL is asked
+with sequential scans and sorts discouraged (``enable_seqscan``/``enable_sort`` off): with a
+few rows it would rightly scan, and what matters is whether an index *can* serve the statement
+in the order it asks for; if none can, the plan still shows the scan or the sort.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from lumagate.domain.channels import Channel
+from lumagate.domain.request import GenerationRequest
+from lumagate.domain.states import TaskState
+from lumagate.store import migrate
+from lumagate.store.database import Database
+from lumagate.store.deliveries import DeliveryStore
+from lumagate.store.ledger import LedgerStore
+from lumagate.store.schema import tasks
+from lumagate.store.tasks import TaskStore
+from lumagate.store.unit_of_work import Transactions
+
+NOW = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
+TABLES = ("tasks", "ledger", "deliveries")
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await migrate.upgrade(database)
+    await _seed(database)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def _seed(db: Database) -> None:
+    """A few hundred tasks of two tenants in every state, so SQLite's planner has a choice."""
+    states = [TaskState.QUEUED, TaskState.PROCESSING, TaskState.COMPLETED, TaskState.FAILED]
+    rows = []
+    for i in range(240):
+        channel = list(Channel)[i % 3]
+        state = states[i % 4]
+        created = NOW - timedelta(hours=240 - i)
+        rows.append(
+            {
+                "id": str(uuid.uuid4()),
+                "tenant_id": "me" if i % 3 else "other",
+                "channel": channel.value,
+                "priority": channel.priority,
+                "dialect": "reseller",
+                "request": GenerationRequest(prompt=f"p{i}").model_dump(mode="json"),
+                "state": state.value,
+                "notify_url": "http://127.0.0.1:9/hook" if i % 5 == 0 else None,
+                "created_at": created,
+                "updated_at": created,
+                "submitted_at": created,
+                "finished_at": created + timedelta(minutes=5) if state.is_terminal else None,
+            }
+        )
+    async with db.write() as conn:
+        await conn.execute(tasks.insert(), rows)
+
+
+@contextmanager
+def captured() -> Iterator[list[tuple[str, Any]]]:
+    """Every SELECT any engine sends while the block runs, with its parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and not many:
+            seen.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+async def plan_of(db: Database, statement: str, parameters: Any) -> list[str]:
+    """The plan as lines: SQLite's EXPLAIN QUERY PLAN details, or PostgreSQL's plan nodes."""
+    async with db.write() as conn:
+        if db.is_sqlite:
+            rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            return [str(row[3]) for row in rows]
+        await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        await conn.exec_driver_sql("SET LOCAL enable_sort = off")
+        rows = await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)
+        document = rows.scalar_one()
+    lines: list[str] = []
+    _walk(document[0]["Plan"] if isinstance(document, list) else document, lines)
+    return lines
+
+
+def _walk(node: dict[str, Any], lines: list[str]) -> None:
+    parts = [node["Node Type"], node.get("Relation Name", ""), node.get("Index Name", "")]
+    lines.append(" ".join(p for p in parts if p))
+    for child in node.get("Plans", []):
+        _walk(child, lines)
+
+
+def assert_indexed(plan: list[str], index: str | None, *, sorts: bool = False) -> None:
+    """No full scan of a core table, no sort (unless ``sorts``), and ``index`` in the plan."""
+    text = "\n".join(plan)
+    for table in TABLES:
+        assert f"SCAN {table}" not in text and f"Seq Scan {table}" not in text, text
+    if not sorts:
+        assert "TEMP B-TREE" not in text and "Sort" not in plan_nodes(plan), text
+    assert index is None or index in text, text
+
+
+def plan_nodes(plan: list[str]) -> set[str]:
+    return {line.split(" ")[0] for line in plan}
+
+
+async def plans_while(db: Database, run: Callable[[], Awaitable[object]]) -> list[list[str]]:
+    with captured() as seen:
+        await run()
+    assert seen, "the store sent no SELECT"
+    return [await plan_of(db, statement, parameters) for statement, parameters in seen]
+
+
+def pk(db: Database) -> str:
+    return "sqlite_autoindex_tasks_1" if db.is_sqlite else "tasks_pkey"
+
+
+async def test_dispatch_claim_walks_the_queue_in_index_order(db: Database) -> None:
+    async def claim_read() -> None:
+        async with Transactions(db).begin() as work:
+            assert await work.tasks.queued_candidates(NOW, 64)
+
+    (plan,) = await plans_while(db, claim_read)
+    assert_indexed(plan, "ix_tasks_dispatch")
+
+
+async def test_recent_run_time_reads_only_the_latest_completions(db: Database) -> None:
+    store = TaskStore(db)
+    (plan,) = await plans_while(db, store.recent_run_seconds)
+    assert_indexed(plan, "ix_tasks_finished")
+
+
+async def test_list_pages_by_offset_and_by_keyset_are_index_walks(db: Database) -> None:
+    store = TaskStore(db)
+    first, _ = await store.list_for_tenant("me", offset=0, limit=10)
+
+    async def pages() -> None:
+        await store.list_for_tenant("me", offset=50, limit=10)
+        await store.list_for_tenant("me", offset=0, limit=10, before=first[-1].id)
+
+    offset_page, cursor, keyset_page = await plans_while(db, pages)
+    assert_indexed(offset_page, "ix_tasks_tenant_created")
+    assert_indexed(cursor, pk(db))
+    assert_indexed(keyset_page, "ix_tasks_tenant_created")
+
+
+async def test_reads_by_id_use_the_primary_key(db: Database) -> None:
+    store = TaskStore(db)
+    ids, _ = await store.list_for_tenant("me", offset=0, limit=100)
+
+    async def reads() -> None:
+        assert len(await store.get_many([t.id for t in ids], "me")) == 100
+        assert await store.get(ids[0].id, "me") is not None
+
+    for plan in await plans_while(db, reads):
+        assert_indexed(plan, pk(db))
+
+
+async def test_catch_up_sweeps_read_from_their_watermark(db: Database) -> None:
+    since = NOW - timedelta(hours=24)
+
+    async def sweeps() -> None:
+        await LedgerStore(db).unrefunded_failures(since=since)
+        await DeliveryStore(db).missing_final(since)
+
+    for plan in await plans_while(db, sweeps):
+        assert_indexed(plan, "ix_tasks_finished")
+
+
+async def test_refresh_claim_reads_only_followed_tasks(db: Database) -> None:
+    """Due polls come from the followed (running) tasks through an index on the state; their
+    order over two states may need a sort, but of the running tasks only, never of history."""
+    store = TaskStore(db)
+    (plan, *_) = await plans_while(
+        db, lambda: store.claim_due_for_refresh(NOW, timedelta(seconds=30), limit=100)
+    )
+    assert_indexed(plan, None, sorts=True)
