@@ -6,6 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test workers (pytest-xdist): one per core by default; `make test TEST_WORKERS=0` runs serially.
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint install bench
 
@@ -26,7 +28,7 @@ lint: install
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -p no:cacheprovider -q -ra
+	$(BIN)/pytest -p no:cacheprovider -q -ra -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 bench: install
 	$(BIN)/python -m bench

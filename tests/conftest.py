@@ -1,4 +1,10 @@
-"""Shared fixtures: database URLs for both backends, real gateway servers."""
+"""Shared fixtures: database URLs for both backends, databases for real gateway servers, sims.
+
+Under pytest-xdist (``make test`` runs ``--dist loadgroup``) the tests of one module stay on one
+worker, so a module-scoped server starts once; a module marked ``spread`` (every test starts its
+own server) has its tests spread over the workers one by one. A module's runs on SQLite and on
+PostgreSQL are separate groups, so they too can run side by side.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,34 @@ import pytest
 
 from lumagate.sim import SimConfig
 from lumagate.sim.testing import SimServer, StartSim
-from tests.support.databases import create_pg_database, drop_pg_database, postgres_available
-from tests.support.servers import GatewayServer, server_env
+from tests.support.databases import (
+    ServerDatabase,
+    create_pg_database,
+    drop_pg_database,
+    postgres_available,
+)
 
 _PG_SKIP: list[str | None] = []
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "spread: every test starts its own servers; xdist may run them on any worker"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One xdist group per module and database backend, unless the module is ``spread``."""
+    for item in items:
+        if item.get_closest_marker("spread") is not None:
+            continue
+        group = item.nodeid.split("::", 1)[0]
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "backend" in callspec.params:
+            group += f"[{callspec.params['backend']}]"
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _pg_reason() -> str | None:
@@ -23,14 +53,19 @@ def _pg_reason() -> str | None:
     return _PG_SKIP[0]
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database (skips with the reason when none is reachable; CI has one)."""
+def require_postgres() -> None:
+    """Skip with the reason when no PostgreSQL is reachable (fail on CI, which has one)."""
     reason = _pg_reason()
     if reason is not None:
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database (skips with the reason when none is reachable; CI has one)."""
+    require_postgres()
     name, url = create_pg_database()
     try:
         yield url
@@ -47,18 +82,32 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture
-def gateway_server(tmp_path: Path) -> Iterator[GatewayServer]:
-    """A running ``lumagate serve`` on SQLite with the sandbox provider (fast settings)."""
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    server = GatewayServer(data_dir, server_env(data_dir, refresh_interval_seconds="0.5"))
-    server.start()
-    try:
-        yield server
-    finally:
-        if server.process is not None:
-            server.stop()
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend of this module's gateway servers: the module runs once per backend."""
+    if request.param == "postgresql":
+        require_postgres()
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="module")
+def server_database(backend: str) -> Iterator[ServerDatabase]:
+    """Settings that give a gateway server a fresh database of this module's ``backend``: none
+    for SQLite (the server's own data dir), a new PostgreSQL database (dropped after the
+    module) otherwise. Call it once per server."""
+    created: list[str] = []
+
+    def fresh() -> dict[str, str]:
+        if backend == "sqlite":
+            return {}
+        name, url = create_pg_database()
+        created.append(name)
+        return {"database_url": url}
+
+    yield fresh
+    for name in created:
+        drop_pg_database(name)
 
 
 # Fast, deterministic simulator defaults; a folder's conftest may override ``sim_defaults``.
