@@ -1,9 +1,9 @@
 """Shared fixtures: database URLs for both backends, databases for real gateway servers, sims.
 
-Under pytest-xdist (``make test`` runs ``--dist loadgroup``) the tests of one module stay on one
-worker, so a module-scoped server starts once; a module marked ``spread`` (every test starts its
-own server) has its tests spread over the workers one by one. A module's runs on SQLite and on
-PostgreSQL are separate groups, so they too can run side by side.
+Under pytest-xdist (``make test`` runs ``--dist loadgroup``) the tests that share a module-scoped
+fixture (a server started once for the module) stay together on one worker; every other test
+goes to whichever worker is free. A module's runs on SQLite and on PostgreSQL are separate
+groups, so they too can run side by side.
 """
 
 from __future__ import annotations
@@ -28,22 +28,33 @@ _PG_SKIP: list[str | None] = []
 BACKENDS = ("sqlite", "postgresql")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "spread: every test starts its own servers; xdist may run them on any worker"
+# Module-scoped, but cheap to set up again on each worker (each set-up makes its own databases).
+PER_WORKER_FIXTURES = {"backend", "server_database"}
+
+
+def _shares_module_state(item: pytest.Item) -> bool:
+    """Whether ``item`` uses a module- or class-scoped fixture (a shared server, say)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        defs[-1].scope in ("module", "class", "package")
+        for name, defs in info.name2fixturedefs.items()
+        if defs and name not in PER_WORKER_FIXTURES
     )
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """One xdist group per module and database backend, unless the module is ``spread``."""
+    """Tests that share module state form one xdist group per module and backend; the others
+    (each with its own servers and databases) go to whichever worker is free."""
     for item in items:
-        if item.get_closest_marker("spread") is not None:
+        if not _shares_module_state(item):
             continue
         group = item.nodeid.split("::", 1)[0]
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "backend" in callspec.params:
-            group += f"[{callspec.params['backend']}]"
+            group += f"-on-{callspec.params['backend']}"  # no "]": xdist parses the group after it
         item.add_marker(pytest.mark.xdist_group(group))
 
 

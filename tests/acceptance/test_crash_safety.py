@@ -15,7 +15,7 @@ from tests.support.acceptance import DEADLINE_SECONDS, client, start_server
 from tests.support.databases import ServerDatabase
 from tests.support.servers import GatewayServer
 
-pytestmark = [pytest.mark.slow, pytest.mark.spread]
+pytestmark = pytest.mark.slow
 
 TASKS = 20
 RECOVERY_SECONDS = 200.0  # up to 20 renders after the restart, on a busy 2-core machine

@@ -41,7 +41,7 @@ from tests.support.upstreams import (
     web,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.spread]
+pytestmark = pytest.mark.slow
 
 WEB_TOKEN = "pool-web-session"
 FAST_TIMELINE: dict[str, object] = {

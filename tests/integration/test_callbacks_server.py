@@ -20,7 +20,7 @@ from tests.support.receiver import CallbackReceiver, Received
 from tests.support.servers import GatewayServer
 from tests.support.waiting import wait_until
 
-pytestmark = [pytest.mark.slow, pytest.mark.spread]
+pytestmark = pytest.mark.slow
 
 FAIL = "[[fail]]"
 

@@ -156,7 +156,7 @@ class GatewayServer:
             return None
         self.process.send_signal(signal.SIGTERM)
         try:
-            code = self.process.wait(timeout=30)
+            code = self.process.wait(timeout=60)  # a loaded machine can be slow to drain
         finally:
             if self.process.poll() is None:
                 self.process.kill()
