@@ -28,7 +28,7 @@ lint: install
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -p no:cacheprovider -q -ra -n $(TEST_WORKERS) --dist loadgroup --durations=25
+	$(BIN)/pytest -p no:cacheprovider -q -ra -n $(TEST_WORKERS) --dist loadscope --durations=25
 
 bench: install
 	$(BIN)/python -m bench

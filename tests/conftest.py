@@ -1,9 +1,8 @@
 """Shared fixtures: database URLs for both backends, databases for real gateway servers, sims.
 
-Under pytest-xdist (``make test`` runs ``--dist loadgroup``) the tests that share a module-scoped
-fixture (a server started once for the module) stay together on one worker; every other test
-goes to whichever worker is free. A module's runs on SQLite and on PostgreSQL are separate
-groups, so they too can run side by side.
+Under pytest-xdist (``make test`` runs ``--dist loadscope``) a test file's tests stay together on
+one worker, so a server started once for the module starts once; the file's runs on SQLite and
+on PostgreSQL are separate units, so they can run side by side (tests/support/xdist_scope.py).
 """
 
 from __future__ import annotations
@@ -23,39 +22,17 @@ from tests.support.databases import (
     drop_pg_database,
     postgres_available,
 )
+from tests.support.xdist_scope import BACKENDS, FileAndBackendScheduling
 
 _PG_SKIP: list[str | None] = []
-BACKENDS = ("sqlite", "postgresql")
 
 
-# Module-scoped, but cheap to set up again on each worker (each set-up makes its own databases).
-PER_WORKER_FIXTURES = {"backend", "server_database"}
-
-
-def _shares_module_state(item: pytest.Item) -> bool:
-    """Whether ``item`` uses a module- or class-scoped fixture (a shared server, say)."""
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return False
-    return any(
-        defs[-1].scope in ("module", "class", "package")
-        for name, defs in info.name2fixturedefs.items()
-        if defs and name not in PER_WORKER_FIXTURES
-    )
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that share module state form one xdist group per module and backend; the others
-    (each with its own servers and databases) go to whichever worker is free."""
-    for item in items:
-        if not _shares_module_state(item):
-            continue
-        group = item.nodeid.split("::", 1)[0]
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and "backend" in callspec.params:
-            group += f"-on-{callspec.params['backend']}"  # no "]": xdist parses the group after it
-        item.add_marker(pytest.mark.xdist_group(group))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` (what ``make test`` uses) schedules by file and backend."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    return FileAndBackendScheduling(config, log)
 
 
 def _pg_reason() -> str | None:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 LUMAGATE = [sys.executable, "-m", "lumagate.cli.main"]
-STARTUP_SECONDS = 60.0
+STARTUP_SECONDS = 120.0  # a deadline, not a wait: an exit is noticed at once
 
 
 def wait_until_up(
