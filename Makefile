@@ -7,6 +7,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test workers (pytest-xdist): one per core by default; `make test TEST_WORKERS=0` runs serially.
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint install bench
 
@@ -28,7 +30,7 @@ lint: install
 	$(BIN)/lint-imports
 
 test: lint
-	$(BIN)/pytest -p no:cacheprovider -q -ra
+	$(BIN)/pytest -p no:cacheprovider -q -ra -n $(TEST_WORKERS) --dist loadscope --durations=25
 
 bench: install
 	$(BIN)/python -m bench $(ARGS)

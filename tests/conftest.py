@@ -1,4 +1,9 @@
-"""Shared fixtures: database URLs for both backends, real gateway servers."""
+"""Shared fixtures: database URLs for both backends, databases for real gateway servers, sims.
+
+Under pytest-xdist (``make test`` runs ``--dist loadscope``) a test file's tests stay together on
+one worker, so a server started once for the module starts once; the file's runs on SQLite and
+on PostgreSQL are separate units, so they can run side by side (tests/support/xdist_scope.py).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,23 @@ import pytest
 
 from lumagate.sim import SimConfig
 from lumagate.sim.testing import SimServer, StartSim
-from tests.support.databases import create_pg_database, drop_pg_database, postgres_available
-from tests.support.servers import GatewayServer, server_env
+from tests.support.databases import (
+    ServerDatabase,
+    create_pg_database,
+    drop_pg_database,
+    postgres_available,
+)
+from tests.support.xdist_scope import BACKENDS, FileAndBackendScheduling
 
 _PG_SKIP: list[str | None] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` (what ``make test`` uses) schedules by file and backend."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    return FileAndBackendScheduling(config, log)
 
 
 def _pg_reason() -> str | None:
@@ -23,14 +41,19 @@ def _pg_reason() -> str | None:
     return _PG_SKIP[0]
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database (skips with the reason when none is reachable; CI has one)."""
+def require_postgres() -> None:
+    """Skip with the reason when no PostgreSQL is reachable (fail on CI, which has one)."""
     reason = _pg_reason()
     if reason is not None:
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database (skips with the reason when none is reachable; CI has one)."""
+    require_postgres()
     name, url = create_pg_database()
     try:
         yield url
@@ -47,18 +70,32 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture
-def gateway_server(tmp_path: Path) -> Iterator[GatewayServer]:
-    """A running ``lumagate serve`` on SQLite with the sandbox provider (fast settings)."""
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    server = GatewayServer(data_dir, server_env(data_dir, refresh_interval_seconds="0.5"))
-    server.start()
-    try:
-        yield server
-    finally:
-        if server.process is not None:
-            server.stop()
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend of this module's gateway servers: the module runs once per backend."""
+    if request.param == "postgresql":
+        require_postgres()
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="module")
+def server_database(backend: str) -> Iterator[ServerDatabase]:
+    """Settings that give a gateway server a fresh database of this module's ``backend``: none
+    for SQLite (the server's own data dir), a new PostgreSQL database (dropped after the
+    module) otherwise. Call it once per server."""
+    created: list[str] = []
+
+    def fresh() -> dict[str, str]:
+        if backend == "sqlite":
+            return {}
+        name, url = create_pg_database()
+        created.append(name)
+        return {"database_url": url}
+
+    yield fresh
+    for name in created:
+        drop_pg_database(name)
 
 
 # Fast, deterministic simulator defaults; a folder's conftest may override ``sim_defaults``.

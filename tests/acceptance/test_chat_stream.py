@@ -22,6 +22,7 @@ from tests.support.acceptance import (
     start_server,
     wait_completed,
 )
+from tests.support.databases import ServerDatabase
 from tests.support.servers import GatewayServer
 
 pytestmark = pytest.mark.slow
@@ -38,8 +39,8 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    server = start_server(tmp_path_factory.mktemp("chat") / "data")
+def env(tmp_path_factory: pytest.TempPathFactory, server_database: ServerDatabase) -> Iterator[Env]:
+    server = start_server(tmp_path_factory.mktemp("chat") / "data", **server_database())
     try:
         key = server.create_key("chatter")
         with client(server.base_url, key) as http:
@@ -154,8 +155,8 @@ def test_models_and_chat_errors(env: Env) -> None:
     assert no_user.status_code == 400 and no_user.json()["error"]["message"].startswith("messages")
 
 
-def test_timeout_answers_a_clear_error(tmp_path: Path) -> None:
-    server = start_server(tmp_path / "data", chat_timeout_seconds="0.5")
+def test_timeout_answers_a_clear_error(tmp_path: Path, server_database: ServerDatabase) -> None:
+    server = start_server(tmp_path / "data", **server_database(), chat_timeout_seconds="0.5")
     try:
         key = server.create_key("impatient")
         headers = {"Authorization": f"Bearer {key}"}

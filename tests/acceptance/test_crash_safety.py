@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.support.acceptance import DEADLINE_SECONDS, client, start_server
+from tests.support.databases import ServerDatabase
 from tests.support.servers import GatewayServer
 
 pytestmark = pytest.mark.slow
@@ -22,9 +23,9 @@ STATE_POLL_SECONDS = 0.5  # one batch query reads all tasks; keep its load modes
 
 
 @pytest.fixture
-def slow_server(tmp_path: Path) -> Iterator[GatewayServer]:
+def slow_server(tmp_path: Path, server_database: ServerDatabase) -> Iterator[GatewayServer]:
     """Two renders at a time, so a burst of tasks is spread over pending/processing/completed."""
-    server = start_server(tmp_path / "data", sandbox_concurrency="2")
+    server = start_server(tmp_path / "data", **server_database(), sandbox_concurrency="2")
     try:
         yield server
     finally:

@@ -21,6 +21,7 @@ from tests.support.acceptance import (
     start_server,
     wait_completed,
 )
+from tests.support.databases import ServerDatabase
 from tests.support.servers import GatewayServer
 
 pytestmark = pytest.mark.slow
@@ -36,8 +37,8 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    server = start_server(tmp_path_factory.mktemp("cross") / "data")
+def env(tmp_path_factory: pytest.TempPathFactory, server_database: ServerDatabase) -> Iterator[Env]:
+    server = start_server(tmp_path_factory.mktemp("cross") / "data", **server_database())
     try:
         key = server.create_key("cross", "--credits", "100000")
         with client(server.base_url, key) as http:

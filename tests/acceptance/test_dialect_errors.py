@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.support.acceptance import client, start_server
+from tests.support.databases import ServerDatabase
 from tests.support.servers import GatewayServer
 
 pytestmark = pytest.mark.slow
@@ -30,8 +31,8 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    server = start_server(tmp_path_factory.mktemp("errors") / "data")
+def env(tmp_path_factory: pytest.TempPathFactory, server_database: ServerDatabase) -> Iterator[Env]:
+    server = start_server(tmp_path_factory.mktemp("errors") / "data", **server_database())
     try:
         key = server.create_key("owner")
         other = server.create_key("other")

@@ -29,6 +29,7 @@ from tests.support.acceptance import (
     start_server,
     wait_completed,
 )
+from tests.support.databases import ServerDatabase
 from tests.support.servers import GatewayServer
 
 pytestmark = pytest.mark.slow
@@ -57,9 +58,9 @@ def _create(http: httpx.Client, body: dict[str, object]) -> str:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+def env(tmp_path_factory: pytest.TempPathFactory, server_database: ServerDatabase) -> Iterator[Env]:
     """One server; every task of this module is submitted at once so renders overlap."""
-    server = start_server(tmp_path_factory.mktemp("first-video") / "data")
+    server = start_server(tmp_path_factory.mktemp("first-video") / "data", **server_database())
     try:
         key = server.create_key("first-video")
         with client(server.base_url, key) as http:

@@ -20,12 +20,13 @@ from tests.support.acceptance import (
     start_server,
     wait_completed,
 )
+from tests.support.databases import ServerDatabase
 
 pytestmark = pytest.mark.slow
 
 
-def test_upload_create_list_get_usage(tmp_path: Path) -> None:
-    server = start_server(tmp_path / "data")
+def test_upload_create_list_get_usage(tmp_path: Path, server_database: ServerDatabase) -> None:
+    server = start_server(tmp_path / "data", **server_database())
     try:
         key = server.create_key("mock-user")
         headers = {"Secret-Key": key}

@@ -18,6 +18,7 @@ from lumaai import LumaAI
 from lumaai.types import Generation
 
 from tests.support.acceptance import start_server
+from tests.support.databases import ServerDatabase
 from tests.support.servers import GatewayServer
 
 pytestmark = pytest.mark.slow
@@ -33,8 +34,8 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    server = start_server(tmp_path_factory.mktemp("sdk") / "data")
+def env(tmp_path_factory: pytest.TempPathFactory, server_database: ServerDatabase) -> Iterator[Env]:
+    server = start_server(tmp_path_factory.mktemp("sdk") / "data", **server_database())
     try:
         key = server.create_key("sdk-user", "--credits", "100000")
         sdk = LumaAI(auth_token=key, base_url=f"{server.base_url}/dream-machine/v1", max_retries=0)

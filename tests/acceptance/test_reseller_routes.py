@@ -30,6 +30,7 @@ from tests.support.acceptance import (
     wait_completed,
     wait_for,
 )
+from tests.support.databases import ServerDatabase
 from tests.support.servers import GatewayServer
 
 pytestmark = pytest.mark.slow
@@ -73,8 +74,12 @@ def _create(http: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, An
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    server = start_server(tmp_path_factory.mktemp("routes") / "data", max_body_bytes=str(MAX_BODY))
+def env(tmp_path_factory: pytest.TempPathFactory, server_database: ServerDatabase) -> Iterator[Env]:
+    server = start_server(
+        tmp_path_factory.mktemp("routes") / "data",
+        **server_database(),
+        max_body_bytes=str(MAX_BODY),
+    )
     try:
         key_a = server.create_key("tenant-a")
         key_b = server.create_key("tenant-b")

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.databases import ServerDatabase
 from tests.support.servers import GatewayServer
 from tests.support.upstreams import (
     SimProcess,
@@ -91,7 +92,7 @@ def _check_ledger(
     entries = [e for e in ledger(sim) if ledger_prompt(e).startswith(prefix)]
     assert duplicate_prompts(entries) == {}, "a task was created upstream more than once"
     created = {e["generation_id"] for e in entries}
-    rows = task_rows(server.data_dir)
+    rows = task_rows(server)
     for task_id, task in done.items():
         if task["state"] == "completed":
             assert rows[task_id]["upstream_id"] in created, rows[task_id]
@@ -103,10 +104,10 @@ def _max_running(sim: SimProcess) -> dict[str, int]:
 
 
 def test_200_tasks_over_three_accounts_never_exceed_their_limit(
-    start_sim: Any, tmp_path: Path
+    start_sim: Any, tmp_path: Path, server_database: ServerDatabase
 ) -> None:
     sim = start_sim()
-    server = make_gateway(tmp_path / "gw", _pool(sim)).start()
+    server = make_gateway(tmp_path / "gw", _pool(sim), **server_database()).start()
     try:
         with client(server, server.create_key("load")) as http:
             prompts = [f"load run task {i:03d}" for i in range(200)]
@@ -124,11 +125,14 @@ def test_200_tasks_over_three_accounts_never_exceed_their_limit(
 
 
 def test_faults_429s_and_a_dead_session_end_every_task_with_a_reason(
-    start_sim: Any, tmp_path: Path
+    start_sim: Any, tmp_path: Path, server_database: ServerDatabase
 ) -> None:
     sim = start_sim(error_rate=0.1, max_concurrency=2, dreaming_seconds=0.8)
     server = make_gateway(
-        tmp_path / "gw", _pool(sim, official_a_limit=3), session_grace_seconds="2"
+        tmp_path / "gw",
+        _pool(sim, official_a_limit=3),
+        **server_database(),
+        session_grace_seconds="2",
     ).start()
     try:
         with client(server, server.create_key("faults")) as http:
@@ -151,7 +155,7 @@ def test_faults_429s_and_a_dead_session_end_every_task_with_a_reason(
         stats = sim_get(sim, "/_sim/stats")
         assert stats["luma-pool-a"]["rate_limited"] > 0, "the 429 path was not exercised"
         assert all(s["max_running"] <= 2 for s in stats.values())
-        web_state = account_states(server.data_dir)["web-c"]
+        web_state = account_states(server)["web-c"]
         assert web_state["enabled"] == 0 and "expired" in web_state["disabled_reason"].lower()
         _check_ledger(sim, server, done, "fault run")
     finally:
@@ -159,10 +163,10 @@ def test_faults_429s_and_a_dead_session_end_every_task_with_a_reason(
 
 
 def test_kill_9_in_a_busy_run_then_restart_creates_nothing_twice(
-    start_sim: Any, tmp_path: Path
+    start_sim: Any, tmp_path: Path, server_database: ServerDatabase
 ) -> None:
     sim = start_sim(lost_response_rate=0.1, dreaming_seconds=1.0)
-    server = make_gateway(tmp_path / "gw", _pool(sim)).start()
+    server = make_gateway(tmp_path / "gw", _pool(sim), **server_database()).start()
     try:
         key = server.create_key("crash")
         with client(server, key) as http:

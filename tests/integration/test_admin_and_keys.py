@@ -1,26 +1,29 @@
 """The /admin API and ``lumagate keys`` over a real server: the admin key file, key creation
 with limits and expiry, top-ups, revocation, accounts, tasks of any tenant, the ledger; and no
-key or secret ever written to the server's log (access log at info level included)."""
+key or secret ever written to the server's log (access log at debug level included)."""
 
 from __future__ import annotations
 
 import stat
-import subprocess
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from lumagate.domain.clock import utcnow
 from lumagate.domain.pricing import PriceTable
 from tests.support.acceptance import client, start_server, wait_for
-from tests.support.servers import LUMAGATE, GatewayServer, server_env, wait_until_up
+from tests.support.servers import GatewayServer, server_env
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
 PRICE = PriceTable().price("default", "ray-2", "720p", "5s")
+EXPIRES_SECONDS = 5.0  # long enough to use the key first, short enough to wait for
 
 
 def admin_client(server: GatewayServer) -> httpx.Client:
@@ -161,15 +164,23 @@ def test_keys_cli_create_limits_top_up_expiry_and_revoke(tmp_path: Path) -> None
     assert server.cli("keys", "top-up", "nobody", "5", check=False).returncode == 1
     assert server.cli("keys", "create", "--name", "bad", "--rpm", "0", check=False).returncode != 0
 
-    short = server.create_key("short", "--expires-days", "0.00002")  # ~1.7 s
     server.start()
     try:
         with client(server.base_url, key) as http:
             profile = http.get("/luma/users/me").json()
             assert profile["credits"] == 500 and profile["channels"] == ["default", "vip"]
-        time.sleep(2.0)
+        with admin_client(server) as admin:
+            expires_at = datetime.fromisoformat(admin.get("/admin/keys/cli").json()["expires_at"])
+        assert abs(expires_at - (utcnow() + timedelta(days=30))) < timedelta(minutes=10)
+
+        short = server.create_key("short", "--expires-days", str(EXPIRES_SECONDS / 86400))
         with client(server.base_url, short) as http:
-            assert http.get("/luma/users/me").status_code == 401
+            assert http.get("/luma/users/me").status_code == 200  # works until it expires
+            wait_until(
+                lambda: http.get("/luma/users/me").status_code == 401,
+                "the short-lived key expired",
+                timeout=EXPIRES_SECONDS + 30,
+            )
         server.cli("keys", "revoke", "cli")
         with client(server.base_url, key) as http:
             assert http.get("/luma/users/me").status_code == 401
@@ -182,29 +193,13 @@ def test_no_key_or_secret_reaches_the_log(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     env = server_env(data_dir, refresh_interval_seconds="0.5")
-    server = GatewayServer(data_dir, env)
-    made = server.cli("keys", "create", "--name", "logged", "--credits", "0")
+    made = GatewayServer(data_dir, env).cli("keys", "create", "--name", "logged", "--credits", "0")
     key = made.stdout.strip().splitlines()[-1]
     secret = made.stderr.split("Webhook secret: ", 1)[1].split()[0]
-    log_path = data_dir / "server.log"
-    with log_path.open("ab") as log:  # like GatewayServer.start, but with the access log on
-        server.process = subprocess.Popen(
-            [
-                *LUMAGATE,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(server.port),
-                "--log-level",
-                "debug",
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    server = GatewayServer(data_dir, env, log_level="debug")  # the access log on
+    log_path = server.log_path
+    server.start()
     try:
-        wait_until_up(server.base_url + "/healthz", server.process)
         admin_key = (data_dir / "admin.key").read_text().strip()
         hook = "http://10.0.0.1/hook?token=hook-token-value"
         calls: list[tuple[str, str, dict[str, Any] | None, dict[str, str]]] = [
@@ -229,15 +224,14 @@ def test_no_key_or_secret_reaches_the_log(tmp_path: Path) -> None:
                 json={"user_prompt": "y [[fail]]", "notify_hook": hook},
                 headers={"Authorization": f"Bearer {server.create_key('paid')}"},
             ).json()
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:  # until its callback was refused (and logged)
-                got = http.get(
-                    f"/luma/generations/{paid['id']}/deliveries",
-                    headers={"Authorization": f"Bearer {admin_key}"},
-                )
-                if "refused" in log_path.read_text(errors="replace"):
-                    break
-                time.sleep(0.2)
+            wait_until(  # until its callback was refused (and logged)
+                lambda: "refused" in log_path.read_text(errors="replace"),
+                "the paid task's callback refused",
+            )
+            got = http.get(
+                f"/luma/generations/{paid['id']}/deliveries",
+                headers={"Authorization": f"Bearer {admin_key}"},
+            )
     finally:
         server.stop()
     text = log_path.read_text(errors="replace")

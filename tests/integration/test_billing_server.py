@@ -1,14 +1,16 @@
 """Credits and limits over real HTTP against ``lumagate serve`` (SQLite and PostgreSQL).
 
 The concurrency test is the one that matters: 50 creates at once on a key that can pay for
-exactly 10 must give 10 tasks, 40 ``quota_not_enough`` and a balance of exactly 0.
+exactly 10 must give 10 tasks, 40 ``quota_not_enough`` and a balance of exactly 0. It runs last
+in the module, whose tests share one server per backend (each with keys of its own), so its ten
+renders do not queue ahead of another test's tasks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,6 +18,7 @@ import pytest
 
 from lumagate.domain.pricing import PriceTable
 from tests.support.acceptance import client, start_server, wait_for
+from tests.support.databases import ServerDatabase
 from tests.support.servers import GatewayServer
 
 pytestmark = pytest.mark.slow
@@ -43,48 +46,16 @@ def me(server: GatewayServer, key: str) -> dict[str, Any]:
         return body
 
 
-@pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Any:
-    gateway = start_server(tmp_path / "data", database_url=database_url)
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, server_database: ServerDatabase
+) -> Iterator[GatewayServer]:
+    """One server per backend for the module: every test uses keys of its own."""
+    gateway = start_server(tmp_path_factory.mktemp("billing") / "data", **server_database())
     try:
         yield gateway
     finally:
         gateway.stop()
-
-
-def test_fifty_concurrent_creates_on_credits_for_ten(server: GatewayServer) -> None:
-    key = server.create_key("ten", "--credits", str(10 * PRICE))
-
-    async def burst() -> list[httpx.Response]:
-        limits = httpx.Limits(max_connections=60)
-        headers = {"Authorization": f"Bearer {key}"}
-        async with httpx.AsyncClient(
-            base_url=server.base_url, headers=headers, timeout=60, limits=limits
-        ) as http:
-            return await asyncio.gather(
-                *(
-                    http.post("/luma/generations", json={"user_prompt": f"fox number {i}"})
-                    for i in range(50)
-                )
-            )
-
-    responses = asyncio.run(burst())
-    statuses = sorted(r.status_code for r in responses)
-    assert statuses == [200] * 10 + [403] * 40, statuses
-    for response in responses:
-        if response.status_code == 403:
-            error = response.json()["error"]
-            assert error["code"] == "quota_not_enough" and error["type"] == "quota_error"
-    profile = me(server, key)
-    assert profile["credits"] == 0
-    entries = ledger(server, profile["id"])
-    assert sum(e["delta"] for e in entries) == 0
-    charges = [e for e in entries if e["kind"] == "charge"]
-    assert len(charges) == 10
-    assert sorted(e["balance_after"] for e in charges) == [PRICE * i for i in range(10)]
-    assert all(e["balance_after"] >= 0 for e in entries)
-    ids = {r.json()["id"] for r in responses if r.status_code == 200}
-    assert {e["task_id"] for e in charges} == ids
 
 
 def test_a_failed_task_is_refunded_and_the_ledger_balances(server: GatewayServer) -> None:
@@ -154,3 +125,38 @@ def test_running_limit_over_http(server: GatewayServer) -> None:
         assert refused.status_code == 429
         assert refused.json()["error"]["code"] == "rate_limit_exceeded"
         assert refused.headers["retry-after"] == "10"
+
+
+def test_fifty_concurrent_creates_on_credits_for_ten(server: GatewayServer) -> None:
+    key = server.create_key("ten", "--credits", str(10 * PRICE))
+
+    async def burst() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=60)
+        headers = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(
+            base_url=server.base_url, headers=headers, timeout=60, limits=limits
+        ) as http:
+            return await asyncio.gather(
+                *(
+                    http.post("/luma/generations", json={"user_prompt": f"fox number {i}"})
+                    for i in range(50)
+                )
+            )
+
+    responses = asyncio.run(burst())
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 10 + [403] * 40, statuses
+    for response in responses:
+        if response.status_code == 403:
+            error = response.json()["error"]
+            assert error["code"] == "quota_not_enough" and error["type"] == "quota_error"
+    profile = me(server, key)
+    assert profile["credits"] == 0
+    entries = ledger(server, profile["id"])
+    assert sum(e["delta"] for e in entries) == 0
+    charges = [e for e in entries if e["kind"] == "charge"]
+    assert len(charges) == 10
+    assert sorted(e["balance_after"] for e in charges) == [PRICE * i for i in range(10)]
+    assert all(e["balance_after"] >= 0 for e in entries)
+    ids = {r.json()["id"] for r in responses if r.status_code == 200}
+    assert {e["task_id"] for e in charges} == ids

@@ -8,7 +8,6 @@ the SSRF test runs without an allow-list and expects every internal target refus
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from lumagate.security.signing import verify_signature
 from tests.support.acceptance import client, start_server, wait_for
 from tests.support.receiver import CallbackReceiver, Received
 from tests.support.servers import GatewayServer
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -26,13 +26,8 @@ FAIL = "[[fail]]"
 
 
 def create_key_with_secret(server: GatewayServer, name: str) -> tuple[str, str]:
-    result = server.cli("keys", "create", "--name", name)
-    key = result.stdout.strip().splitlines()[-1]
-    secret_lines = [
-        line for line in result.stderr.splitlines() if line.startswith("Webhook secret: ")
-    ]
-    assert len(secret_lines) == 1, result.stderr
-    return key, secret_lines[0].split(": ", 1)[1].strip()
+    created = server.create_tenant(name)
+    return created["key"], created["webhook_secret"]
 
 
 def deliveries(http: httpx.Client, task_id: str) -> list[dict[str, Any]]:
@@ -63,7 +58,6 @@ def test_delivery_survives_failures_and_a_restart(tmp_path: Path) -> None:
         receiver.wait_for(lambda got: len(got) >= 2)  # at least one retry before the crash
         server.kill()
         before_restart = len(receiver.snapshot())
-        time.sleep(1.0)
         server.start()
         receiver.wait_for(lambda got: len(got) > before_restart + 1)  # retried after restart
         failing["on"] = False
@@ -137,18 +131,25 @@ def test_internal_targets_are_refused_and_recorded(tmp_path: Path) -> None:
                 ids[target] = response.json()["id"]
             for task_id in ids.values():
                 wait_for(http, task_id, states={"failed"})
-            deadline = time.monotonic() + 30
-            logs: dict[str, list[dict[str, Any]]] = {}
-            while time.monotonic() < deadline:
-                logs = {t: deliveries(http, i) for t, i in ids.items()}
-                if all(
+
+            def settled(wanted: dict[str, str]) -> dict[str, list[dict[str, Any]]] | None:
+                got = {t: deliveries(http, i) for t, i in wanted.items()}
+                done = all(
                     any(d["event"] == "failed" for d in log)
                     and all(d["state"] != "pending" for d in log)
-                    for log in logs.values()
-                ):
-                    break
-                time.sleep(0.2)
-            time.sleep(1.5)  # long enough for a retry, if there were one
+                    for log in got.values()
+                )
+                return got if done else None
+
+            wait_until(lambda: settled(ids), "every delivery refused")
+            # A later task's refusal proves the sender has made passes since; the first ones
+            # are still at one attempt and nothing is scheduled for them: never retried.
+            canary = http.post(
+                "/luma/generations",
+                json={"user_prompt": f"canary {FAIL}", "notify_hook": SSRF_TARGETS[0]},
+            ).json()["id"]
+            wait_for(http, canary, states={"failed"})
+            wait_until(lambda: settled({"canary": canary}), "the canary's delivery refused")
             logs = {t: deliveries(http, i) for t, i in ids.items()}
     finally:
         server.stop()
@@ -157,6 +158,7 @@ def test_internal_targets_are_refused_and_recorded(tmp_path: Path) -> None:
         for delivery in log:
             assert delivery["state"] == "refused", (target, delivery)
             assert delivery["attempts"] == 1, (target, delivery)  # never retried
+            assert delivery["next_attempt_at"] is None, (target, delivery)  # nor scheduled
             assert delivery["last_error"].startswith("refused"), (target, delivery)
             assert delivery["log"][0]["outcome"] == "refused"
     assert "loopback" in logs["http://localhost:9/hook"][0]["last_error"]

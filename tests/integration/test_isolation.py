@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.support.acceptance import client, start_server, wait_for
+from tests.support.databases import ServerDatabase
 from tests.support.servers import GatewayServer
 
 pytestmark = pytest.mark.slow
@@ -31,8 +32,10 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    server = start_server(tmp_path_factory.mktemp("isolation") / "data")
+def world(
+    tmp_path_factory: pytest.TempPathFactory, server_database: ServerDatabase
+) -> Iterator[World]:
+    server = start_server(tmp_path_factory.mktemp("isolation") / "data", **server_database())
     try:
         owner_key, other_key = server.create_key("owner"), server.create_key("other")
         with (

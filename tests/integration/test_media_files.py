@@ -255,13 +255,6 @@ async def test_custom_store_getter(media: Media) -> None:
     assert response.content == PNG
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def _raw_http(port: int, request_line: str) -> bytes:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"{request_line}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
@@ -275,13 +268,13 @@ async def _raw_http(port: int, request_line: str) -> bytes:
 
 @pytest.mark.slow
 async def test_over_real_uvicorn_server(media: Media) -> None:
-    port = _free_port()
-    config = uvicorn.Config(media.app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    listener = socket.create_server(("127.0.0.1", 0))  # bound here: no free-port guess
+    port = int(listener.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(media.app, log_level="warning"))
+    task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
-        for _ in range(200):
-            if server.started:
+        for _ in range(1500):  # up to 30 s
+            if server.started or task.done():
                 break
             await asyncio.sleep(0.02)
         assert server.started
@@ -305,3 +298,4 @@ async def test_over_real_uvicorn_server(media: Media) -> None:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=10)
+        listener.close()

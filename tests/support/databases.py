@@ -1,16 +1,26 @@
-"""Test databases: a fresh SQLite file or a fresh PostgreSQL database per test."""
+"""Test databases: a fresh SQLite file or a fresh PostgreSQL database per test or per server.
+
+Every PostgreSQL database gets a random name, so parallel test workers (pytest-xdist) and
+parallel CI runs on one PostgreSQL server never share one.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 
 PG_ADMIN_URL = os.environ.get(
     "LUMAGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
+
+ServerDatabase = Callable[[], dict[str, str]]
+"""The ``server_database`` fixture: settings (``database_url`` or none) for a fresh database."""
 
 
 async def _pg_admin(statement: str) -> None:
@@ -40,3 +50,19 @@ def create_pg_database() -> tuple[str, str]:
 
 def drop_pg_database(name: str) -> None:
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def pg_rows(sqlalchemy_url: str, query: str, *params: Any) -> list[dict[str, Any]]:
+    """Rows of ``query`` (``?`` placeholders, as for SQLite) on a PostgreSQL database."""
+    numbered = iter(range(1, len(params) + 1))
+    statement = re.sub(r"\?", lambda _: f"${next(numbered)}", query)
+    url = sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    async def fetch() -> list[dict[str, Any]]:
+        conn = await asyncpg.connect(url, timeout=10)
+        try:
+            return [dict(row) for row in await conn.fetch(statement, *params)]
+        finally:
+            await conn.close()
+
+    return asyncio.run(fetch())

@@ -1,28 +1,31 @@
-"""Real servers for tests: ``lumagate serve`` in a subprocess on a free loopback port."""
+"""Real servers for tests: ``lumagate serve`` in a subprocess on a loopback port it picks itself.
+
+The server binds port 0 and writes the port it got to ``--port-file``; a restart binds that same
+port again, so URLs handed out before a restart stay valid. No free port is guessed in the test
+process and handed over (that raced with every other process picking ports).
+"""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 LUMAGATE = [sys.executable, "-m", "lumagate.cli.main"]
+STARTUP_SECONDS = 120.0  # a deadline, not a wait: an exit is noticed at once
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes] | None, timeout: float = 30.0) -> None:
+def wait_until_up(
+    url: str, process: subprocess.Popen[bytes] | None, timeout: float = STARTUP_SECONDS
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -32,8 +35,45 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes] | None, timeout: fl
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.1)
+        time.sleep(0.05)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def read_port_file(
+    path: Path, process: subprocess.Popen[bytes], timeout: float = STARTUP_SECONDS
+) -> int:
+    """The port a ``--port-file`` server bound, once it has written it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            return int(path.read_text(encoding="ascii"))
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before binding")
+        time.sleep(0.05)
+    raise TimeoutError(f"no port in {path} within {timeout} s")
+
+
+def start_listening(
+    command: Sequence[str],
+    port_file: Path,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``command`` (which gets ``--port-file``) and return it with the port it bound."""
+    port_file.unlink(missing_ok=True)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [*command, "--port-file", str(port_file)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        return process, read_port_file(port_file, process)
+    except BaseException:
+        process.kill()
+        process.wait(timeout=30)
+        raise
 
 
 @dataclass
@@ -42,14 +82,19 @@ class GatewayServer:
 
     data_dir: Path
     env: dict[str, str]
-    port: int = field(default_factory=free_port)
+    port: int = 0  # 0 until the first start; restarts bind the same port again
     process: subprocess.Popen[bytes] | None = None
-    startup_seconds: float = 30.0
+    startup_seconds: float = STARTUP_SECONDS
     log_level: str = "warning"  # "info" writes uvicorn's access lines too
 
     @property
     def base_url(self) -> str:
+        assert self.port, "the server has not been started yet"
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "server.log"
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -62,26 +107,47 @@ class GatewayServer:
         )
 
     def create_key(self, name: str = "tenant", *extra: str) -> str:
-        result = self.cli("keys", "create", "--name", name, *extra)
-        return result.stdout.strip().splitlines()[-1]
+        """A new tenant key (``extra``: ``lumagate keys create`` options).
+
+        Through ``POST /admin/keys`` while the server runs (the same service as the CLI, without
+        a CLI start-up per key); through ``lumagate keys create`` otherwise.
+        """
+        if self.process is None:
+            result = self.cli("keys", "create", "--name", name, *extra)
+            return result.stdout.strip().splitlines()[-1]
+        key: str = self.create_tenant(name, *extra)["key"]
+        return key
+
+    def create_tenant(self, name: str, *extra: str) -> dict[str, Any]:
+        """``POST /admin/keys`` on the running server: the key, its webhook secret and limits."""
+        body: dict[str, object] = {"name": name, **_key_options(extra)}
+        response = httpx.post(
+            f"{self.base_url}/admin/keys",
+            json=body,
+            headers={"Authorization": f"Bearer {self.admin_key()}"},
+            timeout=30.0,
+        )
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    def admin_key(self) -> str:
+        configured = self.env.get("LUMAGATE_ADMIN_KEY")
+        return configured or (self.data_dir / "admin.key").read_text().strip()
 
     def start(self) -> GatewayServer:
-        log = (self.data_dir / "server.log").open("ab")
-        self.process = subprocess.Popen(
-            [
-                *LUMAGATE,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                self.log_level,
-            ],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        command = [
+            *LUMAGATE,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            self.log_level,
+        ]
+        port_file = self.data_dir / "server.port"
+        self.process, self.port = start_listening(command, port_file, self.log_path, self.env)
         wait_until_up(self.base_url + "/healthz", self.process, timeout=self.startup_seconds)
         return self
 
@@ -91,7 +157,7 @@ class GatewayServer:
             return None
         self.process.send_signal(signal.SIGTERM)
         try:
-            code = self.process.wait(timeout=30)
+            code = self.process.wait(timeout=60)  # a loaded machine can be slow to drain
         finally:
             if self.process.poll() is None:
                 self.process.kill()
@@ -106,8 +172,28 @@ class GatewayServer:
             self.process = None
 
     def log_text(self) -> str:
-        path = self.data_dir / "server.log"
+        path = self.log_path
         return path.read_text(errors="replace") if path.exists() else ""
+
+
+# ``lumagate keys create`` options and how ``POST /admin/keys`` names and types them.
+_KEY_OPTIONS = {
+    "--credits": ("credits", int),
+    "--channels": ("channels", str),
+    "--rpm": ("rpm", int),
+    "--max-running": ("max_running", int),
+    "--expires-days": ("expires_days", float),
+}
+
+
+def _key_options(args: Sequence[str]) -> dict[str, object]:
+    """``["--credits", "100"]`` -> ``{"credits": 100}`` (only options the API also takes)."""
+    assert len(args) % 2 == 0, f"options come in pairs: {args}"
+    options: dict[str, object] = {}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        name, kind = _KEY_OPTIONS[flag]
+        options[name] = kind(value)
+    return options
 
 
 def server_env(data_dir: Path, **settings: str) -> dict[str, str]:

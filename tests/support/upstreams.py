@@ -20,7 +20,14 @@ from typing import Any
 import httpx
 
 from lumagate.security.crypto import load_secret_box
-from tests.support.servers import LUMAGATE, GatewayServer, free_port, server_env, wait_until_up
+from tests.support.databases import pg_rows
+from tests.support.servers import (
+    LUMAGATE,
+    GatewayServer,
+    server_env,
+    start_listening,
+    wait_until_up,
+)
 
 Sim = Any  # a SimServer or a SimProcess: both have ``base_url`` and ``client()``
 
@@ -74,9 +81,8 @@ def relay(base_url: str, name: str, key: str, max_concurrency: int = 4) -> Accou
 def make_gateway(data_dir: Path, accounts: Sequence[AccountSpec], **settings: str) -> GatewayServer:
     """A gateway (not started) with ``accounts`` added through the CLI."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = GatewayServer(data_dir, {})
-    values = {**FAST_GATEWAY, "public_url": server.base_url, **settings}
-    server.env = server_env(data_dir, **values)
+    # No LUMAGATE_PUBLIC_URL: the server's own loopback address, with the port it binds.
+    server = GatewayServer(data_dir, server_env(data_dir, **{**FAST_GATEWAY, **settings}))
     for spec in accounts:
         server.cli(
             "accounts",
@@ -155,9 +161,15 @@ def duplicate_prompts(entries: Iterable[dict[str, Any]]) -> dict[str, int]:
     return {prompt: n for prompt, n in counts.items() if n > 1}
 
 
-def db_rows(data_dir: Path, query: str, *params: Any) -> list[dict[str, Any]]:
-    """Rows of the gateway's SQLite database (read-only; the server may be running)."""
-    connection = sqlite3.connect(f"file:{data_dir / 'lumagate.db'}?mode=ro", uri=True, timeout=10)
+def db_rows(server: GatewayServer, query: str, *params: Any) -> list[dict[str, Any]]:
+    """Rows of the gateway's database, SQLite or PostgreSQL (read-only; it may be running).
+
+    ``query`` uses ``?`` placeholders."""
+    url = server.env.get("LUMAGATE_DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        return pg_rows(url, query, *params)
+    path = server.data_dir / "lumagate.db"
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     connection.row_factory = sqlite3.Row
     try:
         return [dict(row) for row in connection.execute(query, params)]
@@ -165,35 +177,37 @@ def db_rows(data_dir: Path, query: str, *params: Any) -> list[dict[str, Any]]:
         connection.close()
 
 
-def task_rows(data_dir: Path) -> dict[str, dict[str, Any]]:
+def task_rows(server: GatewayServer) -> dict[str, dict[str, Any]]:
     rows = db_rows(
-        data_dir,
+        server,
         "SELECT t.id, t.state, t.upstream_id, t.failure_reason, t.request, a.name AS account "
         "FROM tasks t LEFT JOIN accounts a ON a.id = t.account_id",
     )
     for row in rows:
-        row["request"] = json.loads(row["request"])
+        if isinstance(row["request"], str):
+            row["request"] = json.loads(row["request"])
     return {row["id"]: row for row in rows}
 
 
-def stored_credentials(data_dir: Path, account_name: str) -> dict[str, str]:
+def stored_credentials(server: GatewayServer, account_name: str) -> dict[str, str]:
     """An account's credentials as the gateway stored them, opened with its secret key."""
-    rows = db_rows(data_dir, "SELECT credentials FROM accounts WHERE name = ?", account_name)
-    box = load_secret_box(data_dir, None)
+    rows = db_rows(server, "SELECT credentials FROM accounts WHERE name = ?", account_name)
+    box = load_secret_box(server.data_dir, None)
     opened: dict[str, str] = json.loads(box.decrypt(rows[0]["credentials"]))
     return opened
 
 
-def account_states(data_dir: Path) -> dict[str, dict[str, Any]]:
-    rows = db_rows(data_dir, "SELECT name, enabled, disabled_reason, settings FROM accounts")
+def account_states(server: GatewayServer) -> dict[str, dict[str, Any]]:
+    rows = db_rows(server, "SELECT name, enabled, disabled_reason, settings FROM accounts")
     return {row["name"]: row for row in rows}
 
 
 class SimProcess:
-    """``lumagate sim`` in a subprocess on a free loopback port (as a user load-tests with it)."""
+    """``lumagate sim`` in a subprocess on a loopback port it picks (as a user load-tests with
+    it)."""
 
     def __init__(self, log_path: Path, **options: object) -> None:
-        self.port = free_port()
+        self.port = 0
         self.log_path = log_path
         self.options = options
         self.process: subprocess.Popen[bytes] | None = None
@@ -206,8 +220,8 @@ class SimProcess:
         args = [*LUMAGATE, "sim", "--port", str(self.port), "--log-level", "warning"]
         for name, value in self.options.items():
             args += [f"--{name.replace('_', '-')}", str(value)]
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        port_file = self.log_path.with_suffix(".port")
+        self.process, self.port = start_listening(args, port_file, self.log_path)
         wait_until_up(self.base_url + "/_sim/config", self.process)
         return self
 

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 import uvicorn
@@ -42,7 +41,7 @@ def server_config(
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         http=header_deadline_protocol(settings.header_timeout_seconds),
     )
-    configured = (settings.admin_key, os.environ.get("LUMAGATE_SECRET_KEY"))
+    configured = (settings.admin_key, settings.secret_key)
     install_log_redaction(v for v in configured if v)  # after uvicorn's dictConfig
     return config
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -29,16 +30,21 @@ app.add_typer(db_app, name="db")
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to bind (0: any free port).")] = 8000,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
+    port_file: Annotated[
+        Path | None,
+        typer.Option(help="Write the port actually bound to this file once it listens."),
+    ] = None,
 ) -> None:
     """Run the API and the engine in one process (SIGTERM/Ctrl-C shut down cleanly)."""
-    import uvicorn  # the server's imports stay out of the other commands' start-up
-
-    from lumagate.api.app import create_app
+    from lumagate.api.app import create_app  # the server's imports stay out of other commands
     from lumagate.api.serving import server_config
+    from lumagate.cli.listen import bind_listener, bound_port, serve_on, write_port_file
     from lumagate.settings import load_settings
 
+    listener = bind_listener(host, port)
+    port = bound_port(listener)
     settings = load_settings(host=host, port=port, log_level=log_level)
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -57,10 +63,11 @@ def serve(
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler that
     # was installed before it ran; exiting 0 there tells supervisors the stop was clean.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    config = server_config(
-        create_app(settings), settings, host=host, port=port, log_level=log_level
-    )
-    uvicorn.Server(config).run()  # server_config installed the log redaction
+    gateway_app = create_app(settings)
+    config = server_config(gateway_app, settings, host=host, port=port, log_level=log_level)
+    if port_file is not None:
+        write_port_file(port_file, port)
+    serve_on(config, listener)  # server_config installed the log redaction
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

@@ -19,7 +19,7 @@ _DEFAULTS = SimConfig()
 
 def sim(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 9000,
+    port: Annotated[int, typer.Option(help="TCP port to listen on (0: any free port).")] = 9000,
     max_concurrency: Annotated[
         int, typer.Option(help="Non-terminal generations per credential before 429.")
     ] = _DEFAULTS.max_concurrency,
@@ -107,6 +107,10 @@ def sim(
         typer.Option(help="Base URL put in media/upload URLs (default: the request's host)."),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    port_file: Annotated[
+        Path | None,
+        typer.Option(help="Write the port actually bound to this file once it listens."),
+    ] = None,
 ) -> None:
     """Run a simulated Luma upstream (official API + web app) for tests and load tests.
 
@@ -154,6 +158,10 @@ def sim(
         )
     except ValidationError as exc:
         raise typer.BadParameter(str(exc)) from exc
+    from lumagate.cli.listen import bind_listener, bound_port, serve_on, write_port_file
+
+    listener = bind_listener(host, port)
+    port = bound_port(listener)
     typer.echo(
         f"lumagate sim on http://{host}:{port}  "
         f"(official: /dream-machine/v1, web: /api/photon/v1, debug: /_sim)"
@@ -162,4 +170,7 @@ def sim(
 
     from lumagate.sim.app import create_sim_app
 
-    uvicorn.run(create_sim_app(config), host=host, port=port, log_level=log_level)
+    sim_app = create_sim_app(config)
+    if port_file is not None:
+        write_port_file(port_file, port)
+    serve_on(uvicorn.Config(sim_app, log_level=log_level), listener)

@@ -67,7 +67,7 @@ def test_fields_reach_the_official_api_mapped(scenario: Scenario, sim: SimServer
     assert "expand_prompt" not in text and "user_prompt" not in text
     assert entry_for(sim, scenario.prompt("loop"))["request"]["loop"] is True
     assert entry_for(sim, scenario.prompt("nine"))["request"]["duration"] == "9s"
-    rows = task_rows(scenario.server.data_dir)
+    rows = task_rows(scenario.server)
     assert "expand_prompt" in rows[scenario.ids["text"]]["request"]["dropped_fields"]
 
 

@@ -8,7 +8,6 @@ session disabling the account. In-process: ``completed`` with ``video: null`` is
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +38,7 @@ from tests.support.upstreams import (
     wait_terminal,
     web,
 )
+from tests.support.waiting import async_wait_until
 
 pytestmark = pytest.mark.slow
 TOKEN = "web-matrix-token"
@@ -78,7 +78,7 @@ def test_web_fields_and_what_was_dropped(scenario: Scenario, sim: SimServer) -> 
     assert entry_for(sim, scenario.prompt("loop"))["request"]["loop"] is True
     text = entry_for(sim, scenario.prompt("text"))["request"]
     assert text["expand_prompt"] is True and text["aspect_ratio"] == "16:9"
-    rows = task_rows(scenario.server.data_dir)
+    rows = task_rows(scenario.server)
     assert rows[scenario.ids["nine"]]["request"]["dropped_fields"] == ["duration"]
     assert rows[scenario.ids["text"]]["request"]["dropped_fields"] == []
 
@@ -105,14 +105,12 @@ def test_rotated_cookie_is_persisted_across_a_restart(start_sim: StartSim, tmp_p
             first = create(http, {"user_prompt": "rotation before restart"})
             assert wait_terminal(http, [first], 60)[first]["state"] == "completed"
         deadline = time.monotonic() + 30  # the keep-alive rotates the cookie: wait for it
-        while (
-            f"access_token={original};" in stored_credentials(server.data_dir, "web-rot")["cookie"]
-        ):
+        while f"access_token={original};" in stored_credentials(server, "web-rot")["cookie"]:
             assert time.monotonic() < deadline, "the cookie was never rotated and persisted"
             time.sleep(0.2)
     finally:
         server.stop()
-    stored = stored_credentials(server.data_dir, "web-rot")["cookie"]
+    stored = stored_credentials(server, "web-rot")["cookie"]
     assert f"luma_session=s-{original}" in stored and f"refresh_token=r-{original}" in stored
     # Retire the cookie the account was added with: only the persisted successor can work now.
     with sim.client() as debug:
@@ -127,7 +125,7 @@ def test_rotated_cookie_is_persisted_across_a_restart(start_sim: StartSim, tmp_p
             done = wait_terminal(http, [second], 60)[second]
         assert done["state"] == "completed", done["failure_reason"]
         assert done["server_id"].endswith("/luma-web")
-        assert account_states(server.data_dir)["web-rot"]["enabled"] == 1
+        assert account_states(server)["web-rot"]["enabled"] == 1
     finally:
         server.stop()
 
@@ -152,13 +150,13 @@ def test_a_dead_session_disables_the_account_and_fails_its_tasks_after_the_grace
             with sim.client() as debug:
                 assert debug.post("/_sim/sessions/expire", json={"credential": token}).is_success
             done = wait_terminal(http, ids, 60)
-        by_account = {r["id"]: r for r in task_rows(server.data_dir).values()}
+        by_account = {r["id"]: r for r in task_rows(server).values()}
         on_web = [i for i in ids if by_account[i]["account"] == "web-dying"]
         assert len(on_web) == 2
         for task_id in on_web:
             assert done[task_id]["state"] == "failed"
             assert "session of account web-dying ended" in done[task_id]["failure_reason"]
-        state = account_states(server.data_dir)["web-dying"]
+        state = account_states(server)["web-dying"]
         assert state["enabled"] == 0 and "expired" in state["disabled_reason"].lower()
     finally:
         server.stop()
@@ -190,7 +188,11 @@ async def test_completed_with_null_video_is_not_done(
     job = await provider.submit(
         account, Submission(intent_id="i", request=GenerationRequest(prompt="null video quirk"))
     )
-    await asyncio.sleep(1.0)  # past the sim timeline: the generation is completed upstream
+    generation = sim.runtime.world.generations[job.upstream_id]
+    await async_wait_until(  # completed upstream, its next poll armed to show video: null
+        lambda: generation.state == "completed" and generation.null_video_polls == 1,
+        "completed upstream",
+    )
     first = (await provider.refresh_many(account, [job.upstream_id]))[job.upstream_id]
     assert first.state == UpstreamState.PROCESSING and first.media is None
     second = (await provider.refresh_many(account, [job.upstream_id]))[job.upstream_id]

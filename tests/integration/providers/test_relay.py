@@ -88,8 +88,8 @@ def test_what_reached_luma_through_the_other_gateway(relayed: Relayed) -> None:
 
 
 def test_upstream_ids_are_the_other_gateways_task_ids(relayed: Relayed) -> None:
-    outer_rows = task_rows(relayed.scenario.server.data_dir)
-    inner_rows = task_rows(relayed.inner.data_dir)
+    outer_rows = task_rows(relayed.scenario.server)
+    inner_rows = task_rows(relayed.inner)
     for task_id in relayed.scenario.ids.values():
         assert outer_rows[task_id]["upstream_id"] in inner_rows
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
-import uvicorn
 from typer.testing import CliRunner
 
 from lumagate.cli import sim_command
@@ -46,20 +47,28 @@ def test_help_lists_every_knob() -> None:
     assert "dream-machine/v1" in result.output
 
 
-def test_options_reach_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_options_reach_the_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     calls: list[dict[str, Any]] = []
 
-    def fake_run(app: Any, **kwargs: Any) -> None:
-        calls.append({"app": app, **kwargs})
+    def fake_serve_on(app: Any, sock: socket.socket, log_level: str) -> None:
+        calls.append({"app": app, "address": sock.getsockname(), "log_level": log_level})
+        sock.close()
 
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(sim_command, "serve_on", fake_serve_on)
+    port_file = tmp_path / "sim.port"
     result = CliRunner().invoke(
         make_app(),
-        ["sim", "--port", "9123", "--max-concurrency", "3", "--error-rate", "0.25", "--seed", "9"],
+        [
+            *("sim", "--port", "0", "--port-file", str(port_file), "--log-level", "warning"),
+            *("--max-concurrency", "3", "--error-rate", "0.25", "--seed", "9"),
+        ],
     )
     assert result.exit_code == 0, result.output
     (call,) = calls
-    assert (call["host"], call["port"]) == ("127.0.0.1", 9123)
+    host, port = call["address"]
+    assert host == "127.0.0.1" and port > 0 and call["log_level"] == "warning"
+    assert port_file.read_text().strip() == str(port)  # the port bound, not the 0 asked for
+    assert f"http://127.0.0.1:{port}" in result.output
     runtime: SimRuntime = call["app"].state.sim_runtime
     assert runtime.config.max_concurrency == 3
     assert runtime.config.error_rate == 0.25
@@ -67,6 +76,6 @@ def test_options_reach_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_invalid_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    monkeypatch.setattr(sim_command, "serve_on", lambda *a, **k: None)
     result = CliRunner().invoke(make_app(), ["sim", "--error-rate", "2"])
     assert result.exit_code != 0

@@ -1,19 +1,14 @@
-"""Pure mappings of the upstream providers: request fields, poll times, effective capacity."""
+"""The official provider's pure mappings: request fields, keyframes, generation states."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
-from lumagate.domain.accounts import Account, AccountHandle
-from lumagate.domain.channels import ALL_CHANNELS
-from lumagate.domain.polling import next_poll_at
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.request import GenerationRequest
 from lumagate.media.store import MediaStore
 from lumagate.providers.base import Rejected, Submission, UpstreamState
 from lumagate.providers.luma_official import LumaOfficialProvider, same_request
-from lumagate.providers.luma_web import dropped_fields
-from lumagate.providers.relay import job_from_flat
 
 
 async def _none(account_id: str, ids: object) -> set[str]:
@@ -107,52 +102,3 @@ def test_official_generation_states() -> None:
     )
     failed = provider.job({"id": "g", "state": "failed", "failure_reason": "Job failed"})
     assert failed.state == UpstreamState.FAILED and failed.failure_reason == "Job failed"
-
-
-def test_web_drops_what_it_cannot_say() -> None:
-    assert dropped_fields(GenerationRequest(prompt="x")) == ()
-    assert dropped_fields(GenerationRequest(prompt="x", duration="9s", resolution="4k")) == (
-        "resolution",
-        "duration",
-    )
-
-
-def test_relay_flat_objects() -> None:
-    flat = {
-        "id": "t",
-        "state": "completed",
-        "failure_reason": None,
-        "video": {"url": "v", "download_url": "d", "width": 720, "height": 1280},
-    }
-    job = job_from_flat(flat)
-    assert job.media is not None and job.media.download == "d" and job.media.height == 1280
-    assert job_from_flat({**flat, "video": None}).state == UpstreamState.PROCESSING
-    assert job_from_flat({"id": "t", "state": "pending"}).state == UpstreamState.PENDING
-
-
-def test_polls_land_on_a_shared_grid() -> None:
-    base = datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC)
-    times = [next_poll_at(base.replace(microsecond=m), 2.0) for m in (100_000, 700_000)]
-    assert times[0] == times[1] == datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC)
-    late = next_poll_at(datetime(2026, 1, 1, 0, 0, 1, 800_000, tzinfo=UTC), 2.0)
-    assert late == datetime(2026, 1, 1, 0, 0, 4, tzinfo=UTC)  # never sooner than interval/4
-
-
-def test_the_plan_caps_an_accounts_concurrency() -> None:
-    account = Account(
-        id="a",
-        name="a",
-        kind="luma-web",
-        base_url=None,
-        max_concurrency=3,
-        channels=ALL_CHANNELS,
-        enabled=True,
-        disabled_reason=None,
-        cooldown_until=None,
-        failures=0,
-        last_error=None,
-        settings={"upstream_available": 1},
-        created_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
-    assert account.slot(0).max_concurrency == 1
-    assert account.slot(0).free == 1
