@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from lumagate.cli import accounts, keys
+from lumagate.cli import accounts, generate_command, keys, tasks_command
 from lumagate.cli.common import console
 from lumagate.cli.sim_command import sim
 
@@ -23,6 +23,8 @@ app = typer.Typer(
 app.add_typer(keys.app, name="keys")
 app.add_typer(accounts.app, name="accounts")
 app.command("sim")(sim)
+app.command("generate")(generate_command.generate)
+app.add_typer(tasks_command.app, name="tasks")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
