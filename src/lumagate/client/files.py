@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -18,10 +18,10 @@ class AtomicFile:
         self._out: BinaryIO | None = None
 
     def __enter__(self) -> BinaryIO:
-        directory = self.target.parent if str(self.target.parent) else Path(".")
-        handle, self._partial = tempfile.mkstemp(
-            dir=directory, prefix=f".{self.target.name}.", suffix=".part"
-        )
+        # Created like any new file (mode 0666 less the umask), unlike mkstemp's 0600.
+        partial = self.target.with_name(f".{self.target.name}.{secrets.token_hex(6)}.part")
+        handle = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        self._partial = str(partial)
         self._out = os.fdopen(handle, "wb")
         return self._out
 
