@@ -20,6 +20,7 @@ from lumagate.api import (
     billing,
     chat,
     console,
+    health,
     luma_mock,
     newapi_video,
     official,
@@ -104,6 +105,7 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
     app.include_router(files_router())
     app.include_router(upstream_hooks_router())
     console.install(app, settings, lambda: gateway.admin_key, console_services(gateway))
+    health.install(app)  # /readyz
 
     @app.get("/healthz", tags=["Operations"], summary="Liveness")
     async def healthz() -> dict[str, Any]:
