@@ -75,6 +75,9 @@ class Settings(BaseSettings):
         default=600.0, gt=0, description="Longest a chat completion waits for its video."
     )
     log_level: str = "info"
+    metrics_token: str | None = Field(
+        default=None, description="When set, /metrics requires Authorization: Bearer <token>."
+    )
 
     # -- the boundary (docs/security.md) -------------------------------------------------
     image_fetch_timeout_seconds: float = Field(

@@ -22,6 +22,7 @@ from lumagate.api import (
     console,
     health,
     luma_mock,
+    metrics,
     newapi_video,
     official,
     openai_videos,
@@ -34,6 +35,7 @@ from lumagate.api.files import files_router
 from lumagate.api.tags import OPENAPI_TAGS
 from lumagate.api.upstream_hooks import upstream_hooks_router
 from lumagate.gateway import Gateway
+from lumagate.observability.http import HttpMetricsMiddleware
 from lumagate.settings import Settings
 from lumagate.wiring.console import console_services
 
@@ -92,6 +94,7 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
         allow_methods=["*"],
         allow_headers=["Authorization", "Content-Type", "Secret-Key", "Idempotency-Key"],
     )
+    app.add_middleware(HttpMetricsMiddleware, metrics=gateway.metrics)
     install_error_handlers(app)
     app.add_middleware(BodyDeadline, seconds=settings.body_timeout_seconds)  # outermost: 408
     admin.install(app)
@@ -106,6 +109,7 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
     app.include_router(upstream_hooks_router())
     console.install(app, settings, lambda: gateway.admin_key, console_services(gateway))
     health.install(app)  # /readyz
+    metrics.install(app)  # /metrics
 
     @app.get("/healthz", tags=["Operations"], summary="Liveness")
     async def healthz() -> dict[str, Any]:
