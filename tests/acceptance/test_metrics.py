@@ -103,7 +103,7 @@ def _wait_backlog_empty(base_url: str) -> Samples:
 
 def test_metrics_match_the_run(server: GatewayServer, receiver: CallbackReceiver) -> None:
     key = server.create_key("metered", "--credits", "1000")
-    limited = server.create_key("limited", "--rpm", "1")
+    limited = server.create_key("limited", "--rpm", "1", "--credits", "500")
     with httpx.Client(base_url=server.base_url, timeout=30) as http:
         made = [
             _create(http, key, {"user_prompt": "fox one", "notify_hook": receiver.url + "/hook"}),
@@ -115,9 +115,11 @@ def test_metrics_match_the_run(server: GatewayServer, receiver: CallbackReceiver
         assert [r.status_code for r in made] == [200] * 4 and refused.status_code == 429
         ids = [r.json()["id"] for r in made]
         states = _wait_terminal(http, key, ids[:3]) | _wait_terminal(http, limited, ids[3:])
-        credits_left = http.get(
-            "/luma/users/me", headers={"Authorization": f"Bearer {key}"}
-        ).json()["credits"]
+        spent = sum(
+            start
+            - http.get("/luma/users/me", headers={"Authorization": f"Bearer {k}"}).json()["credits"]
+            for k, start in ((key, 1000), (limited, 500))
+        )
     assert sorted(states.values()) == ["completed", "completed", "completed", "failed"]
     samples = _wait_backlog_empty(server.base_url)
     calls = receiver.snapshot()
@@ -148,7 +150,7 @@ def test_metrics_match_the_run(server: GatewayServer, receiver: CallbackReceiver
     charged = value(samples, "lumagate_credits_charged")
     refunded = value(samples, "lumagate_credits_refunded")
     assert charged > 0 and refunded > 0, "the failed task was charged and refunded"
-    assert charged - refunded == 1000 - credits_left
+    assert charged - refunded == spent
 
     sandbox = {"provider": "sandbox", "operation": "submit"}
     assert total(samples, "lumagate_upstream_calls_total", **sandbox) == 4
