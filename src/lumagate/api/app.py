@@ -36,6 +36,7 @@ from lumagate.api.tags import OPENAPI_TAGS
 from lumagate.api.upstream_hooks import upstream_hooks_router
 from lumagate.gateway import Gateway
 from lumagate.observability.http import HttpMetricsMiddleware
+from lumagate.observability.request_id import RequestIdMiddleware
 from lumagate.settings import Settings
 from lumagate.wiring.console import console_services
 
@@ -95,6 +96,7 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
         allow_headers=["Authorization", "Content-Type", "Secret-Key", "Idempotency-Key"],
     )
     app.add_middleware(HttpMetricsMiddleware, metrics=gateway.metrics)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every line of a request carries its id
     install_error_handlers(app)
     app.add_middleware(BodyDeadline, seconds=settings.body_timeout_seconds)  # outermost: 408
     admin.install(app)
