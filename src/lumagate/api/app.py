@@ -64,6 +64,9 @@ def bind_services(gateway: Gateway) -> ApiServices:
         video_content=services.video_content,
         watcher=services.watcher,
         upstream_hooks=gateway.engine.upstream_hooks,
+        metrics=gateway.observability.metrics,
+        db_gauges=gateway.observability.db_gauges,
+        readiness=gateway.observability.readiness,
     )
 
 
@@ -95,7 +98,7 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
         allow_methods=["*"],
         allow_headers=["Authorization", "Content-Type", "Secret-Key", "Idempotency-Key"],
     )
-    app.add_middleware(HttpMetricsMiddleware, metrics=gateway.metrics)
+    app.add_middleware(HttpMetricsMiddleware, metrics=gateway.observability.metrics)
     app.add_middleware(RequestIdMiddleware)  # outermost: every line of a request carries its id
     install_error_handlers(app)
     app.add_middleware(BodyDeadline, seconds=settings.body_timeout_seconds)  # outermost: 408

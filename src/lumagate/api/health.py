@@ -7,26 +7,14 @@ process whose database is down does not bring the database back. ``/readyz`` run
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from lumagate.api.deps import gateway_of
-from lumagate.service.readiness import ReadinessCheck
+from lumagate.api.deps import Readiness
 
 
-def _check_of(request: Request) -> ReadinessCheck:
-    state = request.app.state
-    check: ReadinessCheck | None = getattr(state, "readiness", None)
-    if check is None:
-        check = ReadinessCheck(gateway_of(request).db)
-        state.readiness = check
-    return check
-
-
-async def readyz(request: Request) -> Any:
-    result = await _check_of(request).check()
+async def readyz(readiness: Readiness) -> JSONResponse:
+    result = await readiness.check()
     body = {"status": "ready" if result.ready else "not ready", "revision": result.revision}
     if result.reason is not None:
         body["reason"] = result.reason

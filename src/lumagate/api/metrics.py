@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from lumagate.api.deps import gateway_of
+from lumagate.api.deps import DbGauges, Metrics, SettingsDep
 from lumagate.domain.errors import AuthenticationRequired
 from lumagate.observability.db_gauges import SnapshotCollector
 from lumagate.security.keys import parse_bearer
@@ -27,13 +27,14 @@ def _require_token(request: Request, token: str | None) -> None:
         raise AuthenticationRequired("Missing or wrong metrics token", code="invalid_metrics_token")
 
 
-async def metrics(request: Request) -> Response:
-    gateway = gateway_of(request)
-    _require_token(request, gateway.settings.metrics_token)
-    snapshot = await gateway.db_gauges.snapshot()
+async def metrics(
+    request: Request, settings: SettingsDep, replica: Metrics, gauges: DbGauges
+) -> Response:
+    _require_token(request, settings.metrics_token)
+    snapshot = await gauges.snapshot()
     database = CollectorRegistry(auto_describe=False)
     database.register(SnapshotCollector(snapshot))
-    body = generate_latest(gateway.metrics.registry) + generate_latest(database)
+    body = generate_latest(replica.registry) + generate_latest(database)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
