@@ -103,7 +103,7 @@ def test_generate_wait_shows_progress_and_saves_a_decodable_mp4(
     out = tmp_path / "fox.mp4"
     pane.type(
         f"{LUMAGATE} generate 'a red fox running' --wait --out {out} "
-        f"--url {gateway_server.base_url} --key {tenant_key}; echo EXIT\"\"=$?"
+        f'--url {gateway_server.base_url} --key {tenant_key}; echo EXIT""=$?'
     )
     screens = _watch(pane, "EXIT=")
     final = screens[-1]
