@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from tests.support.dockerfile import Stage, read_stages
-from tests.support.servers import free_port, wait_until_up
+from tests.support.ports import free_port
+from tests.support.servers import wait_until_up
 
 pytestmark = pytest.mark.slow
 

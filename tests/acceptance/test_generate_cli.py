@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.acceptance import decode_mp4
-from tests.support.servers import GatewayServer, free_port
+from tests.support.acceptance import decode_mp4, start_server
+from tests.support.ports import free_port
+from tests.support.servers import GatewayServer
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +37,16 @@ def _run(server: GatewayServer, *args: str) -> subprocess.CompletedProcess[str]:
 
 def _lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def gateway_server(tmp_path: Path) -> Iterator[GatewayServer]:
+    """A running ``lumagate serve`` on SQLite with the sandbox (fast refresh)."""
+    server = start_server(tmp_path / "data")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.servers import LUMAGATE, GatewayServer, server_env, wait_until_up
+from tests.support.servers import GatewayServer, server_env
 
 pytestmark = pytest.mark.slow
 FIELDS = {"time", "level", "logger", "message", "request_id", "task_id", "tenant", "account"}
@@ -28,17 +27,11 @@ def json_server(tmp_path: Path) -> Iterator[GatewayServer]:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     server = GatewayServer(
-        data_dir, server_env(data_dir, log_format="json", refresh_interval_seconds="0.5")
-    )
-    log = (data_dir / "server.log").open("ab")
-    server.process = subprocess.Popen(
-        [*LUMAGATE, "serve", "--port", str(server.port), "--log-level", "info"],
-        env=server.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+        data_dir,
+        server_env(data_dir, log_format="json", refresh_interval_seconds="0.5"),
+        log_level="info",
+    ).start()
     try:
-        wait_until_up(server.base_url + "/healthz", server.process, timeout=90)
         yield server
     finally:
         if server.process is not None and server.process.poll() is None:

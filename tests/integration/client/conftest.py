@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support.acceptance import start_server
-from tests.support.servers import GatewayServer, free_port
+from tests.support.ports import free_port
+from tests.support.servers import GatewayServer
 
 
 @dataclass(frozen=True)

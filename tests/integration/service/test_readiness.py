@@ -10,7 +10,7 @@ import pytest
 from lumagate.service.readiness import ReadinessCheck
 from lumagate.store import migrate
 from lumagate.store.database import Database
-from tests.support.servers import free_port
+from tests.support.ports import free_port
 
 
 async def test_not_ready_until_migrated(database_url: str) -> None:
