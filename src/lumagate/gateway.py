@@ -32,6 +32,7 @@ from lumagate.security.ssrf import SsrfGuard
 from lumagate.service.task_bodies import TaskRenderer
 from lumagate.settings import Settings
 from lumagate.wiring.engine import EngineParts, build_engine
+from lumagate.wiring.observability import build_observability
 from lumagate.wiring.operator import key_admin
 from lumagate.wiring.services import EngineHooks, Services, build_services
 from lumagate.wiring.stores import Stores, open_stores
@@ -65,6 +66,7 @@ class Gateway:
     ) -> None:
         self.settings = settings
         self.stores: Stores = open_stores(settings)
+        self.observability = build_observability(self.stores)
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0))
         self.fetcher = GuardedFetcher(  # every tenant URL: the callbacks' SSRF rules and allow-list
             SsrfGuard(settings.callback_allow),
@@ -91,7 +93,10 @@ class Gateway:
             media=media,
             http=self.http,
             hooks=EngineHooks(
-                wake_dispatcher=signals.dispatch.set, callback_created=sender.poke, updates=events
+                wake_dispatcher=signals.dispatch.set,
+                callback_created=sender.poke,
+                updates=events,
+                task_created=self.observability.task_created,
             ),
             renderers=dialect_renderers() if renderers is None else renderers,
         )
@@ -102,6 +107,7 @@ class Gateway:
             signals=signals,
             events=events,
             callback_sender=sender,
+            observability=self.observability,
         )
         self._admin_key: AdminKey | None = None
         self._lock_file: IO[str] | None = None

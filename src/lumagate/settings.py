@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         default=600.0, gt=0, description="Longest a chat completion waits for its video."
     )
     log_level: str = "info"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text: readable lines; json: one JSON object per line."
+    )
+    metrics_token: str | None = Field(
+        default=None, description="When set, /metrics requires Authorization: Bearer <token>."
+    )
 
     # -- the boundary (docs/security.md) -------------------------------------------------
     image_fetch_timeout_seconds: float = Field(

@@ -20,7 +20,9 @@ from lumagate.api import (
     billing,
     chat,
     console,
+    health,
     luma_mock,
+    metrics,
     newapi_video,
     official,
     openai_videos,
@@ -33,6 +35,8 @@ from lumagate.api.files import files_router
 from lumagate.api.tags import OPENAPI_TAGS
 from lumagate.api.upstream_hooks import upstream_hooks_router
 from lumagate.gateway import Gateway
+from lumagate.observability.http import HttpMetricsMiddleware
+from lumagate.observability.request_id import RequestIdMiddleware
 from lumagate.settings import Settings
 from lumagate.wiring.console import console_services
 
@@ -60,6 +64,9 @@ def bind_services(gateway: Gateway) -> ApiServices:
         video_content=services.video_content,
         watcher=services.watcher,
         upstream_hooks=gateway.engine.upstream_hooks,
+        metrics=gateway.observability.metrics,
+        db_gauges=gateway.observability.db_gauges,
+        readiness=gateway.observability.readiness,
     )
 
 
@@ -91,6 +98,8 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
         allow_methods=["*"],
         allow_headers=["Authorization", "Content-Type", "Secret-Key", "Idempotency-Key"],
     )
+    app.add_middleware(HttpMetricsMiddleware, metrics=gateway.observability.metrics)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every line of a request carries its id
     install_error_handlers(app)
     app.add_middleware(BodyDeadline, seconds=settings.body_timeout_seconds)  # outermost: 408
     admin.install(app)
@@ -104,6 +113,8 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
     app.include_router(files_router())
     app.include_router(upstream_hooks_router())
     console.install(app, settings, lambda: gateway.admin_key, console_services(gateway))
+    health.install(app)  # /readyz
+    metrics.install(app)  # /metrics
 
     @app.get("/healthz", tags=["Operations"], summary="Liveness")
     async def healthz() -> dict[str, Any]:

@@ -17,11 +17,15 @@ from fastapi import Depends, Request
 
 from lumagate.domain.tenant import ApiKey
 from lumagate.media.store import MediaStore
+from lumagate.observability import log_context
+from lumagate.observability.db_gauges import DatabaseGauges
+from lumagate.observability.metrics import GatewayMetrics
 from lumagate.security.keys import parse_bearer
 from lumagate.service.admin import AdminService
 from lumagate.service.auth import Authenticator
 from lumagate.service.billing import BillingService
 from lumagate.service.callbacks import CallbackRecorder
+from lumagate.service.readiness import ReadinessCheck
 from lumagate.service.tasks import TaskService
 from lumagate.service.usage import UsageService
 from lumagate.service.video_content import VideoContentService
@@ -57,6 +61,9 @@ class ApiServices:
     video_content: VideoContentService
     watcher: TaskWatcher
     upstream_hooks: HookReceiver
+    metrics: GatewayMetrics
+    db_gauges: DatabaseGauges
+    readiness: ReadinessCheck
 
 
 def _services(request: Request) -> ApiServices:
@@ -108,6 +115,18 @@ def media_store(request: Request) -> MediaStore:
     return _services(request).media
 
 
+def gateway_metrics(request: Request) -> GatewayMetrics:
+    return _services(request).metrics
+
+
+def database_gauges(request: Request) -> DatabaseGauges:
+    return _services(request).db_gauges
+
+
+def readiness_check(request: Request) -> ReadinessCheck:
+    return _services(request).readiness
+
+
 def max_body(request: Request) -> int:
     """The largest request body a route reads (``LUMAGATE_MAX_BODY_BYTES``)."""
     return settings_of(request).max_body_bytes
@@ -122,12 +141,17 @@ Admin = Annotated[AdminService, Depends(admin_service)]
 VideoContent = Annotated[VideoContentService, Depends(video_content)]
 Watcher = Annotated[TaskWatcher, Depends(task_watcher)]
 Hooks = Annotated[HookReceiver, Depends(upstream_hooks)]
+Metrics = Annotated[GatewayMetrics, Depends(gateway_metrics)]
+DbGauges = Annotated[DatabaseGauges, Depends(database_gauges)]
+Readiness = Annotated[ReadinessCheck, Depends(readiness_check)]
 
 
 async def bearer_tenant(request: Request) -> ApiKey:
     """The tenant of ``Authorization: Bearer <key>`` (401 in the dialect's shape otherwise)."""
     authenticator = _services(request).authenticator
-    return await authenticator.tenant(parse_bearer(request.headers.get("authorization")))
+    tenant = await authenticator.tenant(parse_bearer(request.headers.get("authorization")))
+    log_context.set_field("tenant", tenant.name)  # the key's name on the request's log lines
+    return tenant
 
 
 async def bearer_or_secret_key_tenant(request: Request) -> ApiKey:
@@ -135,4 +159,6 @@ async def bearer_or_secret_key_tenant(request: Request) -> ApiKey:
     presented = parse_bearer(request.headers.get("authorization")) or request.headers.get(
         "secret-key"
     )
-    return await _services(request).authenticator.tenant(presented)
+    tenant = await _services(request).authenticator.tenant(presented)
+    log_context.set_field("tenant", tenant.name)
+    return tenant

@@ -10,6 +10,8 @@
   longer than ``body_timeout_seconds`` to arrive.
 - Logging: uvicorn configures its loggers when its ``Config`` is built; the redaction is
   installed after that, so uvicorn's own handlers redact too and its access lines still work.
+  The configuration is :func:`lumagate.observability.json_logs.uvicorn_log_config`: one
+  handler for every logger, readable text or JSON lines (``LUMAGATE_LOG_FORMAT``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from lumagate.observability.json_logs import uvicorn_log_config
 from lumagate.security.log_redaction import install_log_redaction
 from lumagate.settings import Settings
 
@@ -36,6 +39,7 @@ def server_config(
         host=host,
         port=port,
         log_level=log_level,
+        log_config=uvicorn_log_config(settings.log_format, log_level),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_keep_alive=settings.keep_alive_seconds,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,

@@ -6,13 +6,16 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lumagate.cli import accounts, keys
+from lumagate.cli import accounts, generate_command, keys, tasks_command
 from lumagate.cli.common import console
 from lumagate.cli.sim_command import sim
+
+if TYPE_CHECKING:
+    from lumagate.settings import Settings
 
 app = typer.Typer(
     help="lumagate: a self-hosted gateway for Luma Dream Machine video generation.\n\n"
@@ -23,6 +26,8 @@ app = typer.Typer(
 app.add_typer(keys.app, name="keys")
 app.add_typer(accounts.app, name="accounts")
 app.command("sim")(sim)
+app.command("generate")(generate_command.generate)
+app.add_typer(tasks_command.app, name="tasks")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -46,9 +51,25 @@ def serve(
     listener = bind_listener(host, port)
     port = bound_port(listener)
     settings = load_settings(host=host, port=port, log_level=log_level)
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # uvicorn's Config sets up logging for our lines and its own (text or JSON,
+    # LUMAGATE_LOG_FORMAT) and server_config installs the redaction after that.
+    gateway_app = create_app(settings)
+    config = server_config(gateway_app, settings, host=host, port=port, log_level=log_level)
+    logging.captureWarnings(True)  # warnings become log lines too (JSON lines stay JSON)
+    if settings.log_format == "text":
+        _print_banner(settings)
+    else:
+        logging.getLogger("lumagate").info("lumagate on %s", settings.resolved_public_url())
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler that
+    # was installed before it ran; exiting 0 there tells supervisors the stop was clean.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    if port_file is not None:
+        write_port_file(port_file, port)
+    serve_on(config, listener)  # server_config installed the log redaction
+
+
+def _print_banner(settings: Settings) -> None:
+    """How to make a first video, for a person at a terminal (text logs only)."""
     base = settings.resolved_public_url()
     console.print(
         f"[bold]lumagate[/] on {base}  (data: {settings.data_dir.resolve()}, "
@@ -60,14 +81,6 @@ def serve(
         f'  curl -s -H "Authorization: Bearer $KEY" {base}/luma/generations/<id>\n'
         f"API docs: {base}/docs"
     )
-    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler that
-    # was installed before it ran; exiting 0 there tells supervisors the stop was clean.
-    signal.signal(signal.SIGTERM, _exit_cleanly)
-    gateway_app = create_app(settings)
-    config = server_config(gateway_app, settings, host=host, port=port, log_level=log_level)
-    if port_file is not None:
-        write_port_file(port_file, port)
-    serve_on(config, listener)  # server_config installed the log redaction
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

@@ -42,7 +42,7 @@ class EngineContext:
         handle = await self.accounts.load_handle(account_id)
         if handle is None:
             return None
-        return handle, self.providers.get(handle.kind)
+        return handle, self.providers.calling(handle.kind)
 
     async def submission_for(self, task: Task) -> Submission:
         source_upstream: str | None = None

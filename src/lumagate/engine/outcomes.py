@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from lumagate.domain.accounts import AccountHandle
@@ -9,9 +10,11 @@ from lumagate.domain.polling import next_poll_at
 from lumagate.domain.states import TaskState, can_transition
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext, is_pinned
+from lumagate.observability import log_context
 from lumagate.providers.base import UpstreamJob, UpstreamState
 
 DEFAULT_FAILURE = "Job failed"
+log = logging.getLogger(__name__)
 
 
 def target_state(job: UpstreamJob) -> TaskState:
@@ -58,8 +61,11 @@ async def apply_job(
         if task.state in (TaskState.SUBMITTED, TaskState.PROCESSING):
             await ctx.tasks.set_progress(task, progress, now, next_poll)
         return None
-    changed = await ctx.tasks.transition(task, target, now, **values)
-    await ctx.publish(changed)
+    with log_context.bind(task_id=task.id, account=account.name if account else None):
+        changed = await ctx.tasks.transition(task, target, now, **values)
+        if changed is not None:
+            log.info("task %s: %s -> %s (%d%%)", task.id, task.state, target, progress)
+        await ctx.publish(changed)
     return changed
 
 
@@ -84,6 +90,9 @@ async def requeue(
 
 
 async def fail(ctx: EngineContext, task: Task, reason: str, now: datetime) -> Task | None:
-    changed = await ctx.tasks.transition(task, TaskState.FAILED, now, failure_reason=reason)
-    await ctx.publish(changed)
+    with log_context.bind(task_id=task.id):
+        changed = await ctx.tasks.transition(task, TaskState.FAILED, now, failure_reason=reason)
+        if changed is not None:
+            log.info("task %s: %s -> failed: %s", task.id, task.state, reason)
+        await ctx.publish(changed)
     return changed

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lumagate.providers.base import Provider
+
+CallWrapper = Callable[[Provider], Provider]
 
 
 class UnknownProviderKind(KeyError):
@@ -10,11 +14,30 @@ class UnknownProviderKind(KeyError):
 
 
 class ProviderRegistry:
+    """Providers by kind. :meth:`get` gives the provider itself (for capability checks);
+    :meth:`calling` gives what the engine calls through (wrapped for metrics when set)."""
+
     def __init__(self) -> None:
         self._providers: dict[str, Provider] = {}
+        self._calling: dict[str, Provider] = {}
+        self._wrap: CallWrapper | None = None
+
+    def wrap_calls(self, wrap: CallWrapper) -> None:
+        """Route the engine's calls through ``wrap(provider)`` (e.g. to time them)."""
+        self._wrap = wrap
+        self._calling.clear()
+
+    def calling(self, kind: str) -> Provider:
+        provider = self.get(kind)
+        if self._wrap is None:
+            return provider
+        if kind not in self._calling:
+            self._calling[kind] = self._wrap(provider)
+        return self._calling[kind]
 
     def register(self, provider: Provider) -> None:
         self._providers[provider.kind] = provider
+        self._calling.pop(provider.kind, None)
 
     def get(self, kind: str) -> Provider:
         try:

@@ -69,6 +69,7 @@ class TaskService:
         max_image_bytes: int,
         on_queued: Callable[[], None] | None = None,
         admission: Admission | None = None,
+        on_created: Callable[[Task], None] | None = None,
     ) -> None:
         self.tasks = tasks
         self.transactions = transactions  # one unit of work stores a task with its charge
@@ -78,6 +79,7 @@ class TaskService:
         self.default_model = default_model
         self.max_image_bytes = max_image_bytes
         self.on_queued = on_queued
+        self.on_created = on_created  # metrics: a new task was stored (not an idempotent replay)
         self._run_seconds: tuple[float, float | None] = (0.0, None)
 
     # -- writes -------------------------------------------------------------------------
@@ -133,6 +135,8 @@ class TaskService:
             if earlier is None:
                 raise
             return earlier
+        if self.on_created is not None:
+            self.on_created(task)
         if self.on_queued is not None:
             self.on_queued()
         return task

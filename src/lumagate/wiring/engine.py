@@ -22,6 +22,7 @@ from lumagate.providers.http import UpstreamHttp, new_upstream_client
 from lumagate.providers.registry import ProviderRegistry
 from lumagate.providers.sandbox.provider import SandboxProvider
 from lumagate.providers.setup import register_upstreams
+from lumagate.wiring.observability import Observability
 from lumagate.wiring.services import Services
 from lumagate.wiring.stores import Stores
 
@@ -52,9 +53,11 @@ def build_engine(
     signals: EngineSignals,
     events: TaskEvents,
     callback_sender: CallbackSender,
+    observability: Observability,
 ) -> EngineParts:
     settings = stores.settings
     providers = ProviderRegistry()
+    providers.wrap_calls(observability.metered)  # the engine's upstream calls, timed
     sandbox = SandboxProvider(
         settings.data_dir / "sandbox",
         media,
@@ -92,6 +95,7 @@ def build_engine(
     engine.add_loop("upkeep", Upkeep(engine.ctx).run)
     events.add_listener(services.billing.on_task_changed)
     events.add_listener(services.callbacks.on_task_changed)
+    events.add_listener(observability.metrics.on_task_changed)
     catch_up = CatchUp(
         [
             ("refunds", services.billing.refund_missed),

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import httpx
 
+from lumagate.domain.task import Task
 from lumagate.media.store import MediaStore
 from lumagate.service.account_admin import AccountAdmin
 from lumagate.service.admin import AdminService, AdminStores
@@ -59,6 +60,7 @@ class EngineHooks:
     wake_dispatcher: Callable[[], None]
     callback_created: Callable[[], None]
     updates: TaskUpdates
+    task_created: Callable[[Task], None] | None = None  # metrics and log context
 
 
 def build_services(
@@ -87,6 +89,7 @@ def build_services(
         transactions=stores.transactions,
         on_queued=hooks.wake_dispatcher,
         admission=billing,
+        on_created=hooks.task_created,
     )
     bodies = TaskBodies(renderers, tasks)
     callbacks = CallbackRecorder(

@@ -1,0 +1,70 @@
+"""The HTTP plumbing both clients share: base URL, the key only to the gateway, error mapping.
+
+The key is attached by an :class:`httpx.Auth` that checks the request's origin, so following a
+download link to another host (a CDN, an upstream's storage) never sends the tenant key there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import httpx
+
+from lumagate import __version__
+from lumagate.client.calls import Call
+from lumagate.client.errors import error_from_response
+
+USER_AGENT = f"lumagate-client/{__version__}"
+DEFAULT_TIMEOUT_SECONDS = 30.0
+
+
+def normalise_base_url(base_url: str) -> str:
+    url = base_url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"the gateway URL must start with http:// or https://, not {base_url!r}")
+    return url
+
+
+class GatewayKeyAuth(httpx.Auth):
+    """``Authorization: Bearer <key>`` on requests to the gateway's own origin only."""
+
+    def __init__(self, base_url: str, api_key: str) -> None:
+        if not api_key:
+            raise ValueError("an API key is required")
+        self._origin = httpx.URL(base_url).copy_with(path="/", query=None, fragment=None)
+        self._header = f"Bearer {api_key}"
+
+    def _same_origin(self, url: httpx.URL) -> bool:
+        return (url.scheme, url.host, url.port) == (
+            self._origin.scheme,
+            self._origin.host,
+            self._origin.port,
+        )
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._same_origin(request.url):
+            request.headers["Authorization"] = self._header
+        yield request
+
+
+def client_options(base_url: str, api_key: str, timeout: float) -> dict[str, object]:
+    """Keyword arguments for ``httpx.Client`` / ``httpx.AsyncClient``."""
+    return {
+        "base_url": base_url,
+        "auth": GatewayKeyAuth(base_url, api_key),
+        "timeout": httpx.Timeout(timeout),
+        "headers": {"User-Agent": USER_AGENT, "Accept": "application/json"},
+    }
+
+
+def build(http: httpx.Client | httpx.AsyncClient, call: Call) -> httpx.Request:
+    return http.build_request(
+        call.method, call.path, json=call.json, params=call.params, headers=call.headers
+    )
+
+
+def checked(response: httpx.Response) -> httpx.Response:
+    """``response`` if it is a 2xx, else the typed exception for it."""
+    if response.is_success:
+        return response
+    raise error_from_response(response)

@@ -1,0 +1,1 @@
+"""Watching a running gateway: Prometheus metrics (per replica and from the database)."""

@@ -1,0 +1,184 @@
+"""The container image and compose files, validated as far as a machine without a Docker
+daemon allows: the image's own install and start commands run in a clean virtual environment,
+the compose files parse (``docker compose config`` where the compose plugin exists) and hold
+the settings replicas must share."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from tests.support.dockerfile import Stage, read_stages
+from tests.support.ports import free_port
+from tests.support.servers import wait_until_up
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+SINGLE = DEPLOY / "compose.yaml"
+REPLICAS = DEPLOY / "compose.replicas.yaml"
+SHARED_SETTINGS = (
+    "LUMAGATE_DATABASE_URL",
+    "LUMAGATE_SECRET_KEY",
+    "LUMAGATE_ADMIN_KEY",
+    "LUMAGATE_PUBLIC_URL",
+)
+REQUIRED_VARIABLE = re.compile(r"\$\{(\w+):\?")
+
+
+def _runtime() -> Stage:
+    stages = read_stages(ROOT / "Dockerfile")
+    assert len(stages) >= 2, "the image is built in more than one stage"
+    return stages[-1]
+
+
+def _compose(path: Path) -> dict[str, Any]:
+    loaded = yaml.safe_load(path.read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _replica_env(service: dict[str, Any]) -> dict[str, str]:
+    env = service["environment"]
+    assert isinstance(env, dict)
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def test_image_runs_as_a_user_with_a_data_volume_and_a_healthcheck() -> None:
+    runtime = _runtime()
+    assert runtime.last("USER") not in ("root", "0")
+    assert "/data" in runtime.last("VOLUME")
+    assert runtime.env()["LUMAGATE_DATA_DIR"] == "/data"
+    assert "/healthz" in runtime.healthcheck_command()
+    assert any("--from=build" in copy for copy in runtime.all("COPY"))
+
+
+def test_compose_files_hold_what_replicas_share() -> None:
+    single = _compose(SINGLE)["services"]["lumagate"]
+    assert any(str(v).endswith(":/data") for v in single["volumes"])
+    replicas = _compose(REPLICAS)
+    services = replicas["services"]
+    assert {"postgres", "minio", "proxy", "migrate", "lumagate-1", "lumagate-2"} <= set(services)
+    first, second = (_replica_env(services[n]) for n in ("lumagate-1", "lumagate-2"))
+    for name in SHARED_SETTINGS:
+        assert first[name] == second[name], f"{name} differs between the replicas"
+    assert first["LUMAGATE_DATABASE_URL"].startswith("postgresql+asyncpg://")
+    assert first["LUMAGATE_SERVER_ID"] != second["LUMAGATE_SERVER_ID"]
+    caddyfile = (DEPLOY / "Caddyfile").read_text()
+    assert "lumagate-1:8000" in caddyfile and "lumagate-2:8000" in caddyfile
+    assert "health_uri /readyz" in caddyfile
+    example = (DEPLOY / "replicas.env.example").read_text()
+    for variable in set(REQUIRED_VARIABLE.findall(REPLICAS.read_text())):
+        assert re.search(rf"^{variable}=", example, re.M), f"{variable} not in the example env"
+
+
+def _docker_compose_reason() -> str | None:
+    if shutil.which("docker") is None:
+        return "the docker CLI is not installed"
+    probe = subprocess.run(
+        ["docker", "compose", "version"], capture_output=True, text=True, check=False
+    )
+    if probe.returncode != 0:
+        first_line = (probe.stderr or probe.stdout).strip().splitlines()[:1]
+        return f"docker compose is not available ({''.join(first_line)})"
+    return None
+
+
+@pytest.mark.parametrize("path", [SINGLE, REPLICAS], ids=lambda p: p.name)
+def test_docker_compose_config_parses(path: Path) -> None:
+    reason = _docker_compose_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    env = {**os.environ}
+    for variable in REQUIRED_VARIABLE.findall(path.read_text()):
+        env.setdefault(variable, f"test-{variable.lower()}")
+    result = subprocess.run(
+        ["docker", "compose", "-f", str(path), "config", "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _venv_install(tmp_path: Path) -> Path:
+    """A wheel of this checkout installed into a fresh venv, like the image's runtime stage."""
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--wheel-dir",
+            str(wheels),
+            str(ROOT),
+        ],
+        check=True,
+        timeout=600,
+    )
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--find-links",
+            str(wheels),
+            "lumagate",
+        ],
+        check=True,
+        timeout=900,
+    )
+    return venv
+
+
+def test_image_install_and_start_commands_in_a_clean_venv(tmp_path: Path) -> None:
+    runtime = _runtime()
+    venv = _venv_install(tmp_path)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LUMAGATE_", "VIRTUAL_ENV"))}
+    env.update(runtime.env())
+    # What the container gives by its own means: the volume path and the published port.
+    env.update(
+        PATH=f"{venv / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}",
+        LUMAGATE_DATA_DIR=str(tmp_path / "data"),
+        LUMAGATE_HOST="127.0.0.1",
+        LUMAGATE_PORT=str(port),
+    )
+    (tmp_path / "data").mkdir()
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(runtime.cmd(), env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", process, timeout=90)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json()["status"] == "ok"
+        health = subprocess.run(
+            ["sh", "-c", runtime.healthcheck_command()], env=env, timeout=30, check=False
+        )
+        assert health.returncode == 0
+        served = subprocess.run(
+            ["sh", "-c", "command -v lumagate"], env=env, capture_output=True, text=True
+        )
+        assert served.stdout.strip() == str(venv / "bin" / "lumagate")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+    assert code == 0, (tmp_path / "serve.log").read_text()
