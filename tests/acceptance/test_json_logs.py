@@ -80,7 +80,11 @@ def test_every_line_is_json_with_request_and_task_ids(json_server: GatewayServer
 
     entries = _lines(json_server)
     assert entries, "the server logged nothing"
-    access = [e for e in entries if e["logger"] == "uvicorn.access" and "POST" in e["message"]]
+    access = [  # the create only (the key itself was made with POST /admin/keys)
+        e
+        for e in entries
+        if e["logger"] == "uvicorn.access" and "POST /luma/generations" in e["message"]
+    ]
     assert [e["request_id"] for e in access] == ["req-fox-123"]
     assert access[0]["tenant"] == "json-tenant"
     engine = [e for e in entries if e["logger"].startswith("lumagate.engine")]
