@@ -26,6 +26,7 @@ from lumagate.api import (
     openai_videos,
     reseller,
 )
+from lumagate.api.boundary import BoundaryMiddleware
 from lumagate.api.body_deadline import BodyDeadline
 from lumagate.api.deps import ApiServices
 from lumagate.api.errors import install_error_handlers
@@ -85,6 +86,7 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
         openapi_tags=OPENAPI_TAGS,
     )
     app.state.services = bind_services(gateway)
+    app.add_middleware(BoundaryMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
