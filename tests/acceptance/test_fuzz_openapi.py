@@ -25,8 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.acceptance import start_server
-from tests.support.servers import GatewayServer
+from tests.support.servers import GatewayServer, server_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -38,13 +37,13 @@ ST = Path(sys.executable).with_name("st")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayServer]:
-    started = start_server(
-        tmp_path_factory.mktemp("fuzz") / "data",
-        admin_key=ADMIN_KEY,
-        sandbox_enabled="false",
-        chat_timeout_seconds="10",
-    )
+    data_dir = tmp_path_factory.mktemp("fuzz") / "data"
+    data_dir.mkdir()
+    settings = {"admin_key": ADMIN_KEY, "sandbox_enabled": "false", "chat_timeout_seconds": "10"}
+    # A loaded machine starts slowly; the fuzzing itself is bounded apart.
+    started = GatewayServer(data_dir, server_env(data_dir, **settings), startup_seconds=120)
     try:
+        started.start()
         yield started
     finally:
         started.stop()
