@@ -187,9 +187,9 @@ def _parameters(method: str, path: str, operation: dict[str, Any]) -> None:
 def _responses(method: str, path: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     responses.pop("422", None)  # FastAPI's own validation shape is never what the gateway sends
-    status = CREATED.get((method, path))
-    if status is not None and "200" in responses:
-        responses[status] = responses.pop("200")
+    created = CREATED.get((method, path))
+    if created is not None and "200" in responses:
+        responses[created] = responses.pop("200")
     success = SUCCESS.get((method, path))
     if success is not None:
         for code, answer in responses.items():
