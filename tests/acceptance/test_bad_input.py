@@ -13,7 +13,13 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from lumagate.domain.limits import MAX_IDEMPOTENCY_KEY, MAX_JSON_DEPTH, MAX_NAME, MAX_PLAN
+from lumagate.domain.limits import (
+    MAX_IDEMPOTENCY_KEY,
+    MAX_JSON_DEPTH,
+    MAX_NAME,
+    MAX_NOTE,
+    MAX_PLAN,
+)
 from lumagate.store.schema import tasks
 from tests.support.boundary import UNKNOWN, Env, env, refused
 
@@ -117,6 +123,8 @@ def test_over_long_names_and_plans_are_refused_alike(env: Env) -> None:
     refused(plan, "plan", str(MAX_PLAN), status=400)
     fits = env.admin.post("/admin/keys", json={"name": "n" * MAX_NAME, "plan": "p" * MAX_PLAN})
     assert fits.status_code == 201, fits.text
+    reason = {"reason": "r" * (MAX_NOTE + 1)}
+    refused(env.admin.post("/admin/accounts/any/disable", json=reason), "reason", status=400)
 
 
 @pytest.mark.parametrize(
