@@ -101,7 +101,7 @@ def _fuzz(
             "60",
             "--no-color",
         ],
-        cwd=REPO,
+        cwd=calls.parent,  # schemathesis keeps its caches in the working directory
         env=env,
         capture_output=True,
         text=True,
