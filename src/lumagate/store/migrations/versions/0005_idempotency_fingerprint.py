@@ -5,8 +5,8 @@ channel or dialect is refused (409). The fingerprint is a SHA-256 of the normali
 (``service/idempotency.py``). Tasks stored before this revision have none, and any request
 with their key still answers them (what the gateway promised when they were made).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
