@@ -26,8 +26,8 @@ from lumagate.api import (
     openai_videos,
     reseller,
 )
-from lumagate.api.boundary import BoundaryMiddleware
 from lumagate.api.body_deadline import BodyDeadline
+from lumagate.api.boundary import BoundaryMiddleware
 from lumagate.api.deps import ApiServices
 from lumagate.api.errors import install_error_handlers
 from lumagate.api.files import files_router
