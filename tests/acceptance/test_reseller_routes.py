@@ -456,9 +456,12 @@ def test_idempotency_key_returns_the_same_task(env: Env) -> None:
     body = {"user_prompt": f"{FAIL} idempotent"}
     headers = {"Idempotency-Key": f"idem-{uuid.uuid4()}"}
     first = env.http.post("/luma/generations", json=body, headers=headers)
-    second = env.http.post("/vip/luma/v1/generations", json=body, headers=headers)
+    second = env.http.post("/luma/v1/generations/", json=body, headers=headers)  # same channel
     assert first.status_code == second.status_code == 200
     assert first.json()["id"] == second.json()["id"]
+    # The same key on another channel is another request: refused, as Stripe does (issue 9).
+    other_channel = env.http.post("/vip/luma/v1/generations", json=body, headers=headers)
+    assert_error(other_channel, 409, code="idempotency_key_reused", mentions="channel")
     # Another tenant with the same key, or no key at all, makes a new task.
     third = env.other.post("/luma/generations", json=body, headers=headers)
     fourth = env.http.post("/luma/generations", json=body)

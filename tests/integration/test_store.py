@@ -31,6 +31,7 @@ from lumagate.providers.base import Submission, UpstreamJob, UpstreamState
 from lumagate.providers.registry import ProviderRegistry
 from lumagate.security.crypto import SecretBox
 from lumagate.security.keys import hash_api_key
+from lumagate.service.idempotency import IdempotencyConflict
 from lumagate.service.tasks import CreateCommand, TaskService
 from lumagate.settings import Settings
 from lumagate.store import migrate
@@ -352,12 +353,14 @@ async def test_idempotency_key_returns_the_first_task(db: Database, service: Tas
         channel=Channel.DEFAULT, dialect="reseller", prompt="one", idempotency_key="k-1"
     )
     first = await service.create(alice, command)
-    retry = CreateCommand(
-        channel=Channel.DEFAULT, dialect="reseller", prompt="two", idempotency_key="k-1"
-    )
-    second = await service.create(alice, retry)
+    second = await service.create(alice, command)  # a replay of the same request
     assert second.id == first.id
     assert second.request.prompt == "one"
+    changed = CreateCommand(
+        channel=Channel.DEFAULT, dialect="reseller", prompt="two", idempotency_key="k-1"
+    )
+    with pytest.raises(IdempotencyConflict, match="different request body"):
+        await service.create(alice, changed)  # the same key for another request: refused
     other_key = await service.create(alice, CreateCommand(Channel.DEFAULT, "reseller", "x"))
     assert other_key.id != first.id
     bobs = await service.create(bob, command)  # same key, other tenant: a new task

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from lumagate.api.deps import Admin
 from lumagate.domain.clock import iso_z
 from lumagate.domain.errors import InvalidRequest
+from lumagate.domain.limits import MAX_OFFSET
 from lumagate.domain.task import Task
 
 MAX_PAGE = 500
@@ -28,8 +29,8 @@ def page(request: Request, default_limit: int = 50) -> tuple[int, int]:
             value = int(raw)
         except ValueError:
             raise InvalidRequest(f"{name} must be an integer", field=name) from None
-        if value < 0:
-            raise InvalidRequest(f"{name} must not be negative", field=name)
+        if not 0 <= value <= MAX_OFFSET:
+            raise InvalidRequest(f"{name} must be between 0 and {MAX_OFFSET}", field=name)
         return value
 
     return number("offset", 0), max(1, min(MAX_PAGE, number("limit", default_limit)))

@@ -29,9 +29,11 @@ from lumagate.api import (
     reseller,
 )
 from lumagate.api.body_deadline import BodyDeadline
+from lumagate.api.boundary import BoundaryMiddleware
 from lumagate.api.deps import ApiServices
 from lumagate.api.errors import install_error_handlers
 from lumagate.api.files import files_router
+from lumagate.api.openapi import install_openapi
 from lumagate.api.tags import OPENAPI_TAGS
 from lumagate.api.upstream_hooks import upstream_hooks_router
 from lumagate.gateway import Gateway
@@ -44,7 +46,8 @@ DESCRIPTION = """Self-hosted gateway for Luma Dream Machine video generation.
 
 Every dialect below is a thin translation over one task model: a task created in one dialect
 can be read in any other. Authenticate with `Authorization: Bearer <key>`
-(create one with `lumagate keys create --name NAME`).
+(create one with `lumagate keys create --name NAME`): press **Authorize** and paste it as
+`tenantKey` (and the admin key as `adminKey` for `/admin`) to use "Try it out".
 """
 
 
@@ -92,6 +95,7 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
         openapi_tags=OPENAPI_TAGS,
     )
     app.state.services = bind_services(gateway)
+    app.add_middleware(BoundaryMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -119,5 +123,7 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
     @app.get("/healthz", tags=["Operations"], summary="Liveness")
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
+
+    install_openapi(app)
 
     return app

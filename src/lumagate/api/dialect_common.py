@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from lumagate.api import deps
 from lumagate.domain.channels import Channel
 from lumagate.domain.errors import InvalidRequest
+from lumagate.domain.limits import MAX_OFFSET
 from lumagate.domain.tenant import ApiKey
 from lumagate.domain.video import ASPECT_RATIOS, RESOLUTIONS
 
@@ -55,7 +56,8 @@ def query_int(
 ) -> int:
     """An integer query parameter; a non-integer or out-of-range value is a :class:`FieldError`.
 
-    Values above ``maximum`` are clamped (clients ask for "a lot" and expect a full page).
+    Values above ``maximum`` are clamped (clients ask for "a lot" and expect a full page);
+    values above ``MAX_OFFSET`` are refused (no database could page that far anyway).
     """
     raw = request.query_params.get(name)
     if raw is None or raw.strip() == "":
@@ -71,6 +73,12 @@ def query_int(
             ("query", name),
             f"Input should be greater than or equal to {minimum}",
             "greater_than_equal",
+        )
+    if value > MAX_OFFSET:
+        raise FieldError(
+            ("query", name),
+            f"Input should be less than or equal to {MAX_OFFSET}",
+            "less_than_equal",
         )
     return value if maximum is None else min(value, maximum)
 

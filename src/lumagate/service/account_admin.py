@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from lumagate.domain.accounts import SESSION_LOST_AT, Account, NewAccount
 from lumagate.domain.clock import utcnow
+from lumagate.domain.limits import MAX_NAME, MAX_NOTE, MAX_URL, check_text
 from lumagate.store.accounts import AccountStore
 from lumagate.store.pool import PoolStore
 
@@ -64,6 +65,8 @@ class AccountAdmin:
 
     async def add(self, new: NewAccount) -> Account:
         """Add an account; without a name it is ``<kind>-<n>``."""
+        check_text(new.name, "name", MAX_NAME)
+        check_text(new.base_url, "base_url", MAX_URL)
         existing = [a for a in await self._accounts.all() if a.kind == new.kind]
         account = await self._accounts.create(
             name=new.name or f"{new.kind}-{len(existing) + 1}",
@@ -80,6 +83,7 @@ class AccountAdmin:
 
     async def disable(self, ref: str, reason: str) -> Account:
         """No new tasks for the account; the tasks it runs are still followed to the end."""
+        check_text(reason, "reason", MAX_NOTE)
         account = await self.get(ref)
         await self._accounts.disable(account.id, reason, utcnow())
         return await self.get(account.id)

@@ -13,6 +13,17 @@ from datetime import timedelta
 from lumagate.domain.channels import ALL_CHANNELS, Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import InvalidRequest, KeyNotFound
+from lumagate.domain.limits import (
+    MAX_COUNT,
+    MAX_CREDITS,
+    MAX_EXPIRES_DAYS,
+    MAX_NAME,
+    MAX_NOTE,
+    MAX_PLAN,
+    check_int,
+    check_number,
+    check_text,
+)
 from lumagate.domain.tenant import ApiKey
 from lumagate.security.crypto import SecretBox
 from lumagate.security.signing import generate_webhook_secret
@@ -30,9 +41,27 @@ class CreatedKey:
     webhook_secret: str
 
 
-def _at_least(value: int | None, minimum: int, field: str) -> None:
-    if value is not None and value < minimum:
-        raise InvalidRequest(f"{field} must be at least {minimum}", field=field)
+def _check_new_key(
+    name: str,
+    credits: int | None,
+    rpm: int | None,
+    max_running: int | None,
+    expires_days: float | None,
+    plan: str,
+) -> None:
+    """The documented bounds of a new key (domain/limits.py), the same on every database."""
+    check_text(name, "name", MAX_NAME)
+    if not name.strip():
+        raise InvalidRequest("name is required", field="name")
+    check_text(plan, "plan", MAX_PLAN)
+    if not plan.strip():
+        raise InvalidRequest("plan must not be empty", field="plan")
+    check_int(credits, "credits", 0, MAX_CREDITS)
+    check_int(rpm, "rpm", 1, MAX_COUNT)
+    check_int(max_running, "max_running", 1, MAX_COUNT)
+    check_number(expires_days, "expires_days", 0, MAX_EXPIRES_DAYS)
+    if expires_days is not None and expires_days <= 0:
+        raise InvalidRequest("expires_days must be positive", field="expires_days")
 
 
 class KeyAdmin:
@@ -54,13 +83,7 @@ class KeyAdmin:
         expires_days: float | None = None,
         plan: str = "standard",
     ) -> CreatedKey:
-        if not name.strip():
-            raise InvalidRequest("name is required", field="name")
-        _at_least(credits, 0, "credits")
-        _at_least(rpm, 1, "rpm")
-        _at_least(max_running, 1, "max_running")
-        if expires_days is not None and expires_days <= 0:
-            raise InvalidRequest("expires_days must be positive", field="expires_days")
+        _check_new_key(name, credits, rpm, max_running, expires_days, plan)
         now = utcnow()
         secret = generate_webhook_secret()
         record, plaintext = await self.keys.create(
@@ -100,6 +123,8 @@ class KeyAdmin:
     async def top_up(self, ref: str, amount: int, note: str | None = None) -> tuple[ApiKey, int]:
         if amount == 0:
             raise InvalidRequest("amount must not be zero", field="amount")
+        check_int(amount, "amount", -MAX_CREDITS, MAX_CREDITS)
+        check_text(note, "note", MAX_NOTE)
         record = await self.find(ref)
         try:
             balance = await self.ledger.top_up(record.id, amount, utcnow(), note)
@@ -116,8 +141,8 @@ class KeyAdmin:
         max_running: int | None,
     ) -> ApiKey:
         """New channels, requests per minute and running limit (None: unlimited)."""
-        _at_least(rpm, 1, "rpm")
-        _at_least(max_running, 1, "max_running")
+        check_int(rpm, "rpm", 1, MAX_COUNT)
+        check_int(max_running, "max_running", 1, MAX_COUNT)
         record = await self.find(ref)
         await self.keys.update_limits(
             record.id, channels=channels, rpm=rpm, max_running=max_running

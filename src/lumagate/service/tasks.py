@@ -12,6 +12,13 @@ from urllib.parse import parse_qsl, unquote
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import InvalidRequest, NotReady, TaskNotFound
+from lumagate.domain.limits import (
+    MAX_IDEMPOTENCY_KEY,
+    MAX_PROMPT,
+    MAX_SHORT_TEXT,
+    MAX_URL,
+    check_text,
+)
 from lumagate.domain.request import GenerationRequest, media_ref
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
@@ -25,6 +32,7 @@ from lumagate.domain.video import (
 from lumagate.media.images import InvalidImage, check_pixels, sniff_image_type
 from lumagate.media.store import MediaFetchError, MediaStore
 from lumagate.service.admission import Admission
+from lumagate.service.idempotency import check_replay, fingerprint
 from lumagate.store.accounts import AccountStore
 from lumagate.store.errors import IdempotencyKeyTaken
 from lumagate.store.tasks import NewTask, TaskStore
@@ -104,6 +112,12 @@ class TaskService:
         self, tenant: ApiKey, command: CreateCommand, request: GenerationRequest, pinned: str | None
     ) -> Task:
         now = utcnow()
+        request_print = fingerprint(
+            request,
+            channel=command.channel,
+            dialect=command.dialect,
+            notify_url=command.notify_url,
+        )
         new = NewTask(
             id=str(uuid.uuid4()),
             tenant_id=tenant.id,
@@ -112,6 +126,7 @@ class TaskService:
             request=request,
             notify_url=command.notify_url,
             idempotency_key=command.idempotency_key,
+            idempotency_fingerprint=request_print if command.idempotency_key else None,
             pinned_account_id=pinned,
             source_task_id=request.extend_of,
         )
@@ -122,7 +137,7 @@ class TaskService:
                 if key:
                     earlier = await work.tasks.find_idempotent(tenant.id, key, since)
                     if earlier is not None:
-                        return earlier
+                        return _replayed(earlier, command, request_print)
                     await work.tasks.release_idempotency_key(tenant.id, key, since)
                 if self.admission is not None:
                     await self.admission.admit(work, tenant, now)
@@ -134,7 +149,7 @@ class TaskService:
             earlier = await self.tasks.find_idempotent(tenant.id, key, since) if key else None
             if earlier is None:
                 raise
-            return earlier
+            return _replayed(earlier, command, request_print)
         if self.on_created is not None:
             self.on_created(task)
         if self.on_queued is not None:
@@ -144,6 +159,7 @@ class TaskService:
     async def _request(
         self, command: CreateCommand, *, extend_of: str | None, source: Task | None = None
     ) -> GenerationRequest:
+        _check_command_text(command)
         try:
             model = normalize_model(command.model or self.default_model)
         except ValueError as exc:
@@ -162,8 +178,6 @@ class TaskService:
             raise InvalidRequest(
                 f"resolution must be one of {', '.join(RESOLUTIONS)}", field="resolution"
             )
-        if len(command.prompt) > 5000:
-            raise InvalidRequest("prompt is longer than 5000 characters", field="user_prompt")
         return GenerationRequest(
             prompt=command.prompt,
             aspect_ratio=aspect,
@@ -281,6 +295,35 @@ class TaskService:
             value = await self.tasks.recent_run_seconds()
             self._run_seconds = (time.monotonic(), value)
         return value
+
+
+def _replayed(earlier: tuple[Task, str | None], command: CreateCommand, request_print: str) -> Task:
+    task, stored = earlier
+    check_replay(
+        task,
+        stored,
+        channel=command.channel,
+        dialect=command.dialect,
+        new_fingerprint=request_print,
+    )
+    return task
+
+
+def _check_command_text(command: CreateCommand) -> None:
+    """Every text of a create within its documented bound (domain/limits.py), storable."""
+    check_text(command.prompt, "user_prompt", MAX_PROMPT)
+    check_text(command.idempotency_key, "Idempotency-Key", MAX_IDEMPOTENCY_KEY)
+    check_text(command.notify_url, "notify_hook", MAX_URL)
+    check_text(command.model, "model_name", MAX_SHORT_TEXT)
+    check_text(command.aspect_ratio, "aspect_ratio", MAX_SHORT_TEXT)
+    check_text(command.resolution, "resolution", MAX_SHORT_TEXT)
+    if isinstance(command.duration, str):
+        check_text(command.duration, "duration", MAX_SHORT_TEXT)
+    for image, field in ((command.start_image, "image_url"), (command.end_image, "image_end_url")):
+        if isinstance(image, str):  # data: URIs are bounded by the body size, URLs by MAX_URL
+            check_text(image, field, len(image) if image.startswith("data:") else MAX_URL)
+    for concept in command.concepts:
+        check_text(concept, "concepts", MAX_SHORT_TEXT)
 
 
 def _plausible_id(value: str) -> bool:

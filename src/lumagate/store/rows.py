@@ -1,4 +1,8 @@
-"""Mapping between table rows and domain objects."""
+"""Mapping between table rows and domain objects.
+
+JSON columns are read through :func:`lumagate.domain.limits.scrub`: rows stored before input
+was checked may hold lone surrogates, which would break every response that shows them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from sqlalchemy import RowMapping
 
 from lumagate.domain.channels import Channel, parse_channels
 from lumagate.domain.clock import ensure_utc
+from lumagate.domain.limits import scrub
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task, TaskMedia
@@ -52,14 +57,14 @@ def task_from_row(row: RowMapping) -> Task:
         tenant_id=row["tenant_id"],
         channel=Channel(row["channel"]),
         dialect=row["dialect"],
-        request=GenerationRequest.model_validate(row["request"]),
+        request=GenerationRequest.model_validate(scrub(row["request"])),
         state=TaskState(row["state"]),
         created_at=ensure_utc(row["created_at"]),
         updated_at=ensure_utc(row["updated_at"]),
         account_id=row["account_id"],
         upstream_id=row["upstream_id"],
         progress=row["progress"],
-        media=media_from_json(row["media"]),
+        media=media_from_json(scrub(row["media"])),
         failure_reason=row["failure_reason"],
         notify_url=row["notify_url"],
         submitted_at=_dt(row["submitted_at"]),

@@ -80,6 +80,7 @@ tasks = Table(
     Column("failure_reason", Text, nullable=True),
     Column("notify_url", Text, nullable=True),
     Column("idempotency_key", String(200), nullable=True),
+    Column("idempotency_fingerprint", String(64), nullable=True),  # migration 0005
     Column("server_id", String(200), nullable=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("hidden", Boolean, nullable=False, server_default="0"),

@@ -56,6 +56,7 @@ class TaskWrites:
                     account_id=new.pinned_account_id,
                     notify_url=new.notify_url,
                     idempotency_key=new.idempotency_key,
+                    idempotency_fingerprint=new.idempotency_fingerprint,
                     created_at=now,
                     updated_at=now,
                 )
@@ -63,10 +64,13 @@ class TaskWrites:
         query = select(tasks).where(tasks.c.id == new.id)
         return task_from_row((await self._conn.execute(query)).mappings().one())
 
-    async def find_idempotent(self, tenant_id: str, key: str, since: datetime) -> Task | None:
+    async def find_idempotent(
+        self, tenant_id: str, key: str, since: datetime
+    ) -> tuple[Task, str | None] | None:
+        """The task ``key`` names, with the fingerprint of the request that made it."""
         query = idempotent_query(tenant_id, key, since)
         row = (await self._conn.execute(query)).mappings().first()
-        return None if row is None else task_from_row(row)
+        return None if row is None else (task_from_row(row), row["idempotency_fingerprint"])
 
     async def release_idempotency_key(self, tenant_id: str, key: str, before: datetime) -> None:
         """Forget ``key`` on tasks older than the window, so it can name a new task."""

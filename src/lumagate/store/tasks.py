@@ -36,6 +36,7 @@ class NewTask:
     request: GenerationRequest
     notify_url: str | None = None
     idempotency_key: str | None = None
+    idempotency_fingerprint: str | None = None
     pinned_account_id: str | None = None
     source_task_id: str | None = None
 
@@ -61,11 +62,14 @@ class TaskStore:
         self.db = db
 
     # -- creation -----------------------------------------------------------------------
-    async def find_idempotent(self, tenant_id: str, key: str, since: datetime) -> Task | None:
-        """The task ``key`` names for the tenant, if made since ``since`` (outside a create)."""
+    async def find_idempotent(
+        self, tenant_id: str, key: str, since: datetime
+    ) -> tuple[Task, str | None] | None:
+        """The task ``key`` names for the tenant, if made since ``since`` (outside a create),
+        with the fingerprint of the request that made it."""
         async with self.db.read() as conn:
             row = (await conn.execute(idempotent_query(tenant_id, key, since))).mappings().first()
-        return None if row is None else task_from_row(row)
+        return None if row is None else (task_from_row(row), row["idempotency_fingerprint"])
 
     # -- reads --------------------------------------------------------------------------
     async def get(self, task_id: str, tenant_id: str | None = None) -> Task | None:
