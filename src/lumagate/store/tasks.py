@@ -22,6 +22,7 @@ from lumagate.store.claims import claim_due
 from lumagate.store.database import Database
 from lumagate.store.rows import media_to_json, task_from_row
 from lumagate.store.schema import tasks
+from lumagate.store.task_pages import TaskPageQuery, keyset_page
 
 ACTIVE = [s.value for s in ACTIVE_UPSTREAM_STATES]
 FOLLOWED = [TaskState.SUBMITTED.value, TaskState.PROCESSING.value]
@@ -131,6 +132,20 @@ class TaskStore:
             )
             rows = (await conn.execute(query)).mappings().all()
         return [task_from_row(r) for r in rows[:limit]], len(rows) > limit
+
+    async def creates_since(self, tenant_id: str, since: datetime) -> tuple[int, datetime | None]:
+        """How many tasks the tenant created since ``since`` (hidden ones too, as the rate
+        limit counts them) and when the newest of them was created."""
+        query = select(func.count(), func.max(tasks.c.created_at)).where(
+            tasks.c.tenant_id == tenant_id, tasks.c.created_at >= since
+        )
+        async with self.db.read() as conn:
+            count, newest = (await conn.execute(query)).one()
+        return int(count), None if newest is None else ensure_utc(newest)
+
+    async def page(self, query: TaskPageQuery) -> tuple[list[Task], bool]:
+        """A keyset page of one tenant's tasks and whether more follow (``store/task_pages``)."""
+        return await keyset_page(self.db, query)
 
     async def hide(self, task_id: str, tenant_id: str, now: datetime) -> bool:
         async with self.db.write() as conn:
