@@ -67,3 +67,4 @@ def test_responses_expose_the_headers_browser_code_reads(server: GatewayServer) 
     assert response.status_code == 200, response.text
     assert _names(response.headers["access-control-expose-headers"]) >= EXPOSED
     assert response.headers["x-ratelimit-limit-requests"] == "5"  # and they are really there
+    assert response.headers["x-request-id"]

@@ -3,8 +3,9 @@
 A page continues after a cursor task by its ``(created_at, id)``, never by counting rows from
 the top, so a task created between two page reads neither repeats an item nor hides one. Each
 page is one walk of ``ix_tasks_tenant_created`` that stops after ``limit + 1`` rows (the extra
-row only says whether more follow): no count of the tenant's history. An ``offset`` is still
-applied after the cursor for clients that page by offset (the Go ``/luma`` clients).
+row only says whether more follow): no count and no sort of the tenant's history. An
+``offset`` is still applied after the cursor for clients that page by offset (the Go ``/luma``
+clients, the official and luma-mock lists through ``TaskStore.list_for_tenant``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, select, tuple_
 
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
@@ -34,16 +35,10 @@ class TaskPageQuery:
 
 
 def _beyond(created_at: datetime, task_id: str, oldest_first: bool) -> ColumnElement[bool]:
-    """Rows strictly after the cursor ``(created_at, task_id)`` in the page's order."""
-    if oldest_first:
-        return or_(
-            tasks.c.created_at > created_at,
-            and_(tasks.c.created_at == created_at, tasks.c.id > task_id),
-        )
-    return or_(
-        tasks.c.created_at < created_at,
-        and_(tasks.c.created_at == created_at, tasks.c.id < task_id),
-    )
+    """Rows strictly after the cursor ``(created_at, task_id)`` in the page's order: a row-value
+    comparison, which both databases answer as a range of the index."""
+    key = tuple_(tasks.c.created_at, tasks.c.id)
+    return key > (created_at, task_id) if oldest_first else key < (created_at, task_id)
 
 
 async def keyset_page(db: Database, query: TaskPageQuery) -> tuple[list[Task], bool]:
