@@ -249,7 +249,11 @@ def build_router() -> APIRouter:
                         path,
                         download_video_url,
                         methods=[method],
-                        include_in_schema=shown and prefix == "" and not path.endswith("/"),
+                        # POST is an alias for those clients: /docs shows the GET once.
+                        include_in_schema=shown
+                        and prefix == ""
+                        and not path.endswith("/")
+                        and method == "GET",
                         summary="The watermark-free mp4 link of a completed task",
                         name=f"download_video_url_{method.lower()}_{path}",
                     )
