@@ -27,6 +27,15 @@ from lumagate.domain.pricing import (
     DEFAULT_RESOLUTION,
 )
 
+# Response headers browser code may read by default: the rate-limit and retry hints, the id.
+CORS_EXPOSED_HEADERS = (
+    "Retry-After",
+    "X-Request-Id",
+    "x-ratelimit-limit-requests",
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-reset-requests",
+)
+
 
 def _config_file() -> Path | None:
     explicit = os.environ.get("LUMAGATE_CONFIG")
@@ -56,6 +65,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = 16 * 1024 * 1024
     max_image_bytes: int = 10 * 1024 * 1024
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    cors_allow_headers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*"],
+        description="Request headers browsers may send (comma-separated; * any).",
+    )
+    cors_expose_headers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(CORS_EXPOSED_HEADERS),
+        description="Response headers browser code may read (comma-separated).",
+    )
     sandbox_enabled: bool = Field(
         default=True, description="Offer the sandbox renderer while no real account is eligible."
     )
@@ -170,7 +187,7 @@ class Settings(BaseSettings):
         description="How long tasks of an account whose session died wait for it to be renewed.",
     )
 
-    @field_validator("callback_allow", mode="before")
+    @field_validator("callback_allow", "cors_allow_headers", "cors_expose_headers", mode="before")
     @classmethod
     def _split_allow(cls, value: Any) -> Any:
         if isinstance(value, str):

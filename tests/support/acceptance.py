@@ -272,14 +272,16 @@ def assert_usage(body: Any) -> None:
 def assert_error(
     response: httpx.Response, status: int, code: str | None = None, mentions: str | None = None
 ) -> dict[str, Any]:
-    """HTTP ``status`` with exactly ``{"error": {"message", "type", "code"}}``."""
+    """HTTP ``status`` with exactly the reseller's error body: ``{"error": {"message", "type",
+    "code"}}`` and, for the Go ``/luma`` clients, ``"detail": {"reason": <message>, "code": 1}``."""
     assert response.status_code == status, (
         f"{response.request.method} {response.request.url}: expected {status}, got "
         f"{response.status_code} {response.text[:300]}"
     )
     body = response.json()
-    assert set(body) == {"error"}, body
+    assert set(body) == {"error", "detail"}, body
     error = body["error"]
+    assert body["detail"] == {"reason": error.get("message"), "code": 1}, body
     assert {"message", "type", "code"} <= set(error), body
     assert isinstance(error["message"], str) and error["message"], body
     assert isinstance(error["type"], str) and error["type"], body

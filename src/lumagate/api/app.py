@@ -34,6 +34,7 @@ from lumagate.api.deps import ApiServices
 from lumagate.api.errors import install_error_handlers
 from lumagate.api.files import files_router
 from lumagate.api.openapi import install_openapi
+from lumagate.api.rate_limit_headers import RateLimitHeadersMiddleware
 from lumagate.api.tags import OPENAPI_TAGS
 from lumagate.api.upstream_hooks import upstream_hooks_router
 from lumagate.gateway import Gateway
@@ -70,6 +71,7 @@ def bind_services(gateway: Gateway) -> ApiServices:
         metrics=gateway.observability.metrics,
         db_gauges=gateway.observability.db_gauges,
         readiness=gateway.observability.readiness,
+        rate_limits=services.rate_limits,
     )
 
 
@@ -96,11 +98,13 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
     )
     app.state.services = bind_services(gateway)
     app.add_middleware(BoundaryMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["*"],
-        allow_headers=["Authorization", "Content-Type", "Secret-Key", "Idempotency-Key"],
+        allow_headers=settings.cors_allow_headers,
+        expose_headers=settings.cors_expose_headers,
     )
     app.add_middleware(HttpMetricsMiddleware, metrics=gateway.observability.metrics)
     app.add_middleware(RequestIdMiddleware)  # outermost: every line of a request carries its id

@@ -15,16 +15,18 @@ from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 
+from lumagate.api.rate_limit_headers import STATE_NAME as RATE_LIMIT_STATE
 from lumagate.domain.tenant import ApiKey
 from lumagate.media.store import MediaStore
 from lumagate.observability import log_context
 from lumagate.observability.db_gauges import DatabaseGauges
 from lumagate.observability.metrics import GatewayMetrics
-from lumagate.security.keys import parse_bearer
+from lumagate.security.keys import parse_authorization
 from lumagate.service.admin import AdminService
 from lumagate.service.auth import Authenticator
 from lumagate.service.billing import BillingService
 from lumagate.service.callbacks import CallbackRecorder
+from lumagate.service.rate_limits import RateLimitReader
 from lumagate.service.readiness import ReadinessCheck
 from lumagate.service.tasks import TaskService
 from lumagate.service.usage import UsageService
@@ -64,6 +66,7 @@ class ApiServices:
     metrics: GatewayMetrics
     db_gauges: DatabaseGauges
     readiness: ReadinessCheck
+    rate_limits: RateLimitReader
 
 
 def _services(request: Request) -> ApiServices:
@@ -147,18 +150,30 @@ Readiness = Annotated[ReadinessCheck, Depends(readiness_check)]
 
 
 async def bearer_tenant(request: Request) -> ApiKey:
-    """The tenant of ``Authorization: Bearer <key>`` (401 in the dialect's shape otherwise)."""
+    """The tenant of ``Authorization: Bearer <key>`` or a bare ``Authorization: <key>`` (401 in
+    the dialect's shape otherwise)."""
     authenticator = _services(request).authenticator
-    tenant = await authenticator.tenant(parse_bearer(request.headers.get("authorization")))
+    tenant = await authenticator.tenant(parse_authorization(request.headers.get("authorization")))
     log_context.set_field("tenant", tenant.name)  # the key's name on the request's log lines
+    note_rate_limits(request, tenant)
     return tenant
 
 
 async def bearer_or_secret_key_tenant(request: Request) -> ApiKey:
     """Bearer, or the luma-mock dialect's ``Secret-Key`` header."""
-    presented = parse_bearer(request.headers.get("authorization")) or request.headers.get(
+    presented = parse_authorization(request.headers.get("authorization")) or request.headers.get(
         "secret-key"
     )
     tenant = await _services(request).authenticator.tenant(presented)
     log_context.set_field("tenant", tenant.name)
+    note_rate_limits(request, tenant)
     return tenant
+
+
+def note_rate_limits(request: Request, tenant: ApiKey) -> None:
+    """Ask :mod:`lumagate.api.rate_limit_headers` to put the key's rate-limit headers on the
+    response (read when the response starts, so a create just made is counted)."""
+    if tenant.rpm is None:
+        return
+    limits = _services(request).rate_limits
+    setattr(request.state, RATE_LIMIT_STATE, lambda: limits.headers(tenant))

@@ -2,7 +2,8 @@
 
 ``POST /v1/videos`` takes JSON or multipart form data (``prompt``, ``model``, ``seconds``,
 ``size`` like ``1280x720``, ``input_reference`` as a file, URL or data URI) and answers the video
-object; ``GET /v1/videos/{id}`` reads it, ``GET /v1/videos/{id}/content`` returns the mp4 bytes
+object; ``GET /v1/videos`` lists them as OpenAI pages (``after``/``limit``/``order``, a keyset
+cursor), ``GET /v1/videos/{id}`` reads it, ``GET /v1/videos/{id}/content`` returns the mp4 bytes
 (``?variant=thumbnail`` the JPEG) from the media store or streamed from the upstream's URL, and
 ``DELETE`` hides it. Luma renders 5 s or 9 s: ``seconds`` up to 5 gives 5 s, more gives 9 s,
 and the object reports what is rendered. Errors are OpenAI's ``{"error": {…}}``.
@@ -30,6 +31,7 @@ from lumagate.api.dialect_common import (
     json_body_doc,
     max_body,
     parse_size,
+    query_int,
     video_model,
 )
 from lumagate.domain.clock import unix_seconds
@@ -43,6 +45,8 @@ from lumagate.service.video_content import LocalContent
 
 TAG = "OpenAI videos (/v1/videos)"
 DIALECT = "openai_videos"
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
 
 STATUS = {
     TaskState.QUEUED: "queued",
@@ -161,6 +165,26 @@ async def get_video(video_id: str, service: Tasks, tenant: ApiKey = Depends(bear
     return video_object(await service.get(tenant, video_id))
 
 
+async def list_videos(
+    request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
+    """OpenAI's cursor page: ``after`` (the last id of the previous page), ``limit``, ``order``."""
+    limit = query_int(request, "limit", DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE)
+    order = request.query_params.get("order") or "desc"
+    if order not in ("asc", "desc"):
+        raise InvalidRequest("order must be asc or desc", field="order")
+    after = request.query_params.get("after") or None
+    found, more = await service.page(tenant, limit=limit, after=after, oldest_first=order == "asc")
+    data = [video_object(task) for task in found]
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+        "has_more": more,
+    }
+
+
 async def delete_video(
     video_id: str, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
 ) -> Any:
@@ -226,6 +250,22 @@ def build_router() -> APIRouter:
             },
         ),
         responses=example_response(200, {**VIDEO_EXAMPLE, "status": "queued", "progress": 0}),
+    )
+    router.add_api_route(
+        "/v1/videos",
+        list_videos,
+        methods=["GET"],
+        summary="The caller's videos, a page at a time (after, limit, order)",
+        responses=example_response(
+            200,
+            {
+                "object": "list",
+                "data": [VIDEO_EXAMPLE],
+                "first_id": VIDEO_EXAMPLE["id"],
+                "last_id": VIDEO_EXAMPLE["id"],
+                "has_more": False,
+            },
+        ),
     )
     router.add_api_route(
         "/v1/videos/{video_id}",

@@ -49,7 +49,7 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "description": "The admin key (`LUMAGATE_ADMIN_KEY` or `<data dir>/admin.key`).",
     },
 }
-PUBLIC = frozenset({("get", "/healthz"), ("get", "/dream-machine/v1/ping")})
+PUBLIC = frozenset({("get", "/healthz"), ("get", "/dream-machine/v1/ping"), ("get", "/ping")})
 
 _GENERATION = GenerationBody, {"user_prompt": "a red fox running", "aspect_ratio": "16:9"}
 REQUEST_BODIES: dict[tuple[str, str], tuple[type[BaseModel], dict[str, Any]]] = {
@@ -96,6 +96,19 @@ QUERY: dict[tuple[str, str], dict[str, Schema]] = {
         "start_date": {"type": "string", "format": "date"},
         "end_date": {"type": "string", "format": "date"},
     },
+    ("get", "/luma/generations"): {
+        **_PAGE,
+        "state": {
+            **_TEXT,
+            "description": "pending, processing, completed, failed (comma-separated)",
+        },
+        "after": {**_TEXT, "description": "the last id of the previous page (keyset: stable)"},
+    },
+    ("get", "/v1/videos"): {
+        "after": {**_TEXT, "description": "the last id of the previous page"},
+        "limit": _limit(20),
+        "order": {"type": "string", "enum": ["desc", "asc"], "default": "desc"},
+    },
     ("get", "/v1/videos/{video_id}/content"): {
         "variant": {"type": "string", "enum": ["video", "thumbnail"], "default": "video"}
     },
@@ -113,6 +126,7 @@ CREATES = frozenset(
 )
 CREATED = {("post", "/admin/keys"): "201"}  # handlers answering another status than declared
 ERROR_SCHEMA_OF_DIALECT = {
+    "reseller": "ResellerError",
     "official": "LumaDetailError",
     "luma_mock": "MessageError",
     "newapi_video": "NewApiTaskError",

@@ -43,6 +43,11 @@ def ref(name: str) -> Schema:
 # -- error shapes, one per dialect -------------------------------------------------------------
 ERROR_SCHEMAS: dict[str, Schema] = {
     "OpenAIError": obj(error=obj(message=STRING, type=STRING, code=STRING)),
+    # The reseller's: OpenAI's error, and the Go /luma project's detail its clients read.
+    "ResellerError": obj(
+        error=obj(message=STRING, type=STRING, code=STRING),
+        detail=obj(reason=STRING, code=INTEGER),
+    ),
     "LumaDetailError": obj(
         detail={
             "anyOf": [
@@ -252,6 +257,8 @@ SUCCESS: dict[tuple[str, str], Schema] = {
     ("post", "/vip/luma/generations/{task_id}/extend"): _FLAT,
     ("post", "/pro/luma/generations/{task_id}/extend"): _FLAT,
     ("get", "/luma/generations/{task_id}"): _FLAT,
+    ("get", "/luma/generations"): array(_FLAT),  # the Go /luma project's list: a bare array
+    ("get", "/ping"): obj(message=STRING),
     ("get", "/luma/generations/{task_id}/download_video_url"): obj(url=STRING),
     ("get", "/luma/generations/{task_id}/deliveries"): obj(data=array(ref("Delivery"))),
     ("post", "/luma/generations/file_upload"): UPLOADED,
@@ -297,6 +304,13 @@ SUCCESS: dict[tuple[str, str], Schema] = {
     ),
     ("post", "/v1/videos"): ref("OpenAIVideo"),
     ("get", "/v1/videos/{video_id}"): ref("OpenAIVideo"),
+    ("get", "/v1/videos"): obj(
+        object=enum("list"),
+        data=array(ref("OpenAIVideo")),
+        first_id=nullable(STRING),
+        last_id=nullable(STRING),
+        has_more=BOOLEAN,
+    ),
     ("delete", "/v1/videos/{video_id}"): obj(
         id=STRING, object=enum("video.deleted"), deleted=BOOLEAN
     ),

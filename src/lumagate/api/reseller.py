@@ -2,7 +2,9 @@
 
 Every path works under the prefixes none, ``/vip`` and ``/pro`` (the channel), with
 ``/luma/generations``, ``/luma/v1/generations`` and ``/luma/V1/generations``, with or without
-a trailing slash. Responses are the flat generation object, never wrapped.
+a trailing slash. Responses are the flat generation object, never wrapped; the list is a JSON
+array of them. Clients of the Go project that defined ``/luma/*`` also find its ``GET /ping``,
+``POST …/download_video_url`` and the ``detail: {reason, code}`` beside ``error`` in errors.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from lumagate.api import deliveries
 from lumagate.api.body import read_model
 from lumagate.api.deps import Tasks, Usage, bearer_tenant, max_body
+from lumagate.api.dialect_common import query_int
 from lumagate.api.errors import ErrorDialect, openai_style_body, register_error_dialect
 from lumagate.api.luma_shapes import flat_generation, task_record
 from lumagate.domain.channels import Channel
-from lumagate.domain.errors import InvalidRequest
+from lumagate.domain.errors import GatewayError, InvalidRequest
 from lumagate.domain.tenant import ApiKey
 from lumagate.service.auth import Authenticator
 from lumagate.service.tasks import CreateCommand
@@ -27,6 +30,9 @@ from lumagate.service.tasks import CreateCommand
 PREFIXES: dict[str, Channel] = {"": Channel.DEFAULT, "/vip": Channel.VIP, "/pro": Channel.PRO}
 GENERATION_BASES = ("/luma/generations", "/luma/v1/generations", "/luma/V1/generations")
 MAX_BATCH = 100
+DEFAULT_PAGE = 10
+MAX_PAGE = 100
+GO_ERROR_CODE = 1
 DIALECT = "reseller"
 TAG = "Reseller API (/luma)"
 
@@ -128,6 +134,36 @@ async def download_video_url(
     return {"url": await service.download_url(tenant, task_id)}
 
 
+async def list_generations(
+    request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
+    """The Go project's list: a JSON array of flat objects, newest first (its swagger's shape).
+
+    ``offset``/``limit`` as it pages; ``state`` (public names, comma-separated) filters;
+    ``after=<id>`` continues after that task by keyset, stable while new tasks arrive.
+    """
+    offset = query_int(request, "offset", 0, minimum=0)
+    limit = query_int(request, "limit", DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE)
+    raw_states = request.query_params.get("state") or ""
+    states = tuple(part.strip() for part in raw_states.split(",") if part.strip())
+    after = request.query_params.get("after") or None
+    found, _more = await service.page(
+        tenant, limit=limit, offset=offset, after=after, states=states
+    )
+    return [await flat_generation(task, service) for task in found]
+
+
+async def ping() -> Any:
+    """The Go project's liveness probe, without a key."""
+    return {"message": "pong"}
+
+
+def reseller_error_body(error: GatewayError) -> dict[str, Any]:
+    """OpenAI's ``error`` object, and the Go project's ``detail: {reason, code}`` beside it
+    (its clients read ``detail.reason``; ``code`` is the 1 that project always sends)."""
+    return {**openai_style_body(error), "detail": {"reason": error.message, "code": GO_ERROR_CODE}}
+
+
 async def batch_query(
     request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
 ) -> Any:
@@ -198,14 +234,29 @@ def build_router() -> APIRouter:
                     summary=f"Extend a completed video ({channel.value})",
                     name=f"extend_{channel.value}_{path}",
                 )
-            for path in _paths(root + "/{task_id}/download_video_url"):
+            for path in _paths(root):
                 router.add_api_route(
                     path,
-                    download_video_url,
+                    list_generations,
                     methods=["GET"],
                     include_in_schema=shown and prefix == "" and not path.endswith("/"),
-                    summary="The watermark-free mp4 link of a completed task",
+                    summary="The caller's tasks, newest first (offset, limit, state, after)",
+                    name=f"list_{channel.value}_{path}",
                 )
+            for path in _paths(root + "/{task_id}/download_video_url"):
+                for method in ("GET", "POST"):  # the Go project's swagger says POST
+                    router.add_api_route(
+                        path,
+                        download_video_url,
+                        methods=[method],
+                        # POST is an alias for those clients: /docs shows the GET once.
+                        include_in_schema=shown
+                        and prefix == ""
+                        and not path.endswith("/")
+                        and method == "GET",
+                        summary="The watermark-free mp4 link of a completed task",
+                        name=f"download_video_url_{method.lower()}_{path}",
+                    )
             for path in _paths(root + "/{task_id}"):
                 router.add_api_route(
                     path,
@@ -241,6 +292,7 @@ def _is_reseller_path(path: str) -> bool:
 
 
 def install(app: FastAPI) -> None:
-    register_error_dialect(ErrorDialect("reseller", _is_reseller_path, openai_style_body))
+    register_error_dialect(ErrorDialect("reseller", _is_reseller_path, reseller_error_body))
     app.include_router(deliveries.build_router(tuple(PREFIXES), GENERATION_BASES, TAG))
     app.include_router(build_router())
+    app.add_api_route("/ping", ping, methods=["GET"], tags=[TAG], summary="Liveness (no key)")

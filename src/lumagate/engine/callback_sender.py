@@ -7,9 +7,10 @@ anything else (including a redirect, which is never followed) is retried with ex
 and jitter until the delivery is older than the retry window. A refused target is recorded as
 refused with the reason and never retried.
 
-Every attempt of one delivery carries the same ``X-Lumagate-Delivery`` id and the same body;
-the signature's timestamp is the attempt's. Logs name the delivery and host, never the URL
-(callback URLs often carry a token) and never the secret.
+Every attempt of one delivery carries the same ``X-Lumagate-Delivery`` id (also its Standard
+Webhooks ``webhook-id``) and the same body; the signatures' timestamp is the attempt's. Logs
+name the delivery and host, never the URL (callback URLs often carry a token) and never the
+secret.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from lumagate.domain.retry import RetryPolicy
 from lumagate.engine.periodic import PassOutcome, run_periodically
 from lumagate.engine.signals import Wakeup
 from lumagate.security.pinned_transport import PIN_EXTENSION, PinnedTransport
-from lumagate.security.signing import SIGNATURE_HEADER, sign
+from lumagate.security.signing import SIGNATURE_HEADER, sign, standard_webhook_headers
 from lumagate.security.ssrf import CallbackRefused, CheckedTarget, SsrfGuard, TargetUnresolvable
 from lumagate.settings import Settings
 from lumagate.store.deliveries import AttemptRecord, Delivery, DeliveryState, DeliveryStore
@@ -187,12 +188,14 @@ class CallbackSender:
             return _Result("unresolvable", error=str(exc)[:MAX_ERROR_CHARS])
         secret = await self.secrets(delivery.tenant_id)
         body = delivery.body.encode("utf-8")
+        now = int(time.time())
         headers = {
             "Content-Type": "application/json",
             "User-Agent": f"lumagate/{__version__}",
             "X-Lumagate-Event": delivery.event,
             "X-Lumagate-Delivery": delivery.id,
-            SIGNATURE_HEADER: sign(secret, int(time.time()), body),
+            SIGNATURE_HEADER: sign(secret, now, body),
+            **standard_webhook_headers(secret, delivery.id, now, body),
         }
         try:
             async with asyncio.timeout(self.policy.timeout_seconds):

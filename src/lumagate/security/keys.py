@@ -1,4 +1,4 @@
-"""API key material: generation, hashing for storage, and the exact Bearer parsing rule.
+"""API key material: generation, hashing for storage, and the exact Authorization parsing rules.
 
 Keys carry 256 bits of randomness, so a plain SHA-256 digest is a safe storage form (no
 brute force is feasible) and lets the store find a key by an indexed lookup. The digest found
@@ -40,6 +40,17 @@ def parse_bearer(header_value: str | None) -> str | None:
         return None
     token = header_value[len(prefix) :]
     return token or None
+
+
+def parse_authorization(header_value: str | None) -> str | None:
+    """A tenant's key from ``Authorization``: ``Bearer <key>`` parsed exactly as
+    :func:`parse_bearer`, or else the whole value as a bare key (``Authorization: <key>``, as
+    clients of the Go project that defined ``/luma/*`` send it). Nothing is trimmed either way."""
+    if header_value is None:
+        return None
+    if header_value.startswith("Bearer "):
+        return parse_bearer(header_value)
+    return header_value or None
 
 
 def generate_secret(nbytes: int = 32) -> str:

@@ -1,11 +1,20 @@
-"""Callback signatures: ``X-Lumagate-Signature: t=<unix>,v1=<hex HMAC-SHA256("<t>.<body>")>``.
+"""Callback signatures, in two forms carried side by side on every callback.
 
-The timestamp is part of the signed text so a receiver can refuse replays (compare ``t`` with
-its clock). :func:`verify_signature` is what a receiver does; the gateway's tests use it too.
+- ``X-Lumagate-Signature: t=<unix>,v1=<hex HMAC-SHA256("<t>.<body>")>``, keyed by the webhook
+  secret's text. :func:`verify_signature` is what a receiver does.
+- Standard Webhooks (https://www.standardwebhooks.com): ``webhook-id``, ``webhook-timestamp``
+  and ``webhook-signature: v1,<base64 HMAC-SHA256("<id>.<timestamp>.<body>")>``, keyed as that
+  spec's libraries key it: the secret without its ``whsec_`` prefix, base64-decoded
+  (:func:`standard_webhook_key`), so a receiver hands the key's secret to the
+  ``standardwebhooks`` package unchanged.
+
+Timestamps are part of the signed text so a receiver can refuse replays.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -27,6 +36,32 @@ def _mac(secret: str, timestamp: int, body: bytes) -> str:
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     """The header value for ``body`` sent at ``timestamp``."""
     return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
+
+
+def standard_webhook_key(secret: str) -> bytes:
+    """The HMAC key Standard Webhooks libraries derive from ``secret``: the text after
+    ``whsec_``, base64-decoded leniently as the reference Python library does (padding added,
+    characters outside the alphabet skipped). Our secrets are ``whsec_`` + 64 hex digits, which
+    are base64 text: 48 key bytes. A secret that decodes to nothing is keyed by its UTF-8 text."""
+    body = secret.removeprefix(WEBHOOK_SECRET_PREFIX)
+    try:
+        key = base64.b64decode(body + "==")
+    except (binascii.Error, ValueError):
+        key = b""
+    return key or secret.encode("utf-8")
+
+
+def standard_webhook_headers(
+    secret: str, message_id: str, timestamp: int, body: bytes
+) -> dict[str, str]:
+    """``webhook-id``, ``webhook-timestamp`` and ``webhook-signature`` for ``body``."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    mac = hmac.new(standard_webhook_key(secret), signed, hashlib.sha256).digest()
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": "v1," + base64.b64encode(mac).decode("ascii"),
+    }
 
 
 def parse_signature(header: str) -> tuple[int, list[str]]:

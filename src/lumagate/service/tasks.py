@@ -35,6 +35,7 @@ from lumagate.service.admission import Admission
 from lumagate.service.idempotency import check_replay, fingerprint
 from lumagate.store.accounts import AccountStore
 from lumagate.store.errors import IdempotencyKeyTaken
+from lumagate.store.task_pages import TaskPageQuery
 from lumagate.store.tasks import NewTask, TaskStore
 from lumagate.store.unit_of_work import Transactions
 
@@ -255,6 +256,32 @@ class TaskService:
             tenant.id, offset=offset, limit=limit, before=before
         )
 
+    async def page(
+        self,
+        tenant: ApiKey,
+        *,
+        limit: int,
+        offset: int = 0,
+        after: str | None = None,
+        states: tuple[str, ...] = (),
+        oldest_first: bool = False,
+    ) -> tuple[list[Task], bool]:
+        """A page of the caller's tasks (newest first unless ``oldest_first``) and whether more
+        follow. ``after`` is the id of the previous page's last task (keyset: stable while new
+        tasks arrive; an unknown or foreign id gives an empty page); ``states`` are public state
+        names (``pending``, ``processing``, ``completed``, ``failed``)."""
+        if after is not None and not _plausible_id(after):
+            return [], False
+        query = TaskPageQuery(
+            tenant_id=tenant.id,
+            limit=limit,
+            offset=offset,
+            after=after,
+            states=engine_states(states),
+            oldest_first=oldest_first,
+        )
+        return await self.tasks.page(query)
+
     async def hide(self, tenant: ApiKey, task_id: str) -> None:
         if not _plausible_id(task_id) or not await self.tasks.hide(task_id, tenant.id, utcnow()):
             raise TaskNotFound("Task not found")
@@ -324,6 +351,17 @@ def _check_command_text(command: CreateCommand) -> None:
             check_text(image, field, len(image) if image.startswith("data:") else MAX_URL)
     for concept in command.concepts:
         check_text(concept, "concepts", MAX_SHORT_TEXT)
+
+
+def engine_states(public_names: tuple[str, ...]) -> tuple[TaskState, ...]:
+    """The engine states behind public state names; an unknown name is a 400 naming ``state``."""
+    known = {state.public for state in TaskState}
+    unknown = [name for name in public_names if name not in known]
+    if unknown:
+        raise InvalidRequest(
+            f"state must be one of {', '.join(sorted(known))} (got {unknown[0]!r})", field="state"
+        )
+    return tuple(state for state in TaskState if state.public in public_names)
 
 
 def _plausible_id(value: str) -> bool:

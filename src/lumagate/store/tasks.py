@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import ensure_utc
@@ -22,6 +22,7 @@ from lumagate.store.claims import claim_due
 from lumagate.store.database import Database
 from lumagate.store.rows import media_to_json, task_from_row
 from lumagate.store.schema import tasks
+from lumagate.store.task_pages import TaskPageQuery, keyset_page
 
 ACTIVE = [s.value for s in ACTIVE_UPSTREAM_STATES]
 FOLLOWED = [TaskState.SUBMITTED.value, TaskState.PROCESSING.value]
@@ -109,28 +110,22 @@ class TaskStore:
         ``offset`` still works, and both are a walk of ``ix_tasks_tenant_created`` that stops
         after the page: no count and no sort of the tenant's history.
         """
-        where = and_(tasks.c.tenant_id == tenant_id, tasks.c.hidden.is_(False))
+        query = TaskPageQuery(tenant_id=tenant_id, limit=limit, offset=offset, after=before)
+        return await keyset_page(self.db, query)
+
+    async def creates_since(self, tenant_id: str, since: datetime) -> tuple[int, datetime | None]:
+        """How many tasks the tenant created since ``since`` (hidden ones too, as the rate
+        limit counts them) and when the newest of them was created."""
+        query = select(func.count(), func.max(tasks.c.created_at)).where(
+            tasks.c.tenant_id == tenant_id, tasks.c.created_at >= since
+        )
         async with self.db.read() as conn:
-            if before is not None:
-                cursor = (
-                    await conn.execute(
-                        select(tasks.c.created_at, tasks.c.tenant_id).where(tasks.c.id == before)
-                    )
-                ).first()
-                if cursor is None or cursor.tenant_id != tenant_id:
-                    return [], False
-                where = and_(
-                    where, tuple_(tasks.c.created_at, tasks.c.id) < (cursor.created_at, before)
-                )
-            query = (
-                select(tasks)
-                .where(where)
-                .order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
-                .offset(offset)
-                .limit(limit + 1)
-            )
-            rows = (await conn.execute(query)).mappings().all()
-        return [task_from_row(r) for r in rows[:limit]], len(rows) > limit
+            count, newest = (await conn.execute(query)).one()
+        return int(count), None if newest is None else ensure_utc(newest)
+
+    async def page(self, query: TaskPageQuery) -> tuple[list[Task], bool]:
+        """A keyset page of one tenant's tasks and whether more follow (``store/task_pages``)."""
+        return await keyset_page(self.db, query)
 
     async def hide(self, task_id: str, tenant_id: str, now: datetime) -> bool:
         async with self.db.write() as conn:

@@ -23,6 +23,7 @@ from lumagate.service.billing import BillingService, price_table
 from lumagate.service.callbacks import CallbackRecorder
 from lumagate.service.insights import InsightsService
 from lumagate.service.keys import KeyAdmin
+from lumagate.service.rate_limits import RateLimitReader
 from lumagate.service.task_bodies import TaskBodies, TaskRenderer
 from lumagate.service.tasks import TaskService
 from lumagate.service.usage import UsageService
@@ -51,6 +52,7 @@ class Services:
     insights: InsightsService
     video_content: VideoContentService
     watcher: TaskWatcher
+    rate_limits: RateLimitReader
 
 
 @dataclass(frozen=True)
@@ -118,4 +120,5 @@ def build_services(
         insights=InsightsService(stores.insights, stores.accounts, stores.pool),
         video_content=VideoContentService(tasks, http),
         watcher=TaskWatcher(tasks, hooks.updates),
+        rate_limits=RateLimitReader(stores.tasks),
     )

@@ -28,6 +28,7 @@ from lumagate.store.database import Database
 from lumagate.store.deliveries import DeliveryStore
 from lumagate.store.ledger import LedgerStore
 from lumagate.store.schema import tasks
+from lumagate.store.task_pages import TaskPageQuery
 from lumagate.store.tasks import TaskStore
 from lumagate.store.unit_of_work import Transactions
 
@@ -164,6 +165,28 @@ async def test_list_pages_by_offset_and_by_keyset_are_index_walks(db: Database) 
     assert_indexed(offset_page, "ix_tasks_tenant_created")
     assert_indexed(cursor, pk(db))
     assert_indexed(keyset_page, "ix_tasks_tenant_created")
+
+
+async def test_cursor_lists_in_both_orders_and_by_state_are_index_walks(db: Database) -> None:
+    """``GET /v1/videos`` (either order) and the reseller list with ``state``: an index range
+    after the cursor, no sort; and the rate-limit window's count reads the same index."""
+    store = TaskStore(db)
+    first, _ = await store.list_for_tenant("me", offset=0, limit=10)
+
+    async def pages() -> None:
+        for oldest_first in (False, True):
+            await store.page(
+                TaskPageQuery("me", limit=20, after=first[-1].id, oldest_first=oldest_first)
+            )
+        await store.page(TaskPageQuery("me", limit=20, states=(TaskState.FAILED,)))
+        await store.creates_since("me", NOW - timedelta(seconds=60))
+
+    cursor, desc, _cursor, asc, by_state, window = await plans_while(db, pages)
+    assert_indexed(cursor, pk(db))
+    for plan in (desc, asc, by_state):
+        assert_indexed(plan, "ix_tasks_tenant_created")
+    # An aggregate needs no order: PostgreSQL may take either tenant-led index on a small table.
+    assert_indexed(window, None)
 
 
 async def test_reads_by_id_use_the_primary_key(db: Database) -> None:

@@ -60,7 +60,7 @@ def test_lists_document_their_query_and_creates_their_idempotency_key(
 @pytest.mark.parametrize(
     ("path", "error"),
     [
-        ("/luma/generations", "OpenAIError"),
+        ("/luma/generations", "ResellerError"),
         ("/dream-machine/v1/generations", "LumaDetailError"),
         ("/api/generations/create", "MessageError"),
         ("/v1/video/generations", "NewApiTaskError"),

@@ -1,4 +1,4 @@
-"""Exact Bearer parsing, key material, and channel parsing."""
+"""Exact Bearer parsing, the bare key beside it, key material, and channel parsing."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from lumagate.security.keys import (
     display_prefix,
     generate_api_key,
     hash_api_key,
+    parse_authorization,
     parse_bearer,
 )
 
@@ -105,3 +106,31 @@ def test_channel_priority_order() -> None:
         Channel.VIP,
         Channel.DEFAULT,
     ]
+
+
+# -- parse_authorization: Bearer exactly as above, else the whole value as a bare key -------
+KEY = "sk-lg-abc_DEF-123"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (f"Bearer {KEY}", KEY),
+        (KEY, KEY),  # the Go /luma clients' form
+        (f"Bearer  {KEY}", f" {KEY}"),  # stripped once: the extra space stays (and fails)
+        ("Bearer Bearer x", "Bearer x"),
+        (f"bearer {KEY}", f"bearer {KEY}"),  # not the literal prefix: the whole value
+        (f"Basic {KEY}", f"Basic {KEY}"),
+        ("Bearer ", None),
+        ("Bearer", "Bearer"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_bearer_exactly_else_a_bare_key(header: str | None, expected: str | None) -> None:
+    assert parse_authorization(header) == expected
+
+
+def test_bearer_parsing_is_unchanged_for_the_admin_key() -> None:
+    assert parse_bearer(KEY) is None  # /admin still wants the scheme
+    assert parse_bearer(f"Bearer {KEY}") == KEY
