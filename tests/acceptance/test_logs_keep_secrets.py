@@ -51,9 +51,9 @@ def _add_account(server: GatewayServer, kind: str, name: str, *args: str) -> Non
 
 def _gateway(data_dir: Path, sim: SimServer) -> tuple[GatewayServer, str, str]:
     data_dir.mkdir(parents=True)
-    server = GatewayServer(data_dir, {}, log_level="info")
-    settings = {**FAST_GATEWAY, "public_url": server.base_url, "callback_allow": "127.0.0.1/32"}
-    server.env = server_env(data_dir, **settings)
+    settings = {**FAST_GATEWAY, "callback_allow": "127.0.0.1/32"}
+    server = GatewayServer(data_dir, server_env(data_dir, **settings), log_level="info")
+    server.start().stop()  # learn the port it binds (restarts bind it again): the relay needs it
     relay_key = server.create_key("relay-tenant", "--channels", "pro")
     cookie = f"access_token={WEB_TOKEN}; luma_session=s-{WEB_TOKEN}; refresh_token=r-{WEB_TOKEN}"
     _add_account(
@@ -147,7 +147,7 @@ def test_one_access_line_per_request_and_no_secret(
     finally:
         server.stop()
 
-    hook_token = str(account_states(server.data_dir)["official"]["settings"])
+    hook_token = str(account_states(server)["official"]["settings"])
     token = re.search(r'"hook_token":\s*"([^"]+)"', hook_token)
     assert token is not None, hook_token
     log = server.log_text()
@@ -175,4 +175,4 @@ def test_one_access_line_per_request_and_no_secret(
     hooks = [p for p in paths if p.startswith("/upstream-hooks/")]
     assert hooks and all(p == "/upstream-hooks/[redacted]" for p in hooks), hooks
     assert any(p.startswith("/pro/luma/generations") for p in paths)  # the relay's own calls
-    assert db_rows(server.data_dir, "SELECT id FROM tasks WHERE state = 'failed'") == []
+    assert db_rows(server, "SELECT id FROM tasks WHERE state = 'failed'") == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from lumagate.api.deps import DbGauges, Metrics, SettingsDep
@@ -43,6 +43,7 @@ def install(app: FastAPI) -> None:
         "/metrics",
         metrics,
         methods=["GET"],
+        response_class=PlainTextResponse,  # the Prometheus text format, not JSON
         tags=["Operations"],
         summary="Prometheus metrics (per replica, and cluster-wide gauges from the database)",
     )

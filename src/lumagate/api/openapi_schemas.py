@@ -324,6 +324,7 @@ SUCCESS: dict[tuple[str, str], Schema] = {
     ),
     ("get", "/v1/dashboard/billing/usage"): obj(object=STRING, total_usage=NUMBER),
     ("get", "/healthz"): obj(status=STRING, version=STRING),
+    ("get", "/readyz"): obj(status=STRING, revision=nullable(STRING)),
     # admin
     ("get", "/admin/keys"): obj(data=array(_KEY)),
     ("post", "/admin/keys"): {

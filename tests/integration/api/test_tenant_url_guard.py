@@ -131,7 +131,7 @@ def test_every_url_field_refuses_every_internal_target(tmp_path: Path, canary: C
                     refusals += 1
         assert refusals == len(FIELDS) * 13
         assert canary.hits == []
-        assert db_rows(server.data_dir, "SELECT id FROM tasks") == []
+        assert db_rows(server, "SELECT id FROM tasks") == []
     finally:
         server.stop()
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 import typer
+import uvicorn
 from typer.testing import CliRunner
 
-from lumagate.cli import sim_command
+from lumagate.cli import listen, sim_command
 from lumagate.sim.runtime import SimRuntime
 
 
@@ -50,11 +51,13 @@ def test_help_lists_every_knob() -> None:
 def test_options_reach_the_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     calls: list[dict[str, Any]] = []
 
-    def fake_serve_on(app: Any, sock: socket.socket, log_level: str) -> None:
-        calls.append({"app": app, "address": sock.getsockname(), "log_level": log_level})
+    def fake_serve_on(config: uvicorn.Config, sock: socket.socket) -> None:
+        calls.append(
+            {"app": config.app, "address": sock.getsockname(), "log_level": config.log_level}
+        )
         sock.close()
 
-    monkeypatch.setattr(sim_command, "serve_on", fake_serve_on)
+    monkeypatch.setattr(listen, "serve_on", fake_serve_on)
     port_file = tmp_path / "sim.port"
     result = CliRunner().invoke(
         make_app(),
@@ -76,6 +79,6 @@ def test_options_reach_the_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
 
 def test_invalid_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sim_command, "serve_on", lambda *a, **k: None)
+    monkeypatch.setattr(listen, "serve_on", lambda *a, **k: None)
     result = CliRunner().invoke(make_app(), ["sim", "--error-rate", "2"])
     assert result.exit_code != 0
