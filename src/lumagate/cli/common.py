@@ -7,7 +7,6 @@ keys create`` load neither the engine, the providers, FastAPI nor the simulator.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -35,5 +34,7 @@ def run_with_stores(
             return await action(stores)
         finally:
             await stores.close()
+
+    import asyncio  # loaded by the commands that run a loop, not by --help
 
     return asyncio.run(main())

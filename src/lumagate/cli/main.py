@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 from pathlib import Path
@@ -103,6 +102,8 @@ def db_upgrade() -> None:
             return await migrate.current_revision(database)
         finally:
             await database.dispose()
+
+    import asyncio  # loaded by the commands that run a loop, not by --help
 
     revision = asyncio.run(main())
     console.print(f"Database at revision {revision}")
