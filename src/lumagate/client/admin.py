@@ -7,20 +7,15 @@ fields no tenant sees, such as the account and upstream id), so the operator get
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from lumagate.client.calls import Call, json_object
-from lumagate.client.errors import unreachable
 from lumagate.client.transport import (
     DEFAULT_TIMEOUT_SECONDS,
-    build,
-    checked,
-    client_options,
-    normalise_base_url,
+    GatewaySession,
 )
 
 
@@ -33,7 +28,7 @@ class TaskPage:
     offset: int
 
 
-class AdminClient:
+class AdminClient(GatewaySession):
     """Reads tasks of every tenant over ``/admin`` (``Authorization: Bearer <admin key>``)."""
 
     def __init__(
@@ -44,32 +39,10 @@ class AdminClient:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = normalise_base_url(base_url)
-        self._http = httpx.Client(
-            **client_options(self.base_url, admin_key, timeout),  # type: ignore[arg-type]
-            transport=transport,
-        )
-
-    def __enter__(self) -> AdminClient:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
+        super().__init__(base_url, admin_key, timeout=timeout, transport=transport)
 
     def _get(self, call: Call) -> dict[str, Any]:
-        try:
-            response = self._http.send(build(self._http, call))
-        except httpx.TransportError as error:
-            raise unreachable(self.base_url, error) from None
-        return json_object(checked(response))
+        return json_object(self._send(call))
 
     def list_tasks(
         self, *, state: str | None = None, key: str | None = None, offset: int = 0, limit: int = 20

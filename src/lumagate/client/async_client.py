@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from types import TracebackType
+from typing import Unpack
 
 import httpx
 
 from lumagate.client import calls
-from lumagate.client.calls import Call, GenerationRef, VideoOptions
+from lumagate.client.calls import GenerationRef, VideoKeywords, VideoOptions
 from lumagate.client.errors import unreachable
 from lumagate.client.files import AtomicFile
 from lumagate.client.images import ImageInput
 from lumagate.client.models import Generation, UploadedImage, Usage, parse_usage
 from lumagate.client.transport import (
     DEFAULT_TIMEOUT_SECONDS,
-    build,
+    AsyncGatewaySession,
     checked,
-    client_options,
-    normalise_base_url,
 )
 from lumagate.client.waiting import (
     DEFAULT_POLL_SECONDS,
@@ -30,7 +28,7 @@ from lumagate.client.waiting import (
 )
 
 
-class AsyncLumagateClient:
+class AsyncLumagateClient(AsyncGatewaySession):
     """A lumagate gateway over its reseller dialect (``/luma/...``), for asyncio.
 
     ``channel`` (``default``, ``vip`` or ``pro``) is the default for creates and extends.
@@ -47,34 +45,9 @@ class AsyncLumagateClient:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.base_url = normalise_base_url(base_url)
+        super().__init__(base_url, api_key, timeout=timeout, transport=transport)
         self.channel = channel
         calls.prefix(channel)  # an unknown channel is refused now, not at the first create
-        self._http = httpx.AsyncClient(
-            **client_options(self.base_url, api_key, timeout),  # type: ignore[arg-type]
-            transport=transport,
-        )
-
-    async def __aenter__(self) -> AsyncLumagateClient:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        await self._http.aclose()
-
-    async def _send(self, call: Call) -> httpx.Response:
-        try:
-            response = await self._http.send(build(self._http, call))
-        except httpx.TransportError as error:
-            raise unreachable(self.base_url, error) from None
-        return checked(response)
 
     async def create(
         self,
@@ -84,13 +57,7 @@ class AsyncLumagateClient:
         end_image: ImageInput | None = None,
         channel: str | None = None,
         idempotency_key: str | None = None,
-        aspect_ratio: str | None = None,
-        model: str | None = None,
-        resolution: str | None = None,
-        duration: str | None = None,
-        loop: bool | None = None,
-        expand_prompt: bool | None = None,
-        notify_hook: str | None = None,
+        **options: Unpack[VideoKeywords],
     ) -> Generation:
         """Create a video task from a prompt and/or start and end images (URL, path or
         bytes). Options left ``None`` take the gateway's defaults (16:9, ray-2, 720p, 5s)."""
@@ -98,9 +65,7 @@ class AsyncLumagateClient:
             prompt,
             image=image,
             end_image=end_image,
-            options=VideoOptions(
-                aspect_ratio, model, resolution, duration, loop, expand_prompt, notify_hook
-            ),
+            options=VideoOptions(**options),
             channel=channel or self.channel,
             idempotency_key=idempotency_key,
         )
@@ -114,22 +79,14 @@ class AsyncLumagateClient:
         end_image: ImageInput | None = None,
         channel: str | None = None,
         idempotency_key: str | None = None,
-        aspect_ratio: str | None = None,
-        model: str | None = None,
-        resolution: str | None = None,
-        duration: str | None = None,
-        loop: bool | None = None,
-        expand_prompt: bool | None = None,
-        notify_hook: str | None = None,
+        **options: Unpack[VideoKeywords],
     ) -> Generation:
         """Continue a completed task's video as a new task."""
         call = calls.extend_call(
             source,
             prompt,
             end_image=end_image,
-            options=VideoOptions(
-                aspect_ratio, model, resolution, duration, loop, expand_prompt, notify_hook
-            ),
+            options=VideoOptions(**options),
             channel=channel or self.channel,
             idempotency_key=idempotency_key,
         )

@@ -8,7 +8,7 @@ here once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import quote
 
 import httpx
@@ -31,6 +31,18 @@ class Call:
     json: dict[str, Any] | None = None
     params: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+
+
+class VideoKeywords(TypedDict, total=False):
+    """The keyword options of ``create`` and ``extend`` (both clients), as :class:`VideoOptions`."""
+
+    aspect_ratio: str | None
+    model: str | None
+    resolution: str | None
+    duration: str | None
+    loop: bool | None
+    expand_prompt: bool | None
+    notify_hook: str | None
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,14 @@ download link to another host (a CDN, an upstream's storage) never sends the ten
 from __future__ import annotations
 
 from collections.abc import Generator
+from types import TracebackType
+from typing import Self
 
 import httpx
 
 from lumagate import __version__
 from lumagate.client.calls import Call
-from lumagate.client.errors import error_from_response
+from lumagate.client.errors import error_from_response, unreachable
 
 USER_AGENT = f"lumagate-client/{__version__}"
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -68,3 +70,85 @@ def checked(response: httpx.Response) -> httpx.Response:
     if response.is_success:
         return response
     raise error_from_response(response)
+
+
+class GatewaySession:
+    """A blocking ``httpx.Client`` bound to one gateway and key: send a :class:`Call`, close.
+
+    The blocking clients subclass it and keep only their methods; a failure to connect is a
+    ``ConnectionFailedError``, an answer other than 2xx its typed exception.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = normalise_base_url(base_url)
+        self._http = httpx.Client(
+            **client_options(self.base_url, api_key, timeout),  # type: ignore[arg-type]
+            transport=transport,
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _send(self, call: Call) -> httpx.Response:
+        try:
+            response = self._http.send(build(self._http, call))
+        except httpx.TransportError as error:
+            raise unreachable(self.base_url, error) from None
+        return checked(response)
+
+
+class AsyncGatewaySession:
+    """The asyncio twin of :class:`GatewaySession` over an ``httpx.AsyncClient``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = normalise_base_url(base_url)
+        self._http = httpx.AsyncClient(
+            **client_options(self.base_url, api_key, timeout),  # type: ignore[arg-type]
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _send(self, call: Call) -> httpx.Response:
+        try:
+            response = await self._http.send(build(self._http, call))
+        except httpx.TransportError as error:
+            raise unreachable(self.base_url, error) from None
+        return checked(response)

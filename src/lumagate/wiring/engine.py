@@ -22,6 +22,7 @@ from lumagate.providers.http import UpstreamHttp, new_upstream_client
 from lumagate.providers.registry import ProviderRegistry
 from lumagate.providers.sandbox.provider import SandboxProvider
 from lumagate.providers.setup import register_upstreams
+from lumagate.settings import Settings
 from lumagate.wiring.observability import Observability
 from lumagate.wiring.services import Services
 from lumagate.wiring.stores import Stores
@@ -58,12 +59,7 @@ def build_engine(
     settings = stores.settings
     providers = ProviderRegistry()
     providers.wrap_calls(observability.metered)  # the engine's upstream calls, timed
-    sandbox = SandboxProvider(
-        settings.data_dir / "sandbox",
-        media,
-        concurrency=settings.sandbox_concurrency,
-        fail_marker=settings.sandbox_fail_marker,
-    )
+    sandbox = _sandbox(settings, media)
     providers.register(sandbox)
     engine = Engine(
         EngineContext(
@@ -80,6 +76,30 @@ def build_engine(
         )
     )
     sandbox.listener = engine.refresher.poke
+    upstream_http = _upstreams(stores, providers, media)
+    _add_loops_and_listeners(engine, services, events, callback_sender, observability)
+    return EngineParts(
+        engine=engine,
+        providers=providers,
+        sandbox=sandbox,
+        upstream_http=upstream_http,
+        callback_sender=callback_sender,
+        upstream_hooks=UpstreamHooks(engine.ctx, engine.refresher),
+    )
+
+
+def _sandbox(settings: Settings, media: MediaStore) -> SandboxProvider:
+    return SandboxProvider(
+        settings.data_dir / "sandbox",
+        media,
+        concurrency=settings.sandbox_concurrency,
+        fail_marker=settings.sandbox_fail_marker,
+    )
+
+
+def _upstreams(stores: Stores, providers: ProviderRegistry, media: MediaStore) -> UpstreamHttp:
+    """The upstream HTTP client, and the real upstream providers registered over it."""
+    settings = stores.settings
     upstream_http = UpstreamHttp(
         new_upstream_client(settings.upstream_timeout_seconds),
         attempts=settings.upstream_get_attempts,
@@ -92,6 +112,17 @@ def build_engine(
         taken=stores.pool.upstream_ids_taken,
         save_credentials=stores.accounts.save_rotated_credentials,
     )
+    return upstream_http
+
+
+def _add_loops_and_listeners(
+    engine: Engine,
+    services: Services,
+    events: TaskEvents,
+    callback_sender: CallbackSender,
+    observability: Observability,
+) -> None:
+    """Upkeep, callback sender and catch-up beside the engine's loops; the task listeners."""
     engine.add_loop("upkeep", Upkeep(engine.ctx).run)
     events.add_listener(services.billing.on_task_changed)
     events.add_listener(services.callbacks.on_task_changed)
@@ -104,11 +135,3 @@ def build_engine(
     )
     engine.add_loop("callback-sender", callback_sender.run)
     engine.add_loop("catch-up", catch_up.run)
-    return EngineParts(
-        engine=engine,
-        providers=providers,
-        sandbox=sandbox,
-        upstream_http=upstream_http,
-        callback_sender=callback_sender,
-        upstream_hooks=UpstreamHooks(engine.ctx, engine.refresher),
-    )

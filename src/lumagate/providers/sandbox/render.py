@@ -230,6 +230,53 @@ def _check(spec: RenderSpec) -> None:
         raise ValueError(f"frames and fps must be >= 1, got {spec.frames} frames at {spec.fps} fps")
 
 
+class _Timeline:
+    """The picture of every instant of one render: scene or images, blend, caption, zoom."""
+
+    def __init__(self, spec: RenderSpec) -> None:
+        self.size = (spec.width, spec.height)
+        self.loop = spec.loop
+        self.scene = _Scene(spec.prompt, self.size)
+        self.start: Image.Image | None = None
+        if spec.continue_from_video is not None:
+            self.start = _cover(read_last_frame(spec.continue_from_video), self.size)
+        elif spec.start_image is not None:
+            self.start = _decode_image(spec.start_image, "start_image", self.size)
+        self.end: Image.Image | None = None
+        if spec.end_image is not None:
+            self.end = _decode_image(spec.end_image, "end_image", self.size)
+        self.fixed_end = self.end is not None or spec.loop
+        seed = hashlib.sha256(spec.prompt.encode("utf-8")).digest()
+        self.pan = (seed[0] / 127.5 - 1, seed[1] / 127.5 - 1)
+        self.patch, self.mask = _label_patch(spec.prompt, self.size)
+        self.patch_pos = (
+            (spec.width - self.patch.width) // 2,
+            int(spec.height * 0.9) - self.patch.height,
+        )
+
+    def frame_at(self, t: float) -> tuple[Image.Image, _Box]:
+        """The unzoomed picture at time ``t`` (0..1) and the crop box that zooms it."""
+        start, end = self.start, self.end
+        a = start if start is not None else self.scene.frame(t)
+        if end is not None:
+            b: Image.Image | None = end
+        elif self.loop:
+            b = start if start is not None else self.scene.frame(t - 1)
+        else:
+            b = None
+        img = a if b is None or b is a else Image.blend(a, b, _smooth(t))
+        opacity = _smooth((min(t, 1 - t) - 0.1) / 0.15)
+        if opacity > 0:  # caption in the middle of the clip only (safe area of the zoom)
+            img = img.copy() if img is start or img is end else img
+            img.paste(self.patch, self.patch_pos, self.mask.point(lambda v: round(v * opacity)))
+        z = 1 + _ZOOM * (math.sin(math.pi * t) if self.fixed_end else t)
+        return img, _crop_box(self.size, z, self.pan)
+
+    def still(self, img: Image.Image, box: _Box) -> Image.Image:
+        full = box == (0, 0, *self.size)
+        return img if full else img.resize(self.size, Image.Resampling.BILINEAR, box=box)
+
+
 def render_video(
     spec: RenderSpec, out_dir: Path, progress: Callable[[float], None] | None = None
 ) -> RenderOutput:
@@ -239,43 +286,7 @@ def render_video(
     ``progress`` (if given) receives fractions in 0..1 as rendering advances.
     """
     _check(spec)
-    size = (spec.width, spec.height)
-    scene = _Scene(spec.prompt, size)
-    start: Image.Image | None = None
-    if spec.continue_from_video is not None:
-        start = _cover(read_last_frame(spec.continue_from_video), size)
-    elif spec.start_image is not None:
-        start = _decode_image(spec.start_image, "start_image", size)
-    end: Image.Image | None = None
-    if spec.end_image is not None:
-        end = _decode_image(spec.end_image, "end_image", size)
-    fixed_end = end is not None or spec.loop
-    seed = hashlib.sha256(spec.prompt.encode("utf-8")).digest()
-    pan = (seed[0] / 127.5 - 1, seed[1] / 127.5 - 1)
-    patch, mask = _label_patch(spec.prompt, size)
-    patch_pos = ((spec.width - patch.width) // 2, int(spec.height * 0.9) - patch.height)
-
-    def frame_at(t: float) -> tuple[Image.Image, _Box]:
-        """The unzoomed picture at time ``t`` (0..1) and the crop box that zooms it."""
-        a = start if start is not None else scene.frame(t)
-        if end is not None:
-            b: Image.Image | None = end
-        elif spec.loop:
-            b = start if start is not None else scene.frame(t - 1)
-        else:
-            b = None
-        img = a if b is None or b is a else Image.blend(a, b, _smooth(t))
-        opacity = _smooth((min(t, 1 - t) - 0.1) / 0.15)
-        if opacity > 0:  # caption in the middle of the clip only (safe area of the zoom)
-            img = img.copy() if img is start or img is end else img
-            img.paste(patch, patch_pos, mask.point(lambda v: round(v * opacity)))
-        z = 1 + _ZOOM * (math.sin(math.pi * t) if fixed_end else t)
-        return img, _crop_box(size, z, pan)
-
-    def still(img: Image.Image, box: _Box) -> Image.Image:
-        full = box == (0, 0, *size)
-        return img if full else img.resize(size, Image.Resampling.BILINEAR, box=box)
-
+    timeline = _Timeline(spec)
     out_dir.mkdir(parents=True, exist_ok=True)
     token = uuid.uuid4().hex
     tmp_video = out_dir / f".video.{token}.mp4.part"
@@ -290,34 +301,10 @@ def render_video(
         frames=spec.frames,
         fps=spec.fps,
     )
-    mid_index, step = spec.frames // 2, max(1, spec.frames // 20)
-    thumb: Image.Image | None = None
-    last: Image.Image | None = None
     try:
         if progress is not None:
             progress(0.0)
-        options = {"movflags": "+faststart"}
-        with av.open(str(tmp_video), mode="w", format="mp4", container_options=options) as out:
-            stream = out.add_stream("libx264", rate=spec.fps)
-            stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
-            stream.codec_context.time_base = Fraction(1, spec.fps)
-            stream.options = {"preset": "ultrafast", "crf": "20"}
-            for i in range(spec.frames):
-                img, (x0, y0, x1, y1) = frame_at(i / (spec.frames - 1) if spec.frames > 1 else 0.0)
-                if i == mid_index:
-                    thumb = still(img, (x0, y0, x1, y1))
-                if i == spec.frames - 1:
-                    last = still(img, (x0, y0, x1, y1))
-                # swscale crops/zooms and converts to yuv420p in one fast pass
-                rgb = av.VideoFrame.from_ndarray(np.asarray(img)[y0:y1, x0:x1], format="rgb24")
-                frame = rgb.reformat(*size, format="yuv420p", interpolation="BILINEAR")
-                frame.pts, frame.time_base = i, Fraction(1, spec.fps)
-                out.mux(stream.encode(frame))
-                if progress is not None and (i + 1) % step == 0 and i + 1 < spec.frames:
-                    progress(0.95 * (i + 1) / spec.frames)
-            out.mux(stream.encode(None))
-        if thumb is None or last is None:  # unreachable: frames >= 1 is checked above
-            raise RuntimeError("no frames were rendered")
+        thumb, last = _encode(spec, timeline, tmp_video, progress)
         thumb.save(tmp_thumb, format="JPEG", quality=90)
         last.save(tmp_last, format="JPEG", quality=95)
         os.replace(tmp_thumb, final.thumbnail)
@@ -331,3 +318,40 @@ def render_video(
     if progress is not None:
         progress(1.0)
     return final
+
+
+def _encode(
+    spec: RenderSpec,
+    timeline: _Timeline,
+    target: Path,
+    progress: Callable[[float], None] | None,
+) -> tuple[Image.Image, Image.Image]:
+    """Encode every frame to ``target`` (H.264 MP4); the middle and the last still."""
+    size = timeline.size
+    mid_index, step = spec.frames // 2, max(1, spec.frames // 20)
+    thumb: Image.Image | None = None
+    last: Image.Image | None = None
+    options = {"movflags": "+faststart"}
+    with av.open(str(target), mode="w", format="mp4", container_options=options) as out:
+        stream = out.add_stream("libx264", rate=spec.fps)
+        stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, spec.fps)
+        stream.options = {"preset": "ultrafast", "crf": "20"}
+        for i in range(spec.frames):
+            t = i / (spec.frames - 1) if spec.frames > 1 else 0.0
+            img, (x0, y0, x1, y1) = timeline.frame_at(t)
+            if i == mid_index:
+                thumb = timeline.still(img, (x0, y0, x1, y1))
+            if i == spec.frames - 1:
+                last = timeline.still(img, (x0, y0, x1, y1))
+            # swscale crops/zooms and converts to yuv420p in one fast pass
+            rgb = av.VideoFrame.from_ndarray(np.asarray(img)[y0:y1, x0:x1], format="rgb24")
+            frame = rgb.reformat(*size, format="yuv420p", interpolation="BILINEAR")
+            frame.pts, frame.time_base = i, Fraction(1, spec.fps)
+            out.mux(stream.encode(frame))
+            if progress is not None and (i + 1) % step == 0 and i + 1 < spec.frames:
+                progress(0.95 * (i + 1) / spec.frames)
+        out.mux(stream.encode(None))
+    if thumb is None or last is None:  # unreachable: frames >= 1 is checked above
+        raise RuntimeError("no frames were rendered")
+    return thumb, last
