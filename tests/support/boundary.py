@@ -60,6 +60,13 @@ def openai_message(body: Any) -> str:
     return str(body["error"]["message"])
 
 
+def reseller_message(body: Any) -> str:
+    """The reseller shape: OpenAI's ``error`` beside the Go project's ``detail.reason``."""
+    assert set(body) == {"error", "detail"}, body
+    assert body["detail"]["reason"] == body["error"]["message"], body
+    return str(body["error"]["message"])
+
+
 def official_message(body: Any) -> str:
     assert set(body) == {"detail"}, body
     detail = body["detail"]
@@ -85,6 +92,8 @@ def message_of(path: str) -> Callable[[Any], str]:
         return mock_message
     if path.startswith("/v1/video/"):
         return newapi_message
+    if "/luma/" in path:
+        return reseller_message
     return openai_message
 
 

@@ -84,7 +84,7 @@ async def test_an_idempotency_key_naming_another_task_is_key_taken(db: Database)
     async with transactions.begin() as work:
         await work.tasks.insert(keyed_task("tenant-b", "k-1"), T0)
     found = await TaskStore(db).find_idempotent("tenant-a", "k-1", T0 - timedelta(hours=1))
-    assert found is not None and found.id == first.id
+    assert found is not None and found[0].id == first.id
     assert await TaskStore(db).count_by_state() == {"queued": 2}
 
 
