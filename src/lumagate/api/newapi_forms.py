@@ -244,7 +244,8 @@ def _checked_metadata(body: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(body) - TOP_LEVEL)
     if unknown:
         raise _bad(unknown[0], "is not a field of this API (see docs/dialects.md, new-api)")
-    meta = body.get("metadata") or {}
+    meta = body.get("metadata")
+    meta = {} if meta is None else meta
     if not isinstance(meta, dict):
         raise _bad("metadata", "must be an object")
     unknown = sorted(set(meta) - METADATA)
