@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from lumagate.domain.numeric_ids import numeric_id
 from tests.support.acceptance import (
     assert_batch,
     assert_flat,
@@ -20,7 +21,6 @@ from tests.support.acceptance import (
     start_server,
     wait_completed,
 )
-from lumagate.domain.numeric_ids import numeric_id
 from tests.support.databases import ServerDatabase
 from tests.support.newapi_types import TaskResponse
 from tests.support.servers import GatewayServer

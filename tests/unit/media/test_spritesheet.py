@@ -62,7 +62,7 @@ def test_a_short_clip_fills_the_first_tiles(tmp_path: Path) -> None:
 def test_a_file_that_is_no_video_is_a_value_error(tmp_path: Path) -> None:
     bad = tmp_path / "video.mp4"
     bad.write_bytes(b"not a video at all")
-    with pytest.raises(ValueError, match="video.mp4"):
+    with pytest.raises(ValueError, match=r"video\.mp4"):
         make_spritesheet(bad)
     assert not (tmp_path / "spritesheet.jpg").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["video.mp4"]  # no partial file left
