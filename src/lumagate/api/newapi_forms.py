@@ -116,8 +116,6 @@ def _text(body: dict[str, Any], name: str, prefix: str = "") -> str | None:
 
 def _flag(body: dict[str, Any], name: str, prefix: str = "") -> bool | None:
     value = body.get(name)
-    if isinstance(value, str) and value.strip().lower() in BOOL_TEXT:
-        return BOOL_TEXT[value.strip().lower()]
     if value is not None and not isinstance(value, bool):
         raise _bad(prefix + name, "must be a boolean")
     return value
@@ -290,6 +288,11 @@ def _form_text(name: str, value: str) -> Any:
             return json.loads(value)
         except json.JSONDecodeError:
             raise _bad(name, "must be JSON in a multipart body") from None
+    if name in ("loop", "expand_prompt"):
+        flag = BOOL_TEXT.get(value.strip().lower())
+        if flag is None:
+            raise _bad(name, "must be true or false")
+        return flag
     if name in ("width", "height", "fps", "seed", "n"):
         try:
             return int(value)

@@ -109,7 +109,14 @@ Index(
     tasks.c.id,
 )
 Index("ix_tasks_tenant_created", tasks.c.tenant_id, tasks.c.created_at, tasks.c.id)
-Index("ix_tasks_tenant_numeric", tasks.c.tenant_id, tasks.c.numeric_id)  # migration 0012
+# Migration 0012: a task by its number among its tenant's, oldest first (no sort).
+Index(
+    "ix_tasks_tenant_numeric",
+    tasks.c.tenant_id,
+    tasks.c.numeric_id,
+    tasks.c.created_at,
+    tasks.c.id,
+)
 Index("ix_tasks_finished", tasks.c.state, tasks.c.finished_at)
 
 # -- billing and callbacks (migration 0002) ------------------------------------------------

@@ -42,7 +42,9 @@ def upgrade() -> None:
             sa.update(table).where(table.c.id == sa.bindparam("tid")),
             [{"tid": i, "numeric_id": numeric_id(i)} for i in ids],
         )
-    op.create_index("ix_tasks_tenant_numeric", "tasks", ["tenant_id", "numeric_id"])
+    op.create_index(
+        "ix_tasks_tenant_numeric", "tasks", ["tenant_id", "numeric_id", "created_at", "id"]
+    )
 
 
 def downgrade() -> None:
