@@ -15,7 +15,7 @@ from lumagate.media.spritesheet import COLUMNS, ROWS, TILE_WIDTH, make_spriteshe
 FRAMES = 49
 
 
-def _clip(path: Path, frames: int = FRAMES) -> Path:
+def grey_clip(path: Path, frames: int = FRAMES) -> Path:
     """A 64x36 clip whose frame i is grey level 5 * i (so each tile says which frame it is)."""
     with av.open(str(path), mode="w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=24)
@@ -37,7 +37,7 @@ def _tile_grey(sheet: Image.Image, index: int, tile: tuple[int, int]) -> float:
 
 
 def test_frames_are_evenly_spaced_in_reading_order(tmp_path: Path) -> None:
-    video = _clip(tmp_path / "video.mp4")
+    video = grey_clip(tmp_path / "video.mp4")
     path = make_spritesheet(video)
     assert path == tmp_path / "spritesheet.jpg"
     with Image.open(path) as sheet:
@@ -52,7 +52,7 @@ def test_frames_are_evenly_spaced_in_reading_order(tmp_path: Path) -> None:
 
 
 def test_a_short_clip_fills_the_first_tiles(tmp_path: Path) -> None:
-    path = make_spritesheet(_clip(tmp_path / "video.mp4", frames=3))
+    path = make_spritesheet(grey_clip(tmp_path / "video.mp4", frames=3))
     with Image.open(path) as sheet:
         tile = (TILE_WIDTH, TILE_WIDTH * 36 // 64)
         greys = [_tile_grey(sheet, i, tile) for i in range(4)]
