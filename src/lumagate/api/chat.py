@@ -38,6 +38,7 @@ from lumagate.domain.errors import GatewayError, InvalidRequest
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
+from lumagate.domain.video import MODELS
 from lumagate.service.tasks import CreateCommand, TaskService
 from lumagate.service.watch import TaskWatcher
 
@@ -236,7 +237,7 @@ def _command(body: ChatBody, tenant: ApiKey, idempotency: str | None) -> CreateC
         prompt=prompt,
         aspect_ratio=body.aspect_ratio or "16:9",
         loop=bool(body.loop),
-        model=CHAT_MODELS[body.model],
+        model=CHAT_MODELS.get(body.model, body.model),  # an alias, or an official model
         resolution=body.resolution or "720p",
         duration=body.duration if body.duration is not None else "5s",
         start_image=images[0] if images else None,
@@ -257,9 +258,9 @@ async def chat_completions(
     timeout = settings.chat_timeout_seconds
     deadline = loop.time() + timeout
     body = await read_model(request, ChatBody, max_body(request))
-    if body.model not in CHAT_MODELS:
+    if body.model not in model_names():
         raise ModelNotFound(
-            f"The model `{body.model}` does not exist; use one of {', '.join(CHAT_MODELS)}"
+            f"The model `{body.model}` does not exist; use one of {', '.join(model_names())}"
         )
     task = await service.create(tenant, _command(body, tenant, idempotency_key(request)))
     if body.stream:
@@ -293,14 +294,25 @@ async def chat_completions(
     }
 
 
+def _model(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": 0, "owned_by": "lumagate"}
+
+
+def model_names() -> tuple[str, ...]:
+    """What ``/v1/models`` lists: the chat aliases and the official models (``/v1/videos``
+    and new-api take both)."""
+    return (*CHAT_MODELS, *(m for m in MODELS if m not in CHAT_MODELS))
+
+
 async def list_models(tenant: ApiKey = Depends(bearer_tenant)) -> Any:
-    return {
-        "object": "list",
-        "data": [
-            {"id": name, "object": "model", "created": 0, "owned_by": "lumagate"}
-            for name in CHAT_MODELS
-        ],
-    }
+    return {"object": "list", "data": [_model(name) for name in model_names()]}
+
+
+async def retrieve_model(model_id: str, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    """OpenAI's ``models.retrieve``; an unknown model is OpenAI's 404 ``model_not_found``."""
+    if model_id not in model_names():
+        raise ModelNotFound(f"The model '{model_id}' does not exist", field="model")
+    return _model(model_id)
 
 
 def build_router() -> APIRouter:
@@ -332,7 +344,14 @@ def build_router() -> APIRouter:
         ),
     )
     router.add_api_route(
-        "/v1/models", list_models, methods=["GET"], summary="The chat model names for video"
+        "/v1/models", list_models, methods=["GET"], summary="The model names for video"
+    )
+    router.add_api_route(
+        "/v1/models/{model_id}",
+        retrieve_model,
+        methods=["GET"],
+        summary="One model (404 model_not_found for another name)",
+        responses=example_response(200, _model("ray-2")),
     )
     return router
 

@@ -242,6 +242,14 @@ class TaskService:
             raise TaskNotFound("Task not found")
         return task
 
+    async def get_by_number(self, tenant: ApiKey, number: int) -> Task:
+        """A task by the number of :func:`lumagate.domain.numeric_ids.numeric_id` (new-api's
+        ``id int64``); the same 404 as :meth:`get` when it is not the caller's."""
+        task = await self.tasks.find_by_number(number, tenant.id) if number > 0 else None
+        if task is None:
+            raise TaskNotFound("Task not found")
+        return task
+
     async def get_many(self, tenant: ApiKey, task_ids: list[str]) -> list[Task]:
         return await self.tasks.get_many([i for i in task_ids if _plausible_id(i)], tenant.id)
 

@@ -7,6 +7,7 @@ upstream's URL, in which case it is streamed through without being buffered in m
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,10 +19,18 @@ from lumagate.domain.errors import GatewayError, InvalidRequest, NotReady
 from lumagate.domain.request import is_media_ref, media_key
 from lumagate.domain.states import TaskState
 from lumagate.domain.tenant import ApiKey
+from lumagate.media.spritesheet import make_spritesheet
 from lumagate.media.store import MediaNotFound, content_type_for
 from lumagate.service.tasks import TaskService
 
-VARIANTS = ("video", "thumbnail")
+VARIANTS = ("video", "thumbnail", "spritesheet")
+
+
+class SpritesheetUnavailable(GatewayError):
+    """A spritesheet is tiled from the stored MP4; a video only at the upstream has none."""
+
+    status = 400
+    code = "spritesheet_unavailable"
 
 
 class ContentUnavailable(GatewayError):
@@ -71,12 +80,28 @@ class VideoContentService:
         task = await self.tasks.get(tenant, task_id)
         if task.state != TaskState.COMPLETED or task.media is None:
             raise NotReady("The video is not ready yet: the task has not completed")
-        ref = task.media.best_download if variant == "video" else task.media.thumbnail
+        ref = task.media.thumbnail if variant == "thumbnail" else task.media.best_download
         if ref is None:
             raise ContentUnavailable(f"This task has no {variant}")
+        if variant == "spritesheet":
+            return await self._spritesheet(ref)
         if is_media_ref(ref):
             return self._local(media_key(ref), variant)
         return await self._remote(ref, variant)
+
+    async def _spritesheet(self, video_ref: str) -> LocalContent:
+        """Tiled from the stored MP4 on first request (media/spritesheet.py), then kept."""
+        if not is_media_ref(video_ref):
+            raise SpritesheetUnavailable(
+                "variant=spritesheet is available only for videos this gateway stores; this "
+                "video is served from the upstream: use variant=video or variant=thumbnail"
+            )
+        video = self._local(media_key(video_ref), "video").path
+        try:
+            path = await asyncio.to_thread(make_spritesheet, video)
+        except (ValueError, OSError) as exc:
+            raise ContentUnavailable(f"The spritesheet cannot be made: {exc}") from None
+        return LocalContent(path, "image/jpeg")
 
     def _local(self, key: str, variant: str) -> LocalContent:
         try:

@@ -81,6 +81,7 @@ tasks = Table(
     Column("notify_url", Text, nullable=True),
     Column("idempotency_key", String(200), nullable=True),
     Column("idempotency_fingerprint", String(64), nullable=True),  # migration 0005
+    Column("numeric_id", BigInteger, nullable=True),  # migration 0012 (domain/numeric_ids.py)
     Column("server_id", String(200), nullable=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("hidden", Boolean, nullable=False, server_default="0"),
@@ -108,6 +109,14 @@ Index(
     tasks.c.id,
 )
 Index("ix_tasks_tenant_created", tasks.c.tenant_id, tasks.c.created_at, tasks.c.id)
+# Migration 0012: a task by its number among its tenant's, oldest first (no sort).
+Index(
+    "ix_tasks_tenant_numeric",
+    tasks.c.tenant_id,
+    tasks.c.numeric_id,
+    tasks.c.created_at,
+    tasks.c.id,
+)
 Index("ix_tasks_finished", tasks.c.state, tasks.c.finished_at)
 
 # -- billing and callbacks (migration 0002) ------------------------------------------------
