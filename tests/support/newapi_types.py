@@ -5,9 +5,11 @@ JSON type there is ``json: cannot unmarshal string into Go struct field … of t
 These models declare the same fields with the same types (``strict=True``: no string for an
 int; ``extra="forbid"``: nothing the struct does not declare, so a renamed field shows up).
 Go types map as: ``int64``/``int`` -> :data:`Int64`, ``string`` -> ``str``,
-``json.RawMessage`` -> ``Any`` (any JSON), a pointer -> ``X | None`` (Go reads ``null`` as the
-zero value, so ``completed_at: null`` decodes too). Field lists from the lead's notes on
-``dto/task.go`` and ``relay/channel/task/…`` (the source itself could not be fetched here).
+``json.RawMessage``/``any`` -> ``Any`` (any JSON), a pointer -> ``X | None`` (Go reads ``null``
+as the zero value, so ``completed_at: null`` decodes too). A field Go declares that we do not
+send decodes as its zero value there, so it has a default here. Field lists as declared in
+new-api's ``dto/task.go`` (``TaskDto``, ``TaskResponse``, ``TaskError``), ``dto/video.go``
+(``VideoResponse``) and ``dto/openai_video.go`` (``OpenAIVideo``, ``OpenAIVideoError``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ class TaskDto(GoStruct):
     created_at: Int64
     updated_at: Int64
     data: Any
+    group: str = ""
+    channel_id: Int64 = 0
+    quota: Int64 = 0
+    properties: Any = None
+    username: str = ""
 
 
 class TaskResponse(GoStruct):
@@ -63,13 +70,19 @@ class VideoError(GoStruct):
     message: str
 
 
-class OpenAIVideo(GoStruct):
-    """The OpenAI video object new-api's OpenAI-video relay reads (top-level ``status``)."""
+class OpenAIVideo(BaseModel):
+    """``dto.OpenAIVideo``, which new-api's OpenAI-video relay reads (top-level ``status``).
+
+    Strict types, but fields Go does not declare are ignored as Go's decoder ignores them: the
+    OpenAI SDK needs ``prompt``, which new-api's struct lacks.
+    """
+
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     id: str
+    task_id: str = ""
     object: str
     model: str
-    prompt: str
     status: str
     progress: Int64
     created_at: Int64
@@ -79,6 +92,7 @@ class OpenAIVideo(GoStruct):
     size: str
     remixed_from_video_id: str | None
     error: VideoError | None
+    metadata: dict[str, Any] | None = None
 
 
 class OpenAIVideoList(GoStruct):
