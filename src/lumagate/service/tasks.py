@@ -32,6 +32,7 @@ from lumagate.domain.video import (
 from lumagate.media.images import InvalidImage, check_pixels, sniff_image_type
 from lumagate.media.store import MediaFetchError, MediaStore
 from lumagate.service.admission import Admission
+from lumagate.service.deliverability import Deliverability
 from lumagate.service.idempotency import check_replay, fingerprint
 from lumagate.store.accounts import AccountStore
 from lumagate.store.errors import IdempotencyKeyTaken
@@ -79,6 +80,7 @@ class TaskService:
         on_queued: Callable[[], None] | None = None,
         admission: Admission | None = None,
         on_created: Callable[[Task], None] | None = None,
+        deliverability: Deliverability | None = None,
     ) -> None:
         self.tasks = tasks
         self.transactions = transactions  # one unit of work stores a task with its charge
@@ -90,6 +92,7 @@ class TaskService:
         self.on_queued = on_queued
         self.on_created = on_created  # metrics: a new task was stored (not an idempotent replay)
         self._run_seconds: tuple[float, float | None] = (0.0, None)
+        self.deliverability = deliverability  # refuse (or degrade) what no account can deliver
 
     # -- writes -------------------------------------------------------------------------
     async def create(self, tenant: ApiKey, command: CreateCommand) -> Task:
@@ -119,6 +122,13 @@ class TaskService:
             dialect=command.dialect,
             notify_url=command.notify_url,
         )
+        if self.deliverability is not None:  # after the fingerprint: a replay asks the same
+            request = await self.deliverability.check(
+                request,
+                command.channel,
+                pinned=pinned,
+                field_names={"end_image": command.image_fields[1]},
+            )
         new = NewTask(
             id=str(uuid.uuid4()),
             tenant_id=tenant.id,
