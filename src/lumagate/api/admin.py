@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from lumagate.api import admin_tasks
 from lumagate.api.body import read_model
 from lumagate.api.deps import Admin, admin_key, max_body
+from lumagate.domain import messages as msg
 from lumagate.domain.accounts import Account
 from lumagate.domain.channels import ALL_CHANNELS, parse_channels
 from lumagate.domain.clock import iso_z, utcnow
@@ -41,7 +42,7 @@ class NotFound(GatewayError):
 async def require_admin(request: Request) -> None:
     presented = parse_bearer(request.headers.get("authorization"))
     if not admin_key(request).matches(presented):
-        raise AuthenticationRequired("Missing or wrong admin key", code="invalid_admin_key")
+        raise AuthenticationRequired(msg.ADMIN_KEY(), code="invalid_admin_key")
 
 
 class CreateKeyBody(BaseModel):
@@ -135,7 +136,9 @@ async def create_key(request: Request, admin: Admin) -> Any:
         try:
             channels = parse_channels(text)
         except ValueError as exc:
-            raise InvalidRequest(f"channels: {exc}", field="channels") from None
+            raise InvalidRequest(
+                msg.FIELD_DETAIL(field="channels", detail=exc), field="channels"
+            ) from None
     created = await admin.create_key(
         body.name,
         credits=body.credits,

@@ -34,6 +34,7 @@ from lumagate.api.dialect_common import (
     json_body_doc,
     max_body,
 )
+from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
@@ -98,7 +99,7 @@ def _prompt_and_images(messages: list[ChatMessage]) -> tuple[str, list[str]]:
     """The last user message's text and its image URLs (first = start, second = end)."""
     last = next((m for m in reversed(messages) if m.role == "user"), None)
     if last is None:
-        raise InvalidRequest("messages: a user message is required", field="messages")
+        raise InvalidRequest(msg.CHAT_USER_MESSAGE(), field="messages")
     if isinstance(last.content, str) or last.content is None:
         return (last.content or "").strip(), []
     texts: list[str] = []
@@ -112,14 +113,12 @@ def _prompt_and_images(messages: list[ChatMessage]) -> tuple[str, list[str]]:
             url = value.get("url") if isinstance(value, dict) else value
             if not isinstance(url, str) or not url:
                 raise InvalidRequest(
-                    f"messages.content.{index}.image_url.url must be a string",
+                    msg.CHAT_IMAGE_URL_STRING(index=index),
                     field="messages.content.image_url",
                 )
             images.append(url)
     if len(images) > 2:
-        raise InvalidRequest(
-            "at most two images (start and end frame) per message", field="messages"
-        )
+        raise InvalidRequest(msg.CHAT_TWO_IMAGES(), field="messages")
     return "\n".join(t.strip() for t in texts if t.strip()), images
 
 
@@ -229,7 +228,7 @@ async def _stream(
 def _command(body: ChatBody, tenant: ApiKey, idempotency: str | None) -> CreateCommand:
     prompt, images = _prompt_and_images(body.messages)
     if not prompt and not images:
-        raise InvalidRequest("the last user message has no text or image", field="messages")
+        raise InvalidRequest(msg.CHAT_NO_TEXT(), field="messages")
     return CreateCommand(
         channel=channel_for(tenant),
         dialect=DIALECT,

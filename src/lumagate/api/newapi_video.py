@@ -27,6 +27,7 @@ from lumagate.api.dialect_common import (
 )
 from lumagate.api.errors import ErrorDialect, register_error_dialect
 from lumagate.api.luma_shapes import task_record
+from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
@@ -69,7 +70,9 @@ def _meta_str(meta: dict[str, Any], *names: str) -> str | None:
         if value is None or value == "":
             continue
         if not isinstance(value, str):
-            raise InvalidRequest(f"metadata.{name} must be a string", field=f"metadata.{name}")
+            raise InvalidRequest(
+                msg.MUST_BE_STRING(field=f"metadata.{name}"), field=f"metadata.{name}"
+            )
         return value
     return None
 
@@ -79,7 +82,9 @@ def _meta_bool(meta: dict[str, Any], name: str) -> bool | None:
     if value is None:
         return None
     if not isinstance(value, bool):
-        raise InvalidRequest(f"metadata.{name} must be a boolean", field=f"metadata.{name}")
+        raise InvalidRequest(
+            msg.MUST_BE_BOOLEAN(field=f"metadata.{name}"), field=f"metadata.{name}"
+        )
     return value
 
 
@@ -87,7 +92,7 @@ def _command(body: UnifiedVideoBody, tenant: ApiKey, key: str | None) -> CreateC
     meta = body.metadata or {}
     images = [i for i in body.images or [] if i]
     if len(images) > 2:
-        raise InvalidRequest("images takes at most two images (start, end)", field="images")
+        raise InvalidRequest(msg.TWO_IMAGES(), field="images")
     start = body.image or (images[0] if images else None)
     end = _meta_str(meta, "image_end", "image_end_url") or (images[1] if len(images) > 1 else None)
     end_key = next((k for k in ("image_end", "image_end_url") if meta.get(k)), None)
@@ -98,7 +103,7 @@ def _command(body: UnifiedVideoBody, tenant: ApiKey, key: str | None) -> CreateC
         aspect, resolution = size_to_video(body.width, body.height)
     callback = _meta_str(meta, "callback_url", "notify_hook")
     if callback is not None and not callback.startswith(("http://", "https://")):
-        raise InvalidRequest("metadata.callback_url must be an http(s) URL", field="metadata")
+        raise InvalidRequest(msg.HTTP_URL(field="metadata.callback_url"), field="metadata")
     loop, expand = _meta_bool(meta, "loop"), _meta_bool(meta, "expand_prompt")
     return CreateCommand(
         channel=channel_for(tenant),
@@ -126,7 +131,7 @@ def task_error_body(error: GatewayError) -> dict[str, Any]:
 async def submit(request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
     body = await read_model(request, UnifiedVideoBody, max_body(request))
     if not (body.prompt or "").strip() and not (body.image or body.images):
-        raise InvalidRequest("prompt is required unless an image is given", field="prompt")
+        raise InvalidRequest(msg.PROMPT_OR_IMAGE(field="prompt"), field="prompt")
     task = await service.create(tenant, _command(body, tenant, idempotency_key(request)))
     return {"task_id": task.id, "status": SUBMIT_STATUS[task.state]}
 

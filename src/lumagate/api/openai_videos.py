@@ -34,6 +34,7 @@ from lumagate.api.dialect_common import (
     query_int,
     video_model,
 )
+from lumagate.domain import messages as msg
 from lumagate.domain.clock import unix_seconds
 from lumagate.domain.errors import InvalidRequest, PayloadTooLarge
 from lumagate.domain.states import TaskState
@@ -79,9 +80,9 @@ def _duration(seconds: str | int | float | None) -> str:
     try:
         value = float(str(seconds).strip().removesuffix("s"))
     except ValueError:
-        raise InvalidRequest("seconds must be a number like 5", field="seconds") from None
+        raise InvalidRequest(msg.SECONDS_NUMBER(), field="seconds") from None
     if not math.isfinite(value) or value <= 0:
-        raise InvalidRequest("seconds must be a positive number", field="seconds")
+        raise InvalidRequest(msg.SECONDS_POSITIVE(), field="seconds")
     return "5s" if value <= 5 else "9s"
 
 
@@ -115,7 +116,7 @@ async def _read_body(request: Request, service: TaskService) -> VideoCreateBody:
         return parse_model(VideoCreateBody, await read_json(request, limit))
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+        raise PayloadTooLarge(msg.BODY_TOO_LARGE(limit=limit))
     fields: dict[str, Any] = {}
     try:
         async with request.form(max_files=1, max_fields=20) as form:
@@ -131,7 +132,7 @@ async def _read_body(request: Request, service: TaskService) -> VideoCreateBody:
                     fields[name] = value
     except (MultiPartException, StarletteHTTPException) as exc:
         detail = exc.message if isinstance(exc, MultiPartException) else exc.detail
-        raise InvalidRequest(f"Malformed multipart body: {detail}") from None
+        raise InvalidRequest(msg.MALFORMED_MULTIPART(detail=detail)) from None
     return parse_model(VideoCreateBody, fields)
 
 
@@ -140,7 +141,7 @@ async def create_video(
 ) -> Any:
     body = await _read_body(request, service)
     if not body.prompt.strip() and not body.input_reference:
-        raise InvalidRequest("prompt is required", field="prompt")
+        raise InvalidRequest(msg.FIELD_REQUIRED(field="prompt"), field="prompt")
     aspect, resolution = parse_size(body.size) if body.size else ("16:9", "720p")
     task = await service.create(
         tenant,
@@ -172,7 +173,7 @@ async def list_videos(
     limit = query_int(request, "limit", DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE)
     order = request.query_params.get("order") or "desc"
     if order not in ("asc", "desc"):
-        raise InvalidRequest("order must be asc or desc", field="order")
+        raise InvalidRequest(msg.ORDER_ASC_DESC(), field="order")
     after = request.query_params.get("after") or None
     found, more = await service.page(tenant, limit=limit, after=after, oldest_first=order == "asc")
     data = [video_object(task) for task in found]

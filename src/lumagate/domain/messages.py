@@ -154,3 +154,208 @@ NO_ACCOUNT_FOR_CHANNEL = _m(
     "频道 {channel} 没有可用的上游账号",
 )
 JOINED = _m("joined", "{first}; {rest}", "{first}；{rest}")
+# -- bodies and the boundary ------------------------------------------------------------------
+BODY_TOO_LARGE = _m(
+    "body_too_large", "Request body is larger than {limit} bytes", "请求体超过 {limit} 字节"
+)
+MALFORMED_JSON = _m(
+    "malformed_json", "Malformed JSON body: {detail}", "JSON 请求体格式错误：{detail}"
+)
+BODY_NOT_OBJECT = _m(
+    "body_not_object", "The JSON body must be an object", "JSON 请求体必须是一个对象"
+)
+MALFORMED_MULTIPART = _m(
+    "malformed_multipart",
+    "Malformed multipart body: {detail}",
+    "multipart 请求体格式错误：{detail}",
+)
+SEND_MULTIPART_FILE = _m(
+    "send_multipart_file",
+    "Send the image as multipart/form-data field 'file'",
+    "请以 multipart/form-data 的 'file' 字段发送图片",
+)
+MULTIPART_FILE_MISSING = _m(
+    "multipart_file_missing",
+    "file is required (multipart field 'file')",
+    "缺少 file（multipart 字段 'file'）",
+)
+NOT_JSON_NUMBER = _m(
+    "not_json_number",
+    "The JSON body holds {name}, which is not a JSON number",
+    "JSON 请求体包含 {name}，它不是合法的 JSON 数字",
+)
+PATH_NUL = _m(
+    "path_nul",
+    "The path must not contain the NUL character (U+0000)",
+    "路径不能包含 NUL 字符 (U+0000)",
+)
+QUERY_PROBLEM = _m("query_problem", "query parameter {name} {problem}", "查询参数 {name} {problem}")
+QUERY_TOO_LONG = _m(
+    "query_too_long",
+    "query parameter {name} is longer than {maximum} characters",
+    "查询参数 {name} 超过 {maximum} 个字符",
+)
+JSON_TOO_DEEP = _m(
+    "json_too_deep",
+    "The JSON body is nested more than {depth} levels deep",
+    "JSON 请求体嵌套超过 {depth} 层",
+)
+# -- field values -----------------------------------------------------------------------------
+FIELD_PROBLEM = _m("field_problem", "{field} {problem}", "{field} {problem}")
+TEXT_NUL = _m(
+    "text_nul", "must not contain the NUL character (U+0000)", "不能包含 NUL 字符 (U+0000)"
+)
+TEXT_SURROGATE = _m(
+    "text_surrogate",
+    "must be valid Unicode (it holds a lone surrogate)",
+    "必须是合法的 Unicode（含有孤立的代理字符）",
+)
+TOO_LONG = _m(
+    "too_long", "{field} is longer than {maximum} characters", "{field} 超过 {maximum} 个字符"
+)
+BETWEEN = _m(
+    "between",
+    "{field} must be between {minimum} and {maximum}",
+    "{field} 必须在 {minimum} 与 {maximum} 之间",
+)
+FINITE = _m("finite", "{field} must be a finite number", "{field} 必须是有限的数值")
+MUST_BE_INTEGER = _m("must_be_integer", "{field} must be an integer", "{field} 必须是整数")
+MUST_BE_STRING = _m("must_be_string", "{field} must be a string", "{field} 必须是字符串")
+MUST_BE_BOOLEAN = _m("must_be_boolean", "{field} must be a boolean", "{field} 必须是布尔值")
+MUST_BE_POSITIVE = _m("must_be_positive", "{field} must be positive", "{field} 必须是正数")
+NOT_EMPTY = _m("not_empty", "{field} must not be empty", "{field} 不能为空")
+NOT_ZERO = _m("not_zero", "{field} must not be zero", "{field} 不能为零")
+HTTP_URL = _m("http_url", "{field} must be an http(s) URL", "{field} 必须是 http(s) URL")
+DATE_FORMAT = _m(
+    "date_format", "{field} must be a date like 2024-06-01", "{field} 必须是日期，例如 2024-06-01"
+)
+END_BEFORE_START = _m(
+    "end_before_start", "end_date must not be before start_date", "end_date 不能早于 start_date"
+)
+SIZE_TWO_INTEGERS = _m(
+    "size_two_integers",
+    "size must be two positive integers like 1280x720",
+    "size 必须是两个正整数，例如 1280x720",
+)
+SIZE_FORMAT = _m("size_format", "size must look like 1280x720", "size 的格式应为 1280x720")
+SECONDS_NUMBER = _m(
+    "seconds_number", "seconds must be a number like 5", "seconds 必须是数字，例如 5"
+)
+SECONDS_POSITIVE = _m("seconds_positive", "seconds must be a positive number", "seconds 必须是正数")
+ORDER_ASC_DESC = _m("order_asc_desc", "order must be asc or desc", "order 必须是 asc 或 desc")
+EXTEND_NEEDS_PROMPT = _m(
+    "extend_needs_prompt", "{field} is required to extend", "延长视频时必须填写 {field}"
+)
+TWO_IMAGES = _m(
+    "two_images",
+    "images takes at most two images (start, end)",
+    "images 最多两张图片（起始帧、结束帧）",
+)
+# -- keys, auth and billing -------------------------------------------------------------------
+MISSING_KEY = _m(
+    "missing_key",
+    "Missing API key: send 'Authorization: Bearer <key>'",
+    "缺少 API 密钥：请发送 'Authorization: Bearer <key>'",
+)
+BAD_KEY = _m("bad_key", "Invalid, expired or revoked API key", "API 密钥无效、已过期或已吊销")
+CHANNEL_NOT_ALLOWED = _m(
+    "channel_not_allowed",
+    "This key may not use the {channel} channel",
+    "此密钥不能使用 {channel} 频道",
+)
+ADMIN_KEY = _m("admin_key", "Missing or wrong admin key", "缺少管理员密钥或密钥错误")
+METRICS_TOKEN = _m("metrics_token", "Missing or wrong metrics token", "缺少 metrics 令牌或令牌错误")
+NO_KEY_MATCHES = _m("no_key_matches", "No key matches {ref}", "没有与 {ref} 匹配的密钥")
+RATE_PER_MINUTE = _m(
+    "rate_per_minute",
+    "Rate limit reached: this key may create {rpm} tasks per minute",
+    "已达到速率限制：此密钥每分钟最多创建 {rpm} 个任务",
+)
+TOO_MANY_RUNNING = _m(
+    "too_many_running",
+    "Too many tasks running: this key may have {limit} unfinished at once",
+    "运行中的任务过多：此密钥同时最多有 {limit} 个未完成的任务",
+)
+NOT_ENOUGH_CREDITS = _m(
+    "not_enough_credits",
+    "Not enough credits: this generation costs {cost}, the balance is {balance}",
+    "额度不足：本次生成需要 {cost}，余额为 {balance}",
+)
+STATE_NOT_TASK_STATE = _m(
+    "state_not_task_state", "state is not a task state", "state 不是有效的任务状态"
+)
+CONTENT_MISSING = _m("content_missing", "This task has no {variant}", "此任务没有 {variant}")
+# -- chat -------------------------------------------------------------------------------------
+CHAT_USER_MESSAGE = _m(
+    "chat_user_message", "messages: a user message is required", "messages：需要一条用户消息"
+)
+CHAT_IMAGE_URL_STRING = _m(
+    "chat_image_url_string",
+    "messages.content.{index}.image_url.url must be a string",
+    "messages.content.{index}.image_url.url 必须是字符串",
+)
+CHAT_TWO_IMAGES = _m(
+    "chat_two_images",
+    "at most two images (start and end frame) per message",
+    "每条消息最多两张图片（起始帧和结束帧）",
+)
+CHAT_NO_TEXT = _m(
+    "chat_no_text",
+    "the last user message has no text or image",
+    "最后一条用户消息既没有文字也没有图片",
+)
+# -- the official dialect ---------------------------------------------------------------------
+GENERATION_TYPE = _m(
+    "generation_type",
+    "generation_type {value} is not supported by this gateway (only video generations are)",
+    "本网关不支持 generation_type {value}（仅支持视频生成）",
+)
+NO_KEYFRAMES = _m("no_keyframes", "No keyframes provided", "未提供关键帧")
+PROMPT_REQUIRED = _m("prompt_required", "Prompt is required", "必须填写提示词")
+PROMPT_TOO_SHORT = _m(
+    "prompt_too_short",
+    "Prompt is too short, minimum length is {minimum} characters",
+    "提示词太短，至少需要 {minimum} 个字符",
+)
+PROMPT_TOO_LONG = _m(
+    "prompt_too_long",
+    "Prompt is too long, maximum length is {maximum} characters",
+    "提示词太长，最多 {maximum} 个字符",
+)
+LOOP_END_FRAME = _m(
+    "loop_end_frame", "Loop is not supported for end frame", "使用结束帧时不支持循环"
+)
+KEYFRAME_URL = _m(
+    "keyframe_url",
+    "keyframes.{name}.url must be an http(s) URL or a data:image URI",
+    "keyframes.{name}.url 必须是 http(s) URL 或 data:image URI",
+)
+CONCEPT_KEY_EMPTY = _m(
+    "concept_key_empty", "concepts[].key must not be empty", "concepts[].key 不能为空"
+)
+GENERATION_NOT_FOUND = _m("generation_not_found", "Generation not found", "生成任务不存在")
+GENERATION_ID_NOT_FOUND = _m(
+    "generation_id_not_found", "Generation {id} not found", "生成任务 {id} 不存在"
+)
+GENERATION_NOT_COMPLETED = _m(
+    "generation_not_completed", "Generation {id} is not completed", "生成任务 {id} 尚未完成"
+)
+GENERATION_NO_FRAME = _m(
+    "generation_no_frame",
+    "Generation {id} has no frame to start from",
+    "生成任务 {id} 没有可作为起点的画面",
+)
+NOT_SUPPORTED_HERE = _m(
+    "not_supported_here", "{what} is not supported by this gateway", "本网关不支持 {what}"
+)
+INPUT_INTEGER = _m("input_integer", "Input should be a valid integer", "输入必须是有效的整数")
+INPUT_AT_LEAST = _m(
+    "input_at_least",
+    "Input should be greater than or equal to {minimum}",
+    "输入必须大于或等于 {minimum}",
+)
+INPUT_AT_MOST = _m(
+    "input_at_most",
+    "Input should be less than or equal to {maximum}",
+    "输入必须小于或等于 {maximum}",
+)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest, NotReady
 from lumagate.domain.request import is_media_ref, media_key
 from lumagate.domain.states import TaskState
@@ -67,13 +68,15 @@ class VideoContentService:
         self, tenant: ApiKey, task_id: str, variant: str = "video"
     ) -> LocalContent | RemoteContent:
         if variant not in VARIANTS:
-            raise InvalidRequest(f"variant must be one of {', '.join(VARIANTS)}", field="variant")
+            raise InvalidRequest(
+                msg.ONE_OF(field="variant", choices=", ".join(VARIANTS)), field="variant"
+            )
         task = await self.tasks.get(tenant, task_id)
         if task.state != TaskState.COMPLETED or task.media is None:
-            raise NotReady("The video is not ready yet: the task has not completed")
+            raise NotReady(msg.VIDEO_NOT_READY())
         ref = task.media.best_download if variant == "video" else task.media.thumbnail
         if ref is None:
-            raise ContentUnavailable(f"This task has no {variant}")
+            raise ContentUnavailable(msg.CONTENT_MISSING(variant=variant))
         if is_media_ref(ref):
             return self._local(media_key(ref), variant)
         return await self._remote(ref, variant)
