@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lumagate.api.errors import error_response
 from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest, PayloadTooLarge
-from lumagate.domain.limits import MAX_JSON_DEPTH, MAX_QUERY_VALUE, check_document, text_problem
+from lumagate.domain.limits import MAX_JSON_DEPTH, MAX_QUERY_VALUE, check_document, problem_text
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -42,7 +42,7 @@ def check_query(scope: Scope) -> None:
     raw = bytes(scope.get("query_string", b"")).decode("latin-1")
     for name, value in parse_qsl(raw, keep_blank_values=True):
         for text in (name, value):
-            problem = text_problem(text)
+            problem = problem_text(text)
             if problem is not None:
                 raise InvalidRequest(
                     msg.QUERY_PROBLEM(name=repr(name), problem=problem), field=name

@@ -50,7 +50,7 @@ def scrub(value: Any) -> Any:
     return value
 
 
-def text_problem(value: str) -> msg.Text | None:
+def problem_text(value: str) -> msg.Text | None:
     """Why ``value`` cannot be stored or sent (a lone surrogate, a NUL), or None if it can."""
     if "\x00" in value:
         return msg.TEXT_NUL()
@@ -61,11 +61,17 @@ def text_problem(value: str) -> msg.Text | None:
     return None
 
 
+def text_problem(value: str) -> str | None:
+    """:func:`problem_text` in English."""
+    problem = problem_text(value)
+    return None if problem is None else problem.render()
+
+
 def check_text(value: str | None, field: str, max_length: int) -> None:
     """Refuse a text that is not storable or longer than ``max_length`` characters."""
     if value is None:
         return
-    problem = text_problem(value)
+    problem = problem_text(value)
     if problem is not None:
         raise InvalidRequest(msg.FIELD_PROBLEM(field=field, problem=problem), field=field)
     if len(value) > max_length:
@@ -123,7 +129,7 @@ def check_document(document: Any, max_depth: int = MAX_JSON_DEPTH) -> None:
         if depth > max_depth:
             raise InvalidRequest(msg.JSON_TOO_DEEP(depth=max_depth), code="too_deep")
         if isinstance(value, str):
-            problem = text_problem(value)
+            problem = problem_text(value)
             if problem is not None:
                 raise InvalidRequest(msg.FIELD_PROBLEM(field=field, problem=problem), field=field)
         elif isinstance(value, float) and not math.isfinite(value):
