@@ -120,7 +120,7 @@ async def _key(admin: AdminService, ref: str) -> ApiKey:
     try:
         return await admin.key(ref)
     except KeyNotFound:
-        raise NotFound(f"No key matches {ref!r}") from None
+        raise NotFound(msg.NO_KEY_MATCHES(ref=repr(ref))) from None
 
 
 # -- keys ---------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ async def revoke_key(ref: str, admin: Admin) -> Any:
     try:
         key = await admin.revoke_key(ref)
     except KeyNotFound:
-        raise NotFound(f"No active key matches {ref!r}") from None
+        raise NotFound(msg.NO_ACTIVE_KEY_MATCHES(ref=repr(ref))) from None
     return key_view(key)
 
 
@@ -173,7 +173,7 @@ async def top_up_key(ref: str, request: Request, admin: Admin) -> Any:
     try:
         key, balance = await admin.top_up_key(ref, body.amount, body.note)
     except KeyNotFound:
-        raise NotFound(f"No key matches {ref!r}") from None
+        raise NotFound(msg.NO_KEY_MATCHES(ref=repr(ref))) from None
     return {"id": key.id, "name": key.name, "credits": balance}
 
 
@@ -186,7 +186,7 @@ async def enable_account(ref: str, admin: Admin) -> Any:
     try:
         return account_view(await admin.enable_account(ref))
     except AccountNotFound:
-        raise NotFound(f"No account matches {ref!r}") from None
+        raise NotFound(msg.NO_ACCOUNT_MATCHES(ref=repr(ref))) from None
 
 
 async def disable_account(ref: str, request: Request, admin: Admin) -> Any:
@@ -194,7 +194,7 @@ async def disable_account(ref: str, request: Request, admin: Admin) -> Any:
     try:
         return account_view(await admin.disable_account(ref, body.reason))
     except AccountNotFound:
-        raise NotFound(f"No account matches {ref!r}") from None
+        raise NotFound(msg.NO_ACCOUNT_MATCHES(ref=repr(ref))) from None
 
 
 # -- ledger -------------------------------------------------------------------------------
@@ -209,7 +209,7 @@ async def list_ledger(request: Request, admin: Admin) -> Any:
             limit=limit,
         )
     except KeyNotFound:
-        raise NotFound(f"No key matches {params.get('key')!r}") from None
+        raise NotFound(msg.NO_KEY_MATCHES(ref=repr(params.get("key")))) from None
     return {"data": [ledger_view(e) for e in entries], "offset": offset, "limit": limit}
 
 

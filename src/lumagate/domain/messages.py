@@ -359,3 +359,11 @@ INPUT_AT_MOST = _m(
     "Input should be less than or equal to {maximum}",
     "输入必须小于或等于 {maximum}",
 )
+NO_ACTIVE_KEY_MATCHES = _m(
+    "no_active_key_matches", "No active key matches {ref}", "没有与 {ref} 匹配的有效密钥"
+)
+NO_ACCOUNT_MATCHES = _m("no_account_matches", "No account matches {ref}", "没有与 {ref} 匹配的账号")
+FILE_MISSING = _m("file_missing", "The {variant} file is missing", "{variant} 文件缺失")
+FETCH_FAILED = _m(
+    "fetch_failed", "Fetching the {variant} failed: {detail}", "获取 {variant} 失败：{detail}"
+)

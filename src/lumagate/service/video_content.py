@@ -85,9 +85,9 @@ class VideoContentService:
         try:
             path = self.tasks.media.path_for(key)
         except MediaNotFound:
-            raise ContentUnavailable(f"The {variant} file is missing") from None
+            raise ContentUnavailable(msg.FILE_MISSING(variant=variant)) from None
         if not path.is_file():
-            raise ContentUnavailable(f"The {variant} file is missing")
+            raise ContentUnavailable(msg.FILE_MISSING(variant=variant))
         with path.open("rb") as handle:
             head = handle.read(64)
         return LocalContent(path, content_type_for(path.name, head))
@@ -98,7 +98,7 @@ class VideoContentService:
             request = self.http.build_request("GET", url)
             response = await self.http.send(request, stream=True, follow_redirects=True)
         except httpx.HTTPError as exc:
-            raise ContentUnavailable(f"Fetching the {variant} failed: {exc}") from None
+            raise ContentUnavailable(msg.FETCH_FAILED(variant=variant, detail=exc)) from None
         if not response.is_success:
             with contextlib.suppress(httpx.HTTPError):
                 await response.aclose()
