@@ -66,6 +66,15 @@ class EngineHooks:
     task_created: Callable[[Task], None] | None = None  # metrics and log context
 
 
+def _deliverability(stores: Stores) -> Deliverability:
+    settings = stores.settings
+    return Deliverability(
+        stores.accounts,
+        degrade=settings.degrade_to_deliverable,
+        sandbox_always=settings.sandbox_always,
+    )
+
+
 def build_services(
     stores: Stores,
     *,
@@ -93,11 +102,7 @@ def build_services(
         on_queued=hooks.wake_dispatcher,
         admission=billing,
         on_created=hooks.task_created,
-        deliverability=Deliverability(
-            stores.accounts,
-            degrade=settings.degrade_to_deliverable,
-            sandbox_always=settings.sandbox_always,
-        ),
+        deliverability=_deliverability(stores),
     )
     bodies = TaskBodies(renderers, tasks)
     callbacks = CallbackRecorder(
