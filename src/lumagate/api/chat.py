@@ -173,10 +173,7 @@ async def _final_text(task: Task, tenant: ApiKey, service: TaskService) -> str:
 
 
 def _timeout_error(task_id: str, seconds: float) -> ChatTimeout:
-    return ChatTimeout(
-        f"The video was not ready within {seconds:g} s. Task {task_id} keeps running: read it "
-        f"with GET /v1/video/generations/{task_id}"
-    )
+    return ChatTimeout(msg.CHAT_TIMEOUT(seconds=f"{seconds:g}", task=task_id))
 
 
 def _chunk(cid: str, model: str, created: int, delta: dict[str, Any], finish: str | None) -> str:
@@ -257,9 +254,7 @@ async def chat_completions(
     deadline = loop.time() + timeout
     body = await read_model(request, ChatBody, max_body(request))
     if body.model not in CHAT_MODELS:
-        raise ModelNotFound(
-            f"The model `{body.model}` does not exist; use one of {', '.join(CHAT_MODELS)}"
-        )
+        raise ModelNotFound(msg.MODEL_NOT_FOUND(model=body.model, choices=", ".join(CHAT_MODELS)))
     task = await service.create(tenant, _command(body, tenant, idempotency_key(request)))
     if body.stream:
         return StreamingResponse(

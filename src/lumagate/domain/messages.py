@@ -367,3 +367,31 @@ FILE_MISSING = _m("file_missing", "The {variant} file is missing", "{variant} �
 FETCH_FAILED = _m(
     "fetch_failed", "Fetching the {variant} failed: {detail}", "获取 {variant} 失败：{detail}"
 )
+IDEMPOTENCY_KEY_REUSED = _m(
+    "idempotency_key_reused",
+    "This Idempotency-Key was already used {what} for task {task}; use a new key for a new request",
+    "此 Idempotency-Key 已{what}用于任务 {task}；新的请求请使用新的密钥",
+)
+REUSED_IN_DIALECT = _m(
+    "reused_in_dialect",
+    "in another dialect ({first}, this request is {this})",
+    "在另一种接口方言中（{first}，本次请求为 {this}）",
+)
+REUSED_ON_CHANNEL = _m(
+    "reused_on_channel",
+    "on another channel ({first}, this request is {this})",
+    "在另一个频道上（{first}，本次请求为 {this}）",
+)
+REUSED_WITH_BODY = _m("reused_with_body", "with a different request body", "以不同的请求体")
+CHAT_TIMEOUT = _m(
+    "chat_timeout",
+    "The video was not ready within {seconds} s. Task {task} keeps running: read it "
+    "with GET /v1/video/generations/{task}",
+    "视频未能在 {seconds} 秒内完成。任务 {task} 仍在运行："
+    "请用 GET /v1/video/generations/{task} 查询",
+)
+MODEL_NOT_FOUND = _m(
+    "model_not_found",
+    "The model `{model}` does not exist; use one of {choices}",
+    "模型 `{model}` 不存在；请使用以下之一：{choices}",
+)
