@@ -36,6 +36,7 @@ from lumagate.api.dialect_common import (
 )
 from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest
+from lumagate.domain.messages import ENGLISH, Language, preferred_language
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
@@ -188,7 +189,13 @@ def _chunk(cid: str, model: str, created: int, delta: dict[str, Any], finish: st
 
 
 async def _stream(
-    watcher: TaskWatcher, tenant: ApiKey, task: Task, model: str, deadline: float, timeout: float
+    watcher: TaskWatcher,
+    tenant: ApiKey,
+    task: Task,
+    model: str,
+    deadline: float,
+    timeout: float,
+    language: Language = ENGLISH,
 ) -> AsyncIterator[str]:
     cid, created = f"chatcmpl-{task.id}", int(time.time())
     yield _chunk(cid, model, created, {"role": "assistant", "content": ""}, None)
@@ -206,12 +213,13 @@ async def _stream(
                 last_line = line
                 yield _chunk(cid, model, created, {"content": line}, None)
     except TimeoutError:
-        error = _timeout_error(task.id, timeout)
+        error = _timeout_error(task.id, timeout).localized(language)
         payload = {"error": {"message": error.message, "type": error.kind, "code": error.code}}
         yield f"data: {json.dumps(payload)}\n\n"
         yield "data: [DONE]\n\n"
         return
     except GatewayError as exc:  # e.g. the task was deleted meanwhile
+        exc = exc.localized(language)
         payload = {"error": {"message": exc.message, "type": exc.kind, "code": exc.code}}
         yield f"data: {json.dumps(payload)}\n\n"
         yield "data: [DONE]\n\n"
@@ -258,7 +266,15 @@ async def chat_completions(
     task = await service.create(tenant, _command(body, tenant, idempotency_key(request)))
     if body.stream:
         return StreamingResponse(
-            _stream(watcher, tenant, task, body.model, deadline, timeout),
+            _stream(
+                watcher,
+                tenant,
+                task,
+                body.model,
+                deadline,
+                timeout,
+                preferred_language(request.headers.get("accept-language")),
+            ),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
