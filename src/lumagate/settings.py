@@ -80,6 +80,14 @@ class Settings(BaseSettings):
         default=False, description="Let the sandbox serve even when a real account is eligible."
     )
     sandbox_concurrency: int = Field(default=2, ge=1)
+    degrade_to_deliverable: bool = Field(
+        default=False,
+        description=(
+            "When no account of a task's channel can deliver what it asks (e.g. 1080p on web "
+            "sessions), accept it at what can be delivered (recorded, shown and charged as "
+            "such) instead of refusing it with a 400."
+        ),
+    )
     sandbox_fail_marker: str = Field(
         default="[[fail]]", description="A prompt containing this fails in the sandbox (tests)."
     )

@@ -28,6 +28,7 @@ from starlette.formparsers import MultiPartException
 
 from lumagate.api.body import read_json
 from lumagate.api.dialect_common import parse_size, video_model
+from lumagate.domain import messages as msg
 from lumagate.domain.errors import InvalidRequest, PayloadTooLarge
 from lumagate.domain.video import normalize_duration
 from lumagate.service.tasks import TaskService
@@ -264,7 +265,7 @@ def to_form(body: dict[str, Any]) -> VideoForm:
     start, end, fields = _keyframes(body, meta)
     prompt = _text(body, "prompt") or ""
     if not prompt and start is None:
-        raise InvalidRequest("prompt is required unless an image is given", field="prompt")
+        raise InvalidRequest(msg.PROMPT_OR_IMAGE(field="prompt"), field="prompt")
     expand = _both(_flag, body, meta, "expand_prompt")
     return VideoForm(
         prompt=prompt,
@@ -306,7 +307,7 @@ async def read_multipart(request: Request, service: TaskService, limit: int) -> 
     (``image``/``input_reference``: the start, ``images``: in order)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+        raise PayloadTooLarge(msg.BODY_TOO_LARGE(limit=limit))
     body: dict[str, Any] = {}
     images: list[str] = []
     try:
@@ -327,7 +328,7 @@ async def read_multipart(request: Request, service: TaskService, limit: int) -> 
                     body[name] = _form_text(name, value)
     except (MultiPartException, StarletteHTTPException) as exc:
         detail = exc.message if isinstance(exc, MultiPartException) else exc.detail
-        raise InvalidRequest(f"Malformed multipart body: {detail}") from None
+        raise InvalidRequest(msg.MALFORMED_MULTIPART(detail=detail)) from None
     if images:
         if body.get("image") or body.get("images"):
             raise InvalidRequest("give the images either as files or as fields", field="images")
@@ -340,5 +341,5 @@ async def read_submit(request: Request, service: TaskService, limit: int) -> Vid
         return to_form(await read_multipart(request, service, limit))
     data = await read_json(request, limit)
     if not isinstance(data, dict):
-        raise InvalidRequest("The JSON body must be an object", code="invalid_json")
+        raise InvalidRequest(msg.BODY_NOT_OBJECT(), code="invalid_json")
     return to_form(data)

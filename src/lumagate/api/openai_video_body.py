@@ -19,6 +19,7 @@ from starlette.formparsers import MultiPartException
 
 from lumagate.api.body import parse_model, read_json
 from lumagate.api.dialect_common import max_body
+from lumagate.domain import messages as msg
 from lumagate.domain.errors import InvalidRequest, PayloadTooLarge
 from lumagate.service.tasks import TaskService
 
@@ -100,7 +101,7 @@ async def read_form(request: Request, service: TaskService, limit: int) -> dict[
     """Form fields of a multipart body; the ``input_reference`` file is stored as an upload."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+        raise PayloadTooLarge(msg.BODY_TOO_LARGE(limit=limit))
     fields: dict[str, Any] = {}
     try:
         async with request.form(max_files=1, max_fields=20) as form:
@@ -116,7 +117,7 @@ async def read_form(request: Request, service: TaskService, limit: int) -> dict[
                     _form_value(fields, name, value)
     except (MultiPartException, StarletteHTTPException) as exc:
         detail = exc.message if isinstance(exc, MultiPartException) else exc.detail
-        raise InvalidRequest(f"Malformed multipart body: {detail}") from None
+        raise InvalidRequest(msg.MALFORMED_MULTIPART(detail=detail)) from None
     return fields
 
 

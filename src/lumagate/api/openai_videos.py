@@ -37,6 +37,7 @@ from lumagate.api.openai_video_body import (
     read_create_body,
     read_remix_body,
 )
+from lumagate.domain import messages as msg
 from lumagate.domain.clock import unix_seconds
 from lumagate.domain.errors import InvalidRequest
 from lumagate.domain.states import TaskState
@@ -67,9 +68,9 @@ def _duration(seconds: str | int | float | None) -> str:
     try:
         value = float(str(seconds).strip().removesuffix("s"))
     except ValueError:
-        raise InvalidRequest("seconds must be a number like 5", field="seconds") from None
+        raise InvalidRequest(msg.SECONDS_NUMBER(), field="seconds") from None
     if not math.isfinite(value) or value <= 0:
-        raise InvalidRequest("seconds must be a positive number", field="seconds")
+        raise InvalidRequest(msg.SECONDS_POSITIVE(), field="seconds")
     return "5s" if value <= 5 else "9s"
 
 
@@ -104,7 +105,7 @@ async def create_video(
     body = await read_create_body(request, service)
     start_image = body.start_image()
     if not body.prompt.strip() and not start_image:
-        raise InvalidRequest("prompt is required", field="prompt")
+        raise InvalidRequest(msg.FIELD_REQUIRED(field="prompt"), field="prompt")
     aspect, resolution = parse_size(body.size) if body.size else ("16:9", "720p")
     task = await service.create(
         tenant,
@@ -133,7 +134,7 @@ async def remix_video(
     its model, size and length; ``remixed_from_video_id`` names the source."""
     body = await read_remix_body(request, service)
     if not body.prompt.strip():
-        raise InvalidRequest("prompt is required", field="prompt")
+        raise InvalidRequest(msg.FIELD_REQUIRED(field="prompt"), field="prompt")
     source = await service.get(tenant, video_id)
     task = await service.extend(
         tenant,
@@ -163,7 +164,7 @@ async def list_videos(
     limit = query_int(request, "limit", DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE)
     order = request.query_params.get("order") or "desc"
     if order not in ("asc", "desc"):
-        raise InvalidRequest("order must be asc or desc", field="order")
+        raise InvalidRequest(msg.ORDER_ASC_DESC(), field="order")
     after = request.query_params.get("after") or None
     found, more = await service.page(tenant, limit=limit, after=after, oldest_first=order == "asc")
     data = [video_object(task) for task in found]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest, NotReady
 from lumagate.domain.request import is_media_ref, media_key
 from lumagate.domain.states import TaskState
@@ -76,13 +77,15 @@ class VideoContentService:
         self, tenant: ApiKey, task_id: str, variant: str = "video"
     ) -> LocalContent | RemoteContent:
         if variant not in VARIANTS:
-            raise InvalidRequest(f"variant must be one of {', '.join(VARIANTS)}", field="variant")
+            raise InvalidRequest(
+                msg.ONE_OF(field="variant", choices=", ".join(VARIANTS)), field="variant"
+            )
         task = await self.tasks.get(tenant, task_id)
         if task.state != TaskState.COMPLETED or task.media is None:
-            raise NotReady("The video is not ready yet: the task has not completed")
+            raise NotReady(msg.VIDEO_NOT_READY())
         ref = task.media.thumbnail if variant == "thumbnail" else task.media.best_download
         if ref is None:
-            raise ContentUnavailable(f"This task has no {variant}")
+            raise ContentUnavailable(msg.CONTENT_MISSING(variant=variant))
         if variant == "spritesheet":
             return await self._spritesheet(ref)
         if is_media_ref(ref):
@@ -107,9 +110,9 @@ class VideoContentService:
         try:
             path = self.tasks.media.path_for(key)
         except MediaNotFound:
-            raise ContentUnavailable(f"The {variant} file is missing") from None
+            raise ContentUnavailable(msg.FILE_MISSING(variant=variant)) from None
         if not path.is_file():
-            raise ContentUnavailable(f"The {variant} file is missing")
+            raise ContentUnavailable(msg.FILE_MISSING(variant=variant))
         with path.open("rb") as handle:
             head = handle.read(64)
         return LocalContent(path, content_type_for(path.name, head))
@@ -120,7 +123,7 @@ class VideoContentService:
             request = self.http.build_request("GET", url)
             response = await self.http.send(request, stream=True, follow_redirects=True)
         except httpx.HTTPError as exc:
-            raise ContentUnavailable(f"Fetching the {variant} failed: {exc}") from None
+            raise ContentUnavailable(msg.FETCH_FAILED(variant=variant, detail=exc)) from None
         if not response.is_success:
             with contextlib.suppress(httpx.HTTPError):
                 await response.aclose()

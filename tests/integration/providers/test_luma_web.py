@@ -54,7 +54,10 @@ def sim(provider_sim_media: Path) -> Iterator[SimServer]:
 @pytest.fixture(scope="module")
 def scenario(sim: SimServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     data_dir = tmp_path_factory.mktemp("web") / "data"
-    server = make_gateway(data_dir, [web(sim, "web-1", TOKEN, 4)]).start()
+    # A web session renders 5 s only: with degrade on, the 9 s task is accepted at 5 s.
+    server = make_gateway(
+        data_dir, [web(sim, "web-1", TOKEN, 4)], degrade_to_deliverable="true"
+    ).start()
     try:
         with client(server, server.create_key("web")) as http:
             yield run_scenario(server, http, "web")
@@ -63,7 +66,8 @@ def scenario(sim: SimServer, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 def test_feature_matrix(scenario: Scenario) -> None:
-    assert_common(scenario, "luma-web")
+    assert_common(scenario, "luma-web", nine_delivered="5s")
+    assert scenario.task("nine")["request"]["requested"] == {"duration": "9s"}
 
 
 def test_images_are_reuploaded_to_luma(scenario: Scenario, sim: SimServer) -> None:
