@@ -112,6 +112,24 @@ class Settings(BaseSettings):
     keep_alive_seconds: int = Field(
         default=5, ge=1, description="How long an idle keep-alive connection is kept open."
     )
+    media_url: str | None = Field(
+        default=None,
+        description="Where media live: s3://bucket/prefix (S3-compatible); unset: the data dir.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="S3 endpoint of a non-AWS store (MinIO, R2, moto); path-style addressing.",
+    )
+    s3_region: str | None = Field(default=None, description="Region of the S3 bucket.")
+    media_serve: Literal["proxy", "redirect"] = Field(
+        default="proxy",
+        description="/files streams media (proxy) or redirects to a presigned S3 URL (redirect).",
+    )
+    media_retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="Remove media older than this many days (default: keep for ever).",
+    )
     media_url_ttl_seconds: float | None = Field(
         default=None,
         gt=0,

@@ -64,6 +64,7 @@ __all__ = [
 ]
 
 UPLOADS_FOLDER = "uploads"
+DEFAULT_PRESIGN_SECONDS = 3600.0
 
 _SUFFIX_RE = re.compile(r"\.[A-Za-z0-9]{1,10}")
 
@@ -126,7 +127,8 @@ class MediaStore:
     :class:`~lumagate.security.guarded_fetch.GuardedFetcher` (the SSRF guard on every hop, a
     size cap, a timeout); without one, every remote URL is refused.
     With a ``signer``, links carry an expiring signature that ``/files`` checks
-    (:meth:`link_valid`).
+    (:meth:`link_valid`). With ``serve_by_redirect`` and a backend that presigns (S3),
+    ``/files`` redirects to a URL of the object store valid for ``presign_seconds``.
     """
 
     def __init__(
@@ -135,7 +137,12 @@ class MediaStore:
         public_base_url: str,
         fetcher: UrlFetcher | None = None,
         signer: LinkSigning | None = None,
+        *,
+        serve_by_redirect: bool = False,
+        presign_seconds: float = DEFAULT_PRESIGN_SECONDS,
     ) -> None:
+        self.serve_by_redirect = serve_by_redirect
+        self.presign_seconds = presign_seconds
         self._backend: MediaBackend = (
             LocalBackend(backend) if isinstance(backend, Path) else backend
         )
@@ -204,6 +211,10 @@ class MediaStore:
         """Store (and consume) the local file ``path`` under ``key``."""
         kind = content_type or content_type_for(key)
         await self._backend.put_file(check_key(key), path, kind)
+
+    async def presigned_url(self, key: str) -> str | None:
+        """A direct URL of the object store for ``key``, or None if the backend has none."""
+        return await self._backend.presigned_url(check_key(key), self.presign_seconds)
 
     async def delete(self, key: str) -> bool:
         return await self._backend.delete(check_key(key))

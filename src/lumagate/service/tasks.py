@@ -30,7 +30,7 @@ from lumagate.domain.video import (
     normalize_model,
 )
 from lumagate.media.images import InvalidImage, check_pixels, sniff_image_type
-from lumagate.media.store import MediaFetchError, MediaStore
+from lumagate.media.store import MediaFetchError, MediaStore, MediaUnavailable
 from lumagate.service.admission import Admission
 from lumagate.service.idempotency import check_replay, fingerprint
 from lumagate.store.accounts import AccountStore
@@ -201,9 +201,9 @@ class TaskService:
                 key = unquote(path)
                 try:
                     valid = self.media.link_valid(key, dict(parse_qsl(query)))
-                    if valid and self.media.path_for(key).is_file():
+                    if valid and await self.media.exists(key):
                         return media_ref(key)  # our own upload: read it locally
-                except ValueError:
+                except (ValueError, MediaUnavailable):
                     pass
         try:
             return await self.media.store_image_input(

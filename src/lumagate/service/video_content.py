@@ -1,7 +1,8 @@
 """The bytes of a finished task's video (or thumbnail), for dialects that serve content directly.
 
 OpenAI's ``GET /v1/videos/{id}/content`` returns the mp4 itself rather than a link. The file is
-either in the gateway's media store (served from disk, with byte ranges) or only at the
+either in the gateway's media store (served from disk with byte ranges, or streamed from object
+storage) or only at the
 upstream's URL, in which case it is streamed through without being buffered in memory.
 """
 
@@ -18,7 +19,7 @@ from lumagate.domain.errors import GatewayError, InvalidRequest, NotReady
 from lumagate.domain.request import is_media_ref, media_key
 from lumagate.domain.states import TaskState
 from lumagate.domain.tenant import ApiKey
-from lumagate.media.store import MediaNotFound, content_type_for
+from lumagate.media.store import MediaNotFound, MediaUnavailable, content_type_for
 from lumagate.service.tasks import TaskService
 
 VARIANTS = ("video", "thumbnail")
@@ -36,6 +37,26 @@ class ContentUnavailable(GatewayError):
 class LocalContent:
     path: Path
     media_type: str
+
+
+@dataclass
+class StoredContent:
+    """A file in object storage, streamed; iterate :meth:`chunks` once, then :meth:`close`."""
+
+    stream: AsyncIterator[bytes]
+    media_type: str
+    size: int
+
+    @property
+    def length(self) -> str | None:
+        return str(self.size)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        async for chunk in self.stream:
+            yield chunk
+
+    async def close(self) -> None:
+        return None
 
 
 @dataclass
@@ -65,7 +86,7 @@ class VideoContentService:
 
     async def open(
         self, tenant: ApiKey, task_id: str, variant: str = "video"
-    ) -> LocalContent | RemoteContent:
+    ) -> LocalContent | StoredContent | RemoteContent:
         if variant not in VARIANTS:
             raise InvalidRequest(f"variant must be one of {', '.join(VARIANTS)}", field="variant")
         task = await self.tasks.get(tenant, task_id)
@@ -75,8 +96,20 @@ class VideoContentService:
         if ref is None:
             raise ContentUnavailable(f"This task has no {variant}")
         if is_media_ref(ref):
+            if self.tasks.media.local is None:
+                return await self._stored(media_key(ref), variant)
             return self._local(media_key(ref), variant)
         return await self._remote(ref, variant)
+
+    async def _stored(self, key: str, variant: str) -> StoredContent:
+        try:
+            found = await self.tasks.media.stat(key)
+        except MediaUnavailable:
+            raise ContentUnavailable(f"The media store is unavailable for the {variant}") from None
+        if found is None:
+            raise ContentUnavailable(f"The {variant} file is missing")
+        stream = self.tasks.media.backend.read_range(key, 0, found.size)
+        return StoredContent(stream, found.content_type, found.size)
 
     def _local(self, key: str, variant: str) -> LocalContent:
         try:
