@@ -14,12 +14,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import obstore
 from obstore.exceptions import BaseError, NotFoundError
-from obstore.store import ClientConfig, S3Store
+from obstore.store import S3Store
 
 from lumagate.media.backend import MediaObject
 from lumagate.media.keys import (
@@ -29,6 +29,9 @@ from lumagate.media.keys import (
     check_prefix,
     content_type_for,
 )
+
+if TYPE_CHECKING:
+    from obstore.store import ClientConfig
 
 STREAM_CHUNK_BYTES = 256 * 1024
 
