@@ -130,6 +130,9 @@ class Settings(BaseSettings):
         gt=0,
         description="Remove media older than this many days (default: keep for ever).",
     )
+    media_retention_sweep_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the retention sweep runs (with a retention)."
+    )
     media_url_ttl_seconds: float | None = Field(
         default=None,
         gt=0,
