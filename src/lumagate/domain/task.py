@@ -75,3 +75,9 @@ class Task:
             started = now
         finished = now if target.is_terminal and self.finished_at is None else self.finished_at
         return replace(self, state=target, updated_at=now, started_at=started, finished_at=finished)
+
+
+def shows_reason(task: Task) -> bool:
+    """Whether a response shows ``failure_reason``: a failed task, or one whose media were
+    removed by the retention policy (then ``video`` is null and this says why)."""
+    return task.state == TaskState.FAILED or task.media_removed

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, unquote
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
-from lumagate.domain.errors import InvalidRequest, NotReady, TaskNotFound
+from lumagate.domain.errors import InvalidRequest, MediaRemoved, NotReady, TaskNotFound
 from lumagate.domain.limits import (
     MAX_IDEMPOTENCY_KEY,
     MAX_PROMPT,
@@ -21,7 +21,7 @@ from lumagate.domain.limits import (
 )
 from lumagate.domain.request import GenerationRequest, media_ref
 from lumagate.domain.states import TaskState
-from lumagate.domain.task import Task
+from lumagate.domain.task import MEDIA_REMOVED_REASON, Task
 from lumagate.domain.tenant import ApiKey
 from lumagate.domain.video import (
     ASPECT_RATIOS,
@@ -288,6 +288,8 @@ class TaskService:
 
     async def download_url(self, tenant: ApiKey, task_id: str) -> str:
         task = await self.get(tenant, task_id)
+        if task.media_removed:
+            raise MediaRemoved(task.failure_reason or MEDIA_REMOVED_REASON)
         if task.state != TaskState.COMPLETED or task.media is None:
             raise NotReady("The video is not ready yet: the task has not completed")
         return self.media.public_url(task.media.best_download)

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import httpx
 
-from lumagate.domain.errors import GatewayError, InvalidRequest, NotReady
+from lumagate.domain.errors import GatewayError, InvalidRequest, MediaRemoved, NotReady
 from lumagate.domain.request import is_media_ref, media_key
 from lumagate.domain.states import TaskState
+from lumagate.domain.task import MEDIA_REMOVED_REASON
 from lumagate.domain.tenant import ApiKey
 from lumagate.media.store import MediaNotFound, MediaUnavailable, content_type_for
 from lumagate.service.tasks import TaskService
@@ -90,6 +91,8 @@ class VideoContentService:
         if variant not in VARIANTS:
             raise InvalidRequest(f"variant must be one of {', '.join(VARIANTS)}", field="variant")
         task = await self.tasks.get(tenant, task_id)
+        if task.media_removed:
+            raise MediaRemoved(task.failure_reason or MEDIA_REMOVED_REASON)
         if task.state != TaskState.COMPLETED or task.media is None:
             raise NotReady("The video is not ready yet: the task has not completed")
         ref = task.media.best_download if variant == "video" else task.media.thumbnail
