@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -22,6 +23,7 @@ from moto.server import ThreadedMotoServer
 ACCESS_KEY = "lumagate-test"
 SECRET_KEY = "lumagate-test-secret"
 REGION = "us-east-1"
+REGION_SCOPE = "aws"  # moto keeps S3 buckets per partition
 
 
 @dataclass
@@ -65,3 +67,19 @@ def s3_server() -> Iterator[S3Server]:
         yield S3Server(f"http://{host}:{port}")
     finally:
         server.stop()
+
+
+def age_objects(bucket: str, keys: set[str], by: timedelta) -> None:
+    """Make the objects ``keys`` of ``bucket`` look ``by`` older (moto keeps its state in this
+    process): how the retention tests get media from two days ago without waiting."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    stored = s3_backends[DEFAULT_ACCOUNT_ID][REGION_SCOPE].get_bucket(bucket)
+    found = set()
+    for name in list(stored.keys.keys()):
+        if name in keys:
+            for version in stored.keys.getlist(name):
+                version.last_modified = version.last_modified - by
+            found.add(name)
+    assert found == keys, f"not in the bucket: {sorted(keys - found)}"
