@@ -284,3 +284,32 @@ def _assert_removed_everywhere(http: httpx.Client, task_id: str) -> None:
     assert content.status_code == 410, content.text
     link = http.get(f"/luma/generations/{task_id}/download_video_url")
     assert link.status_code == 410, link.text
+
+
+def test_gc_without_a_retention_refuses(env: Env) -> None:
+    result = env.server.cli("media", "gc", check=False)
+    assert result.returncode == 2
+    assert "LUMAGATE_MEDIA_RETENTION_DAYS" in result.stderr
+    assert _task_keys(env.tasks["new"]) <= env.keys()
+
+
+def test_background_sweep_removes_aged_media(env: Env) -> None:
+    """With LUMAGATE_MEDIA_RETENTION_DAYS the server sweeps by itself (no CLI)."""
+    new = env.tasks["new"]
+    _age_keys(env, _task_keys(new), 3)
+    _age_task(env, new["id"], 3)
+    env.server.stop()
+    env.server.env.update(
+        LUMAGATE_MEDIA_RETENTION_DAYS="1", LUMAGATE_MEDIA_RETENTION_SWEEP_SECONDS="0.2"
+    )
+    env.server.start()
+    deadline = time.monotonic() + 60
+    body: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        body = env.http.get(f"/luma/generations/{new['id']}").json()
+        if body["failure_reason"] is not None:
+            break
+        time.sleep(0.2)
+    assert body["failure_reason"] == MEDIA_REMOVED_REASON, body
+    assert body["video"] is None
+    assert not (_task_keys(new) & env.keys())
