@@ -215,6 +215,17 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("media_url")
+    @classmethod
+    def _check_media_url(cls, value: str | None) -> str | None:
+        """``s3://bucket[/prefix]`` or unset (an empty value means unset too)."""
+        if value is None or not value.strip():
+            return None
+        bucket, _, prefix = value.strip().removeprefix("s3://").partition("/")
+        if not value.startswith("s3://") or not bucket or ".." in prefix.split("/"):
+            raise ValueError("LUMAGATE_MEDIA_URL must be s3://bucket or s3://bucket/prefix")
+        return value.strip()
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 RenderListener = Callable[[str, str], Awaitable[None]]  # (account id, upstream id)
 MODERATION_FAILURE = "Prompt moderation failed"
 STORED_MARKER = "stored"
+UPLOAD_TIMEOUT_SECONDS = 600.0
 OUTPUTS = (
     ("video.mp4", "video/mp4"),
     ("thumbnail.jpg", "image/jpeg"),
@@ -297,7 +298,7 @@ class SandboxProvider:
         folder = self._media_folder(upstream_id)
         for name, content_type in OUTPUTS:
             upload = self.media.put_file(f"{folder}/{name}", scratch / name, content_type)
-            asyncio.run_coroutine_threadsafe(upload, loop).result()
+            asyncio.run_coroutine_threadsafe(upload, loop).result(UPLOAD_TIMEOUT_SECONDS)
         (job_dir / STORED_MARKER).write_text(folder)
 
     async def _spec(
