@@ -31,9 +31,14 @@ from lumagate.media.keys import (
 )
 
 if TYPE_CHECKING:
-    from obstore.store import ClientConfig
+    from obstore.store import ClientConfig, RetryConfig
 
 STREAM_CHUNK_BYTES = 256 * 1024
+# A request path waits on these: a store that is down answers 503 within seconds, not minutes
+# (obstore's defaults retry for up to 3 minutes). No total timeout: a long video streams.
+CONNECT_TIMEOUT = timedelta(seconds=5)
+MAX_RETRIES = 3
+RETRY_TIMEOUT = timedelta(seconds=15)
 
 
 def parse_media_url(url: str) -> tuple[str, str]:
@@ -75,12 +80,15 @@ class S3Backend:
         if access_key_id and secret_access_key:
             config["access_key_id"] = access_key_id
             config["secret_access_key"] = secret_access_key
-        client: ClientConfig = {}
+        client: ClientConfig = {"connect_timeout": CONNECT_TIMEOUT}
         if endpoint_url and endpoint_url.startswith("http://"):
             client["allow_http"] = True
+        retry: RetryConfig = {"max_retries": MAX_RETRIES, "retry_timeout": RETRY_TIMEOUT}
         self.bucket = bucket
         self.prefix = prefix
-        self._store = S3Store(bucket, prefix=prefix or None, client_options=client, **config)
+        self._store = S3Store(
+            bucket, prefix=prefix or None, client_options=client, retry_config=retry, **config
+        )
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> S3Backend:

@@ -24,7 +24,8 @@ from lumagate.domain.request import media_ref
 from lumagate.media.backend import MediaBackend
 from lumagate.media.local import LocalBackend
 from lumagate.media.s3 import S3Backend, parse_media_url
-from lumagate.media.store import MediaNotFound, MediaStore
+from lumagate.media.store import MediaNotFound, MediaStore, MediaUnavailable
+from tests.support.ports import free_port
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server, s3_server
 
 __all__ = ["s3_server"]
@@ -253,3 +254,21 @@ async def test_files_redirect_mode(backend: MediaBackend) -> None:
         part = await direct.get(location, headers={"Range": "bytes=10-19"})
     assert part.status_code == 206
     assert part.content == MP4[10:20]
+
+
+async def test_unreachable_store_is_503_not_500() -> None:
+    """A store nobody answers: /files says 503 with Retry-After, reads raise MediaUnavailable."""
+    dead = S3Backend(
+        "bucket",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        region=REGION,
+        access_key_id=ACCESS_KEY,
+        secret_access_key=SECRET_KEY,
+    )
+    with pytest.raises(MediaUnavailable):
+        await dead.stat("videos/x/video.mp4")
+    async with _app(MediaStore(dead, "http://testserver")) as http:
+        response = await http.get("/files/videos/x/video.mp4")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["error"]["code"] == "media_unavailable"
