@@ -30,6 +30,8 @@ from lumagate.domain.task import MEDIA_REMOVED_REASON
 from tests.support.acceptance import (
     client,
     data_uri,
+    decode_mp4,
+    mad,
     png_bytes,
     start_picture,
     wait_completed,
@@ -125,6 +127,9 @@ def _make_media(e: Env) -> None:
     e.upload_url = upload.json()["public_url"]
     for name, task_id in ids.items():
         e.tasks[name] = wait_completed(e.http, task_id)
+    extend = e.http.post(f"/luma/generations/{ids['new']}/extend", json={"user_prompt": "more"})
+    assert extend.status_code == 200, extend.text
+    e.tasks["extended"] = wait_completed(e.http, extend.json()["id"])
 
 
 def _path(url: str) -> str:
@@ -148,6 +153,14 @@ def test_media_are_in_the_chosen_store(env: Env) -> None:
         assert local == set(), "with S3 the data dir keeps no media"
     else:
         assert len(local) >= len(stored)
+
+
+def test_an_extend_continues_the_stored_video(env: Env) -> None:
+    """The sandbox reads the source video back from the store (from S3: downloaded first)."""
+    source = decode_mp4(env.http.get(env.tasks["new"]["video"]["url"]).content)
+    extended = decode_mp4(env.http.get(env.tasks["extended"]["video"]["url"]).content)
+    assert (extended.width, extended.height) == (source.width, source.height)
+    assert mad(extended.first, source.last) < 12.0
 
 
 def test_gateway_streams_media_with_ranges(env: Env) -> None:
