@@ -120,6 +120,27 @@ class Settings(BaseSettings):
     keep_alive_seconds: int = Field(
         default=5, ge=1, description="How long an idle keep-alive connection is kept open."
     )
+    media_url: str | None = Field(
+        default=None,
+        description="Where media live: s3://bucket/prefix (S3-compatible); unset: the data dir.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="S3 endpoint of a non-AWS store (MinIO, R2, moto); path-style addressing.",
+    )
+    s3_region: str | None = Field(default=None, description="Region of the S3 bucket.")
+    media_serve: Literal["proxy", "redirect"] = Field(
+        default="proxy",
+        description="/files streams media (proxy) or redirects to a presigned S3 URL (redirect).",
+    )
+    media_retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="Remove media older than this many days (default: keep for ever).",
+    )
+    media_retention_sweep_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the retention sweep runs (with a retention)."
+    )
     media_url_ttl_seconds: float | None = Field(
         default=None,
         gt=0,
@@ -201,6 +222,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("media_url")
+    @classmethod
+    def _check_media_url(cls, value: str | None) -> str | None:
+        """``s3://bucket[/prefix]`` or unset (an empty value means unset too)."""
+        if value is None or not value.strip():
+            return None
+        bucket, _, prefix = value.strip().removeprefix("s3://").partition("/")
+        if not value.startswith("s3://") or not bucket or ".." in prefix.split("/"):
+            raise ValueError("LUMAGATE_MEDIA_URL must be s3://bucket or s3://bucket/prefix")
+        return value.strip()
 
     @classmethod
     def settings_customise_sources(

@@ -87,13 +87,15 @@ def video_object(task: Task) -> dict[str, Any]:
         "progress": 100 if task.state == TaskState.COMPLETED else task.progress,
         "created_at": unix_seconds(task.created_at),
         "completed_at": unix_seconds(task.finished_at) if task.finished_at else None,
-        "expires_at": None,
+        "expires_at": unix_seconds(task.media_removed_at) if task.media_removed_at else None,
         "seconds": request.duration.removesuffix("s"),
         "size": f"{size.width}x{size.height}",
         "remixed_from_video_id": request.extend_of,
         "error": (
             {"code": "generation_failed", "message": task.failure_reason or "Job failed"}
             if failed
+            else {"code": "media_removed", "message": task.failure_reason}
+            if task.media_removed
             else None
         ),
     }

@@ -85,6 +85,13 @@ class NotReady(GatewayError):
     code = "task_not_completed"
 
 
+class MediaRemoved(GatewayError):
+    """The task completed, but the retention policy has since removed its media."""
+
+    status = 410
+    code = "media_removed"
+
+
 class PayloadTooLarge(GatewayError):
     status = 413
     code = "payload_too_large"

@@ -364,6 +364,26 @@ NO_ACTIVE_KEY_MATCHES = _m(
 )
 NO_ACCOUNT_MATCHES = _m("no_account_matches", "No account matches {ref}", "没有与 {ref} 匹配的账号")
 FILE_MISSING = _m("file_missing", "The {variant} file is missing", "{variant} 文件缺失")
+MEDIA_STORE_UNAVAILABLE = _m(
+    "media_store_unavailable",
+    "The media store is unavailable for the {variant}",
+    "媒体存储暂时不可用，无法读取 {variant}",
+)
+UPSTREAM_FILE_STATUS = _m(
+    "upstream_file_status",
+    "Fetching the {variant} failed: upstream answered HTTP {status}",
+    "获取 {variant} 失败：上游返回 HTTP {status}",
+)
+SPRITESHEET_UPSTREAM_ONLY = _m(
+    "spritesheet_upstream_only",
+    "variant=spritesheet is available only for videos this gateway stores; this video is "
+    "served from the upstream: use variant=video or variant=thumbnail",
+    "variant=spritesheet 仅适用于本网关保存的视频；此视频由上游提供：请使用 variant=video 或 "
+    "variant=thumbnail",
+)
+SPRITESHEET_FAILED = _m(
+    "spritesheet_failed", "The spritesheet cannot be made: {detail}", "无法生成拼图：{detail}"
+)
 FETCH_FAILED = _m(
     "fetch_failed", "Fetching the {variant} failed: {detail}", "获取 {variant} 失败：{detail}"
 )

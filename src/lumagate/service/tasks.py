@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, unquote
 from lumagate.domain import messages as msg
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
-from lumagate.domain.errors import InvalidRequest, NotReady, TaskNotFound
+from lumagate.domain.errors import InvalidRequest, MediaRemoved, NotReady, TaskNotFound
 from lumagate.domain.limits import (
     MAX_IDEMPOTENCY_KEY,
     MAX_PROMPT,
@@ -22,7 +22,7 @@ from lumagate.domain.limits import (
 )
 from lumagate.domain.request import GenerationRequest, media_ref
 from lumagate.domain.states import TaskState
-from lumagate.domain.task import Task
+from lumagate.domain.task import MEDIA_REMOVED_REASON, Task
 from lumagate.domain.tenant import ApiKey
 from lumagate.domain.video import (
     ASPECT_RATIOS,
@@ -31,7 +31,7 @@ from lumagate.domain.video import (
     normalize_model,
 )
 from lumagate.media.images import InvalidImage, check_pixels, sniff_image_type
-from lumagate.media.store import MediaFetchError, MediaStore
+from lumagate.media.store import MediaFetchError, MediaStore, MediaUnavailable
 from lumagate.service.admission import Admission
 from lumagate.service.deliverability import Deliverability
 from lumagate.service.idempotency import check_replay, fingerprint
@@ -216,9 +216,9 @@ class TaskService:
                 key = unquote(path)
                 try:
                     valid = self.media.link_valid(key, dict(parse_qsl(query)))
-                    if valid and self.media.path_for(key).is_file():
+                    if valid and await self.media.exists(key):
                         return media_ref(key)  # our own upload: read it locally
-                except ValueError:
+                except (ValueError, MediaUnavailable):
                     pass
         try:
             return await self.media.store_image_input(
@@ -311,6 +311,8 @@ class TaskService:
 
     async def download_url(self, tenant: ApiKey, task_id: str) -> str:
         task = await self.get(tenant, task_id)
+        if task.media_removed:
+            raise MediaRemoved(task.failure_reason or MEDIA_REMOVED_REASON)
         if task.state != TaskState.COMPLETED or task.media is None:
             raise NotReady(msg.VIDEO_NOT_READY())
         return self.media.public_url(task.media.best_download)

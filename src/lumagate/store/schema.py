@@ -82,6 +82,7 @@ tasks = Table(
     Column("idempotency_key", String(200), nullable=True),
     Column("idempotency_fingerprint", String(64), nullable=True),  # migration 0005
     Column("numeric_id", BigInteger, nullable=True),  # migration 0012 (domain/numeric_ids.py)
+    _ts("media_removed_at"),  # migration 0011: the retention policy removed the media
     Column("server_id", String(200), nullable=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("hidden", Boolean, nullable=False, server_default="0"),

@@ -14,6 +14,7 @@ from lumagate.engine.catch_up import CatchUp
 from lumagate.engine.context import EngineContext
 from lumagate.engine.events import TaskEvents
 from lumagate.engine.hooks import UpstreamHooks
+from lumagate.engine.retention import MediaRetention
 from lumagate.engine.runtime import Engine, new_replica_id
 from lumagate.engine.signals import EngineSignals
 from lumagate.engine.upkeep import Upkeep
@@ -78,6 +79,7 @@ def build_engine(
     sandbox.listener = engine.refresher.poke
     upstream_http = _upstreams(stores, providers, media)
     _add_loops_and_listeners(engine, services, events, callback_sender, observability)
+    _add_retention(engine, stores, media)
     return EngineParts(
         engine=engine,
         providers=providers,
@@ -113,6 +115,16 @@ def _upstreams(stores: Stores, providers: ProviderRegistry, media: MediaStore) -
         save_credentials=stores.accounts.save_rotated_credentials,
     )
     return upstream_http
+
+
+def _add_retention(engine: Engine, stores: Stores, media: MediaStore) -> None:
+    """The media retention sweep, when ``LUMAGATE_MEDIA_RETENTION_DAYS`` is set."""
+    settings = stores.settings
+    if settings.media_retention_days is None:
+        return
+    retention = MediaRetention(stores.media_retention, media, settings.media_retention_days)
+    period = settings.media_retention_sweep_seconds
+    engine.add_loop("media-retention", lambda: retention.run(period))
 
 
 def _add_loops_and_listeners(

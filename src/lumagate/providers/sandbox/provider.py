@@ -9,6 +9,8 @@ appends a line to ``renders.log``, which is how tests prove no task was rendered
 Its videos go to ``videos/<random>/`` (the folder is chosen when the job is recorded and kept
 in ``job.json``), so a ``/files`` link cannot be built from a task id: media links are
 capabilities. Jobs recorded before that rule keep their ``videos/<generation id>/`` folder.
+With media in the data dir, renders are written straight into that folder; with object storage
+they are rendered into the job's directory, uploaded, and the job marked ``stored``.
 
 Output is labelled as sandbox output (account kind ``sandbox`` in ``server_id``) and never
 presented as Luma's.
@@ -46,6 +48,13 @@ log = logging.getLogger(__name__)
 
 RenderListener = Callable[[str, str], Awaitable[None]]  # (account id, upstream id)
 MODERATION_FAILURE = "Prompt moderation failed"
+STORED_MARKER = "stored"
+UPLOAD_TIMEOUT_SECONDS = 600.0
+OUTPUTS = (
+    ("video.mp4", "video/mp4"),
+    ("thumbnail.jpg", "image/jpeg"),
+    ("last_frame.jpg", "image/jpeg"),
+)
 
 
 class _ImageUnavailable(Exception):
@@ -84,7 +93,7 @@ class SandboxProvider:
 
     async def extend(self, account: AccountHandle, submission: Submission) -> UpstreamJob:
         source = submission.extend_of_upstream_id
-        if source is None or not self._video_path(source).exists():
+        if source is None or not self._finished(source):
             raise Rejected("The source video of this extend is not available")
         return await self._accept(account, submission, source=source)
 
@@ -108,8 +117,9 @@ class SandboxProvider:
         return self._status(account, self.generation_id(submission.intent_id))
 
     async def download_url(self, account: AccountHandle, upstream_id: str) -> str | None:
-        video = self._video_path(upstream_id)
-        return media_ref(self.media.key_for(video)) if video.exists() else None
+        if not self._finished(upstream_id):
+            return None
+        return media_ref(f"{self._media_folder(upstream_id)}/video.mp4")
 
     async def close(self) -> None:
         for worker in list(self._workers):
@@ -153,6 +163,12 @@ class SandboxProvider:
     def _video_path(self, upstream_id: str) -> Path:
         return self._output_dir(upstream_id) / "video.mp4"
 
+    def _finished(self, upstream_id: str) -> bool:
+        """Whether the job's video is in the media store."""
+        if self.media.local is not None:
+            return self._video_path(upstream_id).exists()
+        return (self._job_dir(upstream_id) / STORED_MARKER).exists()
+
     async def _accept(
         self, account: AccountHandle, submission: Submission, source: str | None
     ) -> UpstreamJob:
@@ -184,8 +200,7 @@ class SandboxProvider:
                 UpstreamState.FAILED,
                 failure_reason=failed.read_text().strip() or "Job failed",
             )
-        video = self._video_path(upstream_id)
-        if video.exists():
+        if self._finished(upstream_id):
             return UpstreamJob(
                 upstream_id,
                 UpstreamState.COMPLETED,
@@ -205,16 +220,16 @@ class SandboxProvider:
             json.loads((job_dir / "job.json").read_text())["request"]
         )
         size = frame_size(request.aspect_ratio, request.resolution)
-        out = self._output_dir(upstream_id)
-        video = media_ref(self.media.key_for(out / "video.mp4"))
+        folder = self._media_folder(upstream_id)
+        video = media_ref(f"{folder}/video.mp4")
         return TaskMedia(
             video=video,
             width=size.width,
             height=size.height,
             download=video,
             video_raw=video,
-            thumbnail=media_ref(self.media.key_for(out / "thumbnail.jpg")),
-            last_frame=media_ref(self.media.key_for(out / "last_frame.jpg")),
+            thumbnail=media_ref(f"{folder}/thumbnail.jpg"),
+            last_frame=media_ref(f"{folder}/last_frame.jpg"),
         )
 
     def _start(self, account: AccountHandle, upstream_id: str) -> None:
@@ -246,8 +261,9 @@ class SandboxProvider:
         if self.fail_marker and self.fail_marker in request.prompt:
             self._mark_failed(upstream_id, MODERATION_FAILURE)
             return True
-        spec = await self._spec(request, record.get("source"))
+        spec = await self._spec(request, record.get("source"), job_dir)
         state = self._running[upstream_id]
+        loop = asyncio.get_running_loop()
 
         def progress(fraction: float) -> None:
             state.progress = fraction
@@ -256,16 +272,38 @@ class SandboxProvider:
             with _exclusive(job_dir / "render.lock") as acquired:
                 if not acquired:
                     return False  # another process is rendering it
-                if not self._video_path(upstream_id).exists():
-                    out = render_video(spec, self._output_dir(upstream_id), progress)
-                    tighten_existing([out.video, out.thumbnail, out.last_frame])
+                if not self._finished(upstream_id):
+                    self._render_and_store(spec, upstream_id, job_dir, progress, loop)
                     with (self.jobs_dir / "renders.log").open("a") as counter:
                         counter.write(upstream_id + "\n")
                 return True
 
         return await asyncio.to_thread(work)
 
-    async def _spec(self, request: GenerationRequest, source: str | None) -> RenderSpec:
+    def _render_and_store(
+        self,
+        spec: RenderSpec,
+        upstream_id: str,
+        job_dir: Path,
+        progress: Callable[[float], None],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        """Render (in a worker thread) into the media dir, or into ``job_dir`` and upload."""
+        if self.media.local is not None:
+            out = render_video(spec, self._output_dir(upstream_id), progress)
+            tighten_existing([out.video, out.thumbnail, out.last_frame])
+            return
+        scratch = private_dir(job_dir / "out")
+        render_video(spec, scratch, progress)
+        folder = self._media_folder(upstream_id)
+        for name, content_type in OUTPUTS:
+            upload = self.media.put_file(f"{folder}/{name}", scratch / name, content_type)
+            asyncio.run_coroutine_threadsafe(upload, loop).result(UPLOAD_TIMEOUT_SECONDS)
+        (job_dir / STORED_MARKER).write_text(folder)
+
+    async def _spec(
+        self, request: GenerationRequest, source: str | None, job_dir: Path
+    ) -> RenderSpec:
         size = frame_size(request.aspect_ratio, request.resolution)
         start = None if source else await self._image(request.start_image, "image_url")
         end = await self._image(request.end_image, "image_end_url")
@@ -278,8 +316,20 @@ class SandboxProvider:
             start_image=start,
             end_image=end,
             loop=request.loop,
-            continue_from_video=self._video_path(source) if source else None,
+            continue_from_video=await self._source_video(source, job_dir) if source else None,
         )
+
+    async def _source_video(self, source: str, job_dir: Path) -> Path:
+        """The extended video as a local file (fetched from object storage into ``job_dir``)."""
+        if self.media.local is not None:
+            return self._video_path(source)
+        try:
+            data = (await self.media.read(media_ref(f"{self._media_folder(source)}/video.mp4")))[0]
+        except MediaNotFound:
+            raise _ImageUnavailable("The source video of this extend is no longer stored") from None
+        target = job_dir / "source.mp4"
+        await asyncio.to_thread(target.write_bytes, data)
+        return target
 
     async def _image(self, ref: str | None, field: str) -> bytes | None:
         """The image's bytes; a failure says only what the tenant may know (never an address)."""
