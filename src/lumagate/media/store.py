@@ -18,9 +18,9 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import quote
 
 from lumagate.domain.fetching import FetchFailed, UrlFetcher, UrlRefused
@@ -131,6 +131,12 @@ def is_content_addressed(key: str) -> bool:
         return False
     match = _DIGEST_NAME_RE.fullmatch(parts[-1])
     return match is not None and parts[-2] == match.group(1)[:2]
+
+
+def _sync_and_close(handle: BinaryIO) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()
 
 
 def _is_http_url(ref: str) -> bool:
@@ -250,6 +256,33 @@ class MediaStore:
                 os.unlink(tmp_name)
             raise
         return key
+
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> None:
+        """Store the bytes of ``chunks`` under ``key``, replacing what was there.
+
+        Written as it arrives to a temporary file beside the target (0600, in 0700
+        directories), synced, then renamed into place: readers see the old file or the whole
+        new one, never a part, and a copy cut short leaves only a ``.tmp-`` file. The local
+        store serves by the key's suffix, so ``content_type`` is not kept here (the S3 store
+        keeps it).
+        """
+        del content_type
+        path = self.path_for(key)
+        await asyncio.to_thread(private_dir, path.parent)
+        self.path_for(key)  # re-check confinement now that the directories exist
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        handle = os.fdopen(fd, "wb")
+        try:
+            async for chunk in chunks:
+                await asyncio.to_thread(handle.write, chunk)
+            await asyncio.to_thread(_sync_and_close, handle)
+            os.chmod(tmp_name, PRIVATE_FILE)
+            os.replace(tmp_name, path)
+        except BaseException:
+            handle.close()
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+            raise
 
     async def asave_bytes(self, data: bytes, folder: str, suffix: str) -> str:
         """:meth:`save_bytes` in a worker thread."""
