@@ -153,6 +153,6 @@ class ExpireSession(BaseModel):
 
 
 class MediaSwitch(BaseModel):
-    """``POST /_sim/media``: serve media (``ok``), answer 503 (``unavailable``) or 404 (``gone``)."""
+    """``POST /_sim/media``: serve media (``ok``), answer 503 (``unavailable``) or 404."""
 
     mode: Literal["ok", "unavailable", "gone"]
