@@ -63,7 +63,7 @@ class Files:
         files = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 files.hits[path] += 1
                 status, body = files.routes.get(path, (404, b"not found"))
