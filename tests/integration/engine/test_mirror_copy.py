@@ -335,3 +335,16 @@ async def test_a_job_held_by_another_replica_waits_for_its_hold(rig: Rig) -> Non
     assert await rig.worker.run_once() == 1
     assert (await _state(rig, task.id)).state == TaskState.COMPLETED
     assert rig.files.hits["/v.mp4"] == 1
+
+
+async def test_a_link_the_ssrf_guard_refuses_fails_the_task_unfetched(rig: Rig) -> None:
+    task = await _submitted(rig)
+    private = TaskMedia("http://10.255.255.1/v.mp4", 640, 360)  # not the account's host
+    await _completed_upstream(rig, task, private)
+    await rig.worker.run_once()
+    failed = await _state(rig, task.id)
+    assert failed.state == TaskState.FAILED
+    assert failed.failure_reason == (
+        "The upstream's video link is not allowed: 10.255.255.1 is not a public address"
+    )
+    assert rig.provider.download_calls == 0
