@@ -216,7 +216,34 @@ class Settings(BaseSettings):
         description="How long tasks of an account whose session died wait for it to be renewed.",
     )
 
-    @field_validator("callback_allow", "cors_allow_headers", "cors_expose_headers", mode="before")
+    # -- keeping finished videos (docs/operations.md#keeping-videos) ---------------------
+    mirror_media: bool = Field(
+        default=True, description="Copy finished upstream videos into the media store."
+    )
+    mirror_pass_through_kinds: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Account kinds whose videos are not copied: their upstream links are given.",
+    )
+    mirror_attempts: int = Field(
+        default=8, ge=1, description="Tries of a copy that fails transiently before the task fails."
+    )
+    mirror_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    mirror_backoff_cap_seconds: float = Field(default=300.0, gt=0)
+    mirror_timeout_seconds: float = Field(
+        default=900.0, gt=0, description="Longest one copy of one file may take."
+    )
+    mirror_max_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024, gt=0, description="Largest file a copy accepts."
+    )
+    mirror_concurrency: int = Field(default=4, ge=1, description="Copies in flight per replica.")
+
+    @field_validator(
+        "callback_allow",
+        "cors_allow_headers",
+        "cors_expose_headers",
+        "mirror_pass_through_kinds",
+        mode="before",
+    )
     @classmethod
     def _split_allow(cls, value: Any) -> Any:
         if isinstance(value, str):

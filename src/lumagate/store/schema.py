@@ -172,3 +172,23 @@ delivery_attempts = Table(
     Column("error", Text, nullable=True),
     Index("ix_delivery_attempts_delivery", "delivery_id", "attempt"),
 )
+
+# -- keeping finished videos (migration 0006) -------------------------------------------
+media_mirrors = Table(
+    "media_mirrors",
+    metadata,
+    Column("id", String(36), primary_key=True),  # the task's id: one copy job per task
+    Column("account_id", String(36), nullable=True),
+    Column("upstream_id", String(200), nullable=True),
+    Column("source", JSON, nullable=False),  # the upstream's links (refreshed when expired)
+    Column("copied", JSON, nullable=False),  # asset -> media key, as each file is kept
+    Column("prefix", String(100), nullable=False),
+    Column("state", String(16), nullable=False),  # pending, done, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    _ts("next_attempt_at"),  # due time; pushed out by a hold while a replica copies
+    Column("lease_owner", String(64), nullable=True),
+    Column("last_error", Text, nullable=True),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+    Index("ix_media_mirrors_due", "state", "next_attempt_at"),
+)

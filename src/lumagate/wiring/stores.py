@@ -19,6 +19,7 @@ from lumagate.store.insights import InsightStore
 from lumagate.store.keys import KeyStore
 from lumagate.store.ledger import LedgerStore
 from lumagate.store.media_retention import MediaRetentionStore
+from lumagate.store.mirrors import MirrorStore
 from lumagate.store.pool import PoolStore
 from lumagate.store.tasks import TaskStore
 from lumagate.store.unit_of_work import Transactions
@@ -40,6 +41,7 @@ class Stores:
     transactions: Transactions
     insights: InsightStore
     media_retention: MediaRetentionStore
+    mirrors: MirrorStore
 
     async def prepare(self) -> None:
         """Apply migrations (alembic is imported only here)."""
@@ -69,4 +71,5 @@ def open_stores(settings: Settings) -> Stores:
         transactions=Transactions(db),
         insights=InsightStore(db),
         media_retention=MediaRetentionStore(db),
+        mirrors=MirrorStore(db),
     )

@@ -8,6 +8,7 @@ session disabling the account. In-process: ``completed`` with ``video: null`` is
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,7 @@ from tests.support.upstreams import (
     account_states,
     client,
     create,
+    db_rows,
     make_gateway,
     official,
     sim_get,
@@ -92,9 +94,14 @@ def test_extend_and_the_watermark_free_link(scenario: Scenario, sim: SimServer) 
     extend = entry_for(sim, scenario.prompt("extend"))
     assert extend["kind"] == "extend" and extend["request"]["extend_of"] == source["generation_id"]
     for name in ("text", "extend"):
+        # The gateway kept the watermark-free video (from download_video_url), not the preview.
+        task_id = scenario.ids[name]
+        rows = db_rows(scenario.server, "SELECT source FROM media_mirrors WHERE id = ?", task_id)
+        source = rows[0]["source"]
+        source = json.loads(source) if isinstance(source, str) else source
+        assert "download=1" in source["download"] and "wm=1" in source["video"]
         task = scenario.task(name)
-        assert "download=1" in task["video"]["download_url"]  # from download_video_url
-        assert "wm=1" in task["video"]["url"]  # the watermarked one stays the preview
+        assert "/files/mirrors/" in task["video"]["download_url"]
 
 
 def test_rotated_cookie_is_persisted_across_a_restart(start_sim: StartSim, tmp_path: Path) -> None:

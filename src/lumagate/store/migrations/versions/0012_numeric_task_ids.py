@@ -17,7 +17,7 @@ from alembic import op
 from lumagate.domain.numeric_ids import numeric_id
 
 revision = "0012"
-down_revision = "0005"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
