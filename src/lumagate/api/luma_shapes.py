@@ -19,6 +19,7 @@ NEW_API_STATUS = {
     TaskState.PROCESSING: "IN_PROGRESS",
     TaskState.COMPLETED: "SUCCESS",
     TaskState.FAILED: "FAILURE",
+    TaskState.CANCELLED: "FAILURE",  # new-api's task status has no cancelled one
 }
 
 
@@ -51,7 +52,7 @@ async def flat_generation(task: Task, service: TaskService) -> dict[str, Any]:
         "last_frame": last_frame,
         "liked": None,
         "estimate_wait_seconds": await service.estimate_wait_seconds(task),
-        "failure_reason": task.failure_reason if task.state == TaskState.FAILED else None,
+        "failure_reason": task.failure_reason if task.state.ended_without_video else None,
         "request": task.request.public_view(),
         "model": task.request.model,
         "server_id": task.server_id or "",

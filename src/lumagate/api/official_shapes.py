@@ -25,6 +25,7 @@ OFFICIAL_STATE: dict[TaskState, str] = {
     TaskState.PROCESSING: "dreaming",
     TaskState.COMPLETED: "completed",
     TaskState.FAILED: "failed",
+    TaskState.CANCELLED: "failed",  # the official Generation has no cancelled state
 }
 
 # What ``GET /generations/concepts/list`` answers: Luma's camera-concept keys.
@@ -207,7 +208,7 @@ def official_generation(task: Task, service: TaskService) -> dict[str, Any]:
         "id": task.id,
         "generation_type": "video",
         "state": OFFICIAL_STATE[task.state],
-        "failure_reason": task.failure_reason if task.state == TaskState.FAILED else None,
+        "failure_reason": task.failure_reason if task.state.ended_without_video else None,
         "created_at": iso_z(task.created_at),
         "assets": {
             "video": service.link(media.best_download) if media else None,

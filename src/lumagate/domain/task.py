@@ -49,6 +49,7 @@ class Task:
     finished_at: datetime | None = None
     server_id: str | None = None
     attempts: int = 0
+    deadline_at: datetime | None = None  # past it an unfinished task fails (timed out)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

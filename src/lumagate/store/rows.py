@@ -72,6 +72,7 @@ def task_from_row(row: RowMapping) -> Task:
         finished_at=_dt(row["finished_at"]),
         server_id=row["server_id"],
         attempts=row["attempts"],
+        deadline_at=_dt(row["deadline_at"]),
     )
 
 
@@ -88,4 +89,5 @@ def key_from_row(row: RowMapping) -> ApiKey:
         created_at=ensure_utc(row["created_at"]),
         expires_at=_dt(row["expires_at"]),
         revoked_at=_dt(row["revoked_at"]),
+        deadline_minutes=row["deadline_minutes"],
     )

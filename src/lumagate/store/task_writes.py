@@ -57,6 +57,7 @@ class TaskWrites:
                     notify_url=new.notify_url,
                     idempotency_key=new.idempotency_key,
                     idempotency_fingerprint=new.idempotency_fingerprint,
+                    deadline_at=new.deadline_at,
                     created_at=now,
                     updated_at=now,
                 )

@@ -136,6 +136,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "state.processing": ("processing", "生成中"),
     "state.completed": ("completed", "已完成"),
     "state.failed": ("failed", "失败"),
+    "state.cancelled": ("cancelled", "已取消"),
     "state.finished": ("finished", "已结束"),
     "ledger.kind": ("Entry", "类型"),
     "ledger.delta": ("Change", "变动"),
