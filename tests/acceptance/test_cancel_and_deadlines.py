@@ -93,7 +93,10 @@ def env(tmp_path_factory: pytest.TempPathFactory, server_database: ServerDatabas
         task_deadline_minutes="0.05",
         deadline_check_seconds="0.2",
         upstream_cancel_retry_seconds="1",
-    ).start()
+    )
+    # ``lumagate keys create --deadline-minutes`` (the CLI, before the server starts)
+    server.create_key("cli-deadline", "--deadline-minutes", "7")
+    server.start()
     try:
         keys = [
             server.create_key(name, "--credits", "100000", *extra)
@@ -246,6 +249,9 @@ def test_a_task_past_its_deadline_fails_with_the_reason_and_is_refunded(env: Env
 
 
 def test_a_keys_deadline_minutes_sets_its_tasks_deadline(env: Env) -> None:
+    from_cli = env.admin.get("/admin/keys/cli-deadline")
+    assert from_cli.status_code == 200, from_cli.text
+    assert from_cli.json()["deadline_minutes"] == 7
     created = env.server.create_tenant("one-minute", "--deadline-minutes", "1")
     assert created["deadline_minutes"] == 1
     with client(env.server, created["key"]) as http:
