@@ -17,6 +17,7 @@ tenants' keys opt out with ``--deadline-minutes 0``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,7 @@ import pytest
 from openai import OpenAI
 
 from tests.support.databases import ServerDatabase
+from tests.support.receiver import CallbackReceiver
 from tests.support.servers import GatewayServer
 from tests.support.upstreams import (
     AccountSpec,
@@ -65,6 +67,7 @@ class Env:
     timed: httpx.Client  # a tenant with the gateway's deadline (0.05 minutes)
     admin: httpx.Client
     sdk: OpenAI  # tenant A through the openai SDK
+    receiver: CallbackReceiver
 
 
 @pytest.fixture(scope="module")
@@ -93,10 +96,12 @@ def env(tmp_path_factory: pytest.TempPathFactory, server_database: ServerDatabas
         task_deadline_minutes="0.05",
         deadline_check_seconds="0.2",
         upstream_cancel_retry_seconds="1",
+        callback_allow="127.0.0.1",
     )
     # ``lumagate keys create --deadline-minutes`` (the CLI, before the server starts)
     server.create_key("cli-deadline", "--deadline-minutes", "7")
     server.start()
+    receiver = CallbackReceiver().start()
     try:
         keys = [
             server.create_key(name, "--credits", "100000", *extra)
@@ -113,9 +118,10 @@ def env(tmp_path_factory: pytest.TempPathFactory, server_database: ServerDatabas
             client(server, keys[2]) as timed,
             client(server, server.admin_key()) as admin,
         ):
-            yield Env(sim, server, http, other, timed, admin, sdk)
+            yield Env(sim, server, http, other, timed, admin, sdk, receiver)
         sdk.close()
     finally:
+        receiver.stop()
         server.stop()
         sim.stop()
 
@@ -288,3 +294,21 @@ def test_openai_sdk_delete_cancels_and_another_tenant_gets_404(env: Env) -> None
         env.admin.post(f"/admin/tasks/{'0' * 8}-0000-0000-0000-{'0' * 12}/cancel").status_code
         == 404
     )
+
+
+def test_a_cancel_is_called_back_in_the_tasks_dialect(env: Env) -> None:
+    hook = env.receiver.url + "/cancel-hook"
+    body = {"user_prompt": "cancel with a callback", "notify_hook": hook}
+    task_id = create(env.http, body, "/vip/luma/generations")
+    _wait_running(env, task_id)
+    assert env.http.post(f"/vip/luma/generations/{task_id}/cancel").status_code == 200
+
+    def cancelled(got: list[Any]) -> bool:
+        bodies = [json.loads(r.body) for r in got if r.path == "/cancel-hook"]
+        return any(b["id"] == task_id and b["state"] == "failed" for b in bodies)
+
+    got = env.receiver.wait_for(cancelled)
+    final = [json.loads(r.body) for r in got if r.path == "/cancel-hook"][-1]
+    assert (final["failure_reason"], final["video"]) == (CALLER, None)
+    deliveries = env.admin.get(f"/admin/tasks/{task_id}/deliveries").json()["data"]
+    assert "cancelled" in {d["event"] for d in deliveries}
