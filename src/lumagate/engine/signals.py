@@ -37,7 +37,6 @@ class EngineSignals:
         self.reconcile = Wakeup()
         self.upkeep = Wakeup()  # e.g. an account was renewed: read its session and quota now
         self.cancel = Wakeup()  # a task ended with its upstream generation still to cancel
-        self.deadline = Wakeup()  # nothing sets it today: the deadline loop runs on its period
 
     def reconcile_soon(self, delay: float) -> None:
         """Wake the reconciler after ``delay`` seconds (an ambiguous submit is due a look)."""

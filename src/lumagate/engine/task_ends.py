@@ -25,6 +25,7 @@ from lumagate.domain.task import Task
 from lumagate.domain.task_end import timed_out_reason
 from lumagate.engine.context import EngineContext
 from lumagate.engine.periodic import PassOutcome, run_periodically
+from lumagate.engine.signals import Wakeup
 from lumagate.observability import log_context
 from lumagate.providers.base import ProviderError
 from lumagate.providers.capabilities import Cancellable
@@ -39,10 +40,11 @@ class DeadlineKeeper:
 
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
+        self.wakeup = Wakeup()  # nothing needs to wake it: deadlines are due on the period
 
     async def run(self) -> None:
         period = self.ctx.settings.deadline_check_seconds
-        await run_periodically("deadlines", self._pass, self.ctx.signals.deadline, period)
+        await run_periodically("deadlines", self._pass, self.wakeup, period)
 
     async def _pass(self) -> PassOutcome:
         return PassOutcome(again=await self.expire_once() >= BATCH)
