@@ -105,6 +105,8 @@ class Gateway:
                 callback_created=sender.poke,
                 updates=events,
                 task_created=self.observability.task_created,
+                task_ended=events.publish,
+                wake_upstream_cancels=signals.cancel.set,
             ),
             renderers=dialect_renderers() if renderers is None else renderers,
         )

@@ -96,6 +96,18 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="Longest the dispatcher sleeps without an event."
     )
     lease_seconds: float = Field(default=30.0, gt=0)
+    task_deadline_minutes: float = Field(
+        default=120.0,
+        ge=0,
+        description="An unfinished task fails this long after its create (0: no deadline); a "
+        "key's deadline_minutes overrides it. Fractions are allowed (tests use seconds).",
+    )
+    deadline_check_seconds: float = Field(
+        default=10.0, gt=0, description="How often the engine looks for tasks past deadline."
+    )
+    upstream_cancel_retry_seconds: float = Field(
+        default=30.0, gt=0, description="Wait before retrying an upstream cancel that failed."
+    )
     chat_timeout_seconds: float = Field(
         default=600.0, gt=0, description="Longest a chat completion waits for its video."
     )

@@ -177,11 +177,41 @@ def _add_and_disable_account(page: Any, base: str) -> None:
     page.wait_for_url(re.compile(r".*msg=flash.account_added.*"))
     row = page.locator("tr[data-account='relay-browser']")
     assert row.locator("[data-state]").get_attribute("data-state") == "enabled"
+    _cancel_a_task_on_its_page(page, base)
+    page.click("nav a[href='/console/accounts']")
+    row = page.locator("tr[data-account='relay-browser']")
     row.locator("form[action$='/disable'] button").click()
     page.wait_for_url(re.compile(r".*msg=flash.account_disabled.*"))
     row = page.locator("tr[data-account='relay-browser']")
     assert row.locator("[data-state]").get_attribute("data-state") == "disabled"
     assert RELAY_SECRET not in page.content()
+
+
+def _cancel_a_task_on_its_page(page: Any, base: str) -> None:
+    """A pro task goes to the relay, whose address answers nothing: it stays unfinished, and
+    its page's cancel button (after the confirm dialog) cancels and refunds it."""
+    with httpx.Client(base_url=base, timeout=30) as http:
+        admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        made = http.post(
+            "/admin/keys", json={"name": "cancel-tenant", "credits": 1000}, headers=admin
+        )
+        assert made.status_code == 201, made.text
+        tenant = {"Authorization": f"Bearer {made.json()['key']}"}
+        created = http.post(
+            "/pro/luma/generations", json={"user_prompt": "cancel me"}, headers=tenant
+        )
+        assert created.status_code == 200, created.text
+    task_id = created.json()["id"]
+    page.goto(base + f"/console/tasks/{task_id}")
+    assert page.locator("#task-state").inner_text() in ("queued", "submitting")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#cancel-task button[type=submit]")
+    page.wait_for_url(re.compile(r".*msg=flash.task_cancelled.*"))
+    assert page.locator("#task-state").inner_text() == "cancelled"
+    assert page.locator("#cancel-task").count() == 0  # an ended task has no cancel button
+    ledger = page.locator("#ledger-table tbody")
+    assert ledger.locator("td", has_text="refund").count() == 1
+    screenshot(page, "en-task-cancelled")
 
 
 def _playground_video(page: Any, base: str, receiver: CallbackReceiver) -> tuple[str, str]:

@@ -183,6 +183,7 @@ _KEY_OPTIONS = {
     "--rpm": ("rpm", int),
     "--max-running": ("max_running", int),
     "--expires-days": ("expires_days", float),
+    "--deadline-minutes": ("deadline_minutes", int),
 }
 
 

@@ -54,6 +54,9 @@ class CreateKeyBody(BaseModel):
     max_running: StrictInt | None = None
     expires_days: float | None = None
     plan: StrictStr = "standard"
+    deadline_minutes: StrictInt | None = Field(
+        default=None, description="Task deadline of this key (None: the setting; 0: none)."
+    )
 
 
 class TopUpBody(BaseModel):
@@ -79,6 +82,7 @@ def key_view(key: ApiKey) -> dict[str, Any]:
         "unlimited": key.credits is None,
         "rpm": key.rpm,
         "max_running": key.max_running,
+        "deadline_minutes": key.deadline_minutes,
         "plan": key.plan,
         "state": state,
         "created_at": iso_z(key.created_at),
@@ -147,6 +151,7 @@ async def create_key(request: Request, admin: Admin) -> Any:
         max_running=body.max_running,
         expires_days=body.expires_days,
         plan=body.plan,
+        deadline_minutes=body.deadline_minutes,
     )
     view = key_view(created.record)
     view.update(key=created.plaintext, webhook_secret=created.webhook_secret)

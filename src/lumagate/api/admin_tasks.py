@@ -1,4 +1,4 @@
-"""``/admin/tasks``: tasks of any tenant, one task with its dialect body, its delivery log.
+"""``/admin/tasks``: tasks of any tenant, one task with its dialect body, its delivery log, cancel.
 
 Routes are added to the admin router by :mod:`lumagate.api.admin` (which enforces the admin
 key); the reads are :class:`~lumagate.service.admin.AdminService`'s, this module only shows
@@ -55,6 +55,7 @@ def task_view(task: Task) -> dict[str, Any]:
         "created_at": iso_z(task.created_at),
         "submitted_at": iso_z(task.submitted_at),
         "finished_at": iso_z(task.finished_at),
+        "deadline_at": iso_z(task.deadline_at),
     }
 
 
@@ -81,6 +82,11 @@ async def get_task(task_id: str, admin: Admin) -> Any:
     return view
 
 
+async def cancel_task(task_id: str, admin: Admin) -> Any:
+    """Cancel any tenant's unfinished task; 409 once it has ended."""
+    return task_view(await admin.cancel_task(task_id))
+
+
 async def task_deliveries(task_id: str, admin: Admin) -> Any:
     task = await admin.task(task_id)
     return {"data": await admin.task_deliveries(task.id)}
@@ -91,6 +97,12 @@ def add_routes(router: APIRouter) -> None:
         "/tasks", list_tasks, methods=["GET"], summary="Tasks of any tenant (?key=&state=)"
     )
     router.add_api_route("/tasks/{task_id}", get_task, methods=["GET"], summary="One task")
+    router.add_api_route(
+        "/tasks/{task_id}/cancel",
+        cancel_task,
+        methods=["POST"],
+        summary="Cancel an unfinished task (refunded; 409 once it has ended)",
+    )
     router.add_api_route(
         "/tasks/{task_id}/deliveries",
         task_deliveries,

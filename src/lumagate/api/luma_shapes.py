@@ -19,6 +19,7 @@ NEW_API_STATUS = {
     TaskState.PROCESSING: "IN_PROGRESS",
     TaskState.COMPLETED: "SUCCESS",
     TaskState.FAILED: "FAILURE",
+    TaskState.CANCELLED: "FAILURE",  # new-api's task status has no cancelled one
 }
 
 

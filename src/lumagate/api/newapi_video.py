@@ -46,6 +46,7 @@ SUBMIT_STATUS = {
     TaskState.PROCESSING: "in_progress",
     TaskState.COMPLETED: "succeeded",
     TaskState.FAILED: "failed",
+    TaskState.CANCELLED: "failed",
 }
 
 

@@ -25,6 +25,7 @@ OFFICIAL_STATE: dict[TaskState, str] = {
     TaskState.PROCESSING: "dreaming",
     TaskState.COMPLETED: "completed",
     TaskState.FAILED: "failed",
+    TaskState.CANCELLED: "failed",  # the official Generation has no cancelled state
 }
 
 # What ``GET /generations/concepts/list`` answers: Luma's camera-concept keys.

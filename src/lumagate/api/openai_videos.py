@@ -7,13 +7,15 @@ URI; see ``openai_video_body.py``) and answers the video object (``prompt`` echo
 ``GET /v1/videos`` lists them as OpenAI pages (``after``/``limit``/``order``, a keyset
 cursor), ``GET /v1/videos/{id}`` reads it, ``GET /v1/videos/{id}/content`` returns the mp4 bytes
 (``?variant=thumbnail`` the JPEG, ``?variant=spritesheet`` a tiled JPEG of 25 frames) from the
-media store or streamed from the upstream's URL, and ``DELETE`` hides it. Luma renders 5 s or
-9 s: ``seconds`` up to 5 gives 5 s, more gives 9 s, and the object reports what is rendered.
-Errors are OpenAI's ``{"error": {…}}``.
+media store or streamed from the upstream's URL, and
+``DELETE`` cancels it if unfinished (refunded) and hides it. Luma renders 5 s or 9 s: ``seconds``
+up to 5 gives 5 s, more gives 9 s, and the object reports what is rendered. Errors are OpenAI's
+``{"error": {…}}``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -39,7 +41,7 @@ from lumagate.api.openai_video_body import (
 )
 from lumagate.domain import messages as msg
 from lumagate.domain.clock import unix_seconds
-from lumagate.domain.errors import InvalidRequest
+from lumagate.domain.errors import InvalidRequest, TaskAlreadyEnded
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
@@ -59,6 +61,7 @@ STATUS = {
     TaskState.PROCESSING: "in_progress",
     TaskState.COMPLETED: "completed",
     TaskState.FAILED: "failed",
+    TaskState.CANCELLED: "failed",  # OpenAI's Video.status has no cancelled value
 }
 
 
@@ -77,7 +80,8 @@ def _duration(seconds: str | int | float | None) -> str:
 def video_object(task: Task) -> dict[str, Any]:
     request = task.request
     size = frame_size(request.aspect_ratio, request.resolution)
-    failed = task.state == TaskState.FAILED
+    failed = task.state.ended_without_video
+    code = "cancelled" if task.state == TaskState.CANCELLED else "generation_failed"
     return {
         "id": task.id,
         "object": "video",
@@ -92,7 +96,7 @@ def video_object(task: Task) -> dict[str, Any]:
         "size": f"{size.width}x{size.height}",
         "remixed_from_video_id": request.extend_of,
         "error": (
-            {"code": "generation_failed", "message": task.failure_reason or "Job failed"}
+            {"code": code, "message": task.failure_reason or "Job failed"}
             if failed
             else {"code": "media_removed", "message": task.failure_reason}
             if task.media_removed
@@ -182,6 +186,11 @@ async def list_videos(
 async def delete_video(
     video_id: str, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
 ) -> Any:
+    """OpenAI's delete: an unfinished video is cancelled first (refunded, its result never
+    shown), then the video is gone for the caller (hidden; the billing record stays)."""
+    if not (await service.get(tenant, video_id)).is_terminal:
+        with contextlib.suppress(TaskAlreadyEnded):  # it ended meanwhile: just delete it
+            await service.cancel(tenant, video_id)
     await service.hide(tenant, video_id)
     return {"id": video_id, "object": "video.deleted", "deleted": True}
 
@@ -289,7 +298,7 @@ def build_router() -> APIRouter:
         "/v1/videos/{video_id}",
         delete_video,
         methods=["DELETE"],
-        summary="Hide a video from the caller",
+        summary="Delete a video: cancel it if unfinished (refunded), then hide it",
         responses=example_response(200, {"id": "…", "object": "video.deleted", "deleted": True}),
     )
     router.add_api_route(

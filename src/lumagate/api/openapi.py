@@ -141,7 +141,7 @@ STATUS_TEXT = {
     401: "Missing or wrong key",
     403: "The key may not do this (channel, credits, expired)",
     404: "Not found (another tenant's task answers the same)",
-    409: "The Idempotency-Key was used for another request",
+    409: "The Idempotency-Key was used for another request, or the task has already ended",
     413: "The request body is too large",
     422: "The body does not match the schema (the official dialect's validation answer)",
     429: "Rate limit or running-task limit reached (see Retry-After)",
@@ -162,6 +162,8 @@ def _error_statuses(method: str, path: str, operation: dict[str, Any]) -> list[i
         statuses.append(413)
     if (method, path) in CREATES:
         statuses += [409, 429]
+    if path.endswith("/cancel"):
+        statuses.append(409)  # the task has already ended
     if path == "/v1/chat/completions":
         statuses.append(504)
     return sorted(statuses)

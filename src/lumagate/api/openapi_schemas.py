@@ -175,6 +175,7 @@ KEY_VIEW = obj(
     unlimited=BOOLEAN,
     rpm=nullable(INTEGER),
     max_running=nullable(INTEGER),
+    deadline_minutes=nullable(INTEGER),
     plan=STRING,
     state=enum("active", "expired", "revoked"),
     created_at=nullable(STRING),
@@ -221,6 +222,7 @@ ADMIN_TASK = obj(
     created_at=nullable(STRING),
     submitted_at=nullable(STRING),
     finished_at=nullable(STRING),
+    deadline_at=nullable(STRING),
 )
 DELIVERY = obj(
     id=STRING,
@@ -277,6 +279,7 @@ SUCCESS: dict[tuple[str, str], Schema] = {
     ("post", "/vip/luma/generations/{task_id}/extend"): _FLAT,
     ("post", "/pro/luma/generations/{task_id}/extend"): _FLAT,
     ("get", "/luma/generations/{task_id}"): _FLAT,
+    ("post", "/luma/generations/{task_id}/cancel"): _FLAT,
     ("get", "/luma/generations"): array(_FLAT),  # the Go /luma project's list: a bare array
     ("get", "/ping"): obj(message=STRING),
     ("get", "/luma/generations/{task_id}/download_video_url"): obj(url=STRING),
@@ -366,4 +369,5 @@ SUCCESS: dict[tuple[str, str], Schema] = {
         "allOf": [ref("AdminTask"), obj(body={}, ledger=array({"type": "object"}))]
     },
     ("get", "/admin/tasks/{task_id}/deliveries"): obj(data=array(ref("Delivery"))),
+    ("post", "/admin/tasks/{task_id}/cancel"): ref("AdminTask"),
 }

@@ -5,6 +5,7 @@ Every path works under the prefixes none, ``/vip`` and ``/pro`` (the channel), w
 a trailing slash. Responses are the flat generation object, never wrapped; the list is a JSON
 array of them. Clients of the Go project that defined ``/luma/*`` also find its ``GET /ping``,
 ``POST …/download_video_url`` and the ``detail: {reason, code}`` beside ``error`` in errors.
+``POST …/{id}/cancel`` cancels an unfinished task (shown as ``failed`` with its reason).
 """
 
 from __future__ import annotations
@@ -129,6 +130,14 @@ async def get_generation(
     return await flat_generation(await service.get(tenant, task_id), service)
 
 
+async def cancel_generation(
+    task_id: str, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
+    """Cancel the caller's unfinished task: the flat object, ``failed`` with the reason (the
+    dialect has no cancelled state); refunded. 409 ``task_already_ended`` once it has ended."""
+    return await flat_generation(await service.cancel(tenant, task_id), service)
+
+
 async def download_video_url(
     task_id: str, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
 ) -> Any:
@@ -234,6 +243,15 @@ def build_router() -> APIRouter:
                     include_in_schema=shown and not path.endswith("/"),
                     summary=f"Extend a completed video ({channel.value})",
                     name=f"extend_{channel.value}_{path}",
+                )
+            for path in _paths(root + "/{task_id}/cancel"):
+                router.add_api_route(
+                    path,
+                    cancel_generation,
+                    methods=["POST"],
+                    include_in_schema=shown and prefix == "" and not path.endswith("/"),
+                    summary="Cancel an unfinished task (refunded; 409 once it has ended)",
+                    name=f"cancel_{channel.value}_{path}",
                 )
             for path in _paths(root):
                 router.add_api_route(

@@ -40,6 +40,12 @@ def create(
     expires_days: Annotated[
         float | None, typer.Option(help="Days until the key expires; never if omitted.")
     ] = None,
+    deadline_minutes: Annotated[
+        int | None,
+        typer.Option(
+            help="Task deadline of this key in minutes (0: none); the setting if omitted."
+        ),
+    ] = None,
 ) -> None:
     """Create a key. The key itself is printed as the LAST line of stdout (shown only once)."""
     try:
@@ -56,6 +62,7 @@ def create(
             rpm=rpm,
             max_running=max_running,
             expires_days=expires_days,
+            deadline_minutes=deadline_minutes,
         )
 
     try:

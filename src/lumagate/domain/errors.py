@@ -95,3 +95,10 @@ class MediaRemoved(GatewayError):
 class PayloadTooLarge(GatewayError):
     status = 413
     code = "payload_too_large"
+
+
+class TaskAlreadyEnded(GatewayError):
+    """409: the task cannot be cancelled, it has already completed, failed or been cancelled."""
+
+    status = 409
+    code = "task_already_ended"

@@ -30,6 +30,7 @@ MAX_OFFSET = 1_000_000_000  # a list offset (pages deeper than this are refused,
 MAX_COUNT = 2_147_483_647  # rpm, max_running and other counters (a 32-bit INTEGER column)
 MAX_CREDITS = 10**15  # a key's credits, a top-up amount (well inside a 64-bit BIGINT)
 MAX_EXPIRES_DAYS = 36_500  # a key's lifetime: at most a hundred years
+MAX_DEADLINE_MINUTES = 525_600  # a key's task deadline: at most a year (0: none)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -3,7 +3,10 @@
 The engine works with finer states than clients see: a task is ``queued`` until an account is
 leased, ``submitting`` while the submission intent is stored and the upstream call is in flight,
 ``submitted`` once the upstream id is known, ``processing`` when the upstream reports work, and
-then terminal. Every dialect maps these onto its own vocabulary.
+then terminal: ``completed``, ``failed`` or ``cancelled`` (the tenant or the operator stopped it;
+reachable from every state that is not terminal). Every dialect maps these onto its own
+vocabulary; the client dialects, whose vocabularies have no cancelled state, show a cancelled
+task as failed with its reason (docs/dialects.md).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ class TaskState(StrEnum):
     PROCESSING = "processing"
     COMPLETED = "completed"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
     @property
     def is_terminal(self) -> bool:
@@ -29,20 +33,30 @@ class TaskState(StrEnum):
         return self in ACTIVE_UPSTREAM_STATES
 
     @property
+    def ended_without_video(self) -> bool:
+        """Failed or cancelled: the task ended and will never have a video (clients see a
+        failure with its reason; the charge is refunded)."""
+        return self in (TaskState.FAILED, TaskState.CANCELLED)
+
+    @property
     def public(self) -> str:
-        """The state as the reseller dialect (and the luma web app) names it."""
+        """The state as the reseller dialect (and the luma web app) names it: that vocabulary
+        has no cancelled state, so a cancelled task is ``failed`` (its reason says why)."""
         if self in (TaskState.QUEUED, TaskState.SUBMITTING, TaskState.SUBMITTED):
             return "pending"
+        if self == TaskState.CANCELLED:
+            return "failed"
         return self.value
 
 
-TERMINAL_STATES = frozenset({TaskState.COMPLETED, TaskState.FAILED})
+TERMINAL_STATES = frozenset({TaskState.COMPLETED, TaskState.FAILED, TaskState.CANCELLED})
+NON_TERMINAL_STATES = frozenset(set(TaskState) - TERMINAL_STATES)
 ACTIVE_UPSTREAM_STATES = frozenset(
     {TaskState.SUBMITTING, TaskState.SUBMITTED, TaskState.PROCESSING}
 )
 
 ALLOWED_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
-    TaskState.QUEUED: frozenset({TaskState.SUBMITTING, TaskState.FAILED}),
+    TaskState.QUEUED: frozenset({TaskState.SUBMITTING, TaskState.FAILED, TaskState.CANCELLED}),
     # Back to QUEUED when the account refused before accepting (429, 401, retryable error).
     TaskState.SUBMITTING: frozenset(
         {
@@ -51,12 +65,16 @@ ALLOWED_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
             TaskState.PROCESSING,
             TaskState.COMPLETED,
             TaskState.FAILED,
+            TaskState.CANCELLED,
         }
     ),
-    TaskState.SUBMITTED: frozenset({TaskState.PROCESSING, TaskState.COMPLETED, TaskState.FAILED}),
-    TaskState.PROCESSING: frozenset({TaskState.COMPLETED, TaskState.FAILED}),
+    TaskState.SUBMITTED: frozenset(
+        {TaskState.PROCESSING, TaskState.COMPLETED, TaskState.FAILED, TaskState.CANCELLED}
+    ),
+    TaskState.PROCESSING: frozenset({TaskState.COMPLETED, TaskState.FAILED, TaskState.CANCELLED}),
     TaskState.COMPLETED: frozenset(),
     TaskState.FAILED: frozenset(),
+    TaskState.CANCELLED: frozenset(),
 }
 
 

@@ -55,6 +55,7 @@ class Task:
     finished_at: datetime | None = None
     server_id: str | None = None
     attempts: int = 0
+    deadline_at: datetime | None = None  # past it an unfinished task fails (timed out)
     extra: dict[str, str] = field(default_factory=dict)
     media_removed_at: datetime | None = None
     """When the retention policy removed the task's media (then ``media`` is None)."""
@@ -78,6 +79,6 @@ class Task:
 
 
 def shows_reason(task: Task) -> bool:
-    """Whether a response shows ``failure_reason``: a failed task, or one whose media were
-    removed by the retention policy (then ``video`` is null and this says why)."""
-    return task.state == TaskState.FAILED or task.media_removed
+    """Whether a response shows ``failure_reason``: a failed or cancelled task, or one whose
+    media were removed by the retention policy (then ``video`` is null and this says why)."""
+    return task.state.ended_without_video or task.media_removed

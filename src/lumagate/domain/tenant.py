@@ -27,6 +27,7 @@ class ApiKey:
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    deadline_minutes: int | None = None  # the key's task deadline; None: the setting, 0: none
 
     def usable(self, now: datetime) -> bool:
         if self.revoked_at is not None:

@@ -69,8 +69,21 @@ async def apply_job(
         changed = await ctx.tasks.transition(task, target, now, **values)
         if changed is not None:
             log.info("task %s: %s -> %s (%d%%)", task.id, task.state, target, progress)
+        elif task.state == TaskState.SUBMITTING:
+            await _ended_while_submitting(ctx, task, job, now, account)
         await ctx.publish(changed)
     return changed
+
+
+async def _ended_while_submitting(
+    ctx: EngineContext, task: Task, job: UpstreamJob, now: datetime, account: AccountHandle | None
+) -> None:
+    """The task was cancelled (or timed out) while its create was in flight: keep the upstream
+    id so the cancel loop stops that generation; its result is never recorded."""
+    server_id = ctx.server_id(account) if account is not None else None
+    if await ctx.tasks.ends.record_late_submission(task.id, job.upstream_id, now, server_id):
+        log.info("task %s ended while submitting: upstream %s to cancel", task.id, job.upstream_id)
+        ctx.signals.cancel.set()
 
 
 async def requeue(

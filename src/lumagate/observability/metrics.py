@@ -35,6 +35,9 @@ class GatewayMetrics:
         self.tasks_completed = Counter(
             "lumagate_tasks_completed", "Tasks seen completing here.", TASK_LABELS, registry=r
         )
+        self.tasks_cancelled = Counter(
+            "lumagate_tasks_cancelled", "Tasks seen cancelled here.", TASK_LABELS, registry=r
+        )
         self.tasks_failed = Counter(
             "lumagate_tasks_failed", "Tasks seen failing here.", TASK_LABELS, registry=r
         )
@@ -83,12 +86,15 @@ class GatewayMetrics:
 
     async def on_task_changed(self, task: Task) -> None:
         """A :class:`~lumagate.engine.events.TaskEvents` listener: count ends once."""
-        if task.state not in (TaskState.COMPLETED, TaskState.FAILED) or task.id in self._ended:
+        if not task.state.is_terminal or task.id in self._ended:
             return
         self._ended[task.id] = None
         if len(self._ended) > REMEMBERED_TASKS:
             self._ended.popitem(last=False)
         labels = self._task_labels(task)
+        if task.state == TaskState.CANCELLED:
+            self.tasks_cancelled.labels(*labels).inc()
+            return
         if task.state == TaskState.FAILED:
             self.tasks_failed.labels(*labels).inc()
             return

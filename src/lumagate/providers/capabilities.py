@@ -10,8 +10,11 @@ sent a 1080p/9s request it would silently render at 720p/5s (UPSTREAM.md §2). `
 
 **Optional abilities**: some kinds can do more than the core
 :class:`~lumagate.providers.base.Provider` protocol: keep a session alive and report account
-capacity (the upkeep loop calls :meth:`Maintained.maintain`), or read an upstream's own callback
-body (:meth:`CallbackAware.job_from_callback`) so a progress callback costs no upstream call.
+capacity (the upkeep loop calls :meth:`Maintained.maintain`), read an upstream's own callback
+body (:meth:`CallbackAware.job_from_callback`) so a progress callback costs no upstream call, or
+stop a generation the gateway no longer wants (:meth:`Cancellable.cancel`: the engine's cancel loop
+calls it for cancelled and timed-out tasks; a kind without it lets the generation run and its
+result is discarded).
 """
 
 from __future__ import annotations
@@ -194,4 +197,12 @@ class Maintained(Protocol):
 class CallbackAware(Protocol):
     def job_from_callback(self, payload: Any) -> UpstreamJob | None:
         """What an upstream callback body says, or None if it is not understood."""
+        ...
+
+
+@runtime_checkable
+class Cancellable(Protocol):
+    async def cancel(self, account: AccountHandle, upstream_id: str) -> None:
+        """Stop (and forget) the upstream generation; an id the upstream no longer knows is
+        done too. Raises a ``ProviderError`` when the upstream could not be asked (retried)."""
         ...

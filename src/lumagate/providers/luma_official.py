@@ -10,7 +10,8 @@ through ``frame0 = {"type": "generation", "id": …}`` on the account that made 
 Following tasks: each create passes a ``callback_url`` with the account's unguessable hook token
 (``api/upstream_hooks.py`` receives it), and polling becomes the slow fallback. Polling reads
 one ``GET /generations?limit=100`` page for all running tasks of the account. After a crash the
-reconciler finds a lost create in the same list (``find_submission``).
+reconciler finds a lost create in the same list (``find_submission``). A cancelled or timed-out
+task's generation is deleted upstream (``cancel``: ``DELETE /generations/{id}``).
 """
 
 from __future__ import annotations
@@ -173,6 +174,19 @@ class LumaOfficialProvider:
         assets = raw.get("assets") if raw else None
         video = assets.get("video") if isinstance(assets, dict) else None
         return video if isinstance(video, str) and video else None
+
+    async def cancel(self, account: AccountHandle, upstream_id: str) -> None:
+        """``DELETE /generations/{id}`` (204); an id the API no longer has is gone already."""
+        try:
+            await self.http.send(
+                "DELETE",
+                f"{self._base(account)}/generations/{upstream_id}",
+                what=f"the cancel of generation {upstream_id}",
+                headers=self._headers(account),
+                idempotent=True,
+            )
+        except UpstreamNotFound:
+            return
 
     async def close(self) -> None:
         """Nothing to release: the HTTP client is the gateway's."""

@@ -20,9 +20,11 @@ from lumagate.domain.errors import InvalidRequest, TaskNotFound
 from lumagate.domain.ledger import LedgerEntry
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
+from lumagate.domain.task_end import CANCELLED_BY_OPERATOR
 from lumagate.domain.tenant import ApiKey
 from lumagate.service.account_admin import AccountAdmin
 from lumagate.service.callbacks import CallbackRecorder
+from lumagate.service.cancels import TaskCancels
 from lumagate.service.keys import CreatedKey, KeyAdmin
 from lumagate.service.task_bodies import TaskBodies
 from lumagate.store.database import Database
@@ -60,8 +62,10 @@ class AdminService:
         accounts: AccountAdmin,
         bodies: TaskBodies,
         callbacks: CallbackRecorder,
+        cancels: TaskCancels | None = None,
     ) -> None:
         self._stores = stores
+        self._cancels = cancels or TaskCancels(stores.tasks)
         self._keys = keys
         self.accounts = accounts
         self._bodies = bodies
@@ -81,6 +85,7 @@ class AdminService:
         max_running: int | None = None,
         expires_days: float | None = None,
         plan: str = "standard",
+        deadline_minutes: int | None = None,
     ) -> CreatedKey:
         return await self._keys.create(
             name,
@@ -90,6 +95,7 @@ class AdminService:
             max_running=max_running,
             expires_days=expires_days,
             plan=plan,
+            deadline_minutes=deadline_minutes,
         )
 
     async def key(self, ref: str) -> ApiKey:
@@ -177,6 +183,11 @@ class AdminService:
         if task is None:
             raise TaskNotFound(msg.TASK_NOT_FOUND())
         return task
+
+    async def cancel_task(self, task_id: str) -> Task:
+        """Cancel any tenant's unfinished task (``TaskAlreadyEnded`` once it has ended)."""
+        await self.task(task_id)
+        return await self._cancels.cancel(task_id, tenant_id=None, reason=CANCELLED_BY_OPERATOR)
 
     async def task_body(self, task: Task) -> Any:
         """The task as its submitting dialect shows it (what its callbacks carry)."""

@@ -5,7 +5,8 @@ A create is admitted inside the unit of work (one write transaction) that stores
 created in the last 60 s, counted in the database so the limit holds across replicas) and its
 running limit (tasks not yet ended, counted from the store) are checked, then — after the insert —
 the price is charged with one conditional UPDATE. Refusals raise before the commit, so a refused
-create leaves no task and no charge. A task that fails is refunded exactly once (listener on task
+create leaves no task and no charge. A task that fails, is cancelled or times out is refunded
+in full exactly once (listener on task
 events, plus a sweep after crashes; the ledger's unique index makes a second refund a no-op).
 
 Other dialects read their numbers here: :meth:`BillingService.summary` and
@@ -24,8 +25,8 @@ from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import AuthenticationRequired, QuotaExceeded, RateLimitExceeded
 from lumagate.domain.pricing import PriceQuote, PriceTable
 from lumagate.domain.request import GenerationRequest
-from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
+from lumagate.domain.task_end import refunded
 from lumagate.domain.tenant import ApiKey
 from lumagate.service.watermark import Watermark
 from lumagate.settings import Settings
@@ -129,8 +130,9 @@ class BillingService:
 
     # -- refunds ------------------------------------------------------------------------
     async def on_task_changed(self, task: Task) -> None:
-        """Task event listener: a failed task gets its charge back."""
-        if task.state == TaskState.FAILED:
+        """Task event listener: a failed, cancelled or timed-out task gets its charge back in
+        full (the rule: ``domain/task_end.refunded``)."""
+        if refunded(task.state):
             await self.ledger.refund(task.id, utcnow(), note=_short(task.failure_reason))
 
     async def refund_missed(self) -> int:

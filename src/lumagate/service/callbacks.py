@@ -23,7 +23,9 @@ from lumagate.service.tasks import TaskService
 from lumagate.service.watermark import Watermark
 from lumagate.store.deliveries import AttemptRecord, Delivery, DeliveryStore
 
-CALLBACK_EVENTS = frozenset({TaskState.PROCESSING, TaskState.COMPLETED, TaskState.FAILED})
+CALLBACK_EVENTS = frozenset(
+    {TaskState.PROCESSING, TaskState.COMPLETED, TaskState.FAILED, TaskState.CANCELLED}
+)
 
 
 def encode_body(body: Any) -> str:

@@ -17,6 +17,7 @@ from lumagate.domain.errors import InvalidRequest, KeyNotFound
 from lumagate.domain.limits import (
     MAX_COUNT,
     MAX_CREDITS,
+    MAX_DEADLINE_MINUTES,
     MAX_EXPIRES_DAYS,
     MAX_NAME,
     MAX_NOTE,
@@ -83,8 +84,10 @@ class KeyAdmin:
         max_running: int | None = None,
         expires_days: float | None = None,
         plan: str = "standard",
+        deadline_minutes: int | None = None,
     ) -> CreatedKey:
         _check_new_key(name, credits, rpm, max_running, expires_days, plan)
+        check_int(deadline_minutes, "deadline_minutes", 0, MAX_DEADLINE_MINUTES)
         now = utcnow()
         secret = generate_webhook_secret()
         record, plaintext = await self.keys.create(
@@ -94,6 +97,7 @@ class KeyAdmin:
             channels=channels,
             rpm=rpm,
             max_running=max_running,
+            deadline_minutes=deadline_minutes,
             plan=plan,
             expires_at=None if expires_days is None else now + timedelta(days=expires_days),
             webhook_secret=self.box.encrypt(secret),

@@ -23,6 +23,7 @@ from lumagate.domain.limits import (
 from lumagate.domain.request import GenerationRequest, media_ref
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import MEDIA_REMOVED_REASON, Task
+from lumagate.domain.task_end import CANCELLED_BY_CALLER, deadline_at
 from lumagate.domain.tenant import ApiKey
 from lumagate.domain.video import (
     ASPECT_RATIOS,
@@ -33,6 +34,7 @@ from lumagate.domain.video import (
 from lumagate.media.images import InvalidImage, check_pixels, sniff_image_type
 from lumagate.media.store import MediaFetchError, MediaStore, MediaUnavailable
 from lumagate.service.admission import Admission
+from lumagate.service.cancels import TaskCancels
 from lumagate.service.deliverability import Deliverability
 from lumagate.service.idempotency import check_replay, fingerprint
 from lumagate.store.accounts import AccountStore
@@ -82,6 +84,8 @@ class TaskService:
         admission: Admission | None = None,
         on_created: Callable[[Task], None] | None = None,
         deliverability: Deliverability | None = None,
+        cancels: TaskCancels | None = None,
+        default_deadline_minutes: float = 0.0,
     ) -> None:
         self.tasks = tasks
         self.transactions = transactions  # one unit of work stores a task with its charge
@@ -92,6 +96,8 @@ class TaskService:
         self.max_image_bytes = max_image_bytes
         self.on_queued = on_queued
         self.on_created = on_created  # metrics: a new task was stored (not an idempotent replay)
+        self.cancels = cancels or TaskCancels(tasks)
+        self.default_deadline_minutes = default_deadline_minutes  # 0: none (a key may override)
         self._run_seconds: tuple[float, float | None] = (0.0, None)
         self.deliverability = deliverability  # refuse (or degrade) what no account can deliver
 
@@ -139,6 +145,7 @@ class TaskService:
             idempotency_fingerprint=request_print if command.idempotency_key else None,
             pinned_account_id=pinned,
             source_task_id=request.extend_of,
+            deadline_at=deadline_at(now, tenant.deadline_minutes, self.default_deadline_minutes),
         )
         key = command.idempotency_key
         since = now - IDEMPOTENCY_WINDOW
@@ -308,6 +315,12 @@ class TaskService:
     async def hide(self, tenant: ApiKey, task_id: str) -> None:
         if not _plausible_id(task_id) or not await self.tasks.hide(task_id, tenant.id, utcnow()):
             raise TaskNotFound(msg.TASK_NOT_FOUND())
+
+    async def cancel(self, tenant: ApiKey, task_id: str) -> Task:
+        """Cancel the caller's unfinished task (``service/cancels.py``); 404 for another's."""
+        if not _plausible_id(task_id):
+            raise TaskNotFound("Task not found")
+        return await self.cancels.cancel(task_id, tenant_id=tenant.id, reason=CANCELLED_BY_CALLER)
 
     async def download_url(self, tenant: ApiKey, task_id: str) -> str:
         task = await self.get(tenant, task_id)

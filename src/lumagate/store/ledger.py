@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import RowMapping, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, RowMapping, and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -270,14 +270,16 @@ class LedgerStore:
     async def unrefunded_failures(
         self, *, since: datetime | None = None, limit: int = 200
     ) -> list[str]:
-        """Failed tasks that were charged and not refunded (a refund lost to a crash).
+        """Failed or cancelled tasks that were charged and not refunded (a refund lost to a crash).
 
         Driven from the failed tasks (``ix_tasks_finished``), finished since ``since`` when
         given, each checked against the ledger by its unique (task, kind) index: the sweep
         reads recent failures, not every charge ever made."""
         charge = ledger.alias("charge")
         refund = ledger.alias("refund")
-        failed = tasks.c.state == TaskState.FAILED.value
+        failed: ColumnElement[bool] = tasks.c.state.in_(
+            [TaskState.FAILED.value, TaskState.CANCELLED.value]
+        )
         if since is not None:
             failed = and_(failed, tasks.c.finished_at >= since)
         query = (

@@ -73,6 +73,7 @@ def task_from_row(row: RowMapping) -> Task:
         server_id=row["server_id"],
         attempts=row["attempts"],
         media_removed_at=_dt(row.get("media_removed_at")),
+        deadline_at=_dt(row["deadline_at"]),
     )
 
 
@@ -89,4 +90,5 @@ def key_from_row(row: RowMapping) -> ApiKey:
         created_at=ensure_utc(row["created_at"]),
         expires_at=_dt(row["expires_at"]),
         revoked_at=_dt(row["revoked_at"]),
+        deadline_minutes=row["deadline_minutes"],
     )

@@ -37,6 +37,7 @@ api_keys = Table(
     Column("max_running", Integer, nullable=True),
     Column("plan", String(32), nullable=False, server_default="standard"),
     Column("webhook_secret", Text, nullable=True),  # encrypted
+    Column("deadline_minutes", Integer, nullable=True),  # migration 0008; NULL: the setting
     _ts("expires_at"),
     _ts("revoked_at"),
     _ts("created_at", nullable=False),
@@ -95,6 +96,7 @@ tasks = Table(
     _ts("submitted_at"),
     _ts("started_at"),
     _ts("finished_at"),
+    _ts("deadline_at"),  # migration 0008
     UniqueConstraint("tenant_id", "idempotency_key", name="uq_tasks_tenant_idempotency"),
     Index("ix_tasks_account_state", "account_id", "state"),
     Index("ix_tasks_poll", "state", "next_poll_at"),
@@ -119,6 +121,8 @@ Index(
     tasks.c.id,
 )
 Index("ix_tasks_finished", tasks.c.state, tasks.c.finished_at)
+# Migration 0008: unfinished tasks past their deadline.
+Index("ix_tasks_deadline", tasks.c.state, tasks.c.deadline_at)
 
 # -- billing and callbacks (migration 0002) ------------------------------------------------
 _autoincrement_id = BigInteger().with_variant(Integer, "sqlite")

@@ -59,6 +59,7 @@ class TaskWrites:
                     idempotency_key=new.idempotency_key,
                     idempotency_fingerprint=new.idempotency_fingerprint,
                     numeric_id=numeric_id(new.id),
+                    deadline_at=new.deadline_at,
                     created_at=now,
                     updated_at=now,
                 )

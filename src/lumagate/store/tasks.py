@@ -22,6 +22,7 @@ from lumagate.store.claims import claim_due
 from lumagate.store.database import Database
 from lumagate.store.rows import media_to_json, task_from_row
 from lumagate.store.schema import tasks
+from lumagate.store.task_ends import TaskEnds
 from lumagate.store.task_pages import TaskPageQuery, keyset_page
 
 ACTIVE = [s.value for s in ACTIVE_UPSTREAM_STATES]
@@ -40,6 +41,7 @@ class NewTask:
     idempotency_fingerprint: str | None = None
     pinned_account_id: str | None = None
     source_task_id: str | None = None
+    deadline_at: datetime | None = None
 
 
 def idempotent_query(tenant_id: str, key: str, since: datetime) -> Select[Any]:
@@ -61,6 +63,7 @@ class TaskStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.ends = TaskEnds(db)  # deadlines and upstream cancels (``store/task_ends.py``)
 
     # -- creation -----------------------------------------------------------------------
     async def find_idempotent(

@@ -19,6 +19,7 @@ from lumagate.engine.mirroring import MirrorFetchers, MirrorWorker
 from lumagate.engine.retention import MediaRetention
 from lumagate.engine.runtime import Engine, new_replica_id
 from lumagate.engine.signals import EngineSignals
+from lumagate.engine.task_ends import DeadlineKeeper, UpstreamCancels
 from lumagate.engine.upkeep import Upkeep
 from lumagate.media.store import MediaStore
 from lumagate.providers.http import UpstreamHttp, new_upstream_client
@@ -153,6 +154,8 @@ def _add_loops_and_listeners(
 ) -> None:
     """Upkeep, callback sender and catch-up beside the engine's loops; the task listeners."""
     engine.add_loop("upkeep", Upkeep(engine.ctx).run)
+    engine.add_loop("deadlines", DeadlineKeeper(engine.ctx).run)
+    engine.add_loop("upstream-cancels", UpstreamCancels(engine.ctx).run)
     events.add_listener(services.billing.on_task_changed)
     events.add_listener(services.callbacks.on_task_changed)
     events.add_listener(observability.metrics.on_task_changed)

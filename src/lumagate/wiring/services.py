@@ -8,7 +8,7 @@ updates), so nothing in ``service/`` imports the engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +21,7 @@ from lumagate.service.admin import AdminService, AdminStores
 from lumagate.service.auth import Authenticator
 from lumagate.service.billing import BillingService, price_table
 from lumagate.service.callbacks import CallbackRecorder
+from lumagate.service.cancels import TaskCancels
 from lumagate.service.deliverability import Deliverability
 from lumagate.service.insights import InsightsService
 from lumagate.service.keys import KeyAdmin
@@ -64,6 +65,8 @@ class EngineHooks:
     callback_created: Callable[[], None]
     updates: TaskUpdates
     task_created: Callable[[Task], None] | None = None  # metrics and log context
+    task_ended: Callable[[Task], Awaitable[None]] | None = None  # a cancel: refund, callback
+    wake_upstream_cancels: Callable[[], None] | None = None
 
 
 def _deliverability(stores: Stores) -> Deliverability:
@@ -92,6 +95,9 @@ def build_services(
         credit_usd=settings.credit_usd,
         running_retry_after=settings.running_limit_retry_after_seconds,
     )
+    cancels = TaskCancels(
+        stores.tasks, on_ended=hooks.task_ended, on_upstream_cancel=hooks.wake_upstream_cancels
+    )
     tasks = TaskService(
         stores.tasks,
         stores.accounts,
@@ -103,6 +109,8 @@ def build_services(
         admission=billing,
         on_created=hooks.task_created,
         deliverability=_deliverability(stores),
+        cancels=cancels,
+        default_deadline_minutes=settings.task_deadline_minutes,
     )
     bodies = TaskBodies(renderers, tasks)
     callbacks = CallbackRecorder(
@@ -127,7 +135,7 @@ def build_services(
         bodies=bodies,
         callbacks=callbacks,
         accounts=accounts,
-        admin=AdminService(admin_stores, keys, accounts, bodies, callbacks),
+        admin=AdminService(admin_stores, keys, accounts, bodies, callbacks, cancels),
         insights=InsightsService(stores.insights, stores.accounts, stores.pool),
         video_content=VideoContentService(tasks, http),
         watcher=TaskWatcher(tasks, hooks.updates),

@@ -49,11 +49,17 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 async def _seed(db: Database) -> None:
     """A few hundred tasks of two tenants in every state, so SQLite's planner has a choice."""
-    states = [TaskState.QUEUED, TaskState.PROCESSING, TaskState.COMPLETED, TaskState.FAILED]
+    states = [
+        TaskState.QUEUED,
+        TaskState.PROCESSING,
+        TaskState.COMPLETED,
+        TaskState.FAILED,
+        TaskState.CANCELLED,
+    ]
     rows = []
     for i in range(240):
         channel = list(Channel)[i % 3]
-        state = states[i % 4]
+        state = states[i % 5]
         created = NOW - timedelta(hours=240 - i)
         rows.append(
             {
@@ -69,6 +75,7 @@ async def _seed(db: Database) -> None:
                 "updated_at": created,
                 "submitted_at": created,
                 "finished_at": created + timedelta(minutes=5) if state.is_terminal else None,
+                "deadline_at": created + timedelta(hours=2),
             }
         )
     async with db.write() as conn:
@@ -218,5 +225,22 @@ async def test_refresh_claim_reads_only_followed_tasks(db: Database) -> None:
     store = TaskStore(db)
     (plan, *_) = await plans_while(
         db, lambda: store.claim_due_for_refresh(NOW, timedelta(seconds=30), limit=100)
+    )
+    assert_indexed(plan, None, sorts=True)
+
+
+async def test_deadline_sweep_reads_only_unfinished_tasks_past_their_deadline(db: Database) -> None:
+    """Through ``ix_tasks_deadline`` (state, deadline_at): the ended tasks of the history, whose
+    deadlines have passed too, are never read; the order over the unfinished states may need a
+    sort of the due tasks only."""
+    store = TaskStore(db)
+    (plan,) = await plans_while(db, lambda: store.ends.past_deadline(NOW, 100))
+    assert_indexed(plan, "ix_tasks_deadline", sorts=True)
+
+
+async def test_upstream_cancel_claim_reads_only_ended_tasks_due_a_cancel(db: Database) -> None:
+    store = TaskStore(db)
+    (plan, *_) = await plans_while(
+        db, lambda: store.ends.claim_upstream_cancels(NOW, timedelta(seconds=30), limit=100)
     )
     assert_indexed(plan, None, sorts=True)

@@ -12,6 +12,7 @@ from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import (
     ACTIVE_UPSTREAM_STATES,
     ALLOWED_TRANSITIONS,
+    NON_TERMINAL_STATES,
     TERMINAL_STATES,
     InvalidTransition,
     TaskState,
@@ -20,29 +21,34 @@ from lumagate.domain.states import (
 )
 from lumagate.domain.task import Task
 
-Q, SG, SD, P, C, F = (
+Q, SG, SD, P, C, F, X = (
     TaskState.QUEUED,
     TaskState.SUBMITTING,
     TaskState.SUBMITTED,
     TaskState.PROCESSING,
     TaskState.COMPLETED,
     TaskState.FAILED,
+    TaskState.CANCELLED,
 )
 
 # Written out by hand (not derived from ALLOWED_TRANSITIONS) so a changed edge fails here.
 EXPECTED_EDGES = {
     (Q, SG),
     (Q, F),
+    (Q, X),
     (SG, Q),
     (SG, SD),
     (SG, P),
     (SG, C),
     (SG, F),
+    (SG, X),
     (SD, P),
     (SD, C),
     (SD, F),
+    (SD, X),
     (P, C),
     (P, F),
+    (P, X),
 }
 ALL_PAIRS = list(itertools.product(TaskState, TaskState))
 ALLOWED = [(a, b) for a, b in ALL_PAIRS if a == b or (a, b) in EXPECTED_EDGES]
@@ -74,6 +80,7 @@ def test_state_values_are_the_stored_names() -> None:
         "processing",
         "completed",
         "failed",
+        "cancelled",
     ]
 
 
@@ -100,17 +107,23 @@ def test_forbidden_transition(current: TaskState, target: TaskState) -> None:
 
 
 def test_terminal_states_have_no_way_out() -> None:
-    assert {s for s in TaskState if s.is_terminal} == {C, F} == TERMINAL_STATES
+    assert {s for s in TaskState if s.is_terminal} == {C, F, X} == TERMINAL_STATES
+    assert {Q, SG, SD, P} == NON_TERMINAL_STATES
     for terminal in TERMINAL_STATES:
         assert ALLOWED_TRANSITIONS[terminal] == frozenset()
         for other in TaskState:
             assert can_transition(terminal, other) == (other == terminal)
 
 
-def test_every_non_terminal_state_can_fail() -> None:
+def test_every_non_terminal_state_can_fail_and_be_cancelled() -> None:
     for state in TaskState:
         if not state.is_terminal:
             assert can_transition(state, F)
+            assert can_transition(state, X)
+
+
+def test_only_failed_and_cancelled_end_without_a_video() -> None:
+    assert {s for s in TaskState if s.ended_without_video} == {F, X}
 
 
 def test_account_is_held_only_while_upstream_is_involved() -> None:
@@ -127,7 +140,9 @@ def test_account_is_held_only_while_upstream_is_involved() -> None:
         (P, "processing"),
         (C, "completed"),
         (F, "failed"),
+        (X, "failed"),  # the reseller vocabulary has no cancelled state
     ],
+    ids=lambda s: s.value if isinstance(s, TaskState) else s,
 )
 def test_public_mapping(state: TaskState, public: str) -> None:
     assert state.public == public
@@ -162,6 +177,15 @@ def test_moved_to_terminal_stamps_finished_and_leaves_original_alone() -> None:
     assert original.state == Q  # frozen copy semantics
     assert original.updated_at == T0
     assert failed.moved_to(F, t1 + timedelta(seconds=1)).finished_at == t1
+
+
+def test_moved_to_cancelled_stamps_finished() -> None:
+    t1 = T0 + timedelta(seconds=2)
+    cancelled = make_task(P, started_at=T0).moved_to(X, t1)
+    assert cancelled.is_terminal
+    assert cancelled.finished_at == t1
+    with pytest.raises(InvalidTransition):
+        cancelled.moved_to(C, t1)
 
 
 def test_moved_to_requeue_from_submitting() -> None:

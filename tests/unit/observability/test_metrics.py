@@ -52,6 +52,15 @@ async def test_each_end_counts_once() -> None:
     assert _get(metrics, "lumagate_task_completion_seconds_sum", duration) == pytest.approx(42)
 
 
+async def test_a_cancel_counts_as_cancelled_once_not_as_failed() -> None:
+    metrics = GatewayMetrics()
+    for _ in range(2):
+        await metrics.on_task_changed(_task(TaskState.CANCELLED, "t-3"))
+    assert _get(metrics, "lumagate_tasks_cancelled_total") == 1
+    assert _get(metrics, "lumagate_tasks_failed_total") == 0
+    assert _get(metrics, "lumagate_tasks_completed_total") == 0
+
+
 @pytest.mark.parametrize(
     ("error", "outcome"),
     [

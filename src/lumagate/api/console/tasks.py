@@ -3,7 +3,8 @@
 A task's page shows its request, each state change with its time (from the task's own
 timestamps: created → submitted → processing → finished), the upstream account and attempts,
 the failure reason, its ledger entries, its callback deliveries with every response, and the
-video with its thumbnail. ``…/status`` is the small JSON the playground polls for progress.
+video with its thumbnail; an unfinished task has a cancel button (``POST …/cancel``, the admin
+cancel: refunded). ``…/status`` is the small JSON the playground polls for progress.
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from lumagate.api.console.deps import ConsoleServices, console_of, require_session
+from lumagate.api.console.deps import (
+    ConsoleServices,
+    checked_form,
+    console_of,
+    require_session,
+)
 from lumagate.api.console.session import ConsoleSession
-from lumagate.api.console.views import media_href
+from lumagate.api.console.views import back, media_href
 from lumagate.domain.channels import ALL_CHANNELS
-from lumagate.domain.errors import KeyNotFound, TaskNotFound
+from lumagate.domain.errors import KeyNotFound, TaskAlreadyEnded, TaskNotFound
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.service.account_admin import AccountNotFound
@@ -175,9 +181,24 @@ async def status(
     return JSONResponse(status_view(services, task), headers={"Cache-Control": "no-store"})
 
 
+async def cancel(
+    task_id: str, request: Request, session: ConsoleSession = Depends(require_session)
+) -> Response:
+    await checked_form(request, session)
+    page = f"{PATH}/{task_id}"
+    try:
+        await console_of(request).services.admin.cancel_task(task_id)
+    except TaskNotFound:
+        return RedirectResponse(back(PATH, err="error.task_not_found"), 303)
+    except TaskAlreadyEnded:
+        return RedirectResponse(back(page, err="error.task_ended"), 303)
+    return RedirectResponse(back(page, msg="flash.task_cancelled"), 303)
+
+
 def router() -> APIRouter:
     routes = APIRouter(include_in_schema=False)
     routes.add_api_route(PATH, log_page, methods=["GET"], response_class=HTMLResponse)
     routes.add_api_route(PATH + "/{task_id}", detail_page, methods=["GET"])
     routes.add_api_route(PATH + "/{task_id}/status", status, methods=["GET"])
+    routes.add_api_route(PATH + "/{task_id}/cancel", cancel, methods=["POST"])
     return routes

@@ -9,7 +9,10 @@ must be among them, so a new form cannot be added without this test covering it.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
+import threading
 from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,6 +25,7 @@ from lumagate.api.app import create_app
 from lumagate.settings import Settings
 from tests.support.console import ADMIN_KEY, csrf_of, sign_in, sign_in_token
 from tests.support.servers import GatewayServer
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -85,8 +89,36 @@ def test_no_page_answers_without_a_session(server: GatewayServer) -> None:
         assert forged.get("/console").status_code == 303
 
 
+@contextlib.contextmanager
+def silent_upstream() -> Iterator[str]:
+    """A loopback address that accepts connections and never answers: a create sent there
+    stays in flight (no failure is recorded while the test runs)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                held.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()
+
+
 def test_every_console_form_refuses_a_missing_or_wrong_csrf_token(
     server: GatewayServer, admin: httpx.Client, tmp_path: Path
+) -> None:
+    with silent_upstream() as relay_url:
+        _every_form_refuses(server, admin, tmp_path, relay_url)
+
+
+def _every_form_refuses(
+    server: GatewayServer, admin: httpx.Client, tmp_path: Path, relay_url: str
 ) -> None:
     created = admin.post(
         "/console/keys",
@@ -100,12 +132,14 @@ def test_every_console_form_refuses_a_missing_or_wrong_csrf_token(
             "kind": "relay",
             "name": "relay-x",
             "secret": "s3cret",
-            "base_url": "http://127.0.0.1:9",
+            "base_url": relay_url,
             "max_concurrency": "1",
             "channels": "pro",
         },
     )
     assert added.status_code == 303 and "flash.account_added" in added.headers["location"]
+    # A pro task goes to the relay, which never answers: unfinished, its page has a cancel form.
+    task_page = f"/console/tasks/{_unfinished_task(server)}"
     relay = re.search(r'action="(/console/accounts/[^/"]+)/remove"', admin.get(PAGES[1]).text)
     assert relay is not None  # disabled, so its row offers "enable" too
     disabled = admin.post(relay.group(1) + "/disable", data={"csrf": csrf_of(admin)})
@@ -113,11 +147,12 @@ def test_every_console_form_refuses_a_missing_or_wrong_csrf_token(
     before = {path: admin.get(path).text for path in ("/console/keys", "/console/accounts")}
 
     found: dict[str, dict[str, str]] = {}
-    for path in PAGES:
+    for path in [*PAGES, task_page]:
         for action, hidden in forms_of(admin.get(path).text):
             assert hidden.get("csrf"), f"the form {action} on {path} has no CSRF token"
             found[action] = hidden
     assert any(a.endswith("/revoke") for a in found) and any(a.endswith("/remove") for a in found)
+    assert task_page + "/cancel" in found
 
     for action, hidden in found.items():
         fields = {k: v for k, v in hidden.items() if k != "csrf"}
@@ -129,7 +164,26 @@ def test_every_console_form_refuses_a_missing_or_wrong_csrf_token(
 
     after = {path: admin.get(path).text for path in ("/console/keys", "/console/accounts")}
     assert _rows(after) == _rows(before), "a refused form changed something"
+    assert 'id="cancel-task"' in admin.get(task_page).text, "a refused cancel cancelled"
     assert _covers_every_post_route(found, tmp_path / "routes")
+
+
+def _unfinished_task(server: GatewayServer) -> str:
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        made = http.post("/admin/keys", json={"name": "canceller"}, headers=admin)
+        assert made.status_code == 201, made.text
+        tenant = {"Authorization": f"Bearer {made.json()['key']}"}
+        task = http.post("/pro/luma/generations", json={"user_prompt": "p"}, headers=tenant)
+        assert task.status_code == 200, task.text
+        task_id = str(task.json()["id"])
+        wait_until(
+            lambda: (
+                http.get(f"/admin/tasks/{task_id}", headers=admin).json()["state"] == "submitting"
+            ),
+            "the task's create in flight",
+        )
+        return task_id
 
 
 def _rows(pages: dict[str, str]) -> list[str]:

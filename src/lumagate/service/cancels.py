@@ -1,0 +1,71 @@
+"""Cancelling a task: what the reseller ``…/cancel``, OpenAI's ``DELETE /v1/videos/{id}``, the
+admin API and the console call.
+
+A cancel is one conditional transition to ``cancelled`` from the state the task was read in
+(``WHERE state = <read>``), retried from the new state when the engine moved the task meanwhile,
+so it is race-safe against the dispatcher's claim: a queued task is either cancelled (and the
+claim finds no queued row, so it is never submitted) or claimed first (and then cancelled as a
+running one). A task the upstream already has keeps ``next_poll_at`` as the due time of its
+upstream cancel, which the engine's cancel loop makes where the provider can; the upstream's
+eventual result is discarded (no edge leaves ``cancelled``). The event is published, so the
+charge is refunded (``domain/task_end.py``) and a callback stored, as for a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from lumagate.domain.clock import utcnow
+from lumagate.domain.errors import TaskAlreadyEnded, TaskNotFound
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
+from lumagate.store.tasks import TaskStore
+
+ATTEMPTS = 8  # a task moves through at most four states before it ends
+
+
+class TaskCancels:
+    """Cancels one task of a tenant (or of any tenant, for the operator)."""
+
+    def __init__(
+        self,
+        tasks: TaskStore,
+        *,
+        on_ended: Callable[[Task], Awaitable[None]] | None = None,
+        on_upstream_cancel: Callable[[], None] | None = None,
+    ) -> None:
+        self.tasks = tasks
+        self.on_ended = on_ended  # the task events: refund, callback, metrics
+        self.on_upstream_cancel = on_upstream_cancel  # wake the engine's cancel loop
+
+    async def cancel(self, task_id: str, *, tenant_id: str | None, reason: str) -> Task:
+        """Cancel ``task_id``; :class:`TaskNotFound` if it is not the tenant's (or hidden),
+        :class:`TaskAlreadyEnded` if it has already ended."""
+        for _ in range(ATTEMPTS):
+            task = await self.tasks.get(task_id, tenant_id)
+            if task is None:
+                raise TaskNotFound("Task not found")
+            if task.is_terminal:
+                raise TaskAlreadyEnded(_ended_message(task))
+            now = utcnow()
+            changed = await self.tasks.transition(
+                task,
+                TaskState.CANCELLED,
+                now,
+                failure_reason=reason,
+                next_poll_at=now if task.upstream_id else None,
+            )
+            if changed is None:
+                continue  # the engine moved it meanwhile: cancel it from where it is now
+            if self.on_ended is not None:
+                await self.on_ended(changed)
+            if changed.upstream_id and self.on_upstream_cancel is not None:
+                self.on_upstream_cancel()
+            return changed
+        raise TaskAlreadyEnded("The task kept changing state; read it and try again")
+
+
+def _ended_message(task: Task) -> str:
+    return (
+        f"The task has already ended ({task.state.value}); only an unfinished task can be cancelled"
+    )

@@ -1,0 +1,65 @@
+"""The rules of a task's early end: its deadline, the timed-out reason, the refund rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lumagate.domain.states import TaskState
+from lumagate.domain.task_end import deadline_at, deadline_minutes, refunded, timed_out_reason
+
+T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("key_minutes", "default", "expected"),
+    [
+        (None, 120.0, 120.0),  # the setting
+        (5, 120.0, 5.0),  # the key's own deadline wins
+        (0, 120.0, None),  # the key has none, whatever the setting
+        (None, 0.0, None),  # no setting: no deadline
+        (30, 0.0, 30.0),  # a key may have one when the setting has none
+        (None, 0.05, 0.05),  # fractions (seconds in tests)
+    ],
+    ids=["setting", "key", "key-none", "no-setting", "key-only", "fraction"],
+)
+def test_deadline_minutes(key_minutes: int | None, default: float, expected: float | None) -> None:
+    assert deadline_minutes(key_minutes, default) == expected
+
+
+def test_deadline_at_is_the_create_time_plus_the_minutes() -> None:
+    assert deadline_at(T0, 1, 120.0) == T0 + timedelta(minutes=1)
+    assert deadline_at(T0, None, 0.0) is None
+
+
+@pytest.mark.parametrize(
+    ("minutes", "reason"),
+    [
+        (1.0, "timed out after 1 minutes"),
+        (120.0, "timed out after 120 minutes"),
+        (0.05, "timed out after 0.05 minutes"),
+    ],
+    ids=["one", "default", "test-fraction"],
+)
+def test_the_timed_out_reason_names_the_deadline(minutes: float, reason: str) -> None:
+    assert timed_out_reason(T0, T0 + timedelta(minutes=minutes)) == reason
+
+
+@pytest.mark.parametrize(
+    ("state", "refund"),
+    [
+        (TaskState.QUEUED, False),
+        (TaskState.SUBMITTING, False),
+        (TaskState.SUBMITTED, False),
+        (TaskState.PROCESSING, False),
+        (TaskState.COMPLETED, False),
+        (TaskState.FAILED, True),
+        (TaskState.CANCELLED, True),
+    ],
+    ids=lambda v: v.value if isinstance(v, TaskState) else str(v),
+)
+def test_refund_rule_every_task_that_ends_without_a_video_is_refunded(
+    state: TaskState, refund: bool
+) -> None:
+    assert refunded(state) is refund
