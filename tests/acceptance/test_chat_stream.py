@@ -24,6 +24,7 @@ from tests.support.acceptance import (
 )
 from tests.support.databases import ServerDatabase
 from tests.support.servers import GatewayServer
+from tests.support.upstreams import SimProcess, make_gateway, official
 
 pytestmark = pytest.mark.slow
 
@@ -159,13 +160,21 @@ def test_models_and_chat_errors(env: Env) -> None:
 
 
 def test_timeout_answers_a_clear_error(tmp_path: Path, server_database: ServerDatabase) -> None:
-    server = start_server(tmp_path / "data", **server_database(), chat_timeout_seconds="0.5")
+    # An upstream whose generations never finish during the test (the sim dreams for an hour),
+    # so the wait must time out: a sandbox render can finish inside any short timeout.
+    sim = SimProcess(tmp_path / "sim.log", queued_seconds=0.1, dreaming_seconds=3600.0).start()
+    server = make_gateway(
+        tmp_path / "data",
+        [official(sim, "slow", "luma-chat-timeout", 4)],
+        **server_database(),
+        chat_timeout_seconds="0.5",
+    ).start()
     try:
         key = server.create_key("impatient")
         headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as http:
             plain = http.post("/v1/chat/completions", json=_body("a long journey", False))
-            assert plain.status_code == 504
+            assert plain.status_code == 504, plain.text
             error = plain.json()["error"]
             assert error["code"] == "generation_timeout" and error["type"] == "timeout_error"
             assert "keeps running" in error["message"]
@@ -178,3 +187,4 @@ def test_timeout_answers_a_clear_error(tmp_path: Path, server_database: ServerDa
             assert events[-2]["error"]["code"] == "generation_timeout"
     finally:
         server.stop()
+        sim.stop()
