@@ -44,6 +44,10 @@ class DataDirInUse(RuntimeError):
     pass
 
 
+class ReplicaSecretsMissing(RuntimeError):
+    """A PostgreSQL replica without the shared secret and admin keys (docs/replicas.md)."""
+
+
 def dialect_renderers() -> dict[str, TaskRenderer]:
     """Each dialect's task body, keyed by the name it stores in ``Task.dialect``."""
     from lumagate.api import luma_mock, newapi_video, official, openai_videos, reseller
@@ -129,6 +133,9 @@ class Gateway:
 
     async def start(self) -> None:
         """Prepare, claim the data dir (SQLite is single-node), and start the engine."""
+        problem = self.settings.replica_secrets_problem()
+        if problem is not None:
+            raise ReplicaSecretsMissing(problem)
         await self.prepare()
         if self.stores.db.is_sqlite:
             self._lock_data_dir()

@@ -19,6 +19,7 @@ from lumagate.store.insights import InsightStore
 from lumagate.store.keys import KeyStore
 from lumagate.store.ledger import LedgerStore
 from lumagate.store.pool import PoolStore
+from lumagate.store.render_jobs import RenderJobStore
 from lumagate.store.tasks import TaskStore
 from lumagate.store.unit_of_work import Transactions
 
@@ -38,6 +39,7 @@ class Stores:
     pool: PoolStore
     transactions: Transactions
     insights: InsightStore
+    render_jobs: RenderJobStore
 
     async def prepare(self) -> None:
         """Apply migrations (alembic is imported only here)."""
@@ -66,4 +68,5 @@ def open_stores(settings: Settings) -> Stores:
         pool=PoolStore(db),
         transactions=Transactions(db),
         insights=InsightStore(db),
+        render_jobs=RenderJobStore(db),
     )
