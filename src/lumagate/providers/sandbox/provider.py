@@ -227,6 +227,9 @@ class SandboxProvider:
         if running is not None:
             progress = int(running.progress * 100)
             return UpstreamJob(upstream_id, UpstreamState.PROCESSING, progress=progress)
+        if self._video_path(job).exists():  # rendered by a process stopped before it said so
+            await self.jobs.finish(upstream_id, None)
+            return await self._status(account, upstream_id)
         if len(self._running) < self._concurrency and await self._claim(upstream_id):
             self._start(account, job)
             return UpstreamJob(upstream_id, UpstreamState.PENDING, progress=0)

@@ -1,0 +1,150 @@
+"""Render leases of the sandbox provider (providers/sandbox/provider.py) over a real database:
+a render claimed by a replica that died is rendered by another once its lease ran out, once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from lumagate.domain.accounts import AccountHandle
+from lumagate.domain.clock import utcnow
+from lumagate.domain.render_jobs import RenderState
+from lumagate.domain.request import GenerationRequest
+from lumagate.media.store import MediaStore
+from lumagate.providers.base import Submission, UpstreamJob, UpstreamState
+from lumagate.providers.sandbox.provider import RenderLease, SandboxProvider
+from lumagate.store import migrate
+from lumagate.store.database import Database
+from lumagate.store.render_jobs import RenderJobStore
+
+LEASE_SECONDS = 1.0
+RENDER_TIMEOUT = 60.0
+ACCOUNT = AccountHandle(id="sandbox", name="sandbox", kind="sandbox")
+
+
+@pytest.fixture
+async def jobs(database_url: str) -> AsyncIterator[RenderJobStore]:
+    database = Database(database_url)
+    await migrate.upgrade(database)
+    try:
+        yield RenderJobStore(database)
+    finally:
+        await database.dispose()
+
+
+def replica(tmp_path: Path, name: str, jobs: RenderJobStore) -> SandboxProvider:
+    """One replica's sandbox: its own data dir, the shared media folder and job store."""
+    media = MediaStore(tmp_path / "shared-media", "http://lb.test")
+    lease = RenderLease(name, LEASE_SECONDS, single_node=False)
+    return SandboxProvider(
+        tmp_path / name / "sandbox", media, concurrency=1, jobs=jobs, lease=lease
+    )
+
+
+def submission(intent_id: str) -> Submission:
+    request = GenerationRequest(prompt=f"lease {intent_id}", aspect_ratio="1:1", resolution="540p")
+    return Submission(intent_id=intent_id, request=request)
+
+
+async def poll_until_done(provider: SandboxProvider, upstream_id: str) -> UpstreamJob:
+    deadline = time.monotonic() + RENDER_TIMEOUT
+    while time.monotonic() < deadline:
+        job = (await provider.refresh_many(ACCOUNT, [upstream_id]))[upstream_id]
+        if job.state in (UpstreamState.COMPLETED, UpstreamState.FAILED):
+            return job
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{upstream_id} not done within {RENDER_TIMEOUT} s")
+
+
+def renders(provider: SandboxProvider) -> dict[str, int]:
+    return provider.render_count()
+
+
+async def test_a_dead_replicas_render_is_taken_over_once_its_lease_runs_out(
+    tmp_path: Path, jobs: RenderJobStore
+) -> None:
+    dead = replica(tmp_path, "replica-a", jobs)
+    alive = replica(tmp_path, "replica-b", jobs)
+    intent = "00000000-0000-0000-0000-0000000000a1"
+    upstream_id = SandboxProvider.generation_id(intent)
+    # replica-a recorded and claimed the job, then died (kill -9): nothing renders it
+    folder = "videos/taken-over"
+    await jobs.record(upstream_id, submission(intent).request.model_dump(mode="json"), None, folder)
+    now = utcnow()
+    claimed_until = now + timedelta(seconds=LEASE_SECONDS)
+    assert await jobs.claim(upstream_id, "replica-a", claimed_until, now, single_node=False)
+    try:
+        first = (await alive.refresh_many(ACCOUNT, [upstream_id]))[upstream_id]
+        if utcnow() < claimed_until:  # the lease still runs: the other replica keeps out
+            assert first.state == UpstreamState.PROCESSING
+            assert renders(alive) == {}
+        done = await poll_until_done(alive, upstream_id)
+        assert done.state == UpstreamState.COMPLETED, done.failure_reason
+        assert utcnow() >= claimed_until  # taken over only once the lease ran out
+        assert renders(alive) == {upstream_id: 1} and renders(dead) == {}
+        stored = await jobs.get(upstream_id)
+        assert stored is not None
+        assert (stored.state, stored.renders, stored.owner) == (RenderState.COMPLETED, 1, None)
+        assert done.media is not None
+        assert (tmp_path / "shared-media" / folder / "video.mp4").stat().st_size > 1000
+        # its slot is free: the next job on the one-slot replica renders too
+        nxt = "00000000-0000-0000-0000-0000000000a2"
+        await alive.submit(ACCOUNT, submission(nxt))
+        done = await poll_until_done(alive, SandboxProvider.generation_id(nxt))
+        assert done.state == UpstreamState.COMPLETED
+        # and the replica that took over answers for the job, as every replica does
+        again = (await dead.refresh_many(ACCOUNT, [upstream_id]))[upstream_id]
+        assert again.state == UpstreamState.COMPLETED
+        assert renders(dead) == {}
+    finally:
+        await alive.close()
+        await dead.close()
+
+
+async def test_a_lease_is_renewed_while_rendering_so_nobody_renders_twice(
+    tmp_path: Path, jobs: RenderJobStore
+) -> None:
+    first = replica(tmp_path, "replica-a", jobs)
+    second = replica(tmp_path, "replica-b", jobs)
+    intent = "00000000-0000-0000-0000-0000000000b1"
+    upstream_id = SandboxProvider.generation_id(intent)
+    # a 9 s clip renders for longer than several lease periods on a busy machine
+    request = GenerationRequest(
+        prompt="long", aspect_ratio="16:9", resolution="720p", duration="9s"
+    )
+    try:
+        await first.submit(ACCOUNT, Submission(intent_id=intent, request=request))
+        stored = await jobs.get(upstream_id)
+        assert stored is not None and stored.owner == "replica-a"
+        while True:  # the other replica polls all along and never takes the job
+            seen = (await second.refresh_many(ACCOUNT, [upstream_id]))[upstream_id]
+            if seen.state == UpstreamState.COMPLETED:
+                break
+            assert seen.state == UpstreamState.PROCESSING, seen
+            await asyncio.sleep(0.1)
+        assert renders(first) == {upstream_id: 1} and renders(second) == {}
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_clean_stop_gives_the_lease_up_at_once(
+    tmp_path: Path, jobs: RenderJobStore
+) -> None:
+    stopping = replica(tmp_path, "replica-a", jobs)
+    intent = "00000000-0000-0000-0000-0000000000c1"
+    upstream_id = SandboxProvider.generation_id(intent)
+    request = GenerationRequest(
+        prompt="stop", aspect_ratio="16:9", resolution="720p", duration="9s"
+    )
+    await stopping.submit(ACCOUNT, Submission(intent_id=intent, request=request))
+    await stopping.close()
+    stored = await jobs.get(upstream_id)
+    assert stored is not None
+    if stored.state != RenderState.COMPLETED:  # it stopped mid-render (the usual case)
+        assert (stored.state, stored.owner) == (RenderState.WAITING, None)
