@@ -11,14 +11,13 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.acceptance import client
-from tests.support.balancer import Balancer
-from tests.support.databases import pg_rows, replica_secrets
+from tests.support.replicas import Cluster, cluster
 from tests.support.servers import LUMAGATE, GatewayServer, server_env
 
 pytestmark = pytest.mark.slow
@@ -27,47 +26,22 @@ LEASE_SECONDS = "3"
 TAKE_OVER_SECONDS = 180.0  # a 1080p 9 s render twice, then three small ones, on a busy machine
 
 
-@dataclass
-class Replicas:
-    servers: list[GatewayServer]
-    balancer: Balancer
-    database_url: str
-
-    def by_pid(self, pid: int) -> GatewayServer:
-        return next(s for s in self.servers if s.process is not None and s.process.pid == pid)
-
-
 @pytest.fixture
-def replicas(tmp_path: Path, pg_url: str) -> Iterator[Replicas]:
-    balancer = Balancer().start()
-    shared = {
-        "database_url": pg_url,
-        "public_url": balancer.url,
-        "lease_seconds": LEASE_SECONDS,
-        "sandbox_concurrency": "1",
-        "refresh_interval_seconds": "0.5",
-        **replica_secrets(),
-    }
-    servers = []
-    try:
-        for index in range(2):
-            data_dir = tmp_path / f"replica-{index}"
-            data_dir.mkdir()
-            env = server_env(data_dir, **shared, server_id=f"replica-{index}")
-            servers.append(GatewayServer(data_dir, env).start())
-        balancer.backends = [s.base_url for s in servers]
-        yield Replicas(servers, balancer, pg_url)
-    finally:
-        for server in servers:
-            server.kill()
-        balancer.close()
+def replicas(tmp_path: Path, pg_url: str) -> Iterator[Cluster]:
+    with cluster(
+        tmp_path,
+        pg_url,
+        2,
+        lease_seconds=LEASE_SECONDS,
+        sandbox_concurrency="1",
+        refresh_interval_seconds="0.5",
+    ) as started:
+        yield started
 
 
-def _render_job(replicas: Replicas, task_id: str) -> dict[str, object] | None:
-    rows = pg_rows(
-        replicas.database_url,
-        "SELECT owner, state, renders FROM render_jobs WHERE id = ?",
-        f"sbx-{task_id}",
+def _render_job(replicas: Cluster, task_id: str) -> dict[str, Any] | None:
+    rows = replicas.rows(
+        "SELECT owner, state, renders FROM render_jobs WHERE id = ?", f"sbx-{task_id}"
     )
     return rows[0] if rows else None
 
@@ -88,7 +62,7 @@ def _wait(condition: object, what: str, timeout: float) -> object:
 
 
 def test_a_killed_replicas_sandbox_render_is_taken_over_and_its_slot_freed(
-    replicas: Replicas,
+    replicas: Cluster,
 ) -> None:
     key = replicas.servers[0].create_key("replicas")
     with client(replicas.balancer.url, key) as http:
@@ -108,7 +82,7 @@ def test_a_killed_replicas_sandbox_render_is_taken_over_and_its_slot_freed(
         )
         assert isinstance(job, dict)
         owner = str(job["owner"])
-        victim = replicas.by_pid(int(owner.split("-")[-2]))
+        victim = replicas.by_owner(owner)
         victim.kill()
         assert f"sbx-{task_id}" not in _renders(victim), "the render ended before the kill"
         survivor = next(s for s in replicas.servers if s is not victim)
