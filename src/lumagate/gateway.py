@@ -139,6 +139,13 @@ class Gateway:
         await self.prepare()
         if self.stores.db.is_sqlite:
             self._lock_data_dir()
+        elif not self.settings.public_url:
+            log.warning(
+                "LUMAGATE_PUBLIC_URL is not set: links name this replica (%s), which other "
+                "replicas' clients and upstreams may not reach; set it to the load balancer "
+                "(docs/replicas.md)",
+                self.settings.resolved_public_url(),
+            )
         _ = self.admin_key  # created on the first start
         if self.settings.sandbox_enabled:
             await self.stores.accounts.ensure_sandbox(utcnow(), self.settings.sandbox_concurrency)
