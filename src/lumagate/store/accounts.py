@@ -145,7 +145,7 @@ class AccountStore:
                 name=SANDBOX_ACCOUNT_NAME, kind=SANDBOX_KIND, now=now, max_concurrency=concurrency
             )
         except NameTaken:  # a replica starting at the same moment made it: use that one
-            return [a for a in await self.all() if a.kind == SANDBOX_KIND][0]
+            return next(a for a in await self.all() if a.kind == SANDBOX_KIND)
 
     def handle(self, account: Account, sealed: str | None) -> AccountHandle:
         credentials = json.loads(self.box.decrypt(sealed)) if sealed else {}
