@@ -23,6 +23,7 @@ class MediaPlace:
     """Where the replicas keep media: settings and environment, and a step per data dir."""
 
     name: str
+    stored: Callable[[str], bytes]  # the bytes kept under a media key, read past the gateway
     settings: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     prepare: Callable[[Path], None] = lambda data_dir: None
@@ -35,7 +36,7 @@ def shared_folder(folder: Path) -> MediaPlace:
     def link(data_dir: Path) -> None:
         (data_dir / "media").symlink_to(folder, target_is_directory=True)
 
-    return MediaPlace("shared-folder", prepare=link)
+    return MediaPlace("shared-folder", stored=lambda key: (folder / key).read_bytes(), prepare=link)
 
 
 @dataclass
@@ -67,7 +68,7 @@ def cluster(
 ) -> Iterator[Cluster]:
     """``count`` started replicas (``before_start`` runs once, on the first, e.g. to add
     accounts) and the balancer in front of them; all killed at the end."""
-    place = media or MediaPlace("data-dir")
+    place = media or MediaPlace("data-dir", stored=lambda key: b"")
     balancer = Balancer().start()
     shared = {
         "database_url": database_url,
