@@ -281,8 +281,13 @@ class SandboxProvider:
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
-        await self.jobs.finish(job.id, failure)
-        self._running.pop(job.id, None)
+        try:
+            await self.jobs.finish(job.id, failure)
+        except Exception:  # its lease runs out and the next poll claims it again
+            log.exception("recording the end of sandbox render %s failed", job.id)
+            return
+        finally:
+            self._running.pop(job.id, None)
         if self.listener is not None:
             await self.listener(account_id, job.id)
 

@@ -148,3 +148,35 @@ async def test_a_clean_stop_gives_the_lease_up_at_once(
     assert stored is not None
     if stored.state != RenderState.COMPLETED:  # it stopped mid-render (the usual case)
         assert (stored.state, stored.owner) == (RenderState.WAITING, None)
+
+
+class _FinishFailsOnce(RenderJobStore):
+    """The database refuses the first "render finished" write (a blip)."""
+
+    failed = False
+
+    async def finish(self, job_id: str, failure_reason: str | None) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("the database went away for a moment")
+        await super().finish(job_id, failure_reason)
+
+
+async def test_a_lost_finish_is_recovered_by_the_next_poll_without_rendering_again(
+    tmp_path: Path, jobs: RenderJobStore
+) -> None:
+    flaky = _FinishFailsOnce(jobs.db)
+    media = MediaStore(tmp_path / "shared-media", "http://lb.test")
+    lease = RenderLease("replica-a", LEASE_SECONDS, single_node=False)
+    provider = SandboxProvider(tmp_path / "a", media, concurrency=1, jobs=flaky, lease=lease)
+    intent = "00000000-0000-0000-0000-0000000000d1"
+    upstream_id = SandboxProvider.generation_id(intent)
+    try:
+        await provider.submit(ACCOUNT, submission(intent))
+        done = await poll_until_done(provider, upstream_id)
+        assert flaky.failed and done.state == UpstreamState.COMPLETED
+        assert renders(provider) == {upstream_id: 1}
+        stored = await jobs.get(upstream_id)
+        assert stored is not None and (stored.state, stored.renders) == (RenderState.COMPLETED, 1)
+    finally:
+        await provider.close()
