@@ -61,6 +61,7 @@ class _ImageUnavailable(Exception):
 class _Running:
     account_id: str
     progress: float = 0.0
+    thread: asyncio.Future[None] | None = None  # the render's thread (no cancel stops it)
 
 
 @dataclass(frozen=True)
@@ -135,15 +136,21 @@ class SandboxProvider:
         return media_ref(self.media.key_for(video)) if video.exists() else None
 
     async def close(self) -> None:
-        """Stop rendering and give the leases up, so another replica takes the jobs at once."""
+        """Stop rendering. A render already in its thread runs to its end (no cancel stops a
+        thread, and the process waits for it anyway): wait for it and record it, so no replica
+        renders it again. Other jobs' leases are given up, so another replica takes them now."""
         for worker in list(self._workers):
             worker.cancel()
         for worker in list(self._workers):
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
-        for upstream_id in list(self._running):
-            with contextlib.suppress(Exception):  # the database may be gone: the lease expires
-                await self.jobs.release(upstream_id, self.lease.owner)
+        for upstream_id, running in list(self._running.items()):
+            with contextlib.suppress(Exception):  # a failed render or a gone database: the
+                if running.thread is None:  # lease expires and the next poll claims the job
+                    await self.jobs.release(upstream_id, self.lease.owner)
+                else:
+                    await running.thread
+                    await self.jobs.finish(upstream_id, None)
         self._running.clear()
 
     # -- bookkeeping --------------------------------------------------------------------
@@ -322,7 +329,8 @@ class SandboxProvider:
             with (self.jobs_dir / "renders.log").open("a") as counter:
                 counter.write(job.id + "\n")
 
-        await asyncio.to_thread(work)
+        state.thread = asyncio.get_running_loop().run_in_executor(None, work)
+        await asyncio.shield(state.thread)
         return None
 
     async def _spec(self, request: GenerationRequest, source: RenderJob | None) -> RenderSpec:

@@ -133,21 +133,44 @@ async def test_a_lease_is_renewed_while_rendering_so_nobody_renders_twice(
         await second.close()
 
 
-async def test_a_clean_stop_gives_the_lease_up_at_once(
+async def test_a_stop_mid_render_records_the_render_so_nobody_renders_it_again(
     tmp_path: Path, jobs: RenderJobStore
 ) -> None:
     stopping = replica(tmp_path, "replica-a", jobs)
+    other = replica(tmp_path, "replica-b", jobs)
     intent = "00000000-0000-0000-0000-0000000000c1"
     upstream_id = SandboxProvider.generation_id(intent)
     request = GenerationRequest(
         prompt="stop", aspect_ratio="16:9", resolution="720p", duration="9s"
     )
-    await stopping.submit(ACCOUNT, Submission(intent_id=intent, request=request))
+    try:
+        await stopping.submit(ACCOUNT, Submission(intent_id=intent, request=request))
+        deadline = time.monotonic() + RENDER_TIMEOUT
+        while (await stopping.refresh_many(ACCOUNT, [upstream_id]))[upstream_id].progress == 0:
+            assert time.monotonic() < deadline, "the render never started"
+            await asyncio.sleep(0.05)
+        await stopping.close()  # mid-render: its thread runs on, and close waits for it
+        stored = await jobs.get(upstream_id)
+        assert stored is not None
+        assert (stored.state, stored.renders, stored.owner) == (RenderState.COMPLETED, 1, None)
+        seen = (await other.refresh_many(ACCOUNT, [upstream_id]))[upstream_id]
+        assert seen.state == UpstreamState.COMPLETED
+        assert renders(stopping) == {upstream_id: 1} and renders(other) == {}
+    finally:
+        await other.close()
+
+
+async def test_a_stop_gives_up_the_lease_of_a_job_not_yet_rendering(
+    tmp_path: Path, jobs: RenderJobStore
+) -> None:
+    stopping = replica(tmp_path, "replica-a", jobs)
+    intent = "00000000-0000-0000-0000-0000000000c2"
+    upstream_id = SandboxProvider.generation_id(intent)
+    await stopping.submit(ACCOUNT, submission(intent))  # claimed; its worker has not run yet
     await stopping.close()
     stored = await jobs.get(upstream_id)
     assert stored is not None
-    if stored.state != RenderState.COMPLETED:  # it stopped mid-render (the usual case)
-        assert (stored.state, stored.owner) == (RenderState.WAITING, None)
+    assert (stored.state, stored.owner) == (RenderState.WAITING, None)
 
 
 class _FinishFailsOnce(RenderJobStore):
