@@ -24,7 +24,7 @@ from lumagate.engine.callback_sender import CallbackPolicy, CallbackSender
 from lumagate.engine.events import TaskEvents
 from lumagate.engine.signals import EngineSignals
 from lumagate.media.file_modes import private_file
-from lumagate.media.store import MediaStore
+from lumagate.media.store import DEFAULT_PRESIGN_SECONDS, MediaStore
 from lumagate.security.admin_key import AdminKey, load_or_create_admin_key
 from lumagate.security.guarded_fetch import GuardedFetcher
 from lumagate.security.link_signing import LinkSigner
@@ -32,6 +32,7 @@ from lumagate.security.ssrf import SsrfGuard
 from lumagate.service.task_bodies import TaskRenderer
 from lumagate.settings import Settings
 from lumagate.wiring.engine import EngineParts, build_engine
+from lumagate.wiring.media import media_backend
 from lumagate.wiring.observability import build_observability
 from lumagate.wiring.operator import key_admin
 from lumagate.wiring.services import EngineHooks, Services, build_services
@@ -82,7 +83,14 @@ class Gateway:
             if settings.media_url_ttl_seconds is None
             else LinkSigner(self.stores.box.derive("media-links"), settings.media_url_ttl_seconds)
         )
-        media = MediaStore(settings.media_dir, settings.resolved_public_url(), self.fetcher, signer)
+        media = MediaStore(
+            media_backend(settings),
+            settings.resolved_public_url(),
+            self.fetcher,
+            signer,
+            serve_by_redirect=settings.media_serve == "redirect",
+            presign_seconds=settings.media_url_ttl_seconds or DEFAULT_PRESIGN_SECONDS,
+        )
         signals, events = EngineSignals(), TaskEvents()
         keys = key_admin(self.stores)
         sender = CallbackSender(

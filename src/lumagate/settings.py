@@ -80,6 +80,14 @@ class Settings(BaseSettings):
         default=False, description="Let the sandbox serve even when a real account is eligible."
     )
     sandbox_concurrency: int = Field(default=2, ge=1)
+    degrade_to_deliverable: bool = Field(
+        default=False,
+        description=(
+            "When no account of a task's channel can deliver what it asks (e.g. 1080p on web "
+            "sessions), accept it at what can be delivered (recorded, shown and charged as "
+            "such) instead of refusing it with a 400."
+        ),
+    )
     sandbox_fail_marker: str = Field(
         default="[[fail]]", description="A prompt containing this fails in the sandbox (tests)."
     )
@@ -111,6 +119,27 @@ class Settings(BaseSettings):
     )
     keep_alive_seconds: int = Field(
         default=5, ge=1, description="How long an idle keep-alive connection is kept open."
+    )
+    media_url: str | None = Field(
+        default=None,
+        description="Where media live: s3://bucket/prefix (S3-compatible); unset: the data dir.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="S3 endpoint of a non-AWS store (MinIO, R2, moto); path-style addressing.",
+    )
+    s3_region: str | None = Field(default=None, description="Region of the S3 bucket.")
+    media_serve: Literal["proxy", "redirect"] = Field(
+        default="proxy",
+        description="/files streams media (proxy) or redirects to a presigned S3 URL (redirect).",
+    )
+    media_retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="Remove media older than this many days (default: keep for ever).",
+    )
+    media_retention_sweep_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the retention sweep runs (with a retention)."
     )
     media_url_ttl_seconds: float | None = Field(
         default=None,
@@ -187,12 +216,50 @@ class Settings(BaseSettings):
         description="How long tasks of an account whose session died wait for it to be renewed.",
     )
 
-    @field_validator("callback_allow", "cors_allow_headers", "cors_expose_headers", mode="before")
+    # -- keeping finished videos (docs/operations.md#keeping-videos) ---------------------
+    mirror_media: bool = Field(
+        default=True, description="Copy finished upstream videos into the media store."
+    )
+    mirror_pass_through_kinds: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Account kinds whose videos are not copied: their upstream links are given.",
+    )
+    mirror_attempts: int = Field(
+        default=8, ge=1, description="Tries of a copy that fails transiently before the task fails."
+    )
+    mirror_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    mirror_backoff_cap_seconds: float = Field(default=300.0, gt=0)
+    mirror_timeout_seconds: float = Field(
+        default=900.0, gt=0, description="Longest one copy of one file may take."
+    )
+    mirror_max_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024, gt=0, description="Largest file a copy accepts."
+    )
+    mirror_concurrency: int = Field(default=4, ge=1, description="Copies in flight per replica.")
+
+    @field_validator(
+        "callback_allow",
+        "cors_allow_headers",
+        "cors_expose_headers",
+        "mirror_pass_through_kinds",
+        mode="before",
+    )
     @classmethod
     def _split_allow(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("media_url")
+    @classmethod
+    def _check_media_url(cls, value: str | None) -> str | None:
+        """``s3://bucket[/prefix]`` or unset (an empty value means unset too)."""
+        if value is None or not value.strip():
+            return None
+        bucket, _, prefix = value.strip().removeprefix("s3://").partition("/")
+        if not value.startswith("s3://") or not bucket or ".." in prefix.split("/"):
+            raise ValueError("LUMAGATE_MEDIA_URL must be s3://bucket or s3://bucket/prefix")
+        return value.strip()
 
     @classmethod
     def settings_customise_sources(

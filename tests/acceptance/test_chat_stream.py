@@ -143,6 +143,9 @@ def test_models_and_chat_errors(env: Env) -> None:
         "luma_video_api",
         "luma-video-ray2",
         "luma-video-ray2-flash",
+        "ray-2",
+        "ray-flash-2",
+        "ray-1-6",
     }
     unknown = env.http.post("/v1/chat/completions", json=_body("a cat", False, "gpt-4o"))
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "model_not_found"

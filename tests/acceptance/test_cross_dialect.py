@@ -12,16 +12,17 @@ from typing import Any
 import httpx
 import pytest
 
+from lumagate.domain.numeric_ids import numeric_id
 from tests.support.acceptance import (
     assert_batch,
     assert_flat,
-    assert_record,
     client,
     decode_mp4,
     start_server,
     wait_completed,
 )
 from tests.support.databases import ServerDatabase
+from tests.support.newapi_types import TaskResponse
 from tests.support.servers import GatewayServer
 
 pytestmark = pytest.mark.slow
@@ -132,8 +133,10 @@ def read_official(http: httpx.Client, task_id: str) -> str:
 
 def read_newapi(http: httpx.Client, task_id: str) -> str:
     body = _ok(http.get(f"/v1/video/generations/{task_id}"))
-    assert body["code"] == "success" and body["message"] == ""
-    assert_record(body["data"], task_id)
+    decoded = TaskResponse.model_validate(body)  # as new-api's Go types decode it
+    assert decoded.code == "success" and decoded.message == ""
+    assert decoded.data.task_id == task_id and decoded.data.id == numeric_id(task_id)
+    assert_flat(body["data"]["data"], task_id)
     return str(body["data"]["data"]["state"])
 
 

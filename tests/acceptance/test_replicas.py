@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.support.acceptance import client
-from tests.support.replicas import Cluster, cluster
+from tests.support.replicas import Cluster, cluster, shared_folder
 from tests.support.servers import LUMAGATE, GatewayServer, server_env
 
 pytestmark = pytest.mark.slow
@@ -32,6 +32,7 @@ def replicas(tmp_path: Path, pg_url: str) -> Iterator[Cluster]:
         tmp_path,
         pg_url,
         2,
+        shared_folder(tmp_path / "shared-media"),  # the other media store replicas may share
         lease_seconds=LEASE_SECONDS,
         sandbox_concurrency="1",
         refresh_interval_seconds="0.5",
@@ -62,7 +63,7 @@ def _wait(condition: object, what: str, timeout: float) -> object:
 
 
 def test_a_killed_replicas_sandbox_render_is_taken_over_and_its_slot_freed(
-    replicas: Cluster,
+    replicas: Cluster, tmp_path: Path
 ) -> None:
     key = replicas.servers[0].create_key("replicas")
     with client(replicas.balancer.url, key) as http:
@@ -107,7 +108,10 @@ def test_a_killed_replicas_sandbox_render_is_taken_over_and_its_slot_freed(
         task = http.get(f"/pro/luma/generations/{task_id}").json()
         video = http.get(task["video"]["download_url"])
         assert video.status_code == 200 and len(video.content) > 10_000
-        assert task["video"]["download_url"].startswith(replicas.balancer.url + "/files/")
+        prefix = replicas.balancer.url + "/files/"
+        assert task["video"]["download_url"].startswith(prefix)
+        key = task["video"]["download_url"][len(prefix) :]
+        assert (tmp_path / "shared-media" / key).read_bytes() == video.content
 
     final = _render_job(replicas, task_id)
     assert final is not None

@@ -12,7 +12,8 @@ data-URI keyframes, some with an image uploaded through another replica), and on
   from each surviving replica (uploads: the bytes sent), and every keyframe URL the sim
   received answers 200 with the image's bytes.
 
-The media store is the ``media_place`` fixture's (tests/support/replicas.py).
+The media store is the ``media_place`` fixture's (tests/support/replicas.py): one bucket of a
+moto S3 server the test starts.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ import httpx
 import pytest
 
 from tests.support.acceptance import data_uri, end_picture, png_bytes, start_picture
-from tests.support.replicas import Cluster, MediaPlace, cluster, shared_folder
+from tests.support.replicas import Cluster, MediaPlace, cluster, object_store
+from tests.support.s3 import S3Server, s3_server
 from tests.support.servers import GatewayServer
 from tests.support.upstreams import (
     FAST_GATEWAY,
@@ -41,6 +43,8 @@ from tests.support.upstreams import (
     sim_get,
     wait_terminal,
 )
+
+__all__ = ["s3_server"]  # the fixture, for pytest
 
 pytestmark = [
     pytest.mark.slow,
@@ -69,8 +73,9 @@ TIMELINE: dict[str, object] = {
 
 
 @pytest.fixture
-def media_place(tmp_path: Path) -> MediaPlace:
-    return shared_folder(tmp_path / "shared-media")
+def media_place(s3_server: S3Server) -> MediaPlace:
+    """The one media store: a bucket of the S3 server the test starts (moto)."""
+    return object_store(s3_server)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from typing import Any
 
 from tests.support.balancer import Balancer
 from tests.support.databases import pg_rows, replica_secrets
+from tests.support.s3 import S3Server
 from tests.support.servers import GatewayServer, server_env
 
 
@@ -27,6 +28,23 @@ class MediaPlace:
     settings: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     prepare: Callable[[Path], None] = lambda data_dir: None
+
+
+def object_store(server: S3Server) -> MediaPlace:
+    """One bucket of the test's S3 server (moto) for every replica."""
+    bucket, prefix = server.new_bucket(), "media"
+
+    def stored(key: str) -> bytes:
+        found = server.client().get_object(Bucket=bucket, Key=f"{prefix}/{key}")
+        content: bytes = found["Body"].read()
+        return content
+
+    return MediaPlace(
+        "s3",
+        stored=stored,
+        settings=server.gateway_settings(bucket, prefix),
+        env=server.gateway_env(),
+    )
 
 
 def shared_folder(folder: Path) -> MediaPlace:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from lumagate.api import admin_tasks
 from lumagate.api.body import read_model
 from lumagate.api.deps import Admin, admin_key, max_body
+from lumagate.domain import messages as msg
 from lumagate.domain.accounts import Account
 from lumagate.domain.channels import ALL_CHANNELS, parse_channels
 from lumagate.domain.clock import iso_z, utcnow
@@ -41,7 +42,7 @@ class NotFound(GatewayError):
 async def require_admin(request: Request) -> None:
     presented = parse_bearer(request.headers.get("authorization"))
     if not admin_key(request).matches(presented):
-        raise AuthenticationRequired("Missing or wrong admin key", code="invalid_admin_key")
+        raise AuthenticationRequired(msg.ADMIN_KEY(), code="invalid_admin_key")
 
 
 class CreateKeyBody(BaseModel):
@@ -119,7 +120,7 @@ async def _key(admin: AdminService, ref: str) -> ApiKey:
     try:
         return await admin.key(ref)
     except KeyNotFound:
-        raise NotFound(f"No key matches {ref!r}") from None
+        raise NotFound(msg.NO_KEY_MATCHES(ref=repr(ref))) from None
 
 
 # -- keys ---------------------------------------------------------------------------------
@@ -135,7 +136,9 @@ async def create_key(request: Request, admin: Admin) -> Any:
         try:
             channels = parse_channels(text)
         except ValueError as exc:
-            raise InvalidRequest(f"channels: {exc}", field="channels") from None
+            raise InvalidRequest(
+                msg.FIELD_DETAIL(field="channels", detail=exc), field="channels"
+            ) from None
     created = await admin.create_key(
         body.name,
         credits=body.credits,
@@ -161,7 +164,7 @@ async def revoke_key(ref: str, admin: Admin) -> Any:
     try:
         key = await admin.revoke_key(ref)
     except KeyNotFound:
-        raise NotFound(f"No active key matches {ref!r}") from None
+        raise NotFound(msg.NO_ACTIVE_KEY_MATCHES(ref=repr(ref))) from None
     return key_view(key)
 
 
@@ -170,7 +173,7 @@ async def top_up_key(ref: str, request: Request, admin: Admin) -> Any:
     try:
         key, balance = await admin.top_up_key(ref, body.amount, body.note)
     except KeyNotFound:
-        raise NotFound(f"No key matches {ref!r}") from None
+        raise NotFound(msg.NO_KEY_MATCHES(ref=repr(ref))) from None
     return {"id": key.id, "name": key.name, "credits": balance}
 
 
@@ -183,7 +186,7 @@ async def enable_account(ref: str, admin: Admin) -> Any:
     try:
         return account_view(await admin.enable_account(ref))
     except AccountNotFound:
-        raise NotFound(f"No account matches {ref!r}") from None
+        raise NotFound(msg.NO_ACCOUNT_MATCHES(ref=repr(ref))) from None
 
 
 async def disable_account(ref: str, request: Request, admin: Admin) -> Any:
@@ -191,7 +194,7 @@ async def disable_account(ref: str, request: Request, admin: Admin) -> Any:
     try:
         return account_view(await admin.disable_account(ref, body.reason))
     except AccountNotFound:
-        raise NotFound(f"No account matches {ref!r}") from None
+        raise NotFound(msg.NO_ACCOUNT_MATCHES(ref=repr(ref))) from None
 
 
 # -- ledger -------------------------------------------------------------------------------
@@ -206,7 +209,7 @@ async def list_ledger(request: Request, admin: Admin) -> Any:
             limit=limit,
         )
     except KeyNotFound:
-        raise NotFound(f"No key matches {params.get('key')!r}") from None
+        raise NotFound(msg.NO_KEY_MATCHES(ref=repr(params.get("key")))) from None
     return {"data": [ledger_view(e) for e in entries], "offset": offset, "limit": limit}
 
 

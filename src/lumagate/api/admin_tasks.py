@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from lumagate.api.deps import Admin
+from lumagate.domain import messages as msg
 from lumagate.domain.clock import iso_z
 from lumagate.domain.errors import InvalidRequest
 from lumagate.domain.limits import MAX_OFFSET
@@ -28,9 +29,9 @@ def page(request: Request, default_limit: int = 50) -> tuple[int, int]:
         try:
             value = int(raw)
         except ValueError:
-            raise InvalidRequest(f"{name} must be an integer", field=name) from None
+            raise InvalidRequest(msg.MUST_BE_INTEGER(field=name), field=name) from None
         if not 0 <= value <= MAX_OFFSET:
-            raise InvalidRequest(f"{name} must be between 0 and {MAX_OFFSET}", field=name)
+            raise InvalidRequest(msg.BETWEEN(field=name, minimum=0, maximum=MAX_OFFSET), field=name)
         return value
 
     return number("offset", 0), max(1, min(MAX_PAGE, number("limit", default_limit)))

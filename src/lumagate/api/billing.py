@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 
 from lumagate.api.deps import Billing, bearer_tenant
 from lumagate.api.dialect_common import example_response
+from lumagate.domain import messages as msg
 from lumagate.domain.clock import unix_seconds
 from lumagate.domain.errors import InvalidRequest
 from lumagate.domain.tenant import ApiKey
@@ -38,7 +39,7 @@ def _date(request: Request, name: str) -> datetime | None:
     try:
         return datetime.strptime(raw.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
-        raise InvalidRequest(f"{name} must be a date like 2024-06-01", field=name) from None
+        raise InvalidRequest(msg.DATE_FORMAT(field=name), field=name) from None
 
 
 async def subscription(billing: Billing, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
@@ -57,7 +58,7 @@ async def subscription(billing: Billing, tenant: ApiKey = Depends(bearer_tenant)
 async def usage(request: Request, billing: Billing, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
     since, until = _date(request, "start_date"), _date(request, "end_date")
     if since is not None and until is not None and until < since:
-        raise InvalidRequest("end_date must not be before start_date", field="end_date")
+        raise InvalidRequest(msg.END_BEFORE_START(), field="end_date")
     spent = max(0, await billing.spent_between(tenant, since, until))
     return {"object": "list", "total_usage": round(spent * billing.credit_usd * 100, 4)}
 

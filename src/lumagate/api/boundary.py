@@ -24,29 +24,32 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lumagate.api.errors import error_response
+from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest, PayloadTooLarge
-from lumagate.domain.limits import MAX_JSON_DEPTH, MAX_QUERY_VALUE, check_document, text_problem
+from lumagate.domain.limits import MAX_JSON_DEPTH, MAX_QUERY_VALUE, check_document, problem_text
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _refuse_constant(name: str) -> float:
-    raise InvalidRequest(f"The JSON body holds {name}, which is not a JSON number")
+    raise InvalidRequest(msg.NOT_JSON_NUMBER(name=name))
 
 
 def check_query(scope: Scope) -> None:
     path = str(scope.get("path", ""))
     if "\x00" in path:
-        raise InvalidRequest("The path must not contain the NUL character (U+0000)")
+        raise InvalidRequest(msg.PATH_NUL())
     raw = bytes(scope.get("query_string", b"")).decode("latin-1")
     for name, value in parse_qsl(raw, keep_blank_values=True):
         for text in (name, value):
-            problem = text_problem(text)
+            problem = problem_text(text)
             if problem is not None:
-                raise InvalidRequest(f"query parameter {name!r} {problem}", field=name)
+                raise InvalidRequest(
+                    msg.QUERY_PROBLEM(name=repr(name), problem=problem), field=name
+                )
         if len(value) > MAX_QUERY_VALUE:
             raise InvalidRequest(
-                f"query parameter {name} is longer than {MAX_QUERY_VALUE} characters",
+                msg.QUERY_TOO_LONG(name=name, maximum=MAX_QUERY_VALUE),
                 field=name,
                 code="too_long",
             )
@@ -59,9 +62,7 @@ def check_body(raw: bytes) -> None:
     try:
         document = json.loads(raw, parse_constant=_refuse_constant)
     except RecursionError:
-        raise InvalidRequest(
-            f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep", code="too_deep"
-        ) from None
+        raise InvalidRequest(msg.JSON_TOO_DEEP(depth=MAX_JSON_DEPTH), code="too_deep") from None
     except (ValueError, UnicodeDecodeError):
         return  # not JSON: the route answers that in its dialect's own words
     check_document(document)
@@ -109,7 +110,7 @@ class BoundaryMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
-                raise PayloadTooLarge(f"Request body is larger than {self.max_body_bytes} bytes")
+                raise PayloadTooLarge(msg.BODY_TOO_LARGE(limit=self.max_body_bytes))
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)

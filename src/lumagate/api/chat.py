@@ -34,10 +34,13 @@ from lumagate.api.dialect_common import (
     json_body_doc,
     max_body,
 )
+from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest
+from lumagate.domain.messages import ENGLISH, Language, preferred_language
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
+from lumagate.domain.video import MODELS
 from lumagate.service.tasks import CreateCommand, TaskService
 from lumagate.service.watch import TaskWatcher
 
@@ -98,7 +101,7 @@ def _prompt_and_images(messages: list[ChatMessage]) -> tuple[str, list[str]]:
     """The last user message's text and its image URLs (first = start, second = end)."""
     last = next((m for m in reversed(messages) if m.role == "user"), None)
     if last is None:
-        raise InvalidRequest("messages: a user message is required", field="messages")
+        raise InvalidRequest(msg.CHAT_USER_MESSAGE(), field="messages")
     if isinstance(last.content, str) or last.content is None:
         return (last.content or "").strip(), []
     texts: list[str] = []
@@ -112,14 +115,12 @@ def _prompt_and_images(messages: list[ChatMessage]) -> tuple[str, list[str]]:
             url = value.get("url") if isinstance(value, dict) else value
             if not isinstance(url, str) or not url:
                 raise InvalidRequest(
-                    f"messages.content.{index}.image_url.url must be a string",
+                    msg.CHAT_IMAGE_URL_STRING(index=index),
                     field="messages.content.image_url",
                 )
             images.append(url)
     if len(images) > 2:
-        raise InvalidRequest(
-            "at most two images (start and end frame) per message", field="messages"
-        )
+        raise InvalidRequest(msg.CHAT_TWO_IMAGES(), field="messages")
     return "\n".join(t.strip() for t in texts if t.strip()), images
 
 
@@ -174,10 +175,7 @@ async def _final_text(task: Task, tenant: ApiKey, service: TaskService) -> str:
 
 
 def _timeout_error(task_id: str, seconds: float) -> ChatTimeout:
-    return ChatTimeout(
-        f"The video was not ready within {seconds:g} s. Task {task_id} keeps running: read it "
-        f"with GET /v1/video/generations/{task_id}"
-    )
+    return ChatTimeout(msg.CHAT_TIMEOUT(seconds=f"{seconds:g}", task=task_id))
 
 
 def _chunk(cid: str, model: str, created: int, delta: dict[str, Any], finish: str | None) -> str:
@@ -192,7 +190,13 @@ def _chunk(cid: str, model: str, created: int, delta: dict[str, Any], finish: st
 
 
 async def _stream(
-    watcher: TaskWatcher, tenant: ApiKey, task: Task, model: str, deadline: float, timeout: float
+    watcher: TaskWatcher,
+    tenant: ApiKey,
+    task: Task,
+    model: str,
+    deadline: float,
+    timeout: float,
+    language: Language = ENGLISH,
 ) -> AsyncIterator[str]:
     cid, created = f"chatcmpl-{task.id}", int(time.time())
     yield _chunk(cid, model, created, {"role": "assistant", "content": ""}, None)
@@ -210,12 +214,13 @@ async def _stream(
                 last_line = line
                 yield _chunk(cid, model, created, {"content": line}, None)
     except TimeoutError:
-        error = _timeout_error(task.id, timeout)
+        error = _timeout_error(task.id, timeout).localized(language)
         payload = {"error": {"message": error.message, "type": error.kind, "code": error.code}}
         yield f"data: {json.dumps(payload)}\n\n"
         yield "data: [DONE]\n\n"
         return
     except GatewayError as exc:  # e.g. the task was deleted meanwhile
+        exc = exc.localized(language)
         payload = {"error": {"message": exc.message, "type": exc.kind, "code": exc.code}}
         yield f"data: {json.dumps(payload)}\n\n"
         yield "data: [DONE]\n\n"
@@ -229,14 +234,14 @@ async def _stream(
 def _command(body: ChatBody, tenant: ApiKey, idempotency: str | None) -> CreateCommand:
     prompt, images = _prompt_and_images(body.messages)
     if not prompt and not images:
-        raise InvalidRequest("the last user message has no text or image", field="messages")
+        raise InvalidRequest(msg.CHAT_NO_TEXT(), field="messages")
     return CreateCommand(
         channel=channel_for(tenant),
         dialect=DIALECT,
         prompt=prompt,
         aspect_ratio=body.aspect_ratio or "16:9",
         loop=bool(body.loop),
-        model=CHAT_MODELS[body.model],
+        model=CHAT_MODELS.get(body.model, body.model),  # an alias, or an official model
         resolution=body.resolution or "720p",
         duration=body.duration if body.duration is not None else "5s",
         start_image=images[0] if images else None,
@@ -257,14 +262,20 @@ async def chat_completions(
     timeout = settings.chat_timeout_seconds
     deadline = loop.time() + timeout
     body = await read_model(request, ChatBody, max_body(request))
-    if body.model not in CHAT_MODELS:
-        raise ModelNotFound(
-            f"The model `{body.model}` does not exist; use one of {', '.join(CHAT_MODELS)}"
-        )
+    if body.model not in model_names():
+        raise ModelNotFound(msg.MODEL_NOT_FOUND(model=body.model, choices=", ".join(model_names())))
     task = await service.create(tenant, _command(body, tenant, idempotency_key(request)))
     if body.stream:
         return StreamingResponse(
-            _stream(watcher, tenant, task, body.model, deadline, timeout),
+            _stream(
+                watcher,
+                tenant,
+                task,
+                body.model,
+                deadline,
+                timeout,
+                preferred_language(request.headers.get("accept-language")),
+            ),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -293,14 +304,25 @@ async def chat_completions(
     }
 
 
+def _model(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": 0, "owned_by": "lumagate"}
+
+
+def model_names() -> tuple[str, ...]:
+    """What ``/v1/models`` lists: the chat aliases and the official models (``/v1/videos``
+    and new-api take both)."""
+    return (*CHAT_MODELS, *(m for m in MODELS if m not in CHAT_MODELS))
+
+
 async def list_models(tenant: ApiKey = Depends(bearer_tenant)) -> Any:
-    return {
-        "object": "list",
-        "data": [
-            {"id": name, "object": "model", "created": 0, "owned_by": "lumagate"}
-            for name in CHAT_MODELS
-        ],
-    }
+    return {"object": "list", "data": [_model(name) for name in model_names()]}
+
+
+async def retrieve_model(model_id: str, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
+    """OpenAI's ``models.retrieve``; an unknown model is OpenAI's 404 ``model_not_found``."""
+    if model_id not in model_names():
+        raise ModelNotFound(f"The model '{model_id}' does not exist", field="model")
+    return _model(model_id)
 
 
 def build_router() -> APIRouter:
@@ -332,7 +354,14 @@ def build_router() -> APIRouter:
         ),
     )
     router.add_api_route(
-        "/v1/models", list_models, methods=["GET"], summary="The chat model names for video"
+        "/v1/models", list_models, methods=["GET"], summary="The model names for video"
+    )
+    router.add_api_route(
+        "/v1/models/{model_id}",
+        retrieve_model,
+        methods=["GET"],
+        summary="One model (404 model_not_found for another name)",
+        responses=example_response(200, _model("ray-2")),
     )
     return router
 

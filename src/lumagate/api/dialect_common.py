@@ -14,6 +14,7 @@ from fastapi import Request
 from pydantic import BaseModel
 
 from lumagate.api import deps
+from lumagate.domain import messages as msg
 from lumagate.domain.channels import Channel
 from lumagate.domain.errors import InvalidRequest
 from lumagate.domain.limits import MAX_OFFSET
@@ -28,11 +29,11 @@ class FieldError(InvalidRequest):
     own shape; the others show ``message``.
     """
 
-    def __init__(self, loc: tuple[str, ...], message: str, error_type: str) -> None:
-        super().__init__(f"{loc[-1]}: {message}", field=loc[-1])
+    def __init__(self, loc: tuple[str, ...], message: msg.Text, error_type: str) -> None:
+        super().__init__(msg.FIELD_DETAIL(field=loc[-1], detail=message), field=loc[-1])
         self.loc = loc
         self.error_type = error_type
-        self.detail = message
+        self.detail = message.render()  # the official list keeps pydantic's English words
 
 
 def channel_for(tenant: ApiKey) -> Channel:
@@ -65,19 +66,17 @@ def query_int(
     try:
         value = int(raw.strip())
     except ValueError:
-        raise FieldError(
-            ("query", name), "Input should be a valid integer", "int_parsing"
-        ) from None
+        raise FieldError(("query", name), msg.INPUT_INTEGER(), "int_parsing") from None
     if value < minimum:
         raise FieldError(
             ("query", name),
-            f"Input should be greater than or equal to {minimum}",
+            msg.INPUT_AT_LEAST(minimum=minimum),
             "greater_than_equal",
         )
     if value > MAX_OFFSET:
         raise FieldError(
             ("query", name),
-            f"Input should be less than or equal to {MAX_OFFSET}",
+            msg.INPUT_AT_MOST(maximum=MAX_OFFSET),
             "less_than_equal",
         )
     return value if maximum is None else min(value, maximum)
@@ -141,7 +140,7 @@ def video_model(name: str | None) -> str | None:
 def size_to_video(width: int, height: int) -> tuple[str, str]:
     """``(aspect_ratio, resolution)`` closest to a pixel size, e.g. 1280x720 -> 16:9, 720p."""
     if width <= 0 or height <= 0:
-        raise InvalidRequest("size must be two positive integers like 1280x720", field="size")
+        raise InvalidRequest(msg.SIZE_TWO_INTEGERS(), field="size")
     ratio = width / height
 
     def distance(aspect: str) -> float:
@@ -160,5 +159,5 @@ def parse_size(text: str) -> tuple[str, str]:
     try:
         width, height = (int(p.strip()) for p in parts)
     except ValueError:
-        raise InvalidRequest("size must look like 1280x720", field="size") from None
+        raise InvalidRequest(msg.SIZE_FORMAT(), field="size") from None
     return size_to_video(width, height)

@@ -18,7 +18,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest, RateLimitExceeded
+from lumagate.domain.messages import preferred_language
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ def error_response(
     request: Request, error: GatewayError, status: int | None = None
 ) -> JSONResponse:
     dialect = dialect_for(request.url.path)
+    error = error.localized(preferred_language(request.headers.get("accept-language")))
     headers = {}
     if isinstance(error, RateLimitExceeded):
         headers["Retry-After"] = str(error.retry_after)
@@ -68,8 +71,11 @@ def validation_error(exc: RequestValidationError) -> InvalidRequest:
     first = exc.errors()[0] if exc.errors() else {}
     location = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
     field = ".".join(location) or None
-    message = str(first.get("msg", "invalid request"))
-    return InvalidRequest(f"{field}: {message}" if field else message, field=field)
+    raw = first.get("msg")
+    message = msg.VERBATIM(text=str(raw)) if raw else msg.INVALID_REQUEST()
+    return InvalidRequest(
+        msg.FIELD_DETAIL(field=field, detail=message) if field else message, field=field
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -85,9 +91,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
-            error: GatewayError = GatewayError("Not found", code="not_found")
+            error: GatewayError = GatewayError(msg.NOT_FOUND(), code="not_found")
         elif exc.status_code == 405:
-            error = GatewayError("Method not allowed", code="method_not_allowed")
+            error = GatewayError(msg.METHOD_NOT_ALLOWED(), code="method_not_allowed")
         else:
             error = GatewayError(str(exc.detail), code="http_error")
         return error_response(request, error, exc.status_code)
@@ -95,9 +101,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        error = GatewayError(
-            "The gateway hit an internal error; the request was not completed",
-            code="internal_error",
-        )
+        error = GatewayError(msg.INTERNAL_ERROR(), code="internal_error")
         error.kind = "server_error"
         return error_response(request, error, 500)

@@ -8,6 +8,12 @@ and a link without a valid signature is a 404 too. Keys come from strangers' URL
 malformed, missing or outside the media directory is the same plain 404, never a 500 and never
 a hint of what exists.
 
+Media in the data dir are served from disk (``FileResponse``). Media in object storage are
+either streamed through the gateway with the same byte-range rules (a single range: 206 with
+``Content-Range``; past the end: 416 with ``Content-Range: bytes */<size>``; several ranges or a
+malformed header: the whole file) or, with ``LUMAGATE_MEDIA_SERVE=redirect``, answered with a
+307 to a presigned URL of the object store (the link's own signature is checked first).
+
 The store is found by ``store_getter(request)``; by default the app's bound media store
 (:func:`lumagate.api.deps.media_store`).
 """
@@ -15,19 +21,30 @@ The store is found by ``store_getter(request)``; by default the app's bound medi
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Callable
+from email.utils import format_datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.concurrency import run_in_threadpool
 
 from lumagate.api.deps import media_store
+from lumagate.media.backend import MediaObject
 from lumagate.media.store import (
     SNIFF_BYTES,
     MediaNotFound,
     MediaStore,
+    MediaUnavailable,
+    check_key,
     content_type_for,
     is_content_addressed,
 )
@@ -42,6 +59,14 @@ NOT_FOUND_BODY = {
         "code": "file_not_found",
     }
 }
+UNAVAILABLE_BODY = {
+    "error": {
+        "message": "the media store is unavailable; try again",
+        "type": "server_error",
+        "code": "media_unavailable",
+    }
+}
+_RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
 def _not_found() -> JSONResponse:
@@ -62,6 +87,76 @@ def _locate(store: MediaStore, key: str) -> tuple[Path, os.stat_result, str] | N
     return path, info, content_type_for(path.name, head)
 
 
+def byte_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
+    """The ``(start, end)`` (end exclusive) a ``Range`` header asks of ``size`` bytes.
+
+    None: serve the whole file (no header, a malformed one or several ranges); False: the
+    range is unsatisfiable (416).
+    """
+    if not header:
+        return None
+    match = _RANGE_RE.fullmatch(header.strip())
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # the last N bytes
+        length = int(last)
+        if length == 0:
+            return False
+        return max(size - length, 0), size
+    start = int(first)
+    end = size if not last else min(int(last) + 1, size)
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        return False
+    return start, end
+
+
+def _stream(store: MediaStore, found: MediaObject, request: Request, cache: str) -> Response:
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Cache-Control": cache,
+        "X-Content-Type-Options": "nosniff",
+        "Last-Modified": format_datetime(found.modified, usegmt=True),
+    }
+    wanted = byte_range(request.headers.get("range"), found.size)
+    if wanted is False:
+        headers["Content-Range"] = f"bytes */{found.size}"
+        return Response(status_code=416, headers=headers)
+    start, end = wanted if isinstance(wanted, tuple) else (0, found.size)
+    status = 206 if isinstance(wanted, tuple) else 200
+    if status == 206:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{found.size}"
+    headers["Content-Length"] = str(end - start)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers, media_type=found.content_type)
+    chunks = store.backend.read_range(found.key, start, end)
+    return StreamingResponse(
+        chunks, status_code=status, headers=headers, media_type=found.content_type
+    )
+
+
+async def _from_object_store(store: MediaStore, key: str, request: Request) -> Response:
+    cache = IMMUTABLE_CACHE if is_content_addressed(key) else DEFAULT_CACHE
+    try:
+        check_key(key)
+        found = await store.stat(key)
+        if found is None:
+            return _not_found()
+        if store.serve_by_redirect:
+            url = await store.presigned_url(key)
+            if url is not None:
+                return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+    except MediaNotFound:
+        return _not_found()
+    except MediaUnavailable:
+        return JSONResponse(UNAVAILABLE_BODY, status_code=503, headers={"Retry-After": "5"})
+    return _stream(store, found, request, cache)
+
+
 def files_router(
     store_getter: Callable[[Request], MediaStore] = media_store,
 ) -> APIRouter:
@@ -73,6 +168,8 @@ def files_router(
         store = store_getter(request)
         if not store.link_valid(key, request.query_params):
             return _not_found()  # a signed link expired or was altered: like a missing file
+        if store.local is None:
+            return await _from_object_store(store, key, request)
         found = await run_in_threadpool(_locate, store, key)
         if found is None:
             return _not_found()

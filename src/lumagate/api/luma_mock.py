@@ -28,6 +28,7 @@ from lumagate.api.dialect_common import (
 )
 from lumagate.api.errors import ErrorDialect, register_error_dialect
 from lumagate.api.luma_shapes import flat_generation
+from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest, PayloadTooLarge
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
@@ -121,7 +122,7 @@ async def create(
 ) -> Any:
     body = await read_model(request, MockCreateBody, max_body(request))
     if not (body.prompt or "").strip() and not body.image:
-        raise InvalidRequest("prompt is required unless an image is given", field="prompt")
+        raise InvalidRequest(msg.PROMPT_OR_IMAGE(field="prompt"), field="prompt")
     task = await service.create(tenant, body.command(tenant, idempotency_key(request)))
     return {"message": "Success", "data": [await flat_generation(task, service)]}
 
@@ -132,20 +133,20 @@ async def upload(
     limit = max_body(request)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+        raise PayloadTooLarge(msg.BODY_TOO_LARGE(limit=limit))
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise InvalidRequest("Send the image as multipart/form-data field 'file'", field="file")
+        raise InvalidRequest(msg.SEND_MULTIPART_FILE(), field="file")
     try:
         async with request.form(max_files=1, max_fields=10) as form:
             upload_file = form.get("file")
             if not isinstance(upload_file, UploadFile):
-                raise InvalidRequest("file is required (multipart field 'file')", field="file")
+                raise InvalidRequest(msg.MULTIPART_FILE_MISSING(), field="file")
             data = await upload_file.read(limit + 1)
     except (MultiPartException, StarletteHTTPException) as exc:
         detail = exc.message if isinstance(exc, MultiPartException) else exc.detail
-        raise InvalidRequest(f"Malformed multipart body: {detail}", field="file") from None
+        raise InvalidRequest(msg.MALFORMED_MULTIPART(detail=detail), field="file") from None
     if len(data) > limit:
-        raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+        raise PayloadTooLarge(msg.BODY_TOO_LARGE(limit=limit))
     ref = await service.upload_bytes(data)
     url = service.link(ref) or ""
     upload_id = ref.rsplit("/", 1)[-1].split(".")[0]

@@ -9,7 +9,7 @@ from typing import Any
 
 from lumagate.domain.clock import iso_z, unix_seconds
 from lumagate.domain.states import TaskState
-from lumagate.domain.task import Task
+from lumagate.domain.task import Task, shows_reason
 from lumagate.service.tasks import TaskService
 
 NEW_API_STATUS = {
@@ -51,7 +51,7 @@ async def flat_generation(task: Task, service: TaskService) -> dict[str, Any]:
         "last_frame": last_frame,
         "liked": None,
         "estimate_wait_seconds": await service.estimate_wait_seconds(task),
-        "failure_reason": task.failure_reason if task.state == TaskState.FAILED else None,
+        "failure_reason": task.failure_reason if shows_reason(task) else None,
         "request": task.request.public_view(),
         "model": task.request.model,
         "server_id": task.server_id or "",

@@ -14,6 +14,7 @@ from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from lumagate.api.deps import DbGauges, Metrics, SettingsDep
+from lumagate.domain import messages as msg
 from lumagate.domain.errors import AuthenticationRequired
 from lumagate.observability.db_gauges import SnapshotCollector
 from lumagate.security.keys import parse_bearer
@@ -24,7 +25,7 @@ def _require_token(request: Request, token: str | None) -> None:
         return
     presented = parse_bearer(request.headers.get("authorization")) or ""
     if not hmac.compare_digest(presented.encode(), token.encode()):
-        raise AuthenticationRequired("Missing or wrong metrics token", code="invalid_metrics_token")
+        raise AuthenticationRequired(msg.METRICS_TOKEN(), code="invalid_metrics_token")
 
 
 async def metrics(

@@ -1,10 +1,11 @@
 """new-api's unified video API (CONTRACT §5): ``/v1/video/generations``.
 
-Clients of new-api/one-api aggregators submit with new-api's ``VideoRequest`` (``model``,
-``prompt``, ``image``, ``duration``, ``width``/``height``, vendor extras in ``metadata``) and get
-``{"task_id", "status"}``; they poll ``GET /v1/video/generations/{task_id}`` for new-api's
-``{"code": "success", "message": "", "data": <task record>}``. Errors use new-api's task error
-shape ``{"code", "message", "data": null}`` so the same client code reads both.
+Clients of new-api/one-api aggregators submit, as JSON or multipart, new-api's ``VideoRequest``
+or its web tool's fields (``newapi_forms.py`` maps every form) and get ``{"task_id",
+"status"}``; they poll ``GET /v1/video/generations/{id}`` (the task id, or the TaskDto's numeric
+``id``) for new-api's ``{"code": "success", "message": "", "data": <TaskDto>}`` with the field
+types its Go structs declare (:func:`task_dto`). Errors use new-api's task error shape
+``{"code", "message", "data": null}`` so the same client code reads both.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from lumagate.api.body import read_model
 from lumagate.api.deps import Tasks, bearer_tenant
 from lumagate.api.dialect_common import (
     channel_for,
@@ -22,12 +22,13 @@ from lumagate.api.dialect_common import (
     idempotency_key,
     json_body_doc,
     max_body,
-    size_to_video,
-    video_model,
 )
 from lumagate.api.errors import ErrorDialect, register_error_dialect
-from lumagate.api.luma_shapes import task_record
-from lumagate.domain.errors import GatewayError, InvalidRequest
+from lumagate.api.luma_shapes import NEW_API_STATUS, flat_generation
+from lumagate.api.newapi_forms import VideoForm, read_submit
+from lumagate.domain.clock import unix_seconds
+from lumagate.domain.errors import GatewayError
+from lumagate.domain.numeric_ids import numeric_id
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
@@ -36,6 +37,7 @@ from lumagate.service.tasks import CreateCommand, TaskService
 TAG = "new-api unified video (/v1/video/generations)"
 DIALECT = "newapi_video"
 BASE = "/v1/video/generations"
+MAX_NUMBER_DIGITS = 16  # numeric ids are below 2^53 (16 digits); longer digit strings: 404
 
 SUBMIT_STATUS = {
     TaskState.QUEUED: "queued",
@@ -48,74 +50,78 @@ SUBMIT_STATUS = {
 
 
 class UnifiedVideoBody(BaseModel):
-    """new-api's ``VideoRequest``. ``metadata`` may carry ``aspect_ratio``, ``resolution``,
-    ``loop``, ``expand_prompt``, ``image_end``/``image_end_url`` and ``callback_url``."""
+    """For /docs: new-api's ``VideoRequest`` and its web tool's fields (``newapi_forms.py``
+    reads them, multipart too)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     model: StrictStr | None = Field(default=None, examples=["ray-2"])
     prompt: StrictStr | None = Field(default=None, examples=["a lighthouse in a storm"])
     image: StrictStr | None = Field(default=None, description="Start image: URL or data URI")
     images: list[StrictStr] | None = Field(default=None, description="[start, end] images")
+    media: list[dict[str, Any]] | None = Field(
+        default=None, description='[{"type": "image", "url" | "image_url" | "data": …}]'
+    )
     duration: StrictInt | StrictFloat | StrictStr | None = Field(default=None, examples=[5])
+    seconds: StrictInt | StrictFloat | StrictStr | None = Field(default=None, examples=["5"])
     width: StrictInt | None = None
     height: StrictInt | None = None
+    size: StrictStr | None = Field(default=None, examples=["1280x720"])
+    aspect_ratio: StrictStr | None = Field(default=None, examples=["16:9"])
+    resolution: StrictStr | None = Field(default=None, examples=["720p"])
+    loop: StrictBool | None = None
+    expand_prompt: StrictBool | None = None
+    callback_url: StrictStr | None = None
+    fps: StrictInt | None = Field(default=None, description="0 or 24")
+    seed: StrictInt | None = Field(default=None, description="0 (no seed is supported)")
+    n: StrictInt | None = Field(default=None, description="0 or 1")
+    response_format: StrictStr | None = Field(default=None, description="url")
+    user: StrictStr | None = Field(default=None, description="accepted, not used")
     metadata: dict[str, Any] | None = None
 
 
-def _meta_str(meta: dict[str, Any], *names: str) -> str | None:
-    for name in names:
-        value = meta.get(name)
-        if value is None or value == "":
-            continue
-        if not isinstance(value, str):
-            raise InvalidRequest(f"metadata.{name} must be a string", field=f"metadata.{name}")
-        return value
-    return None
-
-
-def _meta_bool(meta: dict[str, Any], name: str) -> bool | None:
-    value = meta.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise InvalidRequest(f"metadata.{name} must be a boolean", field=f"metadata.{name}")
-    return value
-
-
-def _command(body: UnifiedVideoBody, tenant: ApiKey, key: str | None) -> CreateCommand:
-    meta = body.metadata or {}
-    images = [i for i in body.images or [] if i]
-    if len(images) > 2:
-        raise InvalidRequest("images takes at most two images (start, end)", field="images")
-    start = body.image or (images[0] if images else None)
-    end = _meta_str(meta, "image_end", "image_end_url") or (images[1] if len(images) > 1 else None)
-    end_key = next((k for k in ("image_end", "image_end_url") if meta.get(k)), None)
-    end_field = f"metadata.{end_key}" if end_key else "images[1]"
-    fields = ("image" if body.image else "images[0]", end_field)
-    aspect, resolution = "16:9", "720p"
-    if body.width and body.height:
-        aspect, resolution = size_to_video(body.width, body.height)
-    callback = _meta_str(meta, "callback_url", "notify_hook")
-    if callback is not None and not callback.startswith(("http://", "https://")):
-        raise InvalidRequest("metadata.callback_url must be an http(s) URL", field="metadata")
-    loop, expand = _meta_bool(meta, "loop"), _meta_bool(meta, "expand_prompt")
+def _command(form: VideoForm, tenant: ApiKey, key: str | None) -> CreateCommand:
     return CreateCommand(
         channel=channel_for(tenant),
         dialect=DIALECT,
-        prompt=(body.prompt or "").strip(),
-        aspect_ratio=_meta_str(meta, "aspect_ratio") or aspect,
-        loop=bool(loop),
-        expand_prompt=True if expand is None else expand,
-        model=video_model(body.model),
-        resolution=_meta_str(meta, "resolution") or resolution,
-        duration=body.duration if body.duration not in (None, 0, "") else "5s",
-        start_image=start,
-        end_image=end,
-        notify_url=callback,
+        prompt=form.prompt,
+        aspect_ratio=form.aspect_ratio,
+        loop=form.loop,
+        expand_prompt=form.expand_prompt,
+        model=form.model,
+        resolution=form.resolution,
+        duration=form.duration,
+        start_image=form.start_image,
+        end_image=form.end_image,
+        notify_url=form.callback_url,
         idempotency_key=key,
-        image_fields=fields,
+        image_fields=form.image_fields,
     )
+
+
+async def task_dto(task: Task, service: TaskService) -> dict[str, Any]:
+    """new-api's ``TaskDto`` with its Go field types: a numeric ``id`` (int64, see
+    domain/numeric_ids.py), ``user_id`` int, times in Unix seconds (0: not yet), ``progress``
+    like ``"100%"``, ``result_url`` (the mp4 once completed, else ``""``) and ``data`` (the
+    flat generation, a ``json.RawMessage`` to new-api)."""
+    media = task.media if task.state == TaskState.COMPLETED else None
+    return {
+        "id": numeric_id(task.id),
+        "task_id": task.id,
+        "platform": "luma",
+        "user_id": numeric_id(task.tenant_id),
+        "action": "LUMA_EXTEND" if task.request.extend_of else "LUMA_VIDEO",
+        "status": NEW_API_STATUS[task.state],
+        "fail_reason": task.failure_reason or "",
+        "result_url": (service.link(media.best_download) or "") if media else "",
+        "submit_time": unix_seconds(task.created_at),
+        "start_time": unix_seconds(task.started_at or task.submitted_at),
+        "finish_time": unix_seconds(task.finished_at),
+        "progress": f"{100 if media else task.progress}%",
+        "created_at": unix_seconds(task.created_at),
+        "updated_at": unix_seconds(task.updated_at),
+        "data": await flat_generation(task, service),
+    }
 
 
 def task_error_body(error: GatewayError) -> dict[str, Any]:
@@ -124,18 +130,20 @@ def task_error_body(error: GatewayError) -> dict[str, Any]:
 
 
 async def submit(request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
-    body = await read_model(request, UnifiedVideoBody, max_body(request))
-    if not (body.prompt or "").strip() and not (body.image or body.images):
-        raise InvalidRequest("prompt is required unless an image is given", field="prompt")
-    task = await service.create(tenant, _command(body, tenant, idempotency_key(request)))
+    form = await read_submit(request, service, max_body(request))
+    task = await service.create(tenant, _command(form, tenant, idempotency_key(request)))
     return {"task_id": task.id, "status": SUBMIT_STATUS[task.state]}
 
 
 async def fetch(
     task_id: str, request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
 ) -> Any:
-    task = await service.get(tenant, task_id)
-    return {"code": "success", "message": "", "data": await task_record(task, service)}
+    """By the task id, or by the numeric ``id`` of the TaskDto (new-api keeps either)."""
+    if task_id.isascii() and task_id.isdigit() and len(task_id) <= MAX_NUMBER_DIGITS:
+        task = await service.get_by_number(tenant, int(task_id))
+    else:
+        task = await service.get(tenant, task_id)
+    return {"code": "success", "message": "", "data": await task_dto(task, service)}
 
 
 def build_router() -> APIRouter:
@@ -162,13 +170,20 @@ def build_router() -> APIRouter:
         BASE + "/{task_id}",
         fetch,
         methods=["GET"],
-        summary="One task as a new-api task record",
+        summary="One task as new-api's TaskDto (by task id or numeric id)",
         responses=example_response(
             200,
             {
                 "code": "success",
                 "message": "",
-                "data": {"task_id": "4665a07c-…", "status": "SUCCESS", "progress": "100%"},
+                "data": {
+                    "id": 3921570165938617,
+                    "task_id": "4665a07c-…",
+                    "status": "SUCCESS",
+                    "progress": "100%",
+                    "finish_time": 1734874790,
+                    "result_url": "http://…/video.mp4",
+                },
             },
         ),
     )
@@ -177,7 +192,7 @@ def build_router() -> APIRouter:
 
 async def callback_body(task: Task, service: TaskService) -> Any:
     """Callbacks carry what ``GET /v1/video/generations/{id}`` returns."""
-    return {"code": "success", "message": "", "data": await task_record(task, service)}
+    return {"code": "success", "message": "", "data": await task_dto(task, service)}
 
 
 def _is_unified_path(path: str) -> bool:

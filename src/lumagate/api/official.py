@@ -42,6 +42,7 @@ from lumagate.api.official_shapes import (
     OfficialCreateBody,
     official_generation,
 )
+from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest, TaskNotFound
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
@@ -115,39 +116,32 @@ async def _read_body(request: Request) -> OfficialCreateBody:
 def _check_rules(body: OfficialCreateBody) -> str:
     """Luma's cross-field rules, with its messages; returns the stripped prompt."""
     if body.generation_type not in (None, "video"):
-        raise NotSupported(
-            f"generation_type {body.generation_type!r} is not supported by this gateway "
-            "(only video generations are)"
-        )
+        raise NotSupported(msg.GENERATION_TYPE(value=repr(body.generation_type)))
     frames = body.keyframes
     if frames is not None and frames.frame0 is None and frames.frame1 is None:
-        raise InvalidRequest("No keyframes provided", field="keyframes")
+        raise InvalidRequest(msg.NO_KEYFRAMES(), field="keyframes")
     prompt = (body.prompt or "").strip()
     frame0 = frames.frame0 if frames else None
     frame1 = frames.frame1 if frames else None
     if not prompt and frame0 is None:
-        raise InvalidRequest("Prompt is required", field="prompt")
+        raise InvalidRequest(msg.PROMPT_REQUIRED(), field="prompt")
     if prompt and len(prompt) < MIN_PROMPT:
-        raise InvalidRequest(
-            f"Prompt is too short, minimum length is {MIN_PROMPT} characters", field="prompt"
-        )
+        raise InvalidRequest(msg.PROMPT_TOO_SHORT(minimum=MIN_PROMPT), field="prompt")
     if len(prompt) > MAX_PROMPT:
-        raise InvalidRequest(
-            f"Prompt is too long, maximum length is {MAX_PROMPT} characters", field="prompt"
-        )
+        raise InvalidRequest(msg.PROMPT_TOO_LONG(maximum=MAX_PROMPT), field="prompt")
     if body.loop and frame1 is not None:
-        raise InvalidRequest("Loop is not supported for end frame", field="loop")
+        raise InvalidRequest(msg.LOOP_END_FRAME(), field="loop")
     for name, frame in (("frame0", frame0), ("frame1", frame1)):
         if isinstance(frame, ImageKeyframe) and not frame.url.startswith(IMAGE_PREFIXES):
             raise InvalidRequest(
-                f"keyframes.{name}.url must be an http(s) URL or a data:image URI",
+                msg.KEYFRAME_URL(name=name),
                 field=f"keyframes.{name}.url",
             )
     if body.callback_url is not None and not body.callback_url.startswith(("http://", "https://")):
-        raise InvalidRequest("callback_url must be an http(s) URL", field="callback_url")
+        raise InvalidRequest(msg.HTTP_URL(field="callback_url"), field="callback_url")
     for concept in body.concepts or ():
         if not concept.key.strip():
-            raise InvalidRequest("concepts[].key must not be empty", field="concepts")
+            raise InvalidRequest(msg.CONCEPT_KEY_EMPTY(), field="concepts")
     return prompt
 
 
@@ -156,9 +150,9 @@ async def _source(service: TaskService, tenant: ApiKey, frame: GenerationKeyfram
     try:
         task = await service.get(tenant, frame.id)
     except TaskNotFound:
-        raise InvalidRequest(f"Generation {frame.id} not found", field="keyframes") from None
+        raise InvalidRequest(msg.GENERATION_ID_NOT_FOUND(id=frame.id), field="keyframes") from None
     if task.state != TaskState.COMPLETED or task.media is None:
-        raise InvalidRequest(f"Generation {frame.id} is not completed", field="keyframes")
+        raise InvalidRequest(msg.GENERATION_NOT_COMPLETED(id=frame.id), field="keyframes")
     return task
 
 
@@ -176,7 +170,7 @@ async def _image_of(
     assert media is not None
     ref = (media.thumbnail or media.last_frame) if end else (media.last_frame or media.thumbnail)
     if ref is None:
-        raise InvalidRequest(f"Generation {frame.id} has no frame to start from", field="keyframes")
+        raise InvalidRequest(msg.GENERATION_NO_FRAME(id=frame.id), field="keyframes")
     return service.link(ref)
 
 
@@ -241,7 +235,7 @@ async def get_generation(
     try:
         return official_generation(await service.get(tenant, task_id), service)
     except TaskNotFound:
-        raise TaskNotFound("Generation not found") from None
+        raise TaskNotFound(msg.GENERATION_NOT_FOUND()) from None
 
 
 async def delete_generation(
@@ -250,7 +244,7 @@ async def delete_generation(
     try:
         await service.hide(tenant, task_id)
     except TaskNotFound:
-        raise TaskNotFound("Generation not found") from None
+        raise TaskNotFound(msg.GENERATION_NOT_FOUND()) from None
     return Response(status_code=204)
 
 
@@ -272,7 +266,7 @@ async def ping() -> dict[str, str]:
 
 def _unsupported(what: str) -> Any:
     async def handler(tenant: ApiKey = Depends(bearer_tenant)) -> Any:
-        raise NotSupported(f"{what} is not supported by this gateway")
+        raise NotSupported(msg.NOT_SUPPORTED_HERE(what=what))
 
     return handler
 

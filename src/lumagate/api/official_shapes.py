@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from lumagate.domain.clock import iso_z
 from lumagate.domain.states import TaskState
-from lumagate.domain.task import Task
+from lumagate.domain.task import Task, shows_reason
 from lumagate.service.tasks import TaskService
 
 OFFICIAL_STATE: dict[TaskState, str] = {
@@ -207,7 +207,7 @@ def official_generation(task: Task, service: TaskService) -> dict[str, Any]:
         "id": task.id,
         "generation_type": "video",
         "state": OFFICIAL_STATE[task.state],
-        "failure_reason": task.failure_reason if task.state == TaskState.FAILED else None,
+        "failure_reason": task.failure_reason if shows_reason(task) else None,
         "created_at": iso_z(task.created_at),
         "assets": {
             "video": service.link(media.best_download) if media else None,

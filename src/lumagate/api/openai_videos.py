@@ -1,12 +1,15 @@
 """OpenAI's videos API (CONTRACT §5): ``/v1/videos``, the shape Sora clients speak.
 
 ``POST /v1/videos`` takes JSON or multipart form data (``prompt``, ``model``, ``seconds``,
-``size`` like ``1280x720``, ``input_reference`` as a file, URL or data URI) and answers the video
-object; ``GET /v1/videos`` lists them as OpenAI pages (``after``/``limit``/``order``, a keyset
+``size`` like ``1280x720``, ``input_reference`` as a file, ``{"image_url": …}`` or a URL / data
+URI; see ``openai_video_body.py``) and answers the video object (``prompt`` echoed);
+``POST /v1/videos/{id}/remix`` makes a new video from a completed one (as an extend);
+``GET /v1/videos`` lists them as OpenAI pages (``after``/``limit``/``order``, a keyset
 cursor), ``GET /v1/videos/{id}`` reads it, ``GET /v1/videos/{id}/content`` returns the mp4 bytes
-(``?variant=thumbnail`` the JPEG) from the media store or streamed from the upstream's URL, and
-``DELETE`` hides it. Luma renders 5 s or 9 s: ``seconds`` up to 5 gives 5 s, more gives 9 s,
-and the object reports what is rendered. Errors are OpenAI's ``{"error": {…}}``.
+(``?variant=thumbnail`` the JPEG, ``?variant=spritesheet`` a tiled JPEG of 25 frames) from the
+media store or streamed from the upstream's URL, and ``DELETE`` hides it. Luma renders 5 s or
+9 s: ``seconds`` up to 5 gives 5 s, more gives 9 s, and the object reports what is rendered.
+Errors are OpenAI's ``{"error": {…}}``.
 """
 
 from __future__ import annotations
@@ -16,26 +19,27 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 from starlette.background import BackgroundTask
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.formparsers import MultiPartException
 
-from lumagate.api.body import parse_model, read_json
 from lumagate.api.deps import Tasks, VideoContent, bearer_tenant
 from lumagate.api.dialect_common import (
     channel_for,
     example_response,
     idempotency_key,
     json_body_doc,
-    max_body,
     parse_size,
     query_int,
     video_model,
 )
+from lumagate.api.openai_video_body import (
+    RemixBody,
+    VideoCreateBody,
+    read_create_body,
+    read_remix_body,
+)
+from lumagate.domain import messages as msg
 from lumagate.domain.clock import unix_seconds
-from lumagate.domain.errors import InvalidRequest, PayloadTooLarge
+from lumagate.domain.errors import InvalidRequest
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
@@ -58,30 +62,15 @@ STATUS = {
 }
 
 
-class VideoCreateBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    prompt: StrictStr = Field(examples=["a hummingbird hovering over a red flower"])
-    model: StrictStr | None = Field(default=None, examples=["ray-2"])
-    seconds: StrictStr | StrictInt | StrictFloat | None = Field(default=None, examples=["5"])
-    size: StrictStr | None = Field(default=None, examples=["1280x720"])
-    input_reference: StrictStr | None = Field(
-        default=None, description="Start image: URL or data URI (a file in multipart)"
-    )
-    aspect_ratio: StrictStr | None = None
-    resolution: StrictStr | None = None
-    loop: StrictBool | None = None
-
-
 def _duration(seconds: str | int | float | None) -> str:
     if seconds is None or seconds == "":
         return "5s"
     try:
         value = float(str(seconds).strip().removesuffix("s"))
     except ValueError:
-        raise InvalidRequest("seconds must be a number like 5", field="seconds") from None
+        raise InvalidRequest(msg.SECONDS_NUMBER(), field="seconds") from None
     if not math.isfinite(value) or value <= 0:
-        raise InvalidRequest("seconds must be a positive number", field="seconds")
+        raise InvalidRequest(msg.SECONDS_POSITIVE(), field="seconds")
     return "5s" if value <= 5 else "9s"
 
 
@@ -93,54 +82,32 @@ def video_object(task: Task) -> dict[str, Any]:
         "id": task.id,
         "object": "video",
         "model": request.model,
+        "prompt": request.prompt,
         "status": STATUS[task.state],
         "progress": 100 if task.state == TaskState.COMPLETED else task.progress,
         "created_at": unix_seconds(task.created_at),
         "completed_at": unix_seconds(task.finished_at) if task.finished_at else None,
-        "expires_at": None,
+        "expires_at": unix_seconds(task.media_removed_at) if task.media_removed_at else None,
         "seconds": request.duration.removesuffix("s"),
         "size": f"{size.width}x{size.height}",
         "remixed_from_video_id": request.extend_of,
         "error": (
             {"code": "generation_failed", "message": task.failure_reason or "Job failed"}
             if failed
+            else {"code": "media_removed", "message": task.failure_reason}
+            if task.media_removed
             else None
         ),
     }
 
 
-async def _read_body(request: Request, service: TaskService) -> VideoCreateBody:
-    limit = max_body(request)
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        return parse_model(VideoCreateBody, await read_json(request, limit))
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
-    fields: dict[str, Any] = {}
-    try:
-        async with request.form(max_files=1, max_fields=20) as form:
-            for name, value in form.multi_items():
-                if isinstance(value, UploadFile):
-                    if name != "input_reference":
-                        continue
-                    ref = await service.upload_bytes(await value.read(limit + 1))
-                    fields[name] = service.link(ref)
-                elif name == "loop":
-                    fields[name] = value.strip().lower() in ("1", "true", "yes")
-                else:
-                    fields[name] = value
-    except (MultiPartException, StarletteHTTPException) as exc:
-        detail = exc.message if isinstance(exc, MultiPartException) else exc.detail
-        raise InvalidRequest(f"Malformed multipart body: {detail}") from None
-    return parse_model(VideoCreateBody, fields)
-
-
 async def create_video(
     request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
 ) -> Any:
-    body = await _read_body(request, service)
-    if not body.prompt.strip() and not body.input_reference:
-        raise InvalidRequest("prompt is required", field="prompt")
+    body = await read_create_body(request, service)
+    start_image = body.start_image()
+    if not body.prompt.strip() and not start_image:
+        raise InvalidRequest(msg.FIELD_REQUIRED(field="prompt"), field="prompt")
     aspect, resolution = parse_size(body.size) if body.size else ("16:9", "720p")
     task = await service.create(
         tenant,
@@ -153,9 +120,36 @@ async def create_video(
             model=video_model(body.model),
             resolution=body.resolution or resolution,
             duration=_duration(body.seconds),
-            start_image=body.input_reference or None,
+            start_image=start_image,
             idempotency_key=idempotency_key(request),
             image_fields=("input_reference", "input_reference"),
+        ),
+    )
+    return video_object(task)
+
+
+async def remix_video(
+    video_id: str, request: Request, service: Tasks, tenant: ApiKey = Depends(bearer_tenant)
+) -> Any:
+    """OpenAI's remix as an extend: no upstream here has a remix verb, so the new video
+    continues the finished one's last frame with the new prompt, on the same account, with
+    its model, size and length; ``remixed_from_video_id`` names the source."""
+    body = await read_remix_body(request, service)
+    if not body.prompt.strip():
+        raise InvalidRequest(msg.FIELD_REQUIRED(field="prompt"), field="prompt")
+    source = await service.get(tenant, video_id)
+    task = await service.extend(
+        tenant,
+        source.id,
+        CreateCommand(
+            channel=channel_for(tenant),
+            dialect=DIALECT,
+            prompt=body.prompt.strip(),
+            aspect_ratio=source.request.aspect_ratio,
+            model=source.request.model,
+            resolution=source.request.resolution,
+            duration=source.request.duration,
+            idempotency_key=idempotency_key(request),
         ),
     )
     return video_object(task)
@@ -172,7 +166,7 @@ async def list_videos(
     limit = query_int(request, "limit", DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE)
     order = request.query_params.get("order") or "desc"
     if order not in ("asc", "desc"):
-        raise InvalidRequest("order must be asc or desc", field="order")
+        raise InvalidRequest(msg.ORDER_ASC_DESC(), field="order")
     after = request.query_params.get("after") or None
     found, more = await service.page(tenant, limit=limit, after=after, oldest_first=order == "asc")
     data = [video_object(task) for task in found]
@@ -197,8 +191,8 @@ async def video_content(
 ) -> Response:
     variant = request.query_params.get("variant") or "video"
     content = await contents.open(tenant, video_id, variant)
-    suffix = "mp4" if variant == "video" else "jpg"
-    disposition = {"Content-Disposition": f'inline; filename="{video_id}.{suffix}"'}
+    name = {"video": "mp4", "thumbnail": "jpg", "spritesheet": "spritesheet.jpg"}[variant]
+    disposition = {"Content-Disposition": f'inline; filename="{video_id}.{name}"'}
     if isinstance(content, LocalContent):
         return FileResponse(content.path, media_type=content.media_type, headers=disposition)
     headers = dict(disposition)
@@ -216,6 +210,7 @@ VIDEO_EXAMPLE = {
     "id": "4665a07c-7641-4809-a133-10786201bb56",
     "object": "video",
     "model": "ray-2",
+    "prompt": "a hummingbird hovering over a red flower",
     "status": "in_progress",
     "progress": 40,
     "created_at": 1734874720,
@@ -275,6 +270,22 @@ def build_router() -> APIRouter:
         responses=example_response(200, VIDEO_EXAMPLE),
     )
     router.add_api_route(
+        "/v1/videos/{video_id}/remix",
+        remix_video,
+        methods=["POST"],
+        summary="Remix a completed video with a new prompt (done as an extend)",
+        openapi_extra=json_body_doc(RemixBody, {"prompt": "the same scene at night"}),
+        responses=example_response(
+            200,
+            {
+                **VIDEO_EXAMPLE,
+                "status": "queued",
+                "progress": 0,
+                "remixed_from_video_id": "0e3c2f0a-…",
+            },
+        ),
+    )
+    router.add_api_route(
         "/v1/videos/{video_id}",
         delete_video,
         methods=["DELETE"],
@@ -286,7 +297,10 @@ def build_router() -> APIRouter:
         video_content,
         methods=["GET"],
         response_class=Response,
-        summary="The mp4 bytes (variant=video) or the thumbnail (variant=thumbnail)",
+        summary=(
+            "The mp4 bytes (variant=video), the thumbnail (variant=thumbnail) or a 5x5 "
+            "spritesheet JPEG (variant=spritesheet)"
+        ),
         responses={200: {"content": {"video/mp4": {}, "image/jpeg": {}}}},
     )
     return router

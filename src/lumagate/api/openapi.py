@@ -110,7 +110,11 @@ QUERY: dict[tuple[str, str], dict[str, Schema]] = {
         "order": {"type": "string", "enum": ["desc", "asc"], "default": "desc"},
     },
     ("get", "/v1/videos/{video_id}/content"): {
-        "variant": {"type": "string", "enum": ["video", "thumbnail"], "default": "video"}
+        "variant": {
+            "type": "string",
+            "enum": ["video", "thumbnail", "spritesheet"],
+            "default": "video",
+        }
     },
 }
 CREATES = frozenset(
@@ -122,6 +126,7 @@ CREATES = frozenset(
         ("post", "/v1/chat/completions"),
         ("post", "/v1/video/generations"),
         ("post", "/v1/videos"),
+        ("post", "/v1/videos/{video_id}/remix"),
     }
 )
 CREATED = {("post", "/admin/keys"): "201"}  # handlers answering another status than declared

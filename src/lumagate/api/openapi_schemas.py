@@ -125,10 +125,29 @@ OFFICIAL_GENERATION = obj(
         "required": ["generation_type", "prompt", "model"],
     },
 )
+# new-api's Go TaskDto: id int64, user_id int, Unix-second times, progress "N%".
+NEWAPI_TASK = obj(
+    id=INTEGER,
+    task_id=STRING,
+    platform=STRING,
+    user_id=INTEGER,
+    action=enum("LUMA_VIDEO", "LUMA_EXTEND"),
+    status=enum("QUEUED", "SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE"),
+    fail_reason=STRING,
+    result_url=STRING,
+    submit_time=INTEGER,
+    start_time=INTEGER,
+    finish_time=INTEGER,
+    progress=STRING,
+    created_at=INTEGER,
+    updated_at=INTEGER,
+    data=ref("FlatGeneration"),
+)
 OPENAI_VIDEO = obj(
     id=STRING,
     object=enum("video"),
     model=STRING,
+    prompt=STRING,
     status=enum("queued", "in_progress", "completed", "failed"),
     progress=INTEGER,
     created_at=nullable(INTEGER),
@@ -233,6 +252,7 @@ SHARED_SCHEMAS: dict[str, Schema] = {
     **ERROR_SCHEMAS,
     "FlatGeneration": FLAT_GENERATION,
     "TaskRecord": TASK_RECORD,
+    "NewApiTask": NEWAPI_TASK,
     "OfficialGeneration": OFFICIAL_GENERATION,
     "OpenAIVideo": OPENAI_VIDEO,
     "Usage": USAGE,
@@ -299,10 +319,14 @@ SUCCESS: dict[tuple[str, str], Schema] = {
     ("post", "/v1/video/generations"): obj(
         task_id=STRING, status=enum("queued", "in_progress", "succeeded", "failed")
     ),
+    ("get", "/v1/models/{model_id}"): obj(
+        id=STRING, object=STRING, created=INTEGER, owned_by=STRING
+    ),
     ("get", "/v1/video/generations/{task_id}"): obj(
-        code=STRING, message=STRING, data=ref("TaskRecord")
+        code=STRING, message=STRING, data=ref("NewApiTask")
     ),
     ("post", "/v1/videos"): ref("OpenAIVideo"),
+    ("post", "/v1/videos/{video_id}/remix"): ref("OpenAIVideo"),
     ("get", "/v1/videos/{video_id}"): ref("OpenAIVideo"),
     ("get", "/v1/videos"): obj(
         object=enum("list"),

@@ -21,6 +21,7 @@ from lumagate.api.deps import Tasks, Usage, bearer_tenant, max_body
 from lumagate.api.dialect_common import query_int
 from lumagate.api.errors import ErrorDialect, openai_style_body, register_error_dialect
 from lumagate.api.luma_shapes import flat_generation, task_record
+from lumagate.domain import messages as msg
 from lumagate.domain.channels import Channel
 from lumagate.domain.errors import GatewayError, InvalidRequest
 from lumagate.domain.tenant import ApiKey
@@ -86,7 +87,7 @@ def _notify_url(value: str | None) -> str | None:
     if not value:
         return None
     if not value.startswith(("http://", "https://")):
-        raise InvalidRequest("notify_hook must be an http(s) URL", field="notify_hook")
+        raise InvalidRequest(msg.HTTP_URL(field="notify_hook"), field="notify_hook")
     return value
 
 
@@ -113,7 +114,7 @@ def _extend_route(channel: Channel) -> Callable[..., Awaitable[Any]]:
         Authenticator.require_channel(tenant, channel)
         body = await read_model(request, GenerationBody, max_body(request))
         if not (body.user_prompt or "").strip():
-            raise InvalidRequest("user_prompt is required to extend", field="user_prompt")
+            raise InvalidRequest(msg.EXTEND_NEEDS_PROMPT(field="user_prompt"), field="user_prompt")
         task = await service.extend(
             tenant, task_id, body.command(channel, request.headers.get("idempotency-key"))
         )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lumagate.cli import accounts, generate_command, keys, tasks_command
+from lumagate.cli import accounts, generate_command, keys, media_command, tasks_command
 from lumagate.cli.common import console
 from lumagate.cli.sim_command import sim
 
@@ -27,6 +27,7 @@ app.add_typer(accounts.app, name="accounts")
 app.command("sim")(sim)
 app.command("generate")(generate_command.generate)
 app.add_typer(tasks_command.app, name="tasks")
+app.add_typer(media_command.app, name="media")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

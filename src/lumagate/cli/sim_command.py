@@ -106,6 +106,10 @@ def sim(
         str | None,
         typer.Option(help="Base URL put in media/upload URLs (default: the request's host)."),
     ] = None,
+    media_ttl_seconds: Annotated[
+        float | None,
+        typer.Option(help="Media links expire (403) this long after they were handed out."),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     port_file: Annotated[
         Path | None,
@@ -155,6 +159,7 @@ def sim(
             callback_timeout=callback_timeout,
             media_dir=media_dir,
             public_base_url=public_base_url,
+            media_ttl_seconds=media_ttl_seconds,
         )
     except ValidationError as exc:
         raise typer.BadParameter(str(exc)) from exc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from lumagate.domain.messages import ENGLISH, VERBATIM, Language, Text
+
 
 class GatewayError(Exception):
     """Base: ``kind`` picks the HTTP status and error type in every dialect."""
@@ -10,12 +12,27 @@ class GatewayError(Exception):
     kind = "invalid_request_error"
     code = "invalid_request"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self, message: str | Text, *, field: str | None = None, code: str | None = None
+    ) -> None:
+        """``message`` is a catalogue :class:`Text` (domain/messages.py); a plain string is
+        shown as given in every language (for an upstream's own words)."""
+        self.text = message if isinstance(message, Text) else VERBATIM(text=message)
+        self.message = self.text.render(ENGLISH)
+        super().__init__(self.message)
         self.field = field
         if code is not None:
             self.code = code
+
+    def localized(self, language: Language) -> GatewayError:
+        """This error with its message in ``language`` (same class, status, code and fields)."""
+        if language == ENGLISH:
+            return self
+        twin = type(self).__new__(type(self))  # no __init__: subclasses differ in signature
+        twin.__dict__.update(self.__dict__)
+        twin.message = self.text.render(language)
+        twin.args = (twin.message,)
+        return twin
 
 
 class InvalidRequest(GatewayError):
@@ -45,7 +62,7 @@ class RateLimitExceeded(GatewayError):
     kind = "rate_limit_error"
     code = "rate_limit_exceeded"
 
-    def __init__(self, message: str, retry_after: int) -> None:
+    def __init__(self, message: str | Text, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
@@ -66,6 +83,13 @@ class NotReady(GatewayError):
     """The task exists but has not produced what was asked for yet."""
 
     code = "task_not_completed"
+
+
+class MediaRemoved(GatewayError):
+    """The task completed, but the retention policy has since removed its media."""
+
+    status = 410
+    code = "media_removed"
 
 
 class PayloadTooLarge(GatewayError):

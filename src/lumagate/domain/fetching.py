@@ -6,6 +6,8 @@ so the two layers stay siblings that do not import each other.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,11 +21,13 @@ class UrlRefused(Exception):
 
 
 class FetchFailed(Exception):
-    """The fetch did not produce a body. ``reason`` is fit for a tenant's eyes."""
+    """The fetch did not produce a body. ``reason`` is fit for a tenant's eyes; ``status`` is
+    the HTTP status when the server answered with an error (None: no answer, or a bad body)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, status: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -41,3 +45,21 @@ class UrlFetcher(Protocol):
     async def precheck(self, url: str) -> None: ...
 
     async def fetch(self, url: str) -> Fetched: ...
+
+
+@dataclass(frozen=True)
+class FetchedStream:
+    """A successful GET whose body is read as it arrives (videos: never whole in memory)."""
+
+    content_type: str
+    host: str
+    chunks: AsyncIterator[bytes]
+
+
+class StreamFetcher(Protocol):
+    """Opens a URL through the same guard and yields its body in chunks, bounded in size.
+
+    Entering the context raises :class:`UrlRefused` or :class:`FetchFailed`; iterating
+    ``chunks`` raises :class:`FetchFailed` (connection lost, over the size limit)."""
+
+    def stream(self, url: str) -> AbstractAsyncContextManager[FetchedStream]: ...

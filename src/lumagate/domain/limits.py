@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from lumagate.domain import messages as msg
 from lumagate.domain.errors import InvalidRequest
 
 MAX_PROMPT = 5000  # characters of a prompt (every dialect)
@@ -49,33 +50,41 @@ def scrub(value: Any) -> Any:
     return value
 
 
-def text_problem(value: str) -> str | None:
+def problem_text(value: str) -> msg.Text | None:
     """Why ``value`` cannot be stored or sent (a lone surrogate, a NUL), or None if it can."""
     if "\x00" in value:
-        return "must not contain the NUL character (U+0000)"
+        return msg.TEXT_NUL()
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "must be valid Unicode (it holds a lone surrogate)"
+        return msg.TEXT_SURROGATE()
     return None
+
+
+def text_problem(value: str) -> str | None:
+    """:func:`problem_text` in English."""
+    problem = problem_text(value)
+    return None if problem is None else problem.render()
 
 
 def check_text(value: str | None, field: str, max_length: int) -> None:
     """Refuse a text that is not storable or longer than ``max_length`` characters."""
     if value is None:
         return
-    problem = text_problem(value)
+    problem = problem_text(value)
     if problem is not None:
-        raise InvalidRequest(f"{field} {problem}", field=field)
+        raise InvalidRequest(msg.FIELD_PROBLEM(field=field, problem=problem), field=field)
     if len(value) > max_length:
         raise InvalidRequest(
-            f"{field} is longer than {max_length} characters", field=field, code="too_long"
+            msg.TOO_LONG(field=field, maximum=max_length), field=field, code="too_long"
         )
 
 
 def check_int(value: int | None, field: str, minimum: int, maximum: int) -> None:
     if value is not None and not minimum <= value <= maximum:
-        raise InvalidRequest(f"{field} must be between {minimum} and {maximum}", field=field)
+        raise InvalidRequest(
+            msg.BETWEEN(field=field, minimum=minimum, maximum=maximum), field=field
+        )
 
 
 def check_number(value: float | None, field: str, minimum: float, maximum: float) -> None:
@@ -83,9 +92,11 @@ def check_number(value: float | None, field: str, minimum: float, maximum: float
     if value is None:
         return
     if not math.isfinite(value):
-        raise InvalidRequest(f"{field} must be a finite number", field=field)
+        raise InvalidRequest(msg.FINITE(field=field), field=field)
     if not minimum <= value <= maximum:
-        raise InvalidRequest(f"{field} must be between {minimum:g} and {maximum:g}", field=field)
+        raise InvalidRequest(
+            msg.BETWEEN(field=field, minimum=f"{minimum:g}", maximum=f"{maximum:g}"), field=field
+        )
 
 
 def _path_text(path: tuple[str | int, ...]) -> str:
@@ -116,12 +127,10 @@ def check_document(document: Any, max_depth: int = MAX_JSON_DEPTH) -> None:
     for path, value, depth in _walk(document):
         field = _path_text(path)
         if depth > max_depth:
-            raise InvalidRequest(
-                f"The JSON body is nested more than {max_depth} levels deep", code="too_deep"
-            )
+            raise InvalidRequest(msg.JSON_TOO_DEEP(depth=max_depth), code="too_deep")
         if isinstance(value, str):
-            problem = text_problem(value)
+            problem = problem_text(value)
             if problem is not None:
-                raise InvalidRequest(f"{field} {problem}", field=field)
+                raise InvalidRequest(msg.FIELD_PROBLEM(field=field, problem=problem), field=field)
         elif isinstance(value, float) and not math.isfinite(value):
-            raise InvalidRequest(f"{field} must be a finite number", field=field)
+            raise InvalidRequest(msg.FINITE(field=field), field=field)

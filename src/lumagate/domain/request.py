@@ -52,10 +52,15 @@ class GenerationRequest(BaseModel):
     dropped_fields: tuple[str, ...] = Field(
         default=(), description="Fields the upstream could not honour (recorded, not silent)."
     )
+    requested: dict[str, str | bool] = Field(
+        default_factory=dict,
+        description="What the caller asked where the gateway degraded to what can be delivered.",
+    )
 
     def public_view(self) -> dict[str, Any]:
-        """The ``request`` object echoed in responses."""
-        return {
+        """The ``request`` object echoed in responses; ``dropped_fields`` and ``requested`` are
+        added when the upstream could not honour everything (docs/dialects.md)."""
+        view: dict[str, Any] = {
             "prompt": self.prompt,
             "aspect_ratio": self.aspect_ratio,
             "loop": self.loop,
@@ -64,3 +69,8 @@ class GenerationRequest(BaseModel):
             "resolution": self.resolution,
             "duration": self.duration,
         }
+        if self.dropped_fields:
+            view["dropped_fields"] = list(self.dropped_fields)
+        if self.requested:
+            view["requested"] = dict(self.requested)
+        return view

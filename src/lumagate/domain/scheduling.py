@@ -9,7 +9,7 @@ limit are skipped, and the least-loaded of the rest is chosen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,6 +42,7 @@ class Choice:
 
     account_id: str | None
     hopeless: bool = False
+    unable: bool = False  # hopeless because no eligible account can deliver what was asked
 
 
 def eligible_accounts(
@@ -67,12 +68,20 @@ def choose_account(
     *,
     pinned_account_id: str | None = None,
     sandbox_always: bool = False,
+    can_serve: Callable[[AccountSlot], bool] | None = None,
 ) -> Choice:
+    """``can_serve`` narrows the eligible accounts to those able to deliver the task; it applies
+    after the real-before-sandbox rule, so a request no real account can deliver never falls
+    back to the sandbox."""
     pool = eligible_accounts(
         channel, accounts, pinned_account_id=pinned_account_id, sandbox_always=sandbox_always
     )
     if not pool:
         return Choice(None, hopeless=True)
+    if can_serve is not None:
+        pool = [a for a in pool if can_serve(a)]
+        if not pool:
+            return Choice(None, hopeless=True, unable=True)
     ready = [a for a in pool if a.free > 0 and not a.cooling(now)]
     if not ready:
         return Choice(None)

@@ -28,6 +28,12 @@ class TaskMedia:
         return self.download or self.video_raw or self.video
 
 
+MEDIA_REMOVED_REASON = (
+    "The media of this task were removed by the gateway's retention policy "
+    "(LUMAGATE_MEDIA_RETENTION_DAYS); generate the video again to get a new one."
+)
+
+
 @dataclass(frozen=True)
 class Task:
     id: str
@@ -50,6 +56,12 @@ class Task:
     server_id: str | None = None
     attempts: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    media_removed_at: datetime | None = None
+    """When the retention policy removed the task's media (then ``media`` is None)."""
+
+    @property
+    def media_removed(self) -> bool:
+        return self.media_removed_at is not None
 
     @property
     def is_terminal(self) -> bool:
@@ -63,3 +75,9 @@ class Task:
             started = now
         finished = now if target.is_terminal and self.finished_at is None else self.finished_at
         return replace(self, state=target, updated_at=now, started_at=started, finished_at=finished)
+
+
+def shows_reason(task: Task) -> bool:
+    """Whether a response shows ``failure_reason``: a failed task, or one whose media were
+    removed by the retention policy (then ``video`` is null and this says why)."""
+    return task.state == TaskState.FAILED or task.media_removed

@@ -14,6 +14,7 @@ from lumagate.providers.base import Provider, Submission
 from lumagate.providers.registry import ProviderRegistry
 from lumagate.settings import Settings
 from lumagate.store.accounts import AccountStore
+from lumagate.store.mirrors import MirrorStore
 from lumagate.store.pool import PoolStore
 from lumagate.store.tasks import TaskStore
 from lumagate.store.unit_of_work import Transactions
@@ -34,6 +35,8 @@ class EngineContext:
     replica_id: str
     single_node: bool
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    mirrors: MirrorStore | None = None
+    """Mirror jobs (engine/mirroring.py); None: completions are recorded with upstream links."""
 
     def server_id(self, account: AccountHandle) -> str:
         return f"{self.settings.server_id}/{account.kind}"

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 from lumagate.domain.clock import utcnow
-from lumagate.domain.scheduling import choose_account, no_account_reason
+from lumagate.domain.scheduling import AccountSlot, choose_account, no_account_reason
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext, is_pinned, lease_deadline
@@ -28,6 +28,7 @@ from lumagate.providers.base import (
     RateLimited,
     Rejected,
 )
+from lumagate.providers.capabilities import can_deliver, undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class Dispatcher:
         ctx = self.ctx
         now = utcnow()
         claims: list[tuple[Task, str]] = []
-        hopeless: list[Task] = []
+        hopeless: list[tuple[Task, str]] = []
         async with ctx.transactions.begin() as work:
             accounts = await work.accounts.lock_all()
             running = await work.tasks.running_by_account()
@@ -67,9 +68,10 @@ class Dispatcher:
                     now,
                     pinned_account_id=task.account_id if is_pinned(task) else None,
                     sandbox_always=ctx.settings.sandbox_always,
+                    can_serve=_able_for(task),
                 )
                 if choice.hopeless:
-                    hopeless.append(task)
+                    hopeless.append((task, _hopeless_reason(task, slots, choice.unable)))
                     continue
                 if choice.account_id is None:
                     continue
@@ -80,10 +82,9 @@ class Dispatcher:
                     for slot in slots:
                         if slot.id == choice.account_id:
                             slot.running += 1
-            for task in hopeless:
-                reason = no_account_reason(task.channel, is_pinned(task))
+            for task, reason in hopeless:
                 await work.tasks.fail_queued(task, reason, now)
-        for task in hopeless:
+        for task, _ in hopeless:
             await ctx.publish(await ctx.tasks.get(task.id))
         for task, account_id in claims:
             claimed = await ctx.tasks.get(task.id)
@@ -171,3 +172,22 @@ class Dispatcher:
     def cancel_all(self) -> None:
         for job in self._inflight:
             job.cancel()
+
+
+def _hopeless_reason(task: Task, slots: list[AccountSlot], unable: bool) -> str:
+    """Why no account will ever serve ``task``: none eligible, or none able to deliver it."""
+    if not unable:
+        return no_account_reason(task.channel, is_pinned(task))
+    kinds = [s.kind for s in slots if s.enabled and task.channel in s.channels]
+    if is_pinned(task):
+        kinds = [s.kind for s in slots if s.id == task.account_id]
+    return undeliverable(kinds, task.request, task.channel).render()
+
+
+def _able_for(task: Task) -> Callable[[AccountSlot], bool]:
+    """Whether an account can deliver ``task`` (providers/capabilities.py decides by kind)."""
+
+    def able(slot: AccountSlot) -> bool:
+        return can_deliver(slot.kind, task.request)
+
+    return able

@@ -10,6 +10,7 @@ from lumagate.domain.polling import next_poll_at
 from lumagate.domain.states import TaskState, can_transition
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext, is_pinned
+from lumagate.engine.mirror_hold import hold_for_mirror, needs_mirror
 from lumagate.observability import log_context
 from lumagate.providers.base import UpstreamJob, UpstreamState
 
@@ -61,6 +62,9 @@ async def apply_job(
         if task.state in (TaskState.SUBMITTED, TaskState.PROCESSING):
             await ctx.tasks.set_progress(task, progress, now, next_poll)
         return None
+    if target == TaskState.COMPLETED and await needs_mirror(ctx, task, job.media, account):
+        with log_context.bind(task_id=task.id, account=account.name if account else None):
+            return await hold_for_mirror(ctx, task, job, now, values)
     with log_context.bind(task_id=task.id, account=account.name if account else None):
         changed = await ctx.tasks.transition(task, target, now, **values)
         if changed is not None:

@@ -36,6 +36,7 @@ class EngineSignals:
         self.refresh = Wakeup()
         self.reconcile = Wakeup()
         self.upkeep = Wakeup()  # e.g. an account was renewed: read its session and quota now
+        self.mirror = Wakeup()  # a finished upstream video is waiting to be kept
 
     def reconcile_soon(self, delay: float) -> None:
         """Wake the reconciler after ``delay`` seconds (an ambiguous submit is due a look)."""

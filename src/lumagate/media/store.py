@@ -1,10 +1,12 @@
-"""The gateway's file store: content-addressed uploads and produced media under one directory.
+"""The gateway's file store: content-addressed uploads and produced media, named by keys.
 
-Everything the gateway keeps on disk lives under ``root`` and is named by a *key* — a relative,
-``/``-separated path such as ``uploads/ab/<sha256>.png`` or ``videos/<task id>/video.mp4``. Tasks
-store ``media:<key>`` references, never paths or URLs, so the media directory and the public URL
-can both move. Every key is confined to ``root`` (no ``..``, absolute paths or symlink escapes),
-because keys reach this module from URLs typed by strangers.
+Every file the gateway keeps is named by a *key* — a relative, ``/``-separated path such as
+``uploads/ab/<sha256>.png`` or ``videos/<folder>/video.mp4`` — and lives in a
+:class:`~lumagate.media.backend.MediaBackend`: the data dir (:class:`LocalBackend`, the default)
+or S3-compatible object storage (:class:`lumagate.media.s3.S3Backend`). Tasks store
+``media:<key>`` references, never paths or URLs, so the storage and the public URL can both
+move. Every key is checked (no ``..``, absolute paths or, locally, symlink escapes), because
+keys reach this module from URLs typed by strangers.
 
 :class:`MediaStore` implements :class:`lumagate.providers.base.MediaAccess`: providers read
 assets (local or remote) through it and ask it for public links.
@@ -13,19 +15,16 @@ assets (local or remote) through it and ask it for public links.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import os
 import re
-import tempfile
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
 from lumagate.domain.fetching import FetchFailed, UrlFetcher, UrlRefused
 from lumagate.domain.request import is_media_ref, media_key, media_ref
-from lumagate.media.file_modes import PRIVATE_FILE, private_dir
+from lumagate.media.backend import MediaBackend, MediaObject
 from lumagate.media.images import (
     DEFAULT_MAX_IMAGE_BYTES,
     IMAGE_SUFFIXES,
@@ -35,37 +34,39 @@ from lumagate.media.images import (
     classify_image_input,
     sniff_image_type,
 )
+from lumagate.media.keys import (
+    MAX_KEY_LENGTH,
+    SNIFF_BYTES,
+    SUFFIX_TYPES,
+    MediaError,
+    MediaNotFound,
+    MediaUnavailable,
+    check_key,
+    content_type_for,
+    is_content_addressed,
+)
+from lumagate.media.local import LocalBackend
+
+__all__ = [
+    "MAX_KEY_LENGTH",
+    "SNIFF_BYTES",
+    "SUFFIX_TYPES",
+    "LocalBackend",
+    "MediaError",
+    "MediaFetchError",
+    "MediaNotFound",
+    "MediaRefused",
+    "MediaStore",
+    "MediaUnavailable",
+    "check_key",
+    "content_type_for",
+    "is_content_addressed",
+]
 
 UPLOADS_FOLDER = "uploads"
-MAX_KEY_LENGTH = 1024
-SNIFF_BYTES = 16
-
-SUFFIX_TYPES: dict[str, str] = {
-    ".mp4": "video/mp4",
-    ".webm": "video/webm",
-    ".mov": "video/quicktime",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".webp": "image/webp",
-    ".gif": "image/gif",
-    ".json": "application/json",
-}
+DEFAULT_PRESIGN_SECONDS = 3600.0
 
 _SUFFIX_RE = re.compile(r"\.[A-Za-z0-9]{1,10}")
-_DIGEST_NAME_RE = re.compile(r"([0-9a-f]{64})(\.[A-Za-z0-9]{1,10})?")
-
-
-class MediaError(Exception):
-    """Base of the media store's errors; ``message`` can be shown to users."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class MediaNotFound(MediaError, ValueError):
-    """A key or reference that names no file inside the store: malformed, escaping, or missing."""
 
 
 class MediaFetchError(MediaError):
@@ -95,44 +96,6 @@ class MediaRefused(MediaFetchError):
         return f"the image at {field} is not allowed: {self.reason}"
 
 
-def content_type_for(name: str, head: bytes = b"") -> str:
-    """The content type of a file: sniffed from its first bytes if an image, else by suffix."""
-    sniffed = sniff_image_type(head)
-    if sniffed is not None:
-        return sniffed
-    return SUFFIX_TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
-
-
-def check_key(key: str) -> str:
-    """Return ``key`` if it is a well-formed relative key; raise :class:`MediaNotFound` if not.
-
-    Purely syntactic: no absolute paths, empty, ``.`` or ``..`` segments, backslashes, control
-    characters (NUL included) or keys over 1024 characters. Symlinks are checked by
-    :meth:`MediaStore.path_for`.
-    """
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise MediaNotFound("invalid media key: empty or too long")
-    if "\\" in key or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in key):
-        raise MediaNotFound("invalid media key: backslash or control character")
-    if key.startswith("/"):
-        raise MediaNotFound("invalid media key: absolute path")
-    if any(segment in ("", ".", "..") for segment in key.split("/")):
-        raise MediaNotFound("invalid media key: empty, '.' or '..' segment")
-    return key
-
-
-def is_content_addressed(key: str) -> bool:
-    """True for keys written by :meth:`MediaStore.save_bytes` (``<folder>/<xx>/<sha256><sfx>``).
-
-    Such files never change, so they may be cached forever.
-    """
-    parts = key.split("/")
-    if len(parts) < 3:
-        return False
-    match = _DIGEST_NAME_RE.fullmatch(parts[-1])
-    return match is not None and parts[-2] == match.group(1)[:2]
-
-
 def _is_http_url(ref: str) -> bool:
     return ref[:8].lower().startswith(("http://", "https://"))
 
@@ -156,104 +119,144 @@ class LinkSigning(Protocol):
 
 
 class MediaStore:
-    """Files under ``root`` addressed by keys, published under ``<public_base_url>/files/``.
+    """Media addressed by keys in a :class:`MediaBackend`, published under
+    ``<public_base_url>/files/``.
 
+    ``backend`` is a backend, or a directory for the local one (as before backends existed).
     Remote images (tenant URLs) are fetched only through ``fetcher``, in the server a
     :class:`~lumagate.security.guarded_fetch.GuardedFetcher` (the SSRF guard on every hop, a
     size cap, a timeout); without one, every remote URL is refused.
-    Directories are made 0700 and files 0600. With a ``signer``, links carry an
-    expiring signature that ``/files`` checks (:meth:`link_valid`).
+    With a ``signer``, links carry an expiring signature that ``/files`` checks
+    (:meth:`link_valid`). With ``serve_by_redirect`` and a backend that presigns (S3),
+    ``/files`` redirects to a URL of the object store valid for ``presign_seconds``.
     """
 
     def __init__(
         self,
-        root: Path,
+        backend: MediaBackend | Path,
         public_base_url: str,
         fetcher: UrlFetcher | None = None,
         signer: LinkSigning | None = None,
+        *,
+        serve_by_redirect: bool = False,
+        presign_seconds: float = DEFAULT_PRESIGN_SECONDS,
     ) -> None:
-        self._root = Path(root).resolve()
+        self.serve_by_redirect = serve_by_redirect
+        self.presign_seconds = presign_seconds
+        self._backend: MediaBackend = (
+            LocalBackend(backend) if isinstance(backend, Path) else backend
+        )
         self._public_base_url = public_base_url.rstrip("/")
         self._fetcher = fetcher
         self._signer = signer
 
     @property
+    def backend(self) -> MediaBackend:
+        return self._backend
+
+    @property
+    def local(self) -> LocalBackend | None:
+        """The local backend, when media live in the data dir; None with object storage."""
+        return self._backend if isinstance(self._backend, LocalBackend) else None
+
+    def _require_local(self) -> LocalBackend:
+        if not isinstance(self._backend, LocalBackend):
+            raise TypeError("this media store keeps no files on this machine's disk")
+        return self._backend
+
+    @property
     def root(self) -> Path:
-        """The resolved media directory."""
-        return self._root
+        """The resolved media directory (local backend only)."""
+        return self._require_local().root
 
     @property
     def public_base_url(self) -> str:
         return self._public_base_url
 
-    # -- keys and paths ---------------------------------------------------------------------
+    # -- keys and paths (local backend) -----------------------------------------------------
 
     def path_for(self, key: str) -> Path:
-        """The resolved path of ``key``, guaranteed inside :attr:`root` (it may not exist yet).
+        """The resolved path of ``key`` inside :attr:`root` (local backend only).
 
         Raises :class:`MediaNotFound` (a ``ValueError``) for malformed keys and for keys that
         resolve outside the root, e.g. through a symlink.
         """
-        check_key(key)
-        try:
-            resolved = (self._root / key).resolve()
-        except (OSError, RuntimeError) as exc:  # symlink loops, names too long
-            raise MediaNotFound("invalid media key: cannot be resolved") from exc
-        if resolved == self._root or not resolved.is_relative_to(self._root):
-            raise MediaNotFound("invalid media key: outside the media directory")
-        return resolved
+        return self._require_local().path_for(key)
 
     def dir_for(self, key_prefix: str) -> Path:
         """A directory for a producer, e.g. ``videos/<task id>``; created if missing."""
-        path = self.path_for(key_prefix)
-        if not path.is_dir():
-            private_dir(path)
-        return self.path_for(key_prefix)
+        return self._require_local().dir_for(key_prefix)
 
     def key_for(self, path: Path) -> str:
         """The key of a path inside :attr:`root` — the inverse of :meth:`path_for`."""
+        return self._require_local().key_for(path)
+
+    # -- any backend ------------------------------------------------------------------------
+
+    async def stat(self, key: str) -> MediaObject | None:
+        """The stored object at ``key`` or None (also None for a malformed key)."""
         try:
-            relative = Path(path).resolve().relative_to(self._root)
-        except (ValueError, OSError, RuntimeError) as exc:
-            raise MediaNotFound(f"{path} is outside the media directory") from exc
-        return check_key(relative.as_posix())
+            return await self._backend.stat(check_key(key))
+        except MediaNotFound:
+            return None
+
+    async def exists(self, key: str) -> bool:
+        return await self.stat(key) is not None
+
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> None:
+        """Store a stream of bytes under ``key`` (see :meth:`MediaBackend.put_stream`)."""
+        await self._backend.put_stream(check_key(key), chunks, content_type)
+
+    async def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
+        """Store (and consume) the local file ``path`` under ``key``."""
+        kind = content_type or content_type_for(key)
+        await self._backend.put_file(check_key(key), path, kind)
+
+    async def presigned_url(self, key: str) -> str | None:
+        """A direct URL of the object store for ``key``, or None if the backend has none."""
+        return await self._backend.presigned_url(check_key(key), self.presign_seconds)
+
+    async def delete(self, key: str) -> bool:
+        return await self._backend.delete(check_key(key))
+
+    def list(self, prefix: str = "") -> AsyncIterator[MediaObject]:
+        return self._backend.list(prefix)
 
     # -- writing ----------------------------------------------------------------------------
 
+    @staticmethod
+    def content_key(data: bytes, folder: str, suffix: str) -> str:
+        """``<folder>/<xx>/<sha256><suffix>``: where :meth:`save_bytes` keeps ``data``."""
+        check_key(folder)
+        suffix = _normalize_suffix(suffix)
+        digest = hashlib.sha256(data).hexdigest()
+        return check_key(f"{folder}/{digest[:2]}/{digest}{suffix}")
+
     def save_bytes(self, data: bytes, folder: str, suffix: str) -> str:
-        """Store ``data`` as ``<folder>/<xx>/<sha256><suffix>`` and return that key.
+        """Store ``data`` as ``<folder>/<xx>/<sha256><suffix>`` and return that key (local
+        backend, blocking; :meth:`asave_bytes` works with every backend).
 
         Content-addressed and idempotent: saving the same bytes again returns the same key
         without rewriting. Written to a temporary file in the target directory, then moved into
         place with ``os.replace``, so readers never see a partial file.
         """
-        check_key(folder)
-        suffix = _normalize_suffix(suffix)
-        digest = hashlib.sha256(data).hexdigest()
-        key = f"{folder}/{digest[:2]}/{digest}{suffix}"
-        path = self.path_for(key)
-        with contextlib.suppress(OSError):
-            if path.is_file() and path.stat().st_size == len(data):
-                return key
-        private_dir(path.parent)
-        self.path_for(key)  # re-check confinement now that the directories exist
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=suffix)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp_name, PRIVATE_FILE)
-            os.replace(tmp_name, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-            raise
+        local = self._require_local()
+        key = self.content_key(data, folder, suffix)
+        found = local.stat_sync(key)
+        if found is None or found.size != len(data):
+            local.write_bytes(key, data)
         return key
 
     async def asave_bytes(self, data: bytes, folder: str, suffix: str) -> str:
-        """:meth:`save_bytes` in a worker thread."""
-        return await asyncio.to_thread(self.save_bytes, data, folder, suffix)
+        """:meth:`save_bytes` for any backend, without blocking the event loop."""
+        if isinstance(self._backend, LocalBackend):
+            return await asyncio.to_thread(self.save_bytes, data, folder, suffix)
+        key = self.content_key(data, folder, suffix)
+        found = await self._backend.stat(key)
+        if found is None or found.size != len(data):
+            kind = sniff_image_type(data[:SNIFF_BYTES]) or content_type_for(key)
+            await self._backend.put_bytes(key, data, kind)
+        return key
 
     async def store_image_input(
         self, value: object, max_bytes: int = DEFAULT_MAX_IMAGE_BYTES, *, host_urls: bool = False
@@ -313,20 +316,12 @@ class MediaStore:
         bytes are not an acceptable image.
         """
         if is_media_ref(ref):
-            return await asyncio.to_thread(self._read_local, media_key(ref))
+            key = check_key(media_key(ref))
+            data = await self._backend.read_bytes(key)
+            return data, content_type_for(key, data[:SNIFF_BYTES])
         if _is_http_url(ref):
             return await self._fetch_image(ref, None)
         raise MediaNotFound(f"not a media reference or http(s) URL: {ref[:100]!r}")
-
-    def _read_local(self, key: str) -> tuple[bytes, str]:
-        path = self.path_for(key)
-        try:
-            if not path.is_file():
-                raise MediaNotFound(f"media file not found: {key}")
-            data = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise MediaNotFound(f"media file not found: {key}") from exc
-        return data, content_type_for(path.name, data[:SNIFF_BYTES])
 
     async def _fetch_image(self, url: str, max_bytes: int | None) -> tuple[bytes, str]:
         if self._fetcher is None:

@@ -23,11 +23,13 @@ later fails with a reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import httpx
 
-from lumagate.domain.fetching import Fetched, FetchFailed, UrlRefused
+from lumagate.domain.fetching import Fetched, FetchedStream, FetchFailed, UrlRefused
 from lumagate.security.pinned_transport import PIN_EXTENSION, PinnedTransport
 from lumagate.security.ssrf import CallbackRefused, CheckedTarget, SsrfGuard, TargetUnresolvable
 
@@ -100,6 +102,37 @@ class GuardedFetcher:
         except TimeoutError:
             raise FetchFailed(f"timed out after {self.timeout:g} s") from None
 
+    @contextlib.asynccontextmanager
+    async def stream(self, url: str) -> AsyncIterator[FetchedStream]:
+        """``url``'s body in chunks, at most ``max_bytes`` of it; for files too large to hold
+        (videos). Opening, redirects included, takes at most ``timeout`` seconds; reading is
+        bounded by the caller."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                response, host = await self._final(url, accept="*/*")
+        except TimeoutError:
+            raise FetchFailed(f"timed out after {self.timeout:g} s") from None
+        try:
+            content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            yield FetchedStream(content_type, host, self._chunks(response, host))
+        finally:
+            await response.aclose()
+
+    async def _chunks(self, response: httpx.Response, host: str) -> AsyncIterator[bytes]:
+        too_large = FetchFailed(f"the file at {host} is larger than {_size(self.max_bytes)}")
+        declared = response.headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise too_large
+        read = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                read += len(chunk)
+                if read > self.max_bytes:
+                    raise too_large
+                yield chunk
+        except httpx.HTTPError:
+            raise FetchFailed(f"the connection to {host} failed while reading") from None
+
     async def _check(self, url: str, *, unresolvable_ok: bool) -> CheckedTarget | None:
         host = _host_of(url)
         try:
@@ -112,6 +145,14 @@ class GuardedFetcher:
             raise FetchFailed(f"{host} does not resolve") from None
 
     async def _follow(self, url: str) -> Fetched:
+        response, host = await self._final(url, accept="image/*")
+        try:
+            return await self._read(response, host)
+        finally:
+            await response.aclose()
+
+    async def _final(self, url: str, *, accept: str) -> tuple[httpx.Response, str]:
+        """The open response at the end of the redirects (the caller closes it) and its host."""
         first_host = _host_of(url)
         for hop in range(self.max_redirects + 1):
             try:
@@ -121,27 +162,26 @@ class GuardedFetcher:
                     raise
                 raise UrlRefused(f"{first_host} redirected to a URL that is not allowed") from exc
             assert target is not None
-            response = await self._open(target)
-            try:
-                location = response.headers.get("location")
-                if response.is_redirect and location:
-                    url = _join(target.url, location, first_host)
-                    continue
-                if not response.is_success:
-                    raise FetchFailed(f"HTTP {response.status_code} from {target.host}")
-                return await self._read(response, target.host)
-            finally:
-                await response.aclose()
+            response = await self._open(target, accept)
+            location = response.headers.get("location")
+            if response.is_success:
+                return response, target.host
+            await response.aclose()
+            if response.is_redirect and location:
+                url = _join(target.url, location, first_host)
+                continue
+            status = response.status_code
+            raise FetchFailed(f"HTTP {status} from {target.host}", status=status)
         raise FetchFailed(f"more than {self.max_redirects} redirects from {first_host}")
 
-    async def _open(self, target: CheckedTarget) -> httpx.Response:
+    async def _open(self, target: CheckedTarget, accept: str) -> httpx.Response:
         """Connect to the checked addresses in turn; the first that answers is used."""
         for address in target.addresses:
             try:
                 request = self._client.build_request(
                     "GET",
                     target.url,
-                    headers={"Accept": "image/*"},
+                    headers={"Accept": accept},
                     extensions={PIN_EXTENSION: str(address)},
                 )
             except httpx.InvalidURL:

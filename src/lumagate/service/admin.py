@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from lumagate.domain import messages as msg
 from lumagate.domain.accounts import Account, NewAccount
 from lumagate.domain.channels import ALL_CHANNELS, Channel
 from lumagate.domain.errors import InvalidRequest, TaskNotFound
@@ -156,7 +157,7 @@ class AdminService:
     ) -> TaskPage:
         """Tasks of any tenant; ``key_ref`` is a key's id, name or prefix."""
         if state is not None and state not in {s.value for s in TaskState}:
-            raise InvalidRequest("state is not a task state", field="state")
+            raise InvalidRequest(msg.STATE_NOT_TASK_STATE(), field="state")
         tenant_id = None
         if key_ref is not None:
             key = await self._stores.keys.find(key_ref)
@@ -171,10 +172,10 @@ class AdminService:
         try:
             uuid.UUID(task_id)
         except ValueError:
-            raise TaskNotFound("Task not found") from None
+            raise TaskNotFound(msg.TASK_NOT_FOUND()) from None
         task = await self._stores.tasks.get(task_id)
         if task is None:
-            raise TaskNotFound("Task not found")
+            raise TaskNotFound(msg.TASK_NOT_FOUND())
         return task
 
     async def task_body(self, task: Task) -> Any:

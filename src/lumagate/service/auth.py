@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lumagate.domain import messages as msg
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import AuthenticationRequired, Forbidden
@@ -15,15 +16,15 @@ class Authenticator:
 
     async def tenant(self, presented: str | None) -> ApiKey:
         if not presented:
-            raise AuthenticationRequired("Missing API key: send 'Authorization: Bearer <key>'")
+            raise AuthenticationRequired(msg.MISSING_KEY())
         key = await self.keys.authenticate(presented, utcnow())
         if key is None:
-            raise AuthenticationRequired("Invalid, expired or revoked API key")
+            raise AuthenticationRequired(msg.BAD_KEY())
         return key
 
     @staticmethod
     def require_channel(key: ApiKey, channel: Channel) -> None:
         if channel not in key.channels:
             raise Forbidden(
-                f"This key may not use the {channel.value} channel", code="channel_not_allowed"
+                msg.CHANNEL_NOT_ALLOWED(channel=channel.value), code="channel_not_allowed"
             )

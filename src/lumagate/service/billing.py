@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from lumagate.domain import messages as msg
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import AuthenticationRequired, QuotaExceeded, RateLimitExceeded
@@ -99,7 +100,7 @@ class BillingService:
     async def admit(self, work: UnitOfWork, tenant: ApiKey, now: datetime) -> None:
         key = await work.quotas.lock_key(tenant.id)
         if key is None or not key.usable(now):
-            raise AuthenticationRequired("Invalid, expired or revoked API key")
+            raise AuthenticationRequired(msg.BAD_KEY())
         if key.rpm is not None:
             since = now - RATE_WINDOW
             recent = await work.quotas.creates_since(tenant.id, since)
@@ -108,13 +109,13 @@ class BillingService:
                 oldest = await work.quotas.nth_create_since(tenant.id, since, recent - key.rpm)
                 wait = 1.0 if oldest is None else (oldest + RATE_WINDOW - now).total_seconds()
                 raise RateLimitExceeded(
-                    f"Rate limit reached: this key may create {key.rpm} tasks per minute",
+                    msg.RATE_PER_MINUTE(rpm=key.rpm),
                     retry_after=max(1, math.ceil(wait)),
                 )
         limit = key.max_running
         if limit is not None and await work.quotas.unfinished(tenant.id) >= limit:
             raise RateLimitExceeded(
-                f"Too many tasks running: this key may have {limit} unfinished at once",
+                msg.TOO_MANY_RUNNING(limit=limit),
                 retry_after=self.running_retry_after,
             )
 
@@ -124,10 +125,7 @@ class BillingService:
             tenant.id, task.id, quote.credits, now, note=quote.rule
         )
         if status == ChargeStatus.INSUFFICIENT:
-            raise QuotaExceeded(
-                f"Not enough credits: this generation costs {quote.credits}, "
-                f"the balance is {balance}"
-            )
+            raise QuotaExceeded(msg.NOT_ENOUGH_CREDITS(cost=quote.credits, balance=balance))
 
     # -- refunds ------------------------------------------------------------------------
     async def on_task_changed(self, task: Task) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from lumagate.domain import messages as msg
 from lumagate.domain.channels import Channel
 from lumagate.domain.errors import GatewayError
 from lumagate.domain.request import GenerationRequest
@@ -36,7 +37,7 @@ def fingerprint(
         {
             "channel": channel.value,
             "dialect": dialect,
-            "request": request.model_dump(mode="json"),
+            "request": _canonical_request(request),
             "notify_url": notify_url,
         },
         sort_keys=True,
@@ -59,13 +60,20 @@ def check_replay(
     if stored_fingerprint is None or stored_fingerprint == new_fingerprint:
         return
     if earlier.dialect != dialect:
-        what = f"in another dialect ({earlier.dialect}, this request is {dialect})"
+        what = msg.REUSED_IN_DIALECT(first=earlier.dialect, this=dialect)
     elif earlier.channel != channel:
-        what = f"on another channel ({earlier.channel.value}, this request is {channel.value})"
+        what = msg.REUSED_ON_CHANNEL(first=earlier.channel.value, this=channel.value)
     else:
-        what = "with a different request body"
+        what = msg.REUSED_WITH_BODY()
     raise IdempotencyConflict(
-        f"This Idempotency-Key was already used {what} for task {earlier.id}; "
-        "use a new key for a new request",
-        field="Idempotency-Key",
+        msg.IDEMPOTENCY_KEY_REUSED(what=what, task=earlier.id), field="Idempotency-Key"
     )
+
+
+def _canonical_request(request: GenerationRequest) -> dict[str, object]:
+    """The request as fingerprinted; ``requested`` (set only when degrading, after the
+    fingerprint) is left out so fingerprints stored before it existed still match."""
+    dumped: dict[str, object] = request.model_dump(mode="json")
+    if not request.requested:
+        dumped.pop("requested", None)
+    return dumped

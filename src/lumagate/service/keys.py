@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from lumagate.domain import messages as msg
 from lumagate.domain.channels import ALL_CHANNELS, Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import InvalidRequest, KeyNotFound
@@ -52,16 +53,16 @@ def _check_new_key(
     """The documented bounds of a new key (domain/limits.py), the same on every database."""
     check_text(name, "name", MAX_NAME)
     if not name.strip():
-        raise InvalidRequest("name is required", field="name")
+        raise InvalidRequest(msg.FIELD_REQUIRED(field="name"), field="name")
     check_text(plan, "plan", MAX_PLAN)
     if not plan.strip():
-        raise InvalidRequest("plan must not be empty", field="plan")
+        raise InvalidRequest(msg.NOT_EMPTY(field="plan"), field="plan")
     check_int(credits, "credits", 0, MAX_CREDITS)
     check_int(rpm, "rpm", 1, MAX_COUNT)
     check_int(max_running, "max_running", 1, MAX_COUNT)
     check_number(expires_days, "expires_days", 0, MAX_EXPIRES_DAYS)
     if expires_days is not None and expires_days <= 0:
-        raise InvalidRequest("expires_days must be positive", field="expires_days")
+        raise InvalidRequest(msg.MUST_BE_POSITIVE(field="expires_days"), field="expires_days")
 
 
 class KeyAdmin:
@@ -106,7 +107,7 @@ class KeyAdmin:
         """A key by id, name or display prefix."""
         record = await self.keys.find(ref)
         if record is None:
-            raise KeyNotFound(f"No key matches {ref!r}")
+            raise KeyNotFound(msg.NO_KEY_MATCHES(ref=repr(ref)))
         return record
 
     async def webhook_secret(self, key_id: str) -> str:
@@ -117,12 +118,12 @@ class KeyAdmin:
             )
             sealed = await self.keys.sealed_webhook_secret(key_id)
             if sealed is None:
-                raise KeyNotFound(f"No key matches {key_id!r}")
+                raise KeyNotFound(msg.NO_KEY_MATCHES(ref=repr(key_id)))
         return self.box.decrypt(sealed)
 
     async def top_up(self, ref: str, amount: int, note: str | None = None) -> tuple[ApiKey, int]:
         if amount == 0:
-            raise InvalidRequest("amount must not be zero", field="amount")
+            raise InvalidRequest(msg.NOT_ZERO(field="amount"), field="amount")
         check_int(amount, "amount", -MAX_CREDITS, MAX_CREDITS)
         check_text(note, "note", MAX_NOTE)
         record = await self.find(ref)
@@ -152,5 +153,5 @@ class KeyAdmin:
     async def revoke(self, ref: str) -> ApiKey:
         record = await self.find(ref)
         if not await self.keys.revoke(record.id, utcnow()):
-            raise KeyNotFound(f"No key matches {ref!r}")
+            raise KeyNotFound(msg.NO_KEY_MATCHES(ref=repr(ref)))
         return record

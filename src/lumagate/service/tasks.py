@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qsl, unquote
 
+from lumagate.domain import messages as msg
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
-from lumagate.domain.errors import InvalidRequest, NotReady, TaskNotFound
+from lumagate.domain.errors import InvalidRequest, MediaRemoved, NotReady, TaskNotFound
 from lumagate.domain.limits import (
     MAX_IDEMPOTENCY_KEY,
     MAX_PROMPT,
@@ -21,7 +22,7 @@ from lumagate.domain.limits import (
 )
 from lumagate.domain.request import GenerationRequest, media_ref
 from lumagate.domain.states import TaskState
-from lumagate.domain.task import Task
+from lumagate.domain.task import MEDIA_REMOVED_REASON, Task
 from lumagate.domain.tenant import ApiKey
 from lumagate.domain.video import (
     ASPECT_RATIOS,
@@ -30,8 +31,9 @@ from lumagate.domain.video import (
     normalize_model,
 )
 from lumagate.media.images import InvalidImage, check_pixels, sniff_image_type
-from lumagate.media.store import MediaFetchError, MediaStore
+from lumagate.media.store import MediaFetchError, MediaStore, MediaUnavailable
 from lumagate.service.admission import Admission
+from lumagate.service.deliverability import Deliverability
 from lumagate.service.idempotency import check_replay, fingerprint
 from lumagate.store.accounts import AccountStore
 from lumagate.store.errors import IdempotencyKeyTaken
@@ -79,6 +81,7 @@ class TaskService:
         on_queued: Callable[[], None] | None = None,
         admission: Admission | None = None,
         on_created: Callable[[Task], None] | None = None,
+        deliverability: Deliverability | None = None,
     ) -> None:
         self.tasks = tasks
         self.transactions = transactions  # one unit of work stores a task with its charge
@@ -90,21 +93,20 @@ class TaskService:
         self.on_queued = on_queued
         self.on_created = on_created  # metrics: a new task was stored (not an idempotent replay)
         self._run_seconds: tuple[float, float | None] = (0.0, None)
+        self.deliverability = deliverability  # refuse (or degrade) what no account can deliver
 
     # -- writes -------------------------------------------------------------------------
     async def create(self, tenant: ApiKey, command: CreateCommand) -> Task:
         request = await self._request(command, extend_of=None)
         if not request.prompt and request.start_image is None:
-            raise InvalidRequest(
-                "user_prompt is required unless an image is given", field="user_prompt"
-            )
+            raise InvalidRequest(msg.PROMPT_OR_IMAGE(field="user_prompt"), field="user_prompt")
         return await self._store(tenant, command, request, pinned=None)
 
     async def extend(self, tenant: ApiKey, source_id: str, command: CreateCommand) -> Task:
         source = await self.get(tenant, source_id)
         if source.state != TaskState.COMPLETED:
             raise InvalidRequest(
-                "Only a completed task can be extended", field="task_id", code="task_not_completed"
+                msg.EXTEND_NOT_COMPLETED(), field="task_id", code="task_not_completed"
             )
         request = await self._request(command, extend_of=source.id, source=source)
         return await self._store(tenant, command, request, pinned=source.account_id)
@@ -119,6 +121,13 @@ class TaskService:
             dialect=command.dialect,
             notify_url=command.notify_url,
         )
+        if self.deliverability is not None:  # after the fingerprint: a replay asks the same
+            request = await self.deliverability.check(
+                request,
+                command.channel,
+                pinned=pinned,
+                field_names={"end_image": command.image_fields[1]},
+            )
         new = NewTask(
             id=str(uuid.uuid4()),
             tenant_id=tenant.id,
@@ -164,20 +173,26 @@ class TaskService:
         try:
             model = normalize_model(command.model or self.default_model)
         except ValueError as exc:
-            raise InvalidRequest(f"model_name: {exc}", field="model_name") from None
+            raise InvalidRequest(
+                msg.FIELD_DETAIL(field="model_name", detail=exc), field="model_name"
+            ) from None
         try:
             duration = normalize_duration(command.duration)
         except ValueError as exc:
-            raise InvalidRequest(f"duration: {exc}", field="duration") from None
+            raise InvalidRequest(
+                msg.FIELD_DETAIL(field="duration", detail=exc), field="duration"
+            ) from None
         aspect = source.request.aspect_ratio if source else command.aspect_ratio
         resolution = source.request.resolution if source else command.resolution
         if aspect not in ASPECT_RATIOS:
             raise InvalidRequest(
-                f"aspect_ratio must be one of {', '.join(ASPECT_RATIOS)}", field="aspect_ratio"
+                msg.ONE_OF(field="aspect_ratio", choices=", ".join(ASPECT_RATIOS)),
+                field="aspect_ratio",
             )
         if resolution not in RESOLUTIONS:
             raise InvalidRequest(
-                f"resolution must be one of {', '.join(RESOLUTIONS)}", field="resolution"
+                msg.ONE_OF(field="resolution", choices=", ".join(RESOLUTIONS)),
+                field="resolution",
             )
         return GenerationRequest(
             prompt=command.prompt,
@@ -201,16 +216,16 @@ class TaskService:
                 key = unquote(path)
                 try:
                     valid = self.media.link_valid(key, dict(parse_qsl(query)))
-                    if valid and self.media.path_for(key).is_file():
+                    if valid and await self.media.exists(key):
                         return media_ref(key)  # our own upload: read it locally
-                except ValueError:
+                except (ValueError, MediaUnavailable):
                     pass
         try:
             return await self.media.store_image_input(
                 value, self.max_image_bytes, host_urls=host_urls
             )
         except InvalidImage as exc:
-            raise InvalidRequest(f"{field}: {exc}", field=field) from None
+            raise InvalidRequest(msg.FIELD_DETAIL(field=field, detail=exc), field=field) from None
         except MediaFetchError as exc:  # MediaRefused included: decided before connecting
             raise InvalidRequest(exc.describe(field), field=field) from None
 
@@ -219,25 +234,33 @@ class TaskService:
         returns its asset reference."""
         ref = await self._image(value, "url", host_urls=True)
         if ref is None:
-            raise InvalidRequest("url is required", field="url")
+            raise InvalidRequest(msg.FIELD_REQUIRED(field="url"), field="url")
         return ref
 
     async def upload_bytes(self, data: bytes) -> str:
         kind = sniff_image_type(data)
         if kind is None:
-            raise InvalidRequest("file is not a PNG, JPEG, WebP or GIF image", field="file")
+            raise InvalidRequest(msg.NOT_AN_IMAGE(field="file"), field="file")
         if len(data) > self.max_image_bytes:
-            raise InvalidRequest("file is too large", field="file")
+            raise InvalidRequest(msg.TOO_LARGE_FILE(field="file"), field="file")
         try:
             check_pixels(data)
         except InvalidImage as exc:
-            raise InvalidRequest(f"file: {exc}", field="file") from None
+            raise InvalidRequest(msg.FIELD_DETAIL(field="file", detail=exc), field="file") from None
         suffix = "." + kind.split("/")[-1].replace("jpeg", "jpg")
         return media_ref(await self.media.asave_bytes(data, "uploads", suffix))
 
     # -- reads --------------------------------------------------------------------------
     async def get(self, tenant: ApiKey, task_id: str) -> Task:
         task = await self.tasks.get(task_id, tenant.id) if _plausible_id(task_id) else None
+        if task is None:
+            raise TaskNotFound(msg.TASK_NOT_FOUND())
+        return task
+
+    async def get_by_number(self, tenant: ApiKey, number: int) -> Task:
+        """A task by the number of :func:`lumagate.domain.numeric_ids.numeric_id` (new-api's
+        ``id int64``); the same 404 as :meth:`get` when it is not the caller's."""
+        task = await self.tasks.find_by_number(number, tenant.id) if number > 0 else None
         if task is None:
             raise TaskNotFound("Task not found")
         return task
@@ -284,12 +307,14 @@ class TaskService:
 
     async def hide(self, tenant: ApiKey, task_id: str) -> None:
         if not _plausible_id(task_id) or not await self.tasks.hide(task_id, tenant.id, utcnow()):
-            raise TaskNotFound("Task not found")
+            raise TaskNotFound(msg.TASK_NOT_FOUND())
 
     async def download_url(self, tenant: ApiKey, task_id: str) -> str:
         task = await self.get(tenant, task_id)
+        if task.media_removed:
+            raise MediaRemoved(task.failure_reason or MEDIA_REMOVED_REASON)
         if task.state != TaskState.COMPLETED or task.media is None:
-            raise NotReady("The video is not ready yet: the task has not completed")
+            raise NotReady(msg.VIDEO_NOT_READY())
         return self.media.public_url(task.media.best_download)
 
     def link(self, ref: str | None) -> str | None:
@@ -359,7 +384,8 @@ def engine_states(public_names: tuple[str, ...]) -> tuple[TaskState, ...]:
     unknown = [name for name in public_names if name not in known]
     if unknown:
         raise InvalidRequest(
-            f"state must be one of {', '.join(sorted(known))} (got {unknown[0]!r})", field="state"
+            msg.STATE_ONE_OF(choices=", ".join(sorted(known)), got=repr(unknown[0])),
+            field="state",
         )
     return tuple(state for state in TaskState if state.public in public_names)
 

@@ -73,6 +73,9 @@ class SimConfig(BaseModel):
     public_base_url: str | None = Field(
         default=None, description="Base of the URLs the sim hands out; the request's if unset."
     )
+    media_ttl_seconds: float | None = Field(
+        default=None, gt=0.0, description="Media links expire (403) this long after issue."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> SimConfig:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, HTTPException
 from pydantic import ValidationError
 
 from lumagate.sim.runtime import DebugRuntime
-from lumagate.sim.schemas import ExpireSession
+from lumagate.sim.schemas import ExpireSession, MediaSwitch
 
 router = APIRouter(tags=["debug"])
 
@@ -41,6 +41,21 @@ async def expire_session(body: ExpireSession, runtime: DebugRuntime) -> dict[str
     if not runtime.sessions.expire(body.credential, body.token):
         raise HTTPException(status_code=404, detail="Unknown web session identity")
     return {"expired": body.credential}
+
+
+@router.get("/media")
+async def media_state(runtime: DebugRuntime) -> dict[str, Any]:
+    """The media switch, every file sent (by file name) and how many expired links were
+    refused."""
+    links = runtime.links
+    return {"mode": links.mode, "served": dict(links.served), "expired": links.expired}
+
+
+@router.post("/media")
+async def set_media_mode(body: MediaSwitch, runtime: DebugRuntime) -> dict[str, Any]:
+    """``ok`` serves media; ``unavailable`` answers 503 (an outage); ``gone`` answers 404."""
+    runtime.links.mode = body.mode
+    return {"mode": body.mode}
 
 
 @router.post("/reset")

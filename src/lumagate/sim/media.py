@@ -35,9 +35,19 @@ def _split(filename: str) -> tuple[str, str]:
 async def media_file(
     filename: str,
     runtime: DebugRuntime,
+    request: Request,
     wm: Annotated[int, Query()] = 0,
     progress: Annotated[int, Query()] = 0,
+    exp: Annotated[str, Query()] = "",
+    sig: Annotated[str, Query()] = "",
 ) -> FileResponse:
+    links = runtime.links
+    if links.mode == "unavailable":
+        raise HTTPException(status_code=503, detail="Storage unavailable")
+    if links.mode == "gone":
+        raise HTTPException(status_code=404, detail="Not found")
+    if not links.valid(filename, exp, sig):
+        raise HTTPException(status_code=403, detail="Request has expired")
     generation_id, kind = _split(filename)
     generation = runtime.world.generations.get(generation_id)
     if generation is None:
@@ -48,6 +58,8 @@ async def media_file(
     if not ready:
         raise HTTPException(status_code=404, detail="Not ready")
     files = await runtime.clips.get(generation.aspect_ratio)
+    if request.method == "GET":
+        links.served[filename] += 1
     if kind == "video":
         path = files.watermarked if wm else files.video
         return FileResponse(

@@ -97,12 +97,12 @@ async def create_generation(
     world.record(generation)
     if runtime.lose_response():
         raise HTTPException(status_code=502, detail="Bad gateway")
-    return official_view(generation)
+    return official_view(generation, links=runtime.links)
 
 
 @router.get("/generations/{generation_id}")
 async def get_generation(generation_id: str, key: ApiKey, runtime: Runtime) -> dict[str, Any]:
-    return official_view(_owned(runtime, key, generation_id))
+    return official_view(_owned(runtime, key, generation_id), links=runtime.links)
 
 
 @router.get("/generations")
@@ -115,7 +115,7 @@ async def list_generations(
     limit = min(limit, MAX_PAGE)
     page, total = runtime.world.page(key, "official", offset, limit)
     return {
-        "generations": [official_view(generation) for generation in page],
+        "generations": [official_view(g, links=runtime.links) for g in page],
         "count": len(page),
         "has_more": offset + len(page) < total,
         "limit": limit,

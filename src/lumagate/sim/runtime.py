@@ -23,6 +23,7 @@ from lumagate.sim.callbacks import CallbackDispatcher, Redelivery
 from lumagate.sim.clips import ClipCache
 from lumagate.sim.config import SimConfig
 from lumagate.sim.faults import Dice
+from lumagate.sim.media_links import MediaLinks
 from lumagate.sim.sessions import SessionRegistry
 from lumagate.sim.uploads import UploadStore
 from lumagate.sim.views import official_view
@@ -44,6 +45,7 @@ class SimRuntime:
         self.sessions = SessionRegistry()
         self.uploads = UploadStore()
         self.callbacks = CallbackDispatcher()
+        self.links = MediaLinks(config.media_ttl_seconds)
         self.fault_dice = Dice(config.seed)
         self.quirk_dice = Dice(_quirk_seed(config.seed))
         # Without a configured cache, render into a private temp dir (created on first render,
@@ -91,7 +93,7 @@ class SimRuntime:
                 self.callbacks.submit(
                     generation.callback_url,
                     generation.id,
-                    official_view(generation, transition.state),
+                    official_view(generation, transition.state, self.links),
                     copies=copies,
                     policy=policy,
                 )
@@ -103,6 +105,7 @@ class SimRuntime:
             self.quirk_dice.reseed(_quirk_seed(config.seed))
         if config.media_dir is not None and config.media_dir != self.clips.directory:
             self.clips = ClipCache(config.media_dir)
+        self.links.ttl_seconds = config.media_ttl_seconds
         self.config = config
 
     def reset(self) -> None:
@@ -111,6 +114,7 @@ class SimRuntime:
         self.sessions.reset()
         self.uploads.reset()
         self.callbacks.clear()
+        self.links.reset()
         self.fault_dice.reseed(self.config.seed)
         self.quirk_dice.reseed(_quirk_seed(self.config.seed))
 

@@ -150,3 +150,9 @@ class ExpireSession(BaseModel):
     token: str | None = Field(
         default=None, description="Kill only this token of the identity (e.g. a rotated-out one)."
     )
+
+
+class MediaSwitch(BaseModel):
+    """``POST /_sim/media``: serve media (``ok``), answer 503 (``unavailable``) or 404."""
+
+    mode: Literal["ok", "unavailable", "gone"]

@@ -12,7 +12,10 @@ import uuid
 from typing import Any
 
 from lumagate.domain.video import frame_size
+from lumagate.sim.media_links import MediaLinks
 from lumagate.sim.world import Phase, SimGeneration
+
+PLAIN_LINKS = MediaLinks()  # links that never expire (views rendered without a runtime)
 
 WEB_STATES: dict[Phase, str] = {
     "queued": "pending",
@@ -37,9 +40,9 @@ def progress_url(generation: SimGeneration) -> str:
     return f"{generation.base_url}/media/{generation.id}.mp4?progress=1"
 
 
-def download_url(generation: SimGeneration) -> str:
-    """The web app's watermark-free, 'presigned' URL (the sim does not enforce expiry)."""
-    return f"{generation.base_url}/media/{generation.id}.mp4?download=1&expires_in=3600"
+def download_url(generation: SimGeneration, links: MediaLinks = PLAIN_LINKS) -> str:
+    """The web app's watermark-free, presigned URL (expiring with ``--media-ttl-seconds``)."""
+    return links.sign(f"{generation.base_url}/media/{generation.id}.mp4?download=1")
 
 
 def thumbnail_url(generation: SimGeneration) -> str:
@@ -50,10 +53,13 @@ def last_frame_url(generation: SimGeneration) -> str:
     return f"{generation.base_url}/media/{generation.id}-last.jpg"
 
 
-def official_view(generation: SimGeneration, state: Phase | None = None) -> dict[str, Any]:
+def official_view(
+    generation: SimGeneration, state: Phase | None = None, links: MediaLinks = PLAIN_LINKS
+) -> dict[str, Any]:
     """The official Generation object; ``state`` renders an earlier state (for callbacks)."""
     shown: Phase = state or generation.state
     done = shown == "completed"
+    sign = links.sign
     return {
         "id": generation.id,
         "generation_type": "video",
@@ -61,9 +67,9 @@ def official_view(generation: SimGeneration, state: Phase | None = None) -> dict
         "failure_reason": generation.failure_reason if shown == "failed" else None,
         "created_at": generation.created_at,
         "assets": {
-            "video": video_url(generation) if done else None,
-            "image": thumbnail_url(generation) if done else None,
-            "progress_video": progress_url(generation) if shown == "dreaming" else None,
+            "video": sign(video_url(generation)) if done else None,
+            "image": sign(thumbnail_url(generation)) if done else None,
+            "progress_video": sign(progress_url(generation)) if shown == "dreaming" else None,
         },
         "model": generation.model,
         "request": {"generation_type": "video", **generation.request},
@@ -74,8 +80,15 @@ def _sized(url: str, width: int, height: int) -> dict[str, Any]:
     return {"url": url, "width": width, "height": height}
 
 
-def web_view(generation: SimGeneration, now: float, *, hide_video: bool = False) -> dict[str, Any]:
+def web_view(
+    generation: SimGeneration,
+    now: float,
+    *,
+    hide_video: bool = False,
+    links: MediaLinks = PLAIN_LINKS,
+) -> dict[str, Any]:
     """The web-app generation object; ``hide_video`` renders the ``video: null`` quirk."""
+    sign = links.sign
     size = frame_size(generation.aspect_ratio, generation.resolution)
     done = generation.state == "completed"
     show_video = done and not hide_video
@@ -83,10 +96,10 @@ def web_view(generation: SimGeneration, now: float, *, hide_video: bool = False)
     video_raw: dict[str, Any] | None = None
     if show_video:
         video = {
-            **_sized(video_url(generation, watermark=True), size.width, size.height),
-            "thumbnail": thumbnail_url(generation),
+            **_sized(sign(video_url(generation, watermark=True)), size.width, size.height),
+            "thumbnail": sign(thumbnail_url(generation)),
         }
-        video_raw = _sized(video_url(generation), size.width, size.height)
+        video_raw = _sized(sign(video_url(generation)), size.width, size.height)
     return {
         "id": generation.id,
         "prompt": generation.prompt,
@@ -94,8 +107,12 @@ def web_view(generation: SimGeneration, now: float, *, hide_video: bool = False)
         "created_at": generation.created_at,
         "video": video,
         "video_raw": video_raw,
-        "thumbnail": _sized(thumbnail_url(generation), size.width, size.height) if done else None,
-        "last_frame": _sized(last_frame_url(generation), size.width, size.height) if done else None,
+        "thumbnail": (
+            _sized(sign(thumbnail_url(generation)), size.width, size.height) if done else None
+        ),
+        "last_frame": (
+            _sized(sign(last_frame_url(generation)), size.width, size.height) if done else None
+        ),
         "liked": None,
         "estimate_wait_seconds": (
             None if generation.terminal else math.ceil(generation.seconds_left(now))

@@ -69,7 +69,7 @@ def _polled(runtime: SimRuntime, generation: SimGeneration) -> dict[str, Any]:
     hide = generation.null_video_polls > 0 and generation.state == "completed"
     if hide:
         generation.null_video_polls -= 1
-    return web_view(generation, runtime.now(), hide_video=hide)
+    return web_view(generation, runtime.now(), hide_video=hide, links=runtime.links)
 
 
 def _create(
@@ -121,7 +121,7 @@ def _create(
     world.note_foreign_images(identity, len(foreign))
     if runtime.lose_response():
         raise HTTPException(status_code=502, detail="Bad gateway")
-    return web_view(generation, now)
+    return web_view(generation, now, links=runtime.links)
 
 
 @router.get("/api/users/v1/me")
@@ -170,7 +170,7 @@ async def download_video_url(
     generation = _owned(runtime, identity, generation_id)
     if generation.state != "completed":
         raise HTTPException(status_code=400, detail="Generation is not completed")
-    return {"url": download_url(generation)}
+    return {"url": download_url(generation, runtime.links)}
 
 
 @router.post(PHOTON + "/generations/file_upload")

@@ -72,6 +72,7 @@ def task_from_row(row: RowMapping) -> Task:
         finished_at=_dt(row["finished_at"]),
         server_id=row["server_id"],
         attempts=row["attempts"],
+        media_removed_at=_dt(row.get("media_removed_at")),
     )
 
 

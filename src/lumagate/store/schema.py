@@ -81,6 +81,8 @@ tasks = Table(
     Column("notify_url", Text, nullable=True),
     Column("idempotency_key", String(200), nullable=True),
     Column("idempotency_fingerprint", String(64), nullable=True),  # migration 0005
+    Column("numeric_id", BigInteger, nullable=True),  # migration 0012 (domain/numeric_ids.py)
+    _ts("media_removed_at"),  # migration 0011: the retention policy removed the media
     Column("server_id", String(200), nullable=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("hidden", Boolean, nullable=False, server_default="0"),
@@ -108,6 +110,14 @@ Index(
     tasks.c.id,
 )
 Index("ix_tasks_tenant_created", tasks.c.tenant_id, tasks.c.created_at, tasks.c.id)
+# Migration 0012: a task by its number among its tenant's, oldest first (no sort).
+Index(
+    "ix_tasks_tenant_numeric",
+    tasks.c.tenant_id,
+    tasks.c.numeric_id,
+    tasks.c.created_at,
+    tasks.c.id,
+)
 Index("ix_tasks_finished", tasks.c.state, tasks.c.finished_at)
 
 # -- billing and callbacks (migration 0002) ------------------------------------------------
@@ -177,4 +187,24 @@ render_jobs = Table(  # migration 0007: sandbox renders with a lease any replica
     Column("renders", Integer, nullable=False, server_default="0"),
     _ts("created_at", nullable=False),
     _ts("updated_at", nullable=False),
+)
+
+# -- keeping finished videos (migration 0006) -------------------------------------------
+media_mirrors = Table(
+    "media_mirrors",
+    metadata,
+    Column("id", String(36), primary_key=True),  # the task's id: one copy job per task
+    Column("account_id", String(36), nullable=True),
+    Column("upstream_id", String(200), nullable=True),
+    Column("source", JSON, nullable=False),  # the upstream's links (refreshed when expired)
+    Column("copied", JSON, nullable=False),  # asset -> media key, as each file is kept
+    Column("prefix", String(100), nullable=False),
+    Column("state", String(16), nullable=False),  # pending, done, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    _ts("next_attempt_at"),  # due time; pushed out by a hold while a replica copies
+    Column("lease_owner", String(64), nullable=True),
+    Column("last_error", Text, nullable=True),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+    Index("ix_media_mirrors_due", "state", "next_attempt_at"),
 )

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lumagate.domain.numeric_ids import numeric_id
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.store.errors import IdempotencyKeyTaken, unique_violation_as
@@ -57,6 +58,7 @@ class TaskWrites:
                     notify_url=new.notify_url,
                     idempotency_key=new.idempotency_key,
                     idempotency_fingerprint=new.idempotency_fingerprint,
+                    numeric_id=numeric_id(new.id),
                     created_at=now,
                     updated_at=now,
                 )

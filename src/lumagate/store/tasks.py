@@ -86,6 +86,23 @@ class TaskStore:
             return None
         return task_from_row(row)
 
+    async def find_by_number(self, number: int, tenant_id: str) -> Task | None:
+        """The tenant's visible task whose ``numeric_id`` is ``number`` (oldest first should two
+        ever share one: 53-bit hashes of the ids, see domain/numeric_ids.py)."""
+        query = (
+            select(tasks)
+            .where(
+                tasks.c.tenant_id == tenant_id,
+                tasks.c.numeric_id == number,
+                tasks.c.hidden.is_(False),
+            )
+            .order_by(tasks.c.created_at, tasks.c.id)
+            .limit(1)
+        )
+        async with self.db.read() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return None if row is None else task_from_row(row)
+
     async def get_many(self, task_ids: Sequence[str], tenant_id: str) -> list[Task]:
         if not task_ids:
             return []

@@ -14,6 +14,9 @@ from lumagate.engine.catch_up import CatchUp
 from lumagate.engine.context import EngineContext
 from lumagate.engine.events import TaskEvents
 from lumagate.engine.hooks import UpstreamHooks
+from lumagate.engine.mirror_copy import MirrorCopier
+from lumagate.engine.mirroring import MirrorFetchers, MirrorWorker
+from lumagate.engine.retention import MediaRetention
 from lumagate.engine.runtime import Engine, new_replica_id
 from lumagate.engine.signals import EngineSignals
 from lumagate.engine.upkeep import Upkeep
@@ -22,6 +25,7 @@ from lumagate.providers.http import UpstreamHttp, new_upstream_client
 from lumagate.providers.registry import ProviderRegistry
 from lumagate.providers.sandbox.provider import RenderLease, SandboxProvider
 from lumagate.providers.setup import register_upstreams
+from lumagate.settings import Settings
 from lumagate.wiring.observability import Observability
 from lumagate.wiring.services import Services
 from lumagate.wiring.stores import Stores
@@ -37,10 +41,12 @@ class EngineParts:
     upstream_http: UpstreamHttp
     callback_sender: CallbackSender
     upstream_hooks: UpstreamHooks
+    mirror_fetchers: MirrorFetchers
 
     async def close(self) -> None:
         """Release what the parts opened (after the engine stopped, or was never started)."""
         await self.callback_sender.close()
+        await self.mirror_fetchers.aclose()
         await self.providers.close()
         await self.upstream_http.client.aclose()
 
@@ -73,11 +79,14 @@ def build_engine(
             events=events,
             replica_id=replica_id,
             single_node=stores.db.is_sqlite,
+            mirrors=stores.mirrors,
         )
     )
     sandbox.listener = engine.refresher.poke
     upstream_http = _upstreams(stores, providers, media)
     _add_loops_and_listeners(engine, services, events, callback_sender, observability)
+    _add_retention(engine, stores, media)
+    fetchers = _add_mirroring(engine, stores, media, settings)
     return EngineParts(
         engine=engine,
         providers=providers,
@@ -85,6 +94,7 @@ def build_engine(
         upstream_http=upstream_http,
         callback_sender=callback_sender,
         upstream_hooks=UpstreamHooks(engine.ctx, engine.refresher),
+        mirror_fetchers=fetchers,
     )
 
 
@@ -117,6 +127,26 @@ def _upstreams(stores: Stores, providers: ProviderRegistry, media: MediaStore) -
         save_credentials=stores.accounts.save_rotated_credentials,
     )
     return upstream_http
+
+
+def _add_mirroring(
+    engine: Engine, stores: Stores, media: MediaStore, settings: Settings
+) -> MirrorFetchers:
+    """The copier that keeps finished upstream videos, run as the engine's ``mirror`` loop."""
+    fetchers = MirrorFetchers(settings)
+    copier = MirrorCopier(engine.ctx, stores.mirrors, media, fetchers.for_account)
+    engine.add_loop("mirror", MirrorWorker(engine.ctx, stores.mirrors, copier).run)
+    return fetchers
+
+
+def _add_retention(engine: Engine, stores: Stores, media: MediaStore) -> None:
+    """The media retention sweep, when ``LUMAGATE_MEDIA_RETENTION_DAYS`` is set."""
+    settings = stores.settings
+    if settings.media_retention_days is None:
+        return
+    retention = MediaRetention(stores.media_retention, media, settings.media_retention_days)
+    period = settings.media_retention_sweep_seconds
+    engine.add_loop("media-retention", lambda: retention.run(period))
 
 
 def _add_loops_and_listeners(

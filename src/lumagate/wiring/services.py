@@ -21,6 +21,7 @@ from lumagate.service.admin import AdminService, AdminStores
 from lumagate.service.auth import Authenticator
 from lumagate.service.billing import BillingService, price_table
 from lumagate.service.callbacks import CallbackRecorder
+from lumagate.service.deliverability import Deliverability
 from lumagate.service.insights import InsightsService
 from lumagate.service.keys import KeyAdmin
 from lumagate.service.rate_limits import RateLimitReader
@@ -65,6 +66,15 @@ class EngineHooks:
     task_created: Callable[[Task], None] | None = None  # metrics and log context
 
 
+def _deliverability(stores: Stores) -> Deliverability:
+    settings = stores.settings
+    return Deliverability(
+        stores.accounts,
+        degrade=settings.degrade_to_deliverable,
+        sandbox_always=settings.sandbox_always,
+    )
+
+
 def build_services(
     stores: Stores,
     *,
@@ -92,6 +102,7 @@ def build_services(
         on_queued=hooks.wake_dispatcher,
         admission=billing,
         on_created=hooks.task_created,
+        deliverability=_deliverability(stores),
     )
     bodies = TaskBodies(renderers, tasks)
     callbacks = CallbackRecorder(

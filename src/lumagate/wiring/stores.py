@@ -18,6 +18,8 @@ from lumagate.store.deliveries import DeliveryStore
 from lumagate.store.insights import InsightStore
 from lumagate.store.keys import KeyStore
 from lumagate.store.ledger import LedgerStore
+from lumagate.store.media_retention import MediaRetentionStore
+from lumagate.store.mirrors import MirrorStore
 from lumagate.store.pool import PoolStore
 from lumagate.store.render_jobs import RenderJobStore
 from lumagate.store.tasks import TaskStore
@@ -40,6 +42,8 @@ class Stores:
     transactions: Transactions
     insights: InsightStore
     render_jobs: RenderJobStore
+    media_retention: MediaRetentionStore
+    mirrors: MirrorStore
 
     async def prepare(self) -> None:
         """Apply migrations (alembic is imported only here)."""
@@ -69,4 +73,6 @@ def open_stores(settings: Settings) -> Stores:
         transactions=Transactions(db),
         insights=InsightStore(db),
         render_jobs=RenderJobStore(db),
+        media_retention=MediaRetentionStore(db),
+        mirrors=MirrorStore(db),
     )

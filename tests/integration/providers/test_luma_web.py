@@ -8,6 +8,7 @@ session disabling the account. In-process: ``completed`` with ``video: null`` is
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,7 @@ from tests.support.upstreams import (
     account_states,
     client,
     create,
+    db_rows,
     make_gateway,
     official,
     sim_get,
@@ -54,7 +56,10 @@ def sim(provider_sim_media: Path) -> Iterator[SimServer]:
 @pytest.fixture(scope="module")
 def scenario(sim: SimServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     data_dir = tmp_path_factory.mktemp("web") / "data"
-    server = make_gateway(data_dir, [web(sim, "web-1", TOKEN, 4)]).start()
+    # A web session renders 5 s only: with degrade on, the 9 s task is accepted at 5 s.
+    server = make_gateway(
+        data_dir, [web(sim, "web-1", TOKEN, 4)], degrade_to_deliverable="true"
+    ).start()
     try:
         with client(server, server.create_key("web")) as http:
             yield run_scenario(server, http, "web")
@@ -63,7 +68,8 @@ def scenario(sim: SimServer, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 def test_feature_matrix(scenario: Scenario) -> None:
-    assert_common(scenario, "luma-web")
+    assert_common(scenario, "luma-web", nine_delivered="5s")
+    assert scenario.task("nine")["request"]["requested"] == {"duration": "9s"}
 
 
 def test_images_are_reuploaded_to_luma(scenario: Scenario, sim: SimServer) -> None:
@@ -88,9 +94,14 @@ def test_extend_and_the_watermark_free_link(scenario: Scenario, sim: SimServer) 
     extend = entry_for(sim, scenario.prompt("extend"))
     assert extend["kind"] == "extend" and extend["request"]["extend_of"] == source["generation_id"]
     for name in ("text", "extend"):
+        # The gateway kept the watermark-free video (from download_video_url), not the preview.
+        task_id = scenario.ids[name]
+        rows = db_rows(scenario.server, "SELECT source FROM media_mirrors WHERE id = ?", task_id)
+        source = rows[0]["source"]
+        source = json.loads(source) if isinstance(source, str) else source
+        assert "download=1" in source["download"] and "wm=1" in source["video"]
         task = scenario.task(name)
-        assert "download=1" in task["video"]["download_url"]  # from download_video_url
-        assert "wm=1" in task["video"]["url"]  # the watermarked one stays the preview
+        assert "/files/mirrors/" in task["video"]["download_url"]
 
 
 def test_rotated_cookie_is_persisted_across_a_restart(start_sim: StartSim, tmp_path: Path) -> None:

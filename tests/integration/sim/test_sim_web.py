@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from PIL import Image
 
 from lumagate.sim.testing import SimServer, StartSim
+from tests.support.waiting import wait_until
 
 PHOTON = "/api/photon/v1"
 
@@ -220,3 +222,40 @@ def test_web_moderation(sim: SimServer) -> None:
     failed = web.wait_done(created["id"])[-1]
     assert failed["state"] == "failed"
     assert failed["failure_reason"] == "Advanced prompt moderation failed"
+
+
+def test_media_links_expire_after_the_ttl_and_download_url_gives_a_fresh_one(
+    start_sim: StartSim,
+) -> None:
+    sim = start_sim(media_ttl_seconds=1.0)
+    web = WebSession(sim, "expiring")
+    created = web.create().json()[0]
+    done = web.wait_done(created["id"])[-1]
+    links = [done["video"]["url"], done["video_raw"]["url"], done["thumbnail"]["url"]]
+    assert all("exp=" in link and "sig=" in link for link in links)
+    assert web.request("GET", done["video_raw"]["url"]).status_code == 200
+    deadline = float(parse_qs(urlsplit(done["video_raw"]["url"]).query)["exp"][0])
+    wait_until(lambda: time.time() > deadline, "the link's expiry passed", timeout=10)
+    assert [web.request("GET", link).status_code for link in links] == [403, 403, 403]
+    unsigned = done["video_raw"]["url"].split("?", 1)[0]
+    assert web.request("GET", unsigned).status_code == 403
+    fresh = web.request("GET", f"{PHOTON}/generations/{created['id']}/download_video_url")
+    video = web.request("GET", fresh.json()["url"])
+    assert video.status_code == 200 and video.content[4:8] == b"ftyp"
+    with sim.client() as debug:
+        media = debug.get("/_sim/media").json()
+    assert media["expired"] == 3 and media["served"] == {f"{created['id']}.mp4": 2}
+
+
+def test_the_media_switch_answers_503_or_404(sim: SimServer) -> None:
+    web = WebSession(sim, "switch")
+    created = web.create().json()[0]
+    url = web.wait_done(created["id"])[-1]["video_raw"]["url"]
+    with sim.client() as debug:
+        assert debug.post("/_sim/media", json={"mode": "unavailable"}).is_success
+        assert web.request("GET", url).status_code == 503
+        assert debug.post("/_sim/media", json={"mode": "gone"}).is_success
+        assert web.request("GET", url).status_code == 404
+        assert debug.post("/_sim/media", json={"mode": "ok"}).is_success
+        assert web.request("GET", url).status_code == 200
+        assert debug.post("/_sim/media", json={"mode": "lost"}).status_code in (400, 422)

@@ -191,3 +191,27 @@ def test_no_account_reasons() -> None:
 def test_slot_free_never_negative() -> None:
     assert slot("a", max_concurrency=2, running=5).free == 0
     assert slot("a", max_concurrency=3, running=1).free == 2
+
+
+def _only_official(account: AccountSlot) -> bool:
+    return account.kind == "luma-official"
+
+
+def test_a_task_goes_only_to_an_account_that_can_deliver_it() -> None:
+    web = slot("web", kind="luma-web", running=0)
+    busy_official = slot("official", kind="luma-official", running=1)
+    # The web session is idler, but cannot deliver: the official account is chosen.
+    choice = choose_account(Channel.DEFAULT, [web, busy_official], NOW, can_serve=_only_official)
+    assert choice == Choice("official")
+    # The official account is full: the task waits rather than go to the web session.
+    full = slot("official", kind="luma-official", running=2)
+    assert choose_account(Channel.DEFAULT, [web, full], NOW, can_serve=_only_official) == Choice(
+        None
+    )
+
+
+def test_no_able_account_is_hopeless_and_never_falls_back_to_the_sandbox() -> None:
+    web = slot("web", kind="luma-web")
+    sandbox = slot("sandbox", kind=SANDBOX_KIND)
+    choice = choose_account(Channel.DEFAULT, [web, sandbox], NOW, can_serve=_only_official)
+    assert choice == Choice(None, hopeless=True, unable=True)

@@ -379,3 +379,44 @@ async def test_store_image_input(tmp_path: Path) -> None:
         await store.store_image_input("http://127.0.0.1/a.png", 1024)
     # Exactly one file was written, and no temporary file was left behind.
     assert [p for p in store.root.rglob("*") if p.is_file()] == [store.path_for(ref[6:])]
+
+
+async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+async def test_put_stream_writes_the_chunks_privately_and_replaces(store: MediaStore) -> None:
+    key = "mirrors/abc/video.mp4"
+    await store.put_stream(key, _chunks(b"first ", b"copy"), "video/mp4")
+    path = store.path_for(key)
+    assert path.read_bytes() == b"first copy"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    await store.put_stream(key, _chunks(b"second"), "video/mp4")
+    assert path.read_bytes() == b"second"
+    assert await store.read("media:" + key) == (b"second", "video/mp4")
+    assert [p.name for p in path.parent.iterdir()] == ["video.mp4"]
+
+
+async def test_put_stream_cut_short_leaves_the_old_file_and_no_partial_one(
+    store: MediaStore,
+) -> None:
+    key = "mirrors/abc/thumbnail.jpg"
+    await store.put_stream(key, _chunks(b"kept"), "image/jpeg")
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"partial"
+        raise ConnectionError("upstream went away")
+
+    with pytest.raises(ConnectionError):
+        await store.put_stream(key, broken(), "image/jpeg")
+    path = store.path_for(key)
+    assert path.read_bytes() == b"kept"
+    assert [p.name for p in path.parent.iterdir()] == ["thumbnail.jpg"]
+
+
+@pytest.mark.parametrize("key", ["../escape.mp4", "/abs.mp4", "a//b.mp4"], ids=str)
+async def test_put_stream_refuses_keys_outside_the_store(store: MediaStore, key: str) -> None:
+    with pytest.raises(MediaNotFound):
+        await store.put_stream(key, _chunks(b"x"), "video/mp4")

@@ -202,3 +202,52 @@ async def test_failures_name_the_host_and_status_only() -> None:
     with pytest.raises(FetchFailed) as down:
         await fetcher.fetch("http://cdn.example/down")
     assert down.value.reason == "could not connect to cdn.example"
+
+
+async def _drain(fetcher: GuardedFetcher, url: str) -> tuple[bytes, int, str]:
+    """Read ``url`` through :meth:`GuardedFetcher.stream`: the body, its chunk count, its type."""
+    body, count = bytearray(), 0
+    async with fetcher.stream(url) as opened:
+        async for chunk in opened.chunks:
+            body.extend(chunk)
+            count += 1
+        return bytes(body), count, opened.content_type
+
+
+async def test_a_stream_follows_checked_redirects_and_yields_the_body_in_chunks() -> None:
+    async def body() -> AsyncIterator[bytes]:
+        for index in range(50):
+            yield bytes([index]) * 1024
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/old":
+            return httpx.Response(302, headers={"location": "/video.mp4"})
+        assert request.headers["accept"] == "*/*"
+        return httpx.Response(200, headers={"content-type": "video/mp4"}, content=body())
+
+    fetcher, _ = _fetcher(httpx.MockTransport(handler))
+    data, chunks, content_type = await _drain(fetcher, "http://cdn.example/old")
+    assert data == b"".join(bytes([i]) * 1024 for i in range(50))
+    assert chunks > 1 and content_type == "video/mp4"
+
+
+async def test_a_stream_is_refused_before_connecting_and_bounded_while_read() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"x" * 5000)
+
+    fetcher, seen = _fetcher(httpx.MockTransport(handler), max_bytes=1000)
+    with pytest.raises(UrlRefused):
+        await _drain(fetcher, "http://internal.example/v.mp4")
+    assert seen == []
+    with pytest.raises(FetchFailed, match="larger than 1000 bytes"):
+        await _drain(fetcher, "http://cdn.example/v.mp4")
+
+
+async def test_a_stream_error_carries_the_status() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, content=b"Request has expired")
+
+    fetcher, _ = _fetcher(httpx.MockTransport(handler))
+    with pytest.raises(FetchFailed) as expired:
+        await _drain(fetcher, "http://cdn.example/v.mp4")
+    assert expired.value.status == 403 and expired.value.reason == "HTTP 403 from cdn.example"

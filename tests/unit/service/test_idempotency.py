@@ -74,3 +74,13 @@ def test_a_different_request_is_a_conflict_naming_what_differs(
     with pytest.raises(IdempotencyConflict, match=re.escape(words)) as info:
         check_replay(_task(), "stored", channel=channel, dialect=dialect, new_fingerprint="new")
     assert info.value.status == 409 and "t-1" in info.value.message
+
+
+def test_fingerprints_stored_before_degrading_existed_still_match() -> None:
+    # The value main computed before GenerationRequest gained ``requested``: stored keys keep
+    # matching their replays across the upgrade.
+    request = GenerationRequest(prompt="a fox", resolution="1080p")
+    stored = "7d52e132f856cefc6667839cdc67e65b61cf74e49e0ac53246ea45427b0c30d7"
+    assert fingerprint(request, channel=Channel.VIP, dialect="reseller", notify_url=None) == stored
+    degraded = request.model_copy(update={"requested": {"resolution": "1080p"}})
+    assert fingerprint(degraded, channel=Channel.VIP, dialect="reseller", notify_url=None) != stored

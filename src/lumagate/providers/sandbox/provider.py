@@ -13,6 +13,8 @@ Its videos go to ``videos/<random>/`` (the folder is chosen when the job is reco
 with it), so a ``/files`` link cannot be built from a task id: media links are capabilities.
 Jobs recorded in a data dir's ``<id>/job.json`` before jobs moved to the database are read
 from there once (and keep their ``videos/<generation id>/`` folder if they had none).
+With media in the data dir, renders are written straight into that folder; with object storage
+they are rendered into this process's job directory and uploaded before the job is completed.
 
 Output is labelled as sandbox output (account kind ``sandbox`` in ``server_id``) and never
 presented as Luma's.
@@ -51,6 +53,12 @@ log = logging.getLogger(__name__)
 
 RenderListener = Callable[[str, str], Awaitable[None]]  # (account id, upstream id)
 MODERATION_FAILURE = "Prompt moderation failed"
+UPLOAD_TIMEOUT_SECONDS = 600.0
+OUTPUTS = (
+    ("video.mp4", "video/mp4"),
+    ("thumbnail.jpg", "image/jpeg"),
+    ("last_frame.jpg", "image/jpeg"),
+)
 
 
 class _ImageUnavailable(Exception):
@@ -105,7 +113,7 @@ class SandboxProvider:
     async def extend(self, account: AccountHandle, submission: Submission) -> UpstreamJob:
         source = submission.extend_of_upstream_id
         source_job = None if source is None else await self._job(source)
-        if source_job is None or not self._video_path(source_job).exists():
+        if source_job is None or not self._finished(source_job):
             raise Rejected("The source video of this extend is not available")
         return await self._accept(account, submission, source=source)
 
@@ -130,10 +138,9 @@ class SandboxProvider:
 
     async def download_url(self, account: AccountHandle, upstream_id: str) -> str | None:
         job = await self._job(upstream_id)
-        if job is None:
+        if job is None or not self._finished(job):
             return None
-        video = self._video_path(job)
-        return media_ref(self.media.key_for(video)) if video.exists() else None
+        return media_ref(f"{job.media_folder}/video.mp4")
 
     async def close(self) -> None:
         """Stop rendering. A render already in its thread runs to its end (no cancel stops a
@@ -194,7 +201,7 @@ class SandboxProvider:
         failed = job_dir / "failed.txt"
         if failed.exists():
             await self.jobs.finish(upstream_id, failed.read_text().strip() or "Job failed")
-        elif self._video_path(job).exists():
+        elif self._rendered_here(job):
             await self.jobs.finish(upstream_id, None)
         return await self.jobs.get(upstream_id)
 
@@ -203,6 +210,14 @@ class SandboxProvider:
 
     def _video_path(self, job: RenderJob) -> Path:
         return self._output_dir(job) / "video.mp4"
+
+    def _rendered_here(self, job: RenderJob) -> bool:
+        """Its video is in the data dir's media (a render its process could not record)."""
+        return self.media.local is not None and self._video_path(job).exists()
+
+    def _finished(self, job: RenderJob) -> bool:
+        """Whether the job's video is in the media store."""
+        return job.state == RenderState.COMPLETED or self._rendered_here(job)
 
     async def _accept(
         self, account: AccountHandle, submission: Submission, source: str | None
@@ -234,7 +249,7 @@ class SandboxProvider:
         if running is not None:
             progress = int(running.progress * 100)
             return UpstreamJob(upstream_id, UpstreamState.PROCESSING, progress=progress)
-        if self._video_path(job).exists():  # rendered by a process stopped before it said so
+        if self._rendered_here(job):  # rendered by a process stopped before it said so
             await self.jobs.finish(upstream_id, None)
             return await self._status(account, upstream_id)
         if len(self._running) < self._concurrency and await self._claim(upstream_id):
@@ -254,16 +269,15 @@ class SandboxProvider:
     def _media(self, job: RenderJob) -> TaskMedia:
         request = GenerationRequest.model_validate(job.request)
         size = frame_size(request.aspect_ratio, request.resolution)
-        out = self._output_dir(job)
-        video = media_ref(self.media.key_for(out / "video.mp4"))
+        video = media_ref(f"{job.media_folder}/video.mp4")
         return TaskMedia(
             video=video,
             width=size.width,
             height=size.height,
             download=video,
             video_raw=video,
-            thumbnail=media_ref(self.media.key_for(out / "thumbnail.jpg")),
-            last_frame=media_ref(self.media.key_for(out / "last_frame.jpg")),
+            thumbnail=media_ref(f"{job.media_folder}/thumbnail.jpg"),
+            last_frame=media_ref(f"{job.media_folder}/last_frame.jpg"),
         )
 
     def _start(self, account: AccountHandle, job: RenderJob) -> None:
@@ -312,28 +326,50 @@ class SandboxProvider:
                 log.warning("renewing the lease of sandbox render %s failed", job_id)
 
     async def _render_job(self, job: RenderJob) -> str | None:
-        """Render one job; the failure reason, or None when its video is there."""
+        """Render one job; the failure reason, or None when its video is in the media store."""
         request = GenerationRequest.model_validate(job.request)
         if self.fail_marker and self.fail_marker in request.prompt:
             return MODERATION_FAILURE
         source = None if job.source is None else await self._job(job.source)
-        spec = await self._spec(request, source)
+        scratch = self._job_dir(job.id)
+        spec = await self._spec(request, source, scratch)
         state = self._running[job.id]
+        loop = asyncio.get_running_loop()
 
         def progress(fraction: float) -> None:
             state.progress = fraction
 
         def work() -> None:
-            out = render_video(spec, self._output_dir(job), progress)
-            tighten_existing([out.video, out.thumbnail, out.last_frame])
+            self._render_and_store(spec, job, scratch, progress, loop)
             with (self.jobs_dir / "renders.log").open("a") as counter:
                 counter.write(job.id + "\n")
 
-        state.thread = asyncio.get_running_loop().run_in_executor(None, work)
+        state.thread = loop.run_in_executor(None, work)
         await asyncio.shield(state.thread)
         return None
 
-    async def _spec(self, request: GenerationRequest, source: RenderJob | None) -> RenderSpec:
+    def _render_and_store(
+        self,
+        spec: RenderSpec,
+        job: RenderJob,
+        scratch: Path,
+        progress: Callable[[float], None],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        """Render (in a worker thread) into the media dir, or into ``scratch`` and upload."""
+        if self.media.local is not None:
+            out = render_video(spec, self._output_dir(job), progress)
+            tighten_existing([out.video, out.thumbnail, out.last_frame])
+            return
+        out_dir = private_dir(scratch / "out")
+        render_video(spec, out_dir, progress)
+        for name, content_type in OUTPUTS:
+            upload = self.media.put_file(f"{job.media_folder}/{name}", out_dir / name, content_type)
+            asyncio.run_coroutine_threadsafe(upload, loop).result(UPLOAD_TIMEOUT_SECONDS)
+
+    async def _spec(
+        self, request: GenerationRequest, source: RenderJob | None, scratch: Path
+    ) -> RenderSpec:
         size = frame_size(request.aspect_ratio, request.resolution)
         start = None if source else await self._image(request.start_image, "image_url")
         end = await self._image(request.end_image, "image_end_url")
@@ -346,8 +382,21 @@ class SandboxProvider:
             start_image=start,
             end_image=end,
             loop=request.loop,
-            continue_from_video=self._video_path(source) if source else None,
+            continue_from_video=await self._source_video(source, scratch) if source else None,
         )
+
+    async def _source_video(self, source: RenderJob, scratch: Path) -> Path:
+        """The extended video as a local file (fetched from object storage into ``scratch``)."""
+        if self.media.local is not None:
+            return self._video_path(source)
+        try:
+            data = (await self.media.read(media_ref(f"{source.media_folder}/video.mp4")))[0]
+        except MediaNotFound:
+            raise _ImageUnavailable("The source video of this extend is no longer stored") from None
+        private_dir(scratch)
+        target = scratch / "source.mp4"
+        await asyncio.to_thread(target.write_bytes, data)
+        return target
 
     async def _image(self, ref: str | None, field: str) -> bytes | None:
         """The image's bytes; a failure says only what the tenant may know (never an address)."""

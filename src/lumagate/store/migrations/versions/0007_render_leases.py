@@ -3,7 +3,7 @@ over by another replica (docs/replicas.md). Jobs used to live in each data dir's
 ``sandbox/<id>/job.json``, which no other replica could see.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0012
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0012"  # re-chained after main (was "0005" as the brief assigned)
 branch_labels = None
 depends_on = None
 

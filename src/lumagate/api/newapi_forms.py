@@ -1,0 +1,345 @@
+"""Every form new-api sends to ``POST /v1/video/generations``, mapped onto one create.
+
+new-api has several writers of this body: its Go ``VideoRequest`` (``image``, ``duration``
+float, ``width``/``height``, ``fps``, ``seed``, ``n``, ``response_format``, ``user``,
+``metadata``), its web video tool (top-level ``aspect_ratio``, ``seconds`` or ``duration``,
+``size`` like ``1280x720``, ``image``/``images``, ``media: [{type: "image", url | image_url |
+data}]``, ``metadata.*``) and multipart submits. Every value either changes what is rendered
+or is refused with a 400 naming the field: nothing is silently dropped. The table of mappings
+is in docs/dialects.md; ``user`` is the only field accepted without effect (an end-user label
+for abuse tracking, not a render setting).
+
+One setting may come from several places (``seconds``, ``duration``, ``metadata.seconds``…):
+they must agree, else 400; an explicit ``aspect_ratio``/``resolution`` wins over the one a
+``size`` or ``width``/``height`` implies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
+
+from lumagate.api.body import read_json
+from lumagate.api.dialect_common import parse_size, video_model
+from lumagate.domain import messages as msg
+from lumagate.domain.errors import InvalidRequest, PayloadTooLarge
+from lumagate.domain.video import normalize_duration
+from lumagate.service.tasks import TaskService
+
+TOP_LEVEL = frozenset(
+    {
+        "model",
+        "prompt",
+        "image",
+        "images",
+        "media",
+        "duration",
+        "seconds",
+        "width",
+        "height",
+        "size",
+        "aspect_ratio",
+        "resolution",
+        "loop",
+        "expand_prompt",
+        "callback_url",
+        "fps",
+        "seed",
+        "n",
+        "response_format",
+        "user",
+        "metadata",
+    }
+)
+METADATA = frozenset(
+    {
+        "aspect_ratio",
+        "resolution",
+        "size",
+        "seconds",
+        "duration",
+        "loop",
+        "expand_prompt",
+        "image_end",
+        "image_end_url",
+        "callback_url",
+        "notify_hook",
+    }
+)
+MEDIA_SOURCES = ("url", "image_url", "data")
+FILE_FIELDS = frozenset({"image", "images", "images[]", "input_reference"})
+BOOL_TEXT = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+@dataclass(frozen=True)
+class VideoForm:
+    """What one submit asks for, every source reconciled (values still to be validated)."""
+
+    prompt: str
+    model: str | None
+    aspect_ratio: str
+    resolution: str
+    duration: str
+    loop: bool
+    expand_prompt: bool
+    start_image: str | None
+    end_image: str | None
+    image_fields: tuple[str, str]
+    callback_url: str | None
+
+
+def _bad(field: str, message: str) -> InvalidRequest:
+    return InvalidRequest(f"{field}: {message}", field=field)
+
+
+def _agree(name: str, found: list[tuple[str, Any]]) -> Any:
+    """The one value given for a setting (None if none); different values are a 400."""
+    values = [(field, value) for field, value in found if value not in (None, "")]
+    if len({json.dumps(v, sort_keys=True) for _, v in values}) > 1:
+        named = ", ".join(f"{field}={value!r}" for field, value in values)
+        raise InvalidRequest(f"{name} is given more than once with different values: {named}")
+    return values[0][1] if values else None
+
+
+def _text(body: dict[str, Any], name: str, prefix: str = "") -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise _bad(prefix + name, "must be a string")
+    return value.strip() if value else None
+
+
+def _flag(body: dict[str, Any], name: str, prefix: str = "") -> bool | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise _bad(prefix + name, "must be a boolean")
+    return value
+
+
+def _seconds(body: dict[str, Any], name: str, prefix: str = "") -> str | None:
+    value = body.get(name)
+    if value in (None, "", 0):  # Go's VideoRequest always sends "duration": 0 when unset
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _bad(prefix + name, "must be a number of seconds (5 or 9)")
+    try:
+        return normalize_duration(value)
+    except ValueError:
+        raise _bad(prefix + name, f"{value!r} cannot be rendered: use 5 or 9 seconds") from None
+
+
+def _unsupported(body: dict[str, Any]) -> None:
+    """Go fields with no counterpart here: their zero values pass, anything else is a 400."""
+    checks = (("fps", (None, 0, 24, "24")), ("n", (None, 0, 1, "1")), ("seed", (None, 0, "0")))
+    for name, harmless in checks:
+        if body.get(name) not in harmless:
+            raise _bad(
+                name,
+                f"{body[name]!r} is not supported (renders are 24 fps, one video, "
+                "and the upstreams take no seed)",
+            )
+    if body.get("response_format") not in (None, "", "url"):
+        raise _bad("response_format", "only url is supported")
+
+
+def _media_image(index: int, item: Any) -> str:
+    where = f"media[{index}]"
+    if not isinstance(item, dict):
+        raise _bad(where, 'must be an object like {"type": "image", "url": …}')
+    unknown = sorted(set(item) - {"type", *MEDIA_SOURCES})
+    if unknown:
+        raise _bad(f"{where}.{unknown[0]}", "is not a media field (type, url, image_url, data)")
+    if item.get("type") != "image":
+        raise _bad(f"{where}.type", f"{item.get('type')!r} is not supported: only images")
+    sources = [name for name in MEDIA_SOURCES if item.get(name)]
+    if len(sources) != 1:
+        raise _bad(where, "needs exactly one of url, image_url, data")
+    value = item[sources[0]]
+    if sources[0] == "image_url" and isinstance(value, dict):  # OpenAI's {"url": …}
+        value = value.get("url")
+    if not isinstance(value, str):
+        raise _bad(f"{where}.{sources[0]}", "must be a string")
+    if sources[0] == "data" and not value.startswith("data:"):
+        value = "data:image/png;base64," + value  # bare base64; the type is sniffed
+    return value
+
+
+def _frames(body: dict[str, Any]) -> tuple[list[str], str]:
+    """The keyframe images of one of the forms ``image``, ``images``, ``media``."""
+    forms: list[tuple[str, list[str]]] = []
+    image = body.get("image")
+    if image:
+        if not isinstance(image, str):
+            raise _bad("image", "must be a string (URL or data URI)")
+        forms.append(("image", [image]))
+    images = body.get("images")
+    if images:
+        if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
+            raise _bad("images", "must be a list of strings (URLs or data URIs)")
+        forms.append(("images", [i for i in images if i]))
+    media = body.get("media")
+    if media:
+        if not isinstance(media, list):
+            raise _bad("media", "must be a list")
+        forms.append(("media", [_media_image(n, item) for n, item in enumerate(media)]))
+    if len(forms) > 1:
+        raise InvalidRequest(
+            f"give the images in one of image, images or media (got {forms[0][0]} and "
+            f"{forms[1][0]})",
+            field=forms[1][0],
+        )
+    return (forms[0][1], forms[0][0]) if forms else ([], "images")
+
+
+def _keyframes(
+    body: dict[str, Any], meta: dict[str, Any]
+) -> tuple[str | None, str | None, tuple[str, str]]:
+    """(start, end, the field names used in 400s about them)."""
+    frames, form = _frames(body)
+    if len(frames) > 2:
+        raise _bad(form, "takes at most two images (start, end)")
+    start = frames[0] if frames else None
+    end = frames[1] if len(frames) > 1 else None
+    fields = ("image" if form == "image" else f"{form}[0]", f"{form}[1]")
+    end_key = next((k for k in ("image_end", "image_end_url") if meta.get(k)), None)
+    if end_key is not None:
+        if end is not None:
+            raise _bad(f"metadata.{end_key}", f"and {form}[1] both give the end image")
+        end = _text(meta, end_key, "metadata.")
+        fields = (fields[0], f"metadata.{end_key}")
+    return start, end, fields
+
+
+def _frame_size(body: dict[str, Any], meta: dict[str, Any]) -> tuple[str, str] | None:
+    sizes = [("size", _text(body, "size")), ("metadata.size", _text(meta, "size", "metadata."))]
+    width, height = body.get("width"), body.get("height")
+    if width or height:
+        if isinstance(width, bool) or isinstance(height, bool):
+            raise _bad("width", "width and height must be integers")
+        if not isinstance(width, int) or not isinstance(height, int):
+            raise _bad("width", "width and height must both be given, as integers")
+        sizes.append(("width/height", f"{width}x{height}"))
+    size = _agree("size", sizes)
+    return None if size is None else parse_size(size)
+
+
+Reader = Callable[[dict[str, Any], str, str], Any]
+
+
+def _both(reader: Reader, body: dict[str, Any], meta: dict[str, Any], *names: str) -> Any:
+    """One setting read from the top level and from ``metadata`` under each of ``names``."""
+    found = [(name, reader(body, name, "")) for name in names if name in TOP_LEVEL]
+    found += [(f"metadata.{name}", reader(meta, name, "metadata.")) for name in names]
+    return _agree(names[0], found)
+
+
+def _checked_metadata(body: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(body) - TOP_LEVEL)
+    if unknown:
+        raise _bad(unknown[0], "is not a field of this API (see docs/dialects.md, new-api)")
+    meta = body.get("metadata")
+    meta = {} if meta is None else meta
+    if not isinstance(meta, dict):
+        raise _bad("metadata", "must be an object")
+    unknown = sorted(set(meta) - METADATA)
+    if unknown:
+        supported = ", ".join(sorted(METADATA))
+        raise _bad(f"metadata.{unknown[0]}", f"is not supported (use {supported})")
+    _unsupported(body)
+    return meta
+
+
+def to_form(body: dict[str, Any]) -> VideoForm:
+    """Reconcile a submit's fields (JSON, or multipart already decoded) into one create."""
+    meta = _checked_metadata(body)
+    implied = _frame_size(body, meta) or ("16:9", "720p")
+    callback = _both(_text, body, meta, "callback_url", "notify_hook")
+    if callback is not None and not callback.startswith(("http://", "https://")):
+        raise _bad("callback_url", "must be an http(s) URL")
+    start, end, fields = _keyframes(body, meta)
+    prompt = _text(body, "prompt") or ""
+    if not prompt and start is None:
+        raise InvalidRequest(msg.PROMPT_OR_IMAGE(field="prompt"), field="prompt")
+    expand = _both(_flag, body, meta, "expand_prompt")
+    return VideoForm(
+        prompt=prompt,
+        model=video_model(_text(body, "model")),
+        aspect_ratio=_both(_text, body, meta, "aspect_ratio") or implied[0],
+        resolution=_both(_text, body, meta, "resolution") or implied[1],
+        duration=_both(_seconds, body, meta, "duration", "seconds") or "5s",
+        loop=bool(_both(_flag, body, meta, "loop")),
+        expand_prompt=True if expand is None else bool(expand),
+        start_image=start,
+        end_image=end,
+        image_fields=fields,
+        callback_url=callback,
+    )
+
+
+def _form_text(name: str, value: str) -> Any:
+    """A multipart text field as the JSON value it stands for."""
+    if name in ("metadata", "media") or (name == "images" and value.lstrip().startswith("[")):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise _bad(name, "must be JSON in a multipart body") from None
+    if name in ("loop", "expand_prompt"):
+        flag = BOOL_TEXT.get(value.strip().lower())
+        if flag is None:
+            raise _bad(name, "must be true or false")
+        return flag
+    if name in ("width", "height", "fps", "seed", "n"):
+        try:
+            return int(value)
+        except ValueError:
+            raise _bad(name, "must be an integer") from None
+    return value
+
+
+async def read_multipart(request: Request, service: TaskService, limit: int) -> dict[str, Any]:
+    """A multipart submit as the JSON body it stands for; image files are stored as uploads
+    (``image``/``input_reference``: the start, ``images``: in order)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(msg.BODY_TOO_LARGE(limit=limit))
+    body: dict[str, Any] = {}
+    images: list[str] = []
+    try:
+        async with request.form(max_files=2, max_fields=40) as form:
+            for name, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    if name not in FILE_FIELDS:
+                        raise _bad(name, "only image, images and input_reference may be files")
+                    ref = await service.upload_bytes(await value.read(limit + 1))
+                    link = service.link(ref) or ""
+                    if name in ("image", "input_reference"):
+                        images.insert(0, link)
+                    else:
+                        images.append(link)
+                elif name in ("images", "images[]") and not value.lstrip().startswith("["):
+                    images.append(value)
+                else:
+                    body[name] = _form_text(name, value)
+    except (MultiPartException, StarletteHTTPException) as exc:
+        detail = exc.message if isinstance(exc, MultiPartException) else exc.detail
+        raise InvalidRequest(msg.MALFORMED_MULTIPART(detail=detail)) from None
+    if images:
+        if body.get("image") or body.get("images"):
+            raise InvalidRequest("give the images either as files or as fields", field="images")
+        body["images"] = images
+    return body
+
+
+async def read_submit(request: Request, service: TaskService, limit: int) -> VideoForm:
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return to_form(await read_multipart(request, service, limit))
+    data = await read_json(request, limit)
+    if not isinstance(data, dict):
+        raise InvalidRequest(msg.BODY_NOT_OBJECT(), code="invalid_json")
+    return to_form(data)

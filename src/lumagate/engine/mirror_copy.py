@@ -1,0 +1,208 @@
+"""Copying one finished task's files from the upstream into the media store.
+
+One :meth:`MirrorCopier.attempt` is one try of a mirror job (``domain/mirroring.py``): each file
+not kept yet is streamed from its upstream link through the SSRF-guarded fetcher into the
+media store (never whole in memory) and recorded as kept at once, so a crash never makes a
+file be copied twice. A link that answers 401/403/404/410 (expired, as presigned links do) is
+replaced once per attempt by fresh ones from the provider (``refresh_many`` for every file,
+``download_url`` for the watermark-free video); a transient failure waits out a backoff; the
+task fails, with a reason and so a refund, only when the upstream can no longer give the video.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import timedelta
+from typing import Protocol
+
+from lumagate.domain.accounts import AccountHandle
+from lumagate.domain.clock import utcnow
+from lumagate.domain.fetching import FetchFailed, StreamFetcher, UrlRefused
+from lumagate.domain.mirroring import (
+    SKIPPED,
+    AssetCopy,
+    MirrorJob,
+    MirrorState,
+    Verdict,
+    exhausted_reason,
+    gone_reason,
+    judge,
+    mirrored_media,
+    pending_copies,
+    refused_reason,
+)
+from lumagate.domain.retry import RetryPolicy
+from lumagate.domain.states import TaskState
+from lumagate.engine.context import EngineContext
+from lumagate.engine.outcomes import fail
+from lumagate.providers.base import Provider, ProviderError, Rejected
+from lumagate.store.mirrors import MirrorStore
+
+log = logging.getLogger(__name__)
+
+
+class MediaSink(Protocol):
+    """Where kept files go: the media store (local or S3), written only by streaming."""
+
+    async def put_stream(
+        self, key: str, chunks: AsyncIterator[bytes], content_type: str
+    ) -> None: ...
+
+
+class _UpstreamGone(Exception):
+    """The provider says the generation itself is gone: no fresh link can be had."""
+
+
+class MirrorCopier:
+    """Runs attempts of mirror jobs held by this replica (``owner``)."""
+
+    def __init__(
+        self,
+        ctx: EngineContext,
+        mirrors: MirrorStore,
+        media: MediaSink,
+        fetcher_for: Callable[[AccountHandle | None], StreamFetcher],
+    ) -> None:
+        self.ctx = ctx
+        self.mirrors = mirrors
+        self.media = media
+        self.fetcher_for = fetcher_for
+        settings = ctx.settings
+        self.retry = RetryPolicy(
+            max_attempts=settings.mirror_attempts,
+            base_seconds=settings.mirror_backoff_base_seconds,
+            cap_seconds=settings.mirror_backoff_cap_seconds,
+        )
+        self.timeout = settings.mirror_timeout_seconds
+
+    @property
+    def owner(self) -> str:
+        return self.ctx.replica_id
+
+    async def attempt(self, job: MirrorJob) -> None:
+        """One try of ``job``: the task ends completed or failed, or the job waits a backoff."""
+        task = await self.ctx.tasks.get(job.task_id)
+        if task is None or task.state.is_terminal:
+            # Decided already (a restart after the task moved, or the task went away).
+            done = task is not None and task.state == TaskState.COMPLETED
+            state = MirrorState.DONE if done else MirrorState.FAILED
+            await self.mirrors.finish(job.task_id, state, utcnow())
+            return
+        pair = await self.ctx.account_and_provider(job.account_id) if job.account_id else None
+        fetcher = self.fetcher_for(pair[0] if pair else None)
+        current, refreshed = job, False
+        while plan := pending_copies(current):
+            copy = plan[0]
+            try:
+                await self._copy(fetcher, copy)
+            except UrlRefused as exc:
+                if copy.required:
+                    await self._fail(current, refused_reason(exc.reason))
+                    return
+                current = await self._skip(current, copy, exc.reason)
+                continue
+            except FetchFailed as exc:
+                verdict = judge(exc.status, refreshed=refreshed)
+                if verdict == Verdict.REFRESH:
+                    try:
+                        current = await self._refresh(current, pair)
+                    except _UpstreamGone as gone:
+                        await self._fail(current, gone_reason(str(gone)))
+                        return
+                    except ProviderError as err:
+                        await self._retry(current, f"a fresh link was refused: {err.message}")
+                        return
+                    refreshed = True
+                    continue
+                if verdict == Verdict.GIVE_UP:
+                    if copy.required:
+                        await self._fail(current, gone_reason(exc.reason))
+                        return
+                    current = await self._skip(current, copy, exc.reason)
+                    continue
+                await self._retry(current, exc.reason)
+                return
+            current = await self._kept(current, copy.asset.value, copy.key)
+        await self._complete(current)
+
+    async def _copy(self, fetcher: StreamFetcher, copy: AssetCopy) -> None:
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with fetcher.stream(copy.url) as body:
+                    await self.media.put_stream(copy.key, body.chunks, copy.content_type)
+        except TimeoutError:
+            raise FetchFailed(f"the copy took longer than {self.timeout:g} s") from None
+
+    async def _kept(self, job: MirrorJob, asset: str, key: str) -> MirrorJob:
+        copied = {**job.copied, asset: key}
+        await self.mirrors.record_copied(job.task_id, self.owner, copied, utcnow())
+        return replace(job, copied=copied)
+
+    async def _skip(self, job: MirrorJob, copy: AssetCopy, reason: str) -> MirrorJob:
+        log.warning("task %s: the %s could not be kept: %s", job.task_id, copy.asset, reason)
+        return await self._kept(job, copy.asset.value, SKIPPED)
+
+    async def _refresh(
+        self, job: MirrorJob, pair: tuple[AccountHandle, Provider] | None
+    ) -> MirrorJob:
+        """Fresh upstream links for every file, the video's through ``download_url``."""
+        if pair is None or job.upstream_id is None:
+            raise _UpstreamGone("its upstream account was removed")
+        account, provider = pair
+        try:
+            found = await provider.refresh_many(account, [job.upstream_id])
+            video = await provider.download_url(account, job.upstream_id)
+        except Rejected as exc:  # 404 and kin: the generation itself is gone
+            raise _UpstreamGone(exc.message) from exc
+        fresh = found.get(job.upstream_id)
+        source = fresh.media if fresh is not None and fresh.media is not None else job.source
+        if video:
+            source = replace(source, download=video)
+        log.info("task %s: upstream links expired; fresh ones obtained", job.task_id)
+        await self.mirrors.record_source(job.task_id, self.owner, source, utcnow())
+        return replace(job, source=source)
+
+    async def _retry(self, job: MirrorJob, reason: str) -> None:
+        attempts = job.attempts + 1
+        if self.retry.exhausted(attempts):
+            await self._fail(job, exhausted_reason(attempts, reason))
+            return
+        now = utcnow()
+        due = now + timedelta(seconds=self.retry.delay(attempts))
+        log.info("task %s: copy attempt %d failed (%s); again later", job.task_id, attempts, reason)
+        await self.mirrors.retry_later(
+            job.task_id, self.owner, attempts=attempts, due=due, error=reason, now=now
+        )
+
+    async def _fail(self, job: MirrorJob, reason: str) -> None:
+        task = await self.ctx.tasks.get(job.task_id)
+        now = utcnow()
+        if task is not None and not task.state.is_terminal:
+            await fail(self.ctx, task, reason, now)  # the billing listener refunds it
+            self.ctx.signals.dispatch.set()
+        await self.mirrors.finish(job.task_id, MirrorState.FAILED, now, reason)
+
+    async def _complete(self, job: MirrorJob) -> None:
+        task = await self.ctx.tasks.get(job.task_id)
+        now = utcnow()
+        if task is None or task.state.is_terminal:
+            done = task is not None and task.state == TaskState.COMPLETED
+            state = MirrorState.DONE if done else MirrorState.FAILED
+            await self.mirrors.finish(job.task_id, state, now)
+            return
+        changed = await self.ctx.tasks.transition(
+            task, TaskState.COMPLETED, now, media=mirrored_media(job), progress=100
+        )
+        if changed is None:  # it moved meanwhile (e.g. cancelled): look again next pass
+            moved = "the task moved while its video was kept"
+            await self.mirrors.retry_later(
+                job.task_id, self.owner, attempts=job.attempts, due=now, error=moved, now=now
+            )
+            return
+        log.info("task %s: %s -> completed (video kept)", task.id, task.state)
+        await self.ctx.publish(changed)
+        self.ctx.signals.dispatch.set()  # its slot is free
+        await self.mirrors.finish(job.task_id, MirrorState.DONE, now)

@@ -1,0 +1,115 @@
+"""Keeping finished upstream videos: the loop that copies them, and the fetchers it uses.
+
+Decision (docs/architecture.md, "Keeping videos"): a task whose upstream finished stays in
+``processing`` (progress 99, no more polls) while a durable mirror job (``media_mirrors``)
+copies its files; the job's end moves the task to ``completed`` with the gateway's own links,
+or to ``failed`` with a reason. Clients therefore see one moment: ``completed`` and a
+``download_url`` that lasts arrive together, in every dialect and callback.
+
+``engine/mirror_hold.py`` holds a task when its upstream finishes; the job row is written
+first, so a crash in between leaves a job that completes the task from whatever running state
+it is in. :class:`MirrorWorker` is the loop that claims due jobs (one replica at a time, with a
+renewed hold) and runs ``engine/mirror_copy.MirrorCopier`` attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from lumagate.domain.accounts import AccountHandle
+from lumagate.domain.clock import utcnow
+from lumagate.domain.mirroring import MirrorJob
+from lumagate.engine.context import EngineContext
+from lumagate.engine.mirror_copy import MirrorCopier
+from lumagate.engine.periodic import PassOutcome, run_periodically
+from lumagate.security.guarded_fetch import GuardedFetcher
+from lumagate.security.ssrf import SsrfGuard
+from lumagate.settings import Settings
+from lumagate.store.mirrors import MirrorStore
+
+log = logging.getLogger(__name__)
+
+PERIOD_SECONDS = 5.0
+
+
+class MirrorFetchers:
+    """The guarded fetchers of upstream files, one per upstream host.
+
+    Upstream links go through the SSRF guard like every URL the gateway did not make up: the
+    operator's ``LUMAGATE_CALLBACK_ALLOW`` list, plus the host of the account's own base URL
+    (the operator named that host when adding the account; a relay or a self-hosted sim lives
+    there), and nothing else private. Bodies are bounded by ``mirror_max_bytes``.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._by_host: dict[str, GuardedFetcher] = {}
+
+    def for_account(self, account: AccountHandle | None) -> GuardedFetcher:
+        host = ""
+        if account is not None and account.base_url:
+            host = urlsplit(account.base_url).hostname or ""
+        fetcher = self._by_host.get(host)
+        if fetcher is None:
+            allow = [*self.settings.callback_allow, *([host] if host else [])]
+            fetcher = GuardedFetcher(
+                SsrfGuard(allow),
+                max_bytes=self.settings.mirror_max_bytes,
+                timeout=self.settings.upstream_timeout_seconds,
+            )
+            self._by_host[host] = fetcher
+        return fetcher
+
+    async def aclose(self) -> None:
+        for fetcher in self._by_host.values():
+            await fetcher.aclose()
+        self._by_host.clear()
+
+
+class MirrorWorker:
+    """Claims due mirror jobs and runs one copy attempt each, ``mirror_concurrency`` at once."""
+
+    def __init__(self, ctx: EngineContext, mirrors: MirrorStore, copier: MirrorCopier) -> None:
+        self.ctx = ctx
+        self.mirrors = mirrors
+        self.copier = copier
+        self.hold = timedelta(seconds=ctx.settings.lease_seconds)
+
+    async def run(self) -> None:
+        if self.ctx.single_node:
+            # This process holds the data dir's lock: every hold left is a dead process's.
+            await self.mirrors.release_all_held(utcnow())
+        await run_periodically("mirror", self._pass, self.ctx.signals.mirror, PERIOD_SECONDS)
+
+    async def _pass(self) -> PassOutcome:
+        jobs = await self.run_once()
+        return PassOutcome(again=jobs > 0, due=await self.mirrors.next_due())
+
+    async def run_once(self) -> int:
+        """Claim a batch of due jobs and attempt each; how many were claimed."""
+        limit = self.ctx.settings.mirror_concurrency
+        jobs = await self.mirrors.claim_due(self.ctx.replica_id, utcnow(), self.hold, limit)
+        await asyncio.gather(*(self._attempt(job) for job in jobs))
+        return len(jobs)
+
+    async def _attempt(self, job: MirrorJob) -> None:
+        renewal = asyncio.create_task(self._renew(job.task_id))
+        try:
+            await self.copier.attempt(job)
+        except Exception:  # the hold lapses and the job is tried again
+            log.exception("task %s: copying its video failed", job.task_id)
+        finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
+
+    async def _renew(self, task_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.hold.total_seconds() / 3)
+            until = utcnow() + self.hold
+            if not await self.mirrors.renew(task_id, self.ctx.replica_id, until):
+                return
