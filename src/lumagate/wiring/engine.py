@@ -23,7 +23,8 @@ from lumagate.engine.upkeep import Upkeep
 from lumagate.media.store import MediaStore
 from lumagate.providers.http import UpstreamHttp, new_upstream_client
 from lumagate.providers.registry import ProviderRegistry
-from lumagate.providers.sandbox.provider import RenderLease, SandboxProvider
+from lumagate.providers.sandbox.jobs import RenderLease
+from lumagate.providers.sandbox.provider import SandboxProvider
 from lumagate.providers.setup import register_upstreams
 from lumagate.settings import Settings
 from lumagate.wiring.observability import Observability

@@ -8,10 +8,20 @@ sandbox built on its own (tests, a script) keeps its jobs in memory.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from lumagate.domain.render_jobs import RenderJob, RenderState
+
+
+@dataclass(frozen=True)
+class RenderLease:
+    """Who this process is among the replicas, and how long its claim on a render lasts."""
+
+    owner: str = "sandbox"
+    seconds: float = 30.0
+    single_node: bool = True  # one process per data dir: a foreign lease is a dead process's
 
 
 class RenderJobs(Protocol):

@@ -4,20 +4,16 @@ It behaves like a remote upstream so the engine treats it no differently: a subm
 recorded as a render job (``jobs.py``; the server keeps them in the shared database) before
 anything is rendered (the generation id is derived from the task id, so submitting twice finds
 the same job), renders run in worker threads, and a job nobody renders is claimed by the first
-replica that polls it: a lease, renewed while rendering, so a render whose replica died
-(``kill -9``) is taken over by another replica once its lease ran out, and rendered once more
-(docs/replicas.md). Each finished render appends a line to this process's ``renders.log`` and
-counts in the job, which is how tests prove no task was rendered twice.
+replica that polls it, under a lease renewed while rendering: a render whose replica died is
+taken over once its lease ran out and rendered once more (docs/replicas.md). Each finished
+render appends a line to this process's ``renders.log`` and counts in the job (the tests'
+proof that nothing was rendered twice).
 
-Its videos go to ``videos/<random>/`` (the folder is chosen when the job is recorded and kept
-with it), so a ``/files`` link cannot be built from a task id: media links are capabilities.
-Jobs recorded in a data dir's ``<id>/job.json`` before jobs moved to the database are read
-from there once (and keep their ``videos/<generation id>/`` folder if they had none).
-With media in the data dir, renders are written straight into that folder; with object storage
-they are rendered into this process's job directory and uploaded before the job is completed.
-
-Output is labelled as sandbox output (account kind ``sandbox`` in ``server_id``) and never
-presented as Luma's.
+Videos go to ``videos/<random>/`` (chosen when the job is recorded), so a ``/files`` link
+cannot be built from a task id. Jobs of an older ``<id>/job.json`` are read from it once.
+With media in the data dir, renders are written straight into their folder; with object
+storage they are rendered into this process's job directory and uploaded before completing.
+Output is labelled as sandbox output (account kind ``sandbox`` in ``server_id``), never Luma's.
 """
 
 from __future__ import annotations
@@ -46,7 +42,7 @@ from lumagate.providers.base import (
     UpstreamJob,
     UpstreamState,
 )
-from lumagate.providers.sandbox.jobs import MemoryRenderJobs, RenderJobs
+from lumagate.providers.sandbox.jobs import MemoryRenderJobs, RenderJobs, RenderLease
 from lumagate.providers.sandbox.render import RenderSpec, render_video
 
 log = logging.getLogger(__name__)
@@ -70,15 +66,6 @@ class _Running:
     account_id: str
     progress: float = 0.0
     thread: asyncio.Future[None] | None = None  # the render's thread (no cancel stops it)
-
-
-@dataclass(frozen=True)
-class RenderLease:
-    """Who this process is among the replicas, and how long its claim on a render lasts."""
-
-    owner: str = "sandbox"
-    seconds: float = 30.0
-    single_node: bool = True  # one process per data dir: a foreign lease is a dead process's
 
 
 class SandboxProvider:

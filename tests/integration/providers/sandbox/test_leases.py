@@ -17,7 +17,8 @@ from lumagate.domain.render_jobs import RenderState
 from lumagate.domain.request import GenerationRequest
 from lumagate.media.store import MediaStore
 from lumagate.providers.base import Submission, UpstreamJob, UpstreamState
-from lumagate.providers.sandbox.provider import RenderLease, SandboxProvider
+from lumagate.providers.sandbox.jobs import RenderLease
+from lumagate.providers.sandbox.provider import SandboxProvider
 from lumagate.store import migrate
 from lumagate.store.database import Database
 from lumagate.store.render_jobs import RenderJobStore
