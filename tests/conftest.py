@@ -21,6 +21,7 @@ from tests.support.databases import (
     create_pg_database,
     drop_pg_database,
     postgres_available,
+    replica_secrets,
 )
 from tests.support.xdist_scope import BACKENDS, FileAndBackendScheduling
 
@@ -91,7 +92,7 @@ def server_database(backend: str) -> Iterator[ServerDatabase]:
             return {}
         name, url = create_pg_database()
         created.append(name)
-        return {"database_url": url}
+        return {"database_url": url, **replica_secrets()}
 
     yield fresh
     for name in created:

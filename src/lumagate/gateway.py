@@ -45,6 +45,10 @@ class DataDirInUse(RuntimeError):
     pass
 
 
+class ReplicaSecretsMissing(RuntimeError):
+    """A PostgreSQL replica without the shared secret and admin keys (docs/replicas.md)."""
+
+
 def dialect_renderers() -> dict[str, TaskRenderer]:
     """Each dialect's task body, keyed by the name it stores in ``Task.dialect``."""
     from lumagate.api import luma_mock, newapi_video, official, openai_videos, reseller
@@ -139,9 +143,19 @@ class Gateway:
 
     async def start(self) -> None:
         """Prepare, claim the data dir (SQLite is single-node), and start the engine."""
+        problem = self.settings.replica_secrets_problem()
+        if problem is not None:
+            raise ReplicaSecretsMissing(problem)
         await self.prepare()
         if self.stores.db.is_sqlite:
             self._lock_data_dir()
+        elif not self.settings.public_url:
+            log.warning(
+                "LUMAGATE_PUBLIC_URL is not set: links name this replica (%s), which other "
+                "replicas' clients and upstreams may not reach; set it to the load balancer "
+                "(docs/replicas.md)",
+                self.settings.resolved_public_url(),
+            )
         _ = self.admin_key  # created on the first start
         if self.settings.sandbox_enabled:
             await self.stores.accounts.ensure_sandbox(utcnow(), self.settings.sandbox_concurrency)

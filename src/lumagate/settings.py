@@ -312,6 +312,32 @@ class Settings(BaseSettings):
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
 
+    def replica_secrets_problem(self, *, admin: bool = True) -> str | None:
+        """Why this process must not start as a replica, or None (docs/replicas.md).
+
+        On PostgreSQL several replicas share one database: a credential one replica sealed
+        with its own generated ``secret.key`` could not be opened by another, and each would
+        accept a different ``/admin`` key. So there both keys must be given in the settings;
+        SQLite is single-node and keeps generating them into the data dir. ``admin=False``
+        checks only the secret key (the CLI's store commands never use the admin key).
+        """
+        if self.is_sqlite:
+            return None
+        missing = [
+            f"LUMAGATE_{name.upper()}"
+            for name, value in (("secret_key", self.secret_key), ("admin_key", self.admin_key))
+            if not value and (admin or name == "secret_key")
+        ]
+        if not missing:
+            return None
+        return (
+            f"{' and '.join(missing)} must be set on PostgreSQL: every replica of one database "
+            "must seal and open credentials with the same secret key and accept the same admin "
+            "key, so they cannot be generated per data dir (see docs/replicas.md; generate a "
+            "secret key with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')"
+        )
+
     def with_overrides(self, **changes: Any) -> Settings:
         return self.model_copy(update=changes)
 

@@ -69,14 +69,16 @@ def test_compose_files_hold_what_replicas_share() -> None:
     assert any(str(v).endswith(":/data") for v in single["volumes"])
     replicas = _compose(REPLICAS)
     services = replicas["services"]
-    assert {"postgres", "minio", "proxy", "migrate", "lumagate-1", "lumagate-2"} <= set(services)
-    first, second = (_replica_env(services[n]) for n in ("lumagate-1", "lumagate-2"))
-    for name in SHARED_SETTINGS:
-        assert first[name] == second[name], f"{name} differs between the replicas"
+    names = ("lumagate-1", "lumagate-2", "lumagate-3")  # docs/replicas.md runs three
+    assert {"postgres", "minio", "proxy", "migrate", *names} <= set(services)
+    first, *others = (_replica_env(services[n]) for n in names)
+    for other in others:
+        for name in SHARED_SETTINGS:
+            assert first[name] == other[name], f"{name} differs between the replicas"
     assert first["LUMAGATE_DATABASE_URL"].startswith("postgresql+asyncpg://")
-    assert first["LUMAGATE_SERVER_ID"] != second["LUMAGATE_SERVER_ID"]
+    assert len({env["LUMAGATE_SERVER_ID"] for env in (first, *others)}) == len(names)
     caddyfile = (DEPLOY / "Caddyfile").read_text()
-    assert "lumagate-1:8000" in caddyfile and "lumagate-2:8000" in caddyfile
+    assert all(f"{name}:8000" in caddyfile for name in names)
     assert "health_uri /readyz" in caddyfile
     example = (DEPLOY / "replicas.env.example").read_text()
     for variable in set(REQUIRED_VARIABLE.findall(REPLICAS.read_text())):

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.support.acceptance import start_server
-from tests.support.databases import PG_ADMIN_URL
+from tests.support.databases import PG_ADMIN_URL, replica_secrets
 from tests.support.servers import GatewayServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -53,7 +53,7 @@ def _poll_status(url: str, wanted: int) -> httpx.Response:
 
 @pytest.fixture
 def pg_server(pg_url: str, tmp_path: Path) -> Iterator[tuple[GatewayServer, str]]:
-    server = start_server(tmp_path / "data", database_url=pg_url)
+    server = start_server(tmp_path / "data", database_url=pg_url, **replica_secrets())
     try:
         yield server, pg_url.rsplit("/", 1)[-1]
     finally:

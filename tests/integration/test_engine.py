@@ -32,6 +32,7 @@ from lumagate.providers.base import Submission
 from lumagate.providers.sandbox.provider import MODERATION_FAILURE, SandboxProvider
 from lumagate.service.tasks import CreateCommand
 from lumagate.settings import Settings
+from tests.support.databases import replica_secrets
 
 T = TypeVar("T")
 RENDER_TIMEOUT = 45.0  # generous: a 540p clip renders in ~2 s on one core
@@ -55,6 +56,8 @@ def settings_for(tmp_path: Path, database_url: str, **overrides: Any) -> Setting
         "lease_seconds": 2,
         "sandbox_concurrency": 2,
     }
+    if not database_url.startswith("sqlite"):
+        values.update(replica_secrets())
     values.update(overrides)
     return Settings(**values)
 

@@ -3,7 +3,9 @@ dialect's callback body (the renderers are injected, not registered by the app's
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,11 +13,16 @@ import pytest
 
 from lumagate.api import luma_mock, newapi_video, official, openai_videos, reseller
 from lumagate.api.luma_shapes import flat_generation
+from lumagate.domain.accounts import HOOK_TOKEN, AccountHandle
 from lumagate.domain.channels import Channel
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
 from lumagate.gateway import Gateway, dialect_renderers
+from lumagate.providers.luma_official import LumaOfficialProvider
 from lumagate.service.task_bodies import neutral_body
 from lumagate.service.tasks import CreateCommand
 from lumagate.settings import Settings
+from tests.support.acceptance import data_uri, png_bytes, start_picture
 
 HOOK = "http://127.0.0.1:9/hook"
 DIALECTS = [
@@ -38,7 +45,7 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
     try:
         yield gw
     finally:
-        await gw.close()
+        await gw.stop()
 
 
 def test_the_root_knows_every_dialect_that_renders_tasks() -> None:
@@ -80,4 +87,86 @@ async def test_renderers_given_to_the_root_are_the_ones_used(tmp_path: Path) -> 
         assert delivery is not None
         assert json.loads(delivery.body) == json.loads(json.dumps(neutral_body(task)))
     finally:
-        await gw.close()
+        await gw.stop()
+
+
+PUBLIC = "https://videos.example.com"
+
+
+async def _completed(gw: Gateway, task_id: str) -> Task:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        task = await gw.stores.tasks.get(task_id)
+        assert task is not None
+        if task.state.is_terminal:
+            assert task.state == TaskState.COMPLETED, task.failure_reason
+            return task
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{task_id} not rendered within 60 s")
+
+
+def _walk_urls(value: object) -> list[str]:
+    """Every string in a JSON-like body that looks like a link."""
+    if isinstance(value, dict):
+        return [url for item in value.values() for url in _walk_urls(item)]
+    if isinstance(value, list):
+        return [url for item in value for url in _walk_urls(item)]
+    return [value] if isinstance(value, str) and value.startswith(("http://", "https://")) else []
+
+
+async def test_every_link_is_built_on_the_public_url_not_this_replicas_address(
+    tmp_path: Path,
+) -> None:
+    """Media links in bodies, keyframes sent upstream and the upstream callback URL all name
+    LUMAGATE_PUBLIC_URL (the load balancer), never the replica's own host and port."""
+    settings = _settings(tmp_path).with_overrides(host="10.1.2.3", port=8123, public_url=PUBLIC)
+    gw = Gateway(settings)
+    await gw.start()  # the sandbox renders the task, so its video links are in the bodies
+    try:
+        services = gw.services
+        key = (await services.keys.create("links")).record
+        picture = data_uri(png_bytes(start_picture()))
+        task = await services.tasks.create(
+            key,
+            CreateCommand(
+                channel=Channel.DEFAULT,
+                dialect=reseller.DIALECT,
+                prompt="a fox",
+                start_image=picture,
+            ),
+        )
+        assert task.request.start_image is not None
+        sent = services.media.public_url(task.request.start_image)  # what an upstream is given
+        task = await _completed(gw, task.id)
+        assert sent.startswith(PUBLIC + "/files/uploads/")
+        checked = 0
+        for dialect, render in dialect_renderers().items():
+            for url in _walk_urls(await render(task, services.tasks)):
+                assert url.startswith(PUBLIC + "/"), (dialect, url)
+                assert "10.1.2.3" not in url and ":8123" not in url
+                checked += 1
+        assert checked >= 2 * len(DIALECTS)  # every body links the video at least
+        official_provider = gw.engine.providers.get(LumaOfficialProvider.kind)
+        assert isinstance(official_provider, LumaOfficialProvider)
+        account = AccountHandle(
+            id="a",
+            name="official",
+            kind="luma-official",
+            base_url="https://api.lumalabs.ai",
+            settings={HOOK_TOKEN: "tok"},
+        )
+        uploaded = await official_provider.upload_image(
+            account, png_bytes(start_picture()), "image/png"
+        )
+        assert uploaded.startswith(PUBLIC + "/files/uploads/")
+        assert official_provider.callback_url(account) == PUBLIC + "/upstream-hooks/tok"
+        # a link the gateway gave out, presented to this replica, is known as its own upload
+        recognised = await services.tasks.create(
+            key,
+            CreateCommand(
+                channel=Channel.DEFAULT, dialect=reseller.DIALECT, prompt="again", start_image=sent
+            ),
+        )
+        assert recognised.request.start_image == task.request.start_image
+    finally:
+        await gw.stop()

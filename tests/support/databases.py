@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+from cryptography.fernet import Fernet
 
 PG_ADMIN_URL = os.environ.get(
     "LUMAGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -29,6 +30,14 @@ async def _pg_admin(statement: str) -> None:
         await conn.execute(statement)
     finally:
         await conn.close()
+
+
+def replica_secrets() -> dict[str, str]:
+    """The keys every replica on one PostgreSQL database shares (it refuses to start without)."""
+    return {"secret_key": Fernet.generate_key().decode("ascii"), "admin_key": ADMIN_KEY_FOR_PG}
+
+
+ADMIN_KEY_FOR_PG = "sk-lg-admin-test-replicas"
 
 
 def postgres_available() -> str | None:

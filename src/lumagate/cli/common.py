@@ -27,8 +27,14 @@ def run_with_stores(
     from lumagate.settings import load_settings
     from lumagate.wiring.stores import open_stores
 
+    chosen = settings or load_settings()
+    problem = chosen.replica_secrets_problem(admin=False)
+    if problem is not None:  # a generated secret.key would seal what no replica can open
+        console.print(f"[red]lumagate cannot open the database:[/] {problem}")
+        raise SystemExit(2)
+
     async def main() -> T:
-        stores = open_stores(settings or load_settings())
+        stores = open_stores(chosen)
         try:
             await stores.prepare()
             return await action(stores)

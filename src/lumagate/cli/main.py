@@ -48,6 +48,10 @@ def serve(
     from lumagate.cli.listen import bind_listener, bound_port, serve_on, write_port_file
     from lumagate.settings import load_settings
 
+    problem = load_settings().replica_secrets_problem()
+    if problem is not None:
+        console.print(f"[red]lumagate will not start:[/] {problem}")
+        raise typer.Exit(2)
     listener = bind_listener(host, port)
     port = bound_port(listener)
     settings = load_settings(host=host, port=port, log_level=log_level)

@@ -140,9 +140,12 @@ class AccountStore:
         existing = [a for a in await self.all() if a.kind == SANDBOX_KIND]
         if existing:
             return existing[0]
-        return await self.create(
-            name=SANDBOX_ACCOUNT_NAME, kind=SANDBOX_KIND, now=now, max_concurrency=concurrency
-        )
+        try:
+            return await self.create(
+                name=SANDBOX_ACCOUNT_NAME, kind=SANDBOX_KIND, now=now, max_concurrency=concurrency
+            )
+        except NameTaken:  # a replica starting at the same moment made it: use that one
+            return next(a for a in await self.all() if a.kind == SANDBOX_KIND)
 
     def handle(self, account: Account, sealed: str | None) -> AccountHandle:
         credentials = json.loads(self.box.decrypt(sealed)) if sealed else {}

@@ -12,11 +12,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from lumagate.store.database import Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x6C756D61  # "luma": the advisory lock held while migrating PostgreSQL
 
 
 def alembic_config() -> Config:
@@ -41,6 +42,8 @@ async def upgrade(database: Database, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     async with database.write() as conn:
+        if not database.is_sqlite:  # replicas starting together migrate one after the other
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_run)
 
 

@@ -177,6 +177,22 @@ delivery_attempts = Table(
     Index("ix_delivery_attempts_delivery", "delivery_id", "attempt"),
 )
 
+render_jobs = Table(  # migration 0007: sandbox renders with a lease any replica can take over
+    "render_jobs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("request", Text, nullable=False),  # JSON of the GenerationRequest
+    Column("source", String(64), nullable=True),
+    Column("media_folder", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # waiting, rendering, completed, failed
+    Column("failure_reason", Text, nullable=True),
+    Column("owner", String(64), nullable=True),
+    _ts("lease_expires_at"),
+    Column("renders", Integer, nullable=False, server_default="0"),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+)
+
 # -- keeping finished videos (migration 0006) -------------------------------------------
 media_mirrors = Table(
     "media_mirrors",

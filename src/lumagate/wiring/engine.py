@@ -24,6 +24,7 @@ from lumagate.engine.upkeep import Upkeep
 from lumagate.media.store import MediaStore
 from lumagate.providers.http import UpstreamHttp, new_upstream_client
 from lumagate.providers.registry import ProviderRegistry
+from lumagate.providers.sandbox.jobs import RenderLease
 from lumagate.providers.sandbox.provider import SandboxProvider
 from lumagate.providers.setup import register_upstreams
 from lumagate.settings import Settings
@@ -65,7 +66,8 @@ def build_engine(
     settings = stores.settings
     providers = ProviderRegistry()
     providers.wrap_calls(observability.metered)  # the engine's upstream calls, timed
-    sandbox = _sandbox(settings, media)
+    replica_id = new_replica_id()
+    sandbox = _sandbox(stores, media, replica_id)
     providers.register(sandbox)
     engine = Engine(
         EngineContext(
@@ -77,7 +79,7 @@ def build_engine(
             providers=providers,
             signals=signals,
             events=events,
-            replica_id=new_replica_id(),
+            replica_id=replica_id,
             single_node=stores.db.is_sqlite,
             mirrors=stores.mirrors,
         )
@@ -98,12 +100,16 @@ def build_engine(
     )
 
 
-def _sandbox(settings: Settings, media: MediaStore) -> SandboxProvider:
+def _sandbox(stores: Stores, media: MediaStore, replica_id: str) -> SandboxProvider:
+    """The sandbox, its render jobs in the shared database under this replica's leases."""
+    settings = stores.settings
     return SandboxProvider(
         settings.data_dir / "sandbox",
         media,
         concurrency=settings.sandbox_concurrency,
         fail_marker=settings.sandbox_fail_marker,
+        jobs=stores.render_jobs,
+        lease=RenderLease(replica_id, settings.lease_seconds, single_node=stores.db.is_sqlite),
     )
 
 

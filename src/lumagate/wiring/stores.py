@@ -21,6 +21,7 @@ from lumagate.store.ledger import LedgerStore
 from lumagate.store.media_retention import MediaRetentionStore
 from lumagate.store.mirrors import MirrorStore
 from lumagate.store.pool import PoolStore
+from lumagate.store.render_jobs import RenderJobStore
 from lumagate.store.tasks import TaskStore
 from lumagate.store.unit_of_work import Transactions
 
@@ -40,6 +41,7 @@ class Stores:
     pool: PoolStore
     transactions: Transactions
     insights: InsightStore
+    render_jobs: RenderJobStore
     media_retention: MediaRetentionStore
     mirrors: MirrorStore
 
@@ -70,6 +72,7 @@ def open_stores(settings: Settings) -> Stores:
         pool=PoolStore(db),
         transactions=Transactions(db),
         insights=InsightStore(db),
+        render_jobs=RenderJobStore(db),
         media_retention=MediaRetentionStore(db),
         mirrors=MirrorStore(db),
     )

@@ -1,36 +1,36 @@
 """The sandbox provider: an offline "upstream" that renders real MP4s locally with PyAV.
 
 It behaves like a remote upstream so the engine treats it no differently: a submission is
-recorded in the sandbox's own job directory before anything is rendered (the generation id is
-derived from the task id, so submitting twice finds the same job), renders run in worker
-threads, and a render found unfinished after a restart is started again. Each finished render
-appends a line to ``renders.log``, which is how tests prove no task was rendered twice.
+recorded as a render job (``jobs.py``; the server keeps them in the shared database) before
+anything is rendered (the generation id is derived from the task id, so submitting twice finds
+the same job), renders run in worker threads, and a job nobody renders is claimed by the first
+replica that polls it, under a lease renewed while rendering: a render whose replica died is
+taken over once its lease ran out and rendered once more (docs/replicas.md). Each finished
+render appends a line to this process's ``renders.log`` and counts in the job (the tests'
+proof that nothing was rendered twice).
 
-Its videos go to ``videos/<random>/`` (the folder is chosen when the job is recorded and kept
-in ``job.json``), so a ``/files`` link cannot be built from a task id: media links are
-capabilities. Jobs recorded before that rule keep their ``videos/<generation id>/`` folder.
-With media in the data dir, renders are written straight into that folder; with object storage
-they are rendered into the job's directory, uploaded, and the job marked ``stored``.
-
-Output is labelled as sandbox output (account kind ``sandbox`` in ``server_id``) and never
-presented as Luma's.
+Videos go to ``videos/<random>/`` (chosen when the job is recorded), so a ``/files`` link
+cannot be built from a task id. Jobs of an older ``<id>/job.json`` are read from it once.
+With media in the data dir, renders are written straight into their folder; with object
+storage they are rendered into this process's job directory and uploaded before completing.
+Output is labelled as sandbox output (account kind ``sandbox`` in ``server_id``), never Luma's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import json
 import logging
-import os
 import secrets
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from lumagate.domain.accounts import AccountHandle
+from lumagate.domain.clock import utcnow
+from lumagate.domain.render_jobs import RenderJob, RenderState
 from lumagate.domain.request import GenerationRequest, media_ref
 from lumagate.domain.task import TaskMedia
 from lumagate.domain.video import FRAMES_PER_SECOND, frame_count, frame_size
@@ -42,13 +42,13 @@ from lumagate.providers.base import (
     UpstreamJob,
     UpstreamState,
 )
+from lumagate.providers.sandbox.jobs import MemoryRenderJobs, RenderJobs, RenderLease
 from lumagate.providers.sandbox.render import RenderSpec, render_video
 
 log = logging.getLogger(__name__)
 
 RenderListener = Callable[[str, str], Awaitable[None]]  # (account id, upstream id)
 MODERATION_FAILURE = "Prompt moderation failed"
-STORED_MARKER = "stored"
 UPLOAD_TIMEOUT_SECONDS = 600.0
 OUTPUTS = (
     ("video.mp4", "video/mp4"),
@@ -65,6 +65,7 @@ class _ImageUnavailable(Exception):
 class _Running:
     account_id: str
     progress: float = 0.0
+    thread: asyncio.Future[None] | None = None  # the render's thread (no cancel stops it)
 
 
 class SandboxProvider:
@@ -77,10 +78,15 @@ class SandboxProvider:
         *,
         concurrency: int = 2,
         fail_marker: str = "[[fail]]",
+        jobs: RenderJobs | None = None,
+        lease: RenderLease | None = None,
     ) -> None:
         self.jobs_dir = jobs_dir
         self.media = media
         self.fail_marker = fail_marker
+        self.jobs: RenderJobs = MemoryRenderJobs() if jobs is None else jobs
+        self.lease = RenderLease() if lease is None else lease
+        self._concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self._running: dict[str, _Running] = {}
         self._workers: set[asyncio.Task[None]] = set()
@@ -93,7 +99,8 @@ class SandboxProvider:
 
     async def extend(self, account: AccountHandle, submission: Submission) -> UpstreamJob:
         source = submission.extend_of_upstream_id
-        if source is None or not self._finished(source):
+        source_job = None if source is None else await self._job(source)
+        if source_job is None or not self._finished(source_job):
             raise Rejected("The source video of this extend is not available")
         return await self._accept(account, submission, source=source)
 
@@ -106,7 +113,7 @@ class SandboxProvider:
     ) -> dict[str, UpstreamJob]:
         found: dict[str, UpstreamJob] = {}
         for upstream_id in upstream_ids:
-            job = self._status(account, upstream_id)
+            job = await self._status(account, upstream_id)
             if job is not None:
                 found[upstream_id] = job
         return found
@@ -114,19 +121,31 @@ class SandboxProvider:
     async def find_submission(
         self, account: AccountHandle, submission: Submission
     ) -> UpstreamJob | None:
-        return self._status(account, self.generation_id(submission.intent_id))
+        return await self._status(account, self.generation_id(submission.intent_id))
 
     async def download_url(self, account: AccountHandle, upstream_id: str) -> str | None:
-        if not self._finished(upstream_id):
+        job = await self._job(upstream_id)
+        if job is None or not self._finished(job):
             return None
-        return media_ref(f"{self._media_folder(upstream_id)}/video.mp4")
+        return media_ref(f"{job.media_folder}/video.mp4")
 
     async def close(self) -> None:
+        """Stop rendering. A render already in its thread runs to its end (no cancel stops a
+        thread, and the process waits for it anyway): wait for it and record it, so no replica
+        renders it again. Other jobs' leases are given up, so another replica takes them now."""
         for worker in list(self._workers):
             worker.cancel()
         for worker in list(self._workers):
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
+        for upstream_id, running in list(self._running.items()):
+            with contextlib.suppress(Exception):  # a failed render or a gone database: the
+                if running.thread is None:  # lease expires and the next poll claims the job
+                    await self.jobs.release(upstream_id, self.lease.owner)
+                else:
+                    await running.thread
+                    await self.jobs.finish(upstream_id, None)
+        self._running.clear()
 
     # -- bookkeeping --------------------------------------------------------------------
     @staticmethod
@@ -148,161 +167,195 @@ class SandboxProvider:
             raise Rejected("unknown sandbox generation")
         return self.jobs_dir / upstream_id
 
-    def _output_dir(self, upstream_id: str) -> Path:
-        return self.media.dir_for(self._media_folder(upstream_id))
+    async def _job(self, upstream_id: str) -> RenderJob | None:
+        """The job (from the job store, or once from an older ``<id>/job.json`` here)."""
+        self._job_dir(upstream_id)  # rejects a malformed id
+        job = await self.jobs.get(upstream_id)
+        return job if job is not None else await self._import_job_file(upstream_id)
 
-    def _media_folder(self, upstream_id: str) -> str:
-        """The job's random media folder; ``videos/<generation id>`` for older jobs."""
+    async def _import_job_file(self, upstream_id: str) -> RenderJob | None:
+        job_dir = self._job_dir(upstream_id)
         try:
-            record = json.loads((self._job_dir(upstream_id) / "job.json").read_text())
+            record = json.loads((job_dir / "job.json").read_text())
         except (OSError, ValueError):
-            record = {}
+            return None
         folder = record.get("media_folder") if isinstance(record, dict) else None
-        return folder if isinstance(folder, str) else f"videos/{upstream_id}"
+        if not isinstance(folder, str):
+            folder = f"videos/{upstream_id}"
+        job = await self.jobs.record(
+            upstream_id, record.get("request") or {}, record.get("source"), folder
+        )
+        failed = job_dir / "failed.txt"
+        if failed.exists():
+            await self.jobs.finish(upstream_id, failed.read_text().strip() or "Job failed")
+        elif self._rendered_here(job):
+            await self.jobs.finish(upstream_id, None)
+        return await self.jobs.get(upstream_id)
 
-    def _video_path(self, upstream_id: str) -> Path:
-        return self._output_dir(upstream_id) / "video.mp4"
+    def _output_dir(self, job: RenderJob) -> Path:
+        return self.media.dir_for(job.media_folder)
 
-    def _finished(self, upstream_id: str) -> bool:
+    def _video_path(self, job: RenderJob) -> Path:
+        return self._output_dir(job) / "video.mp4"
+
+    def _rendered_here(self, job: RenderJob) -> bool:
+        """Its video is in the data dir's media (a render its process could not record)."""
+        return self.media.local is not None and self._video_path(job).exists()
+
+    def _finished(self, job: RenderJob) -> bool:
         """Whether the job's video is in the media store."""
-        if self.media.local is not None:
-            return self._video_path(upstream_id).exists()
-        return (self._job_dir(upstream_id) / STORED_MARKER).exists()
+        return job.state == RenderState.COMPLETED or self._rendered_here(job)
 
     async def _accept(
         self, account: AccountHandle, submission: Submission, source: str | None
     ) -> UpstreamJob:
         upstream_id = self.generation_id(submission.intent_id)
-        job_dir = self._job_dir(upstream_id)
-        job_file = job_dir / "job.json"
-        if not job_file.exists():
-            job_dir.mkdir(parents=True, exist_ok=True)
-            record = {
-                "request": submission.request.model_dump(mode="json"),
-                "source": source,
-                "media_folder": f"videos/{secrets.token_urlsafe(18)}",
-            }
-            tmp = job_dir / "job.json.tmp"
-            tmp.write_text(json.dumps(record))
-            os.replace(tmp, job_file)
-        status = self._status(account, upstream_id)
+        if await self._job(upstream_id) is None:
+            await self.jobs.record(
+                upstream_id,
+                submission.request.model_dump(mode="json"),
+                source,
+                f"videos/{secrets.token_urlsafe(18)}",
+            )
+        status = await self._status(account, upstream_id)
         assert status is not None
         return status
 
-    def _status(self, account: AccountHandle, upstream_id: str) -> UpstreamJob | None:
-        job_dir = self._job_dir(upstream_id)
-        if not (job_dir / "job.json").exists():
+    async def _status(self, account: AccountHandle, upstream_id: str) -> UpstreamJob | None:
+        job = await self._job(upstream_id)
+        if job is None:
             return None
-        failed = job_dir / "failed.txt"
-        if failed.exists():
+        if job.state == RenderState.FAILED:
+            reason = job.failure_reason or "Job failed"
+            return UpstreamJob(upstream_id, UpstreamState.FAILED, failure_reason=reason)
+        if job.state == RenderState.COMPLETED:
             return UpstreamJob(
-                upstream_id,
-                UpstreamState.FAILED,
-                failure_reason=failed.read_text().strip() or "Job failed",
-            )
-        if self._finished(upstream_id):
-            return UpstreamJob(
-                upstream_id,
-                UpstreamState.COMPLETED,
-                progress=100,
-                media=self._media(upstream_id, job_dir),
+                upstream_id, UpstreamState.COMPLETED, progress=100, media=self._media(job)
             )
         running = self._running.get(upstream_id)
-        if running is None:
-            self._start(account, upstream_id)
+        if running is not None:
+            progress = int(running.progress * 100)
+            return UpstreamJob(upstream_id, UpstreamState.PROCESSING, progress=progress)
+        if self._rendered_here(job):  # rendered by a process stopped before it said so
+            await self.jobs.finish(upstream_id, None)
+            return await self._status(account, upstream_id)
+        if len(self._running) < self._concurrency and await self._claim(upstream_id):
+            self._start(account, job)
             return UpstreamJob(upstream_id, UpstreamState.PENDING, progress=0)
-        return UpstreamJob(
-            upstream_id, UpstreamState.PROCESSING, progress=int(running.progress * 100)
+        state = UpstreamState.PROCESSING if job.state == RenderState.RENDERING else None
+        return UpstreamJob(upstream_id, state or UpstreamState.PENDING, progress=0)
+
+    async def _claim(self, upstream_id: str) -> bool:
+        now = utcnow()
+        until = now + timedelta(seconds=self.lease.seconds)
+        single_node = self.lease.single_node
+        return await self.jobs.claim(
+            upstream_id, self.lease.owner, until, now, single_node=single_node
         )
 
-    def _media(self, upstream_id: str, job_dir: Path) -> TaskMedia:
-        request = GenerationRequest.model_validate(
-            json.loads((job_dir / "job.json").read_text())["request"]
-        )
+    def _media(self, job: RenderJob) -> TaskMedia:
+        request = GenerationRequest.model_validate(job.request)
         size = frame_size(request.aspect_ratio, request.resolution)
-        folder = self._media_folder(upstream_id)
-        video = media_ref(f"{folder}/video.mp4")
+        video = media_ref(f"{job.media_folder}/video.mp4")
         return TaskMedia(
             video=video,
             width=size.width,
             height=size.height,
             download=video,
             video_raw=video,
-            thumbnail=media_ref(f"{folder}/thumbnail.jpg"),
-            last_frame=media_ref(f"{folder}/last_frame.jpg"),
+            thumbnail=media_ref(f"{job.media_folder}/thumbnail.jpg"),
+            last_frame=media_ref(f"{job.media_folder}/last_frame.jpg"),
         )
 
-    def _start(self, account: AccountHandle, upstream_id: str) -> None:
-        self._running[upstream_id] = _Running(account.id)
-        worker = asyncio.create_task(self._render(account.id, upstream_id))
+    def _start(self, account: AccountHandle, job: RenderJob) -> None:
+        self._running[job.id] = _Running(account.id)
+        worker = asyncio.create_task(self._render(account.id, job))
         self._workers.add(worker)
         worker.add_done_callback(self._workers.discard)
 
-    async def _render(self, account_id: str, upstream_id: str) -> None:
-        finished = True
+    async def _render(self, account_id: str, job: RenderJob) -> None:
+        """Render ``job`` while renewing its lease; record the outcome in the job store."""
+        renewer = asyncio.create_task(self._renew(job.id))
+        failure: str | None = None
         try:
             async with self._slots:
-                finished = await self._render_job(upstream_id)
+                failure = await self._render_job(job)
         except _ImageUnavailable as exc:
-            self._mark_failed(upstream_id, str(exc))
+            failure = str(exc)
         except Exception as exc:  # a broken job must fail visibly, not hang
-            log.exception("sandbox render %s failed", upstream_id)
-            self._mark_failed(upstream_id, f"Sandbox render failed: {exc}")
+            log.exception("sandbox render %s failed", job.id)
+            failure = f"Sandbox render failed: {exc}"
         finally:
-            self._running.pop(upstream_id, None)
-        if finished and self.listener is not None:
-            await self.listener(account_id, upstream_id)
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+        try:
+            await self.jobs.finish(job.id, failure)
+        except Exception:  # its lease runs out and the next poll claims it again
+            log.exception("recording the end of sandbox render %s failed", job.id)
+            return
+        finally:
+            self._running.pop(job.id, None)
+        if self.listener is not None:
+            await self.listener(account_id, job.id)
 
-    async def _render_job(self, upstream_id: str) -> bool:
-        """Render one job; False when another process holds its lock (it renders it)."""
-        job_dir = self._job_dir(upstream_id)
-        record: dict[str, Any] = json.loads((job_dir / "job.json").read_text())
-        request = GenerationRequest.model_validate(record["request"])
+    async def _renew(self, job_id: str) -> None:
+        """Keep the lease while the render runs, so no other replica takes it meanwhile."""
+        period = max(0.2, self.lease.seconds / 3)
+        while True:
+            await asyncio.sleep(period)
+            until = utcnow() + timedelta(seconds=self.lease.seconds)
+            try:
+                if not await self.jobs.renew(job_id, self.lease.owner, until):
+                    log.warning("sandbox render %s lost its lease", job_id)
+                    return
+            except Exception:  # a database blip: try again next period, the lease still runs
+                log.warning("renewing the lease of sandbox render %s failed", job_id)
+
+    async def _render_job(self, job: RenderJob) -> str | None:
+        """Render one job; the failure reason, or None when its video is in the media store."""
+        request = GenerationRequest.model_validate(job.request)
         if self.fail_marker and self.fail_marker in request.prompt:
-            self._mark_failed(upstream_id, MODERATION_FAILURE)
-            return True
-        spec = await self._spec(request, record.get("source"), job_dir)
-        state = self._running[upstream_id]
+            return MODERATION_FAILURE
+        source = None if job.source is None else await self._job(job.source)
+        scratch = self._job_dir(job.id)
+        spec = await self._spec(request, source, scratch)
+        state = self._running[job.id]
         loop = asyncio.get_running_loop()
 
         def progress(fraction: float) -> None:
             state.progress = fraction
 
-        def work() -> bool:
-            with _exclusive(job_dir / "render.lock") as acquired:
-                if not acquired:
-                    return False  # another process is rendering it
-                if not self._finished(upstream_id):
-                    self._render_and_store(spec, upstream_id, job_dir, progress, loop)
-                    with (self.jobs_dir / "renders.log").open("a") as counter:
-                        counter.write(upstream_id + "\n")
-                return True
+        def work() -> None:
+            self._render_and_store(spec, job, scratch, progress, loop)
+            with (self.jobs_dir / "renders.log").open("a") as counter:
+                counter.write(job.id + "\n")
 
-        return await asyncio.to_thread(work)
+        state.thread = loop.run_in_executor(None, work)
+        await asyncio.shield(state.thread)
+        return None
 
     def _render_and_store(
         self,
         spec: RenderSpec,
-        upstream_id: str,
-        job_dir: Path,
+        job: RenderJob,
+        scratch: Path,
         progress: Callable[[float], None],
         loop: asyncio.AbstractEventLoop,
     ) -> None:
-        """Render (in a worker thread) into the media dir, or into ``job_dir`` and upload."""
+        """Render (in a worker thread) into the media dir, or into ``scratch`` and upload."""
         if self.media.local is not None:
-            out = render_video(spec, self._output_dir(upstream_id), progress)
+            out = render_video(spec, self._output_dir(job), progress)
             tighten_existing([out.video, out.thumbnail, out.last_frame])
             return
-        scratch = private_dir(job_dir / "out")
-        render_video(spec, scratch, progress)
-        folder = self._media_folder(upstream_id)
+        out_dir = private_dir(scratch / "out")
+        render_video(spec, out_dir, progress)
         for name, content_type in OUTPUTS:
-            upload = self.media.put_file(f"{folder}/{name}", scratch / name, content_type)
+            upload = self.media.put_file(f"{job.media_folder}/{name}", out_dir / name, content_type)
             asyncio.run_coroutine_threadsafe(upload, loop).result(UPLOAD_TIMEOUT_SECONDS)
-        (job_dir / STORED_MARKER).write_text(folder)
 
     async def _spec(
-        self, request: GenerationRequest, source: str | None, job_dir: Path
+        self, request: GenerationRequest, source: RenderJob | None, scratch: Path
     ) -> RenderSpec:
         size = frame_size(request.aspect_ratio, request.resolution)
         start = None if source else await self._image(request.start_image, "image_url")
@@ -316,18 +369,19 @@ class SandboxProvider:
             start_image=start,
             end_image=end,
             loop=request.loop,
-            continue_from_video=await self._source_video(source, job_dir) if source else None,
+            continue_from_video=await self._source_video(source, scratch) if source else None,
         )
 
-    async def _source_video(self, source: str, job_dir: Path) -> Path:
-        """The extended video as a local file (fetched from object storage into ``job_dir``)."""
+    async def _source_video(self, source: RenderJob, scratch: Path) -> Path:
+        """The extended video as a local file (fetched from object storage into ``scratch``)."""
         if self.media.local is not None:
             return self._video_path(source)
         try:
-            data = (await self.media.read(media_ref(f"{self._media_folder(source)}/video.mp4")))[0]
+            data = (await self.media.read(media_ref(f"{source.media_folder}/video.mp4")))[0]
         except MediaNotFound:
             raise _ImageUnavailable("The source video of this extend is no longer stored") from None
-        target = job_dir / "source.mp4"
+        private_dir(scratch)
+        target = scratch / "source.mp4"
         await asyncio.to_thread(target.write_bytes, data)
         return target
 
@@ -341,21 +395,3 @@ class SandboxProvider:
             raise _ImageUnavailable(exc.describe(field)) from None
         except MediaNotFound:
             raise _ImageUnavailable(f"the image at {field} is no longer stored") from None
-
-    def _mark_failed(self, upstream_id: str, reason: str) -> None:
-        (self._job_dir(upstream_id) / "failed.txt").write_text(reason)
-
-
-@contextlib.contextmanager
-def _exclusive(path: Path) -> Iterator[bool]:
-    """A non-blocking inter-process lock; released by the kernel if the process dies."""
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
