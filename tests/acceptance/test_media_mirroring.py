@@ -7,7 +7,8 @@
   upstream links expire meanwhile, restart: every copy completes through fresh links from
   ``download_url``, and no file is downloaded twice;
 - an upstream that lost the files fails the task with the reason, and refunds it;
-- a kind listed in ``LUMAGATE_MIRROR_PASS_THROUGH_KINDS`` keeps the upstream's links.
+- a kind listed in ``LUMAGATE_MIRROR_PASS_THROUGH_KINDS`` keeps the upstream's links;
+- a video over ``LUMAGATE_MIRROR_MAX_BYTES`` fails its task at once (one GET), refunded.
 """
 
 from __future__ import annotations
@@ -151,5 +152,30 @@ def test_pass_through_kinds_keep_the_upstream_links(
             assert task["state"] == "completed"
             assert task["video"]["url"].startswith(sim.base_url + "/media/"), task
         assert mirror_rows(server) == {}
+    finally:
+        server.stop()
+
+
+def test_a_video_over_the_size_limit_fails_at_once_and_refunds(
+    sim: SimProcess, tmp_path: Path, server_database: ServerDatabase
+) -> None:
+    server = mirror_gateway(tmp_path, sim, server_database(), mirror_max_bytes="2000").start()
+    try:
+        with client(server, server.create_key("big", "--credits", "1000")) as http:
+            before = usage(http)
+            task_id = create(http, {"user_prompt": "mirror too large"})
+            task = wait_terminal(http, [task_id], 60, poll=0.2)[task_id]
+            assert task["state"] == "failed" and task["video"] is None, task
+            assert task["failure_reason"].startswith(
+                "The upstream's video is too large to keep (the limit, "
+                "LUMAGATE_MIRROR_MAX_BYTES, is 2000 bytes)"
+            ), task
+            ledger = db_rows(server, "SELECT kind FROM ledger WHERE task_id = ?", task_id)
+            assert sorted(r["kind"] for r in ledger) == ["charge", "refund"]
+            assert usage(http) == before
+        job = mirror_rows(server)[task_id]
+        assert job["state"] == "failed" and job["attempts"] == 0, job  # never retried
+        video = [name for name in sim_get(sim, "/_sim/media")["served"] if name.endswith(".mp4")]
+        assert sim_get(sim, "/_sim/media")["served"][video[0]] == 1
     finally:
         server.stop()

@@ -6,7 +6,11 @@ media store (never whole in memory) and recorded as kept at once, so a crash nev
 file be copied twice. A link that answers 401/403/404/410 (expired, as presigned links do) is
 replaced once per attempt by fresh ones from the provider (``refresh_many`` for every file,
 ``download_url`` for the watermark-free video); a transient failure waits out a backoff; the
-task fails, with a reason and so a refund, only when the upstream can no longer give the video.
+task fails, with a reason and so a refund, only when the upstream can no longer give the video
+or the video is over ``mirror_max_bytes`` (no retry makes it smaller). Failures on this side
+(the media store refusing a write) count attempts like transient ones, so no job retries for
+ever. A task that ended otherwise meanwhile (cancelled, past its deadline) is never completed
+by its job: the job closes and removes the files it had kept.
 """
 
 from __future__ import annotations
@@ -237,8 +241,9 @@ class MirrorCopier:
             if moved is None or moved.state.is_terminal:
                 await self._settle(job, moved)
                 return
+            moved_on = "the task moved while its video was kept"
             await self.mirrors.retry_later(
-                job.task_id, self.owner, attempts=job.attempts, due=now, error="moved", now=now
+                job.task_id, self.owner, attempts=job.attempts, due=now, error=moved_on, now=now
             )
             return
         log.info("task %s: %s -> completed (video kept)", task.id, task.state)
