@@ -30,6 +30,11 @@ class FetchFailed(Exception):
         self.status = status
 
 
+class TooLarge(FetchFailed):
+    """The body is over the fetcher's size limit: no retry makes it smaller, so callers that
+    retry transient failures give up at once."""
+
+
 @dataclass(frozen=True)
 class Fetched:
     """The body of a successful GET, its declared content type and the host that served it."""

@@ -150,6 +150,11 @@ def _kept(job: MirrorJob, asset: Asset) -> str | None:
     return link if link is not None and is_media_ref(link) else None
 
 
+def kept_keys(job: MirrorJob) -> list[str]:
+    """The media keys of the files ``job`` has kept so far (what a dropped job removes)."""
+    return [key for key in job.copied.values() if key and key != SKIPPED]
+
+
 def mirrored_media(job: MirrorJob) -> TaskMedia:
     """The task's media once the job is done: every link a gateway reference.
 
@@ -196,6 +201,21 @@ def gone_reason(detail: str) -> str:
 
 def exhausted_reason(attempts: int, detail: str) -> str:
     return f"The video could not be copied from the upstream after {attempts} attempts: {detail}"
+
+
+def too_large_reason(detail: str, limit_bytes: int) -> str:
+    return (
+        f"The upstream's video is too large to keep (the limit, LUMAGATE_MIRROR_MAX_BYTES, is "
+        f"{limit_bytes} bytes): {detail}"
+    )
+
+
+def store_reason(detail: str) -> str:
+    """A failed attempt on this side: the media store refused the file (retried, counted)."""
+    return f"the media store refused the file: {detail}"
+
+
+DROPPED_REASON = "the task ended before its video was kept; the copies were removed"
 
 
 def refused_reason(detail: str) -> str:

@@ -6,7 +6,11 @@ media store (never whole in memory) and recorded as kept at once, so a crash nev
 file be copied twice. A link that answers 401/403/404/410 (expired, as presigned links do) is
 replaced once per attempt by fresh ones from the provider (``refresh_many`` for every file,
 ``download_url`` for the watermark-free video); a transient failure waits out a backoff; the
-task fails, with a reason and so a refund, only when the upstream can no longer give the video.
+task fails, with a reason and so a refund, only when the upstream can no longer give the video
+or the video is over ``mirror_max_bytes`` (no retry makes it smaller). Failures on this side
+(the media store refusing a write) count attempts like transient ones, so no job retries for
+ever. A task that ended otherwise meanwhile (cancelled, past its deadline) is never completed
+by its job: the job closes and removes the files it had kept.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from typing import Protocol
 
 from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.clock import utcnow
-from lumagate.domain.fetching import FetchFailed, StreamFetcher, UrlRefused
+from lumagate.domain.fetching import FetchFailed, StreamFetcher, TooLarge, UrlRefused
 from lumagate.domain.mirroring import (
+    DROPPED_REASON,
     SKIPPED,
     AssetCopy,
     MirrorJob,
@@ -30,14 +35,19 @@ from lumagate.domain.mirroring import (
     exhausted_reason,
     gone_reason,
     judge,
+    kept_keys,
     mirrored_media,
     pending_copies,
     refused_reason,
+    store_reason,
+    too_large_reason,
 )
 from lumagate.domain.retry import RetryPolicy
 from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext
 from lumagate.engine.outcomes import fail
+from lumagate.media.keys import MediaError
 from lumagate.providers.base import Provider, ProviderError, Rejected
 from lumagate.store.mirrors import MirrorStore
 
@@ -50,6 +60,8 @@ class MediaSink(Protocol):
     async def put_stream(
         self, key: str, chunks: AsyncIterator[bytes], content_type: str
     ) -> None: ...
+
+    async def delete(self, key: str) -> bool: ...
 
 
 class _UpstreamGone(Exception):
@@ -86,53 +98,80 @@ class MirrorCopier:
         """One try of ``job``: the task ends completed or failed, or the job waits a backoff."""
         task = await self.ctx.tasks.get(job.task_id)
         if task is None or task.state.is_terminal:
-            # Decided already (a restart after the task moved, or the task went away).
-            done = task is not None and task.state == TaskState.COMPLETED
-            state = MirrorState.DONE if done else MirrorState.FAILED
-            await self.mirrors.finish(job.task_id, state, utcnow())
+            # Decided already (a restart after the task moved, a cancel, or the task went away).
+            await self._settle(job, task)
             return
         pair = await self.ctx.account_and_provider(job.account_id) if job.account_id else None
         fetcher = self.fetcher_for(pair[0] if pair else None)
-        current, refreshed = job, False
-        while plan := pending_copies(current):
+        current: MirrorJob | None = job
+        refreshed = False
+        while current is not None and (plan := pending_copies(current)):
             copy = plan[0]
             try:
                 await self._copy(fetcher, copy)
             except UrlRefused as exc:
-                if copy.required:
-                    await self._fail(current, refused_reason(exc.reason))
-                    return
-                current = await self._skip(current, copy, exc.reason)
-                continue
+                current = await self._unfetchable(current, copy, refused_reason(exc.reason))
+            except TooLarge as exc:
+                reason = too_large_reason(exc.reason, self.ctx.settings.mirror_max_bytes)
+                current = await self._unfetchable(current, copy, reason)
             except FetchFailed as exc:
                 verdict = judge(exc.status, refreshed=refreshed)
                 if verdict == Verdict.REFRESH:
-                    try:
-                        current = await self._refresh(current, pair)
-                    except _UpstreamGone as gone:
-                        await self._fail(current, gone_reason(str(gone)))
-                        return
-                    except ProviderError as err:
-                        await self._retry(current, f"a fresh link was refused: {err.message}")
-                        return
-                    refreshed = True
-                    continue
-                if verdict == Verdict.GIVE_UP:
-                    if copy.required:
-                        await self._fail(current, gone_reason(exc.reason))
-                        return
-                    current = await self._skip(current, copy, exc.reason)
-                    continue
-                await self._retry(current, exc.reason)
-                return
-            current = await self._kept(current, copy.asset.value, copy.key)
-        await self._complete(current)
+                    current, refreshed = await self._refreshed(current, pair), True
+                elif verdict == Verdict.GIVE_UP:
+                    current = await self._unfetchable(current, copy, gone_reason(exc.reason))
+                else:
+                    current = await self._retry(current, exc.reason)
+            except (MediaError, OSError) as exc:  # this side failed: counted, never for ever
+                current = await self._retry(current, store_reason(_describe(exc)))
+            else:
+                current = await self._kept(current, copy.asset.value, copy.key)
+        if current is not None:
+            await self._complete(current)
+
+    async def count_failure(self, job: MirrorJob, reason: str) -> None:
+        """An attempt that broke unexpectedly still counts, so a job never retries for ever."""
+        await self._retry(job, reason)
+
+    async def _unfetchable(self, job: MirrorJob, copy: AssetCopy, reason: str) -> MirrorJob | None:
+        """A file no retry can get: the task fails for its video; other files are skipped."""
+        if copy.required:
+            await self._fail(job, reason)
+            return None
+        return await self._skip(job, copy, reason)
+
+    async def _refreshed(
+        self, job: MirrorJob, pair: tuple[AccountHandle, Provider] | None
+    ) -> MirrorJob | None:
+        try:
+            return await self._refresh(job, pair)
+        except _UpstreamGone as gone:
+            await self._fail(job, gone_reason(str(gone)))
+            return None
+        except ProviderError as err:
+            return await self._retry(job, f"a fresh link was refused: {err.message}")
 
     async def _copy(self, fetcher: StreamFetcher, copy: AssetCopy) -> None:
+        """Stream one file into the store. An upstream failure while reading is re-raised as
+        itself, whatever the backend made of it (obstore wraps its body's errors)."""
+        failures: list[FetchFailed] = []
+
+        async def chunks(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+            try:
+                async for chunk in body:
+                    yield chunk
+            except FetchFailed as exc:
+                failures.append(exc)
+                raise
+
         try:
-            async with asyncio.timeout(self.timeout):
-                async with fetcher.stream(copy.url) as body:
-                    await self.media.put_stream(copy.key, body.chunks, copy.content_type)
+            async with asyncio.timeout(self.timeout), fetcher.stream(copy.url) as body:
+                try:
+                    await self.media.put_stream(copy.key, chunks(body.chunks), copy.content_type)
+                except Exception:
+                    if failures:
+                        raise failures[0] from None
+                    raise
         except TimeoutError:
             raise FetchFailed(f"the copy took longer than {self.timeout:g} s") from None
 
@@ -165,17 +204,20 @@ class MirrorCopier:
         await self.mirrors.record_source(job.task_id, self.owner, source, utcnow())
         return replace(job, source=source)
 
-    async def _retry(self, job: MirrorJob, reason: str) -> None:
+    async def _retry(self, job: MirrorJob, reason: str) -> MirrorJob | None:
+        """Count a failed attempt: the job waits a backoff, or the task fails after the last.
+        Always None, the job to go on with: this attempt is over."""
         attempts = job.attempts + 1
         if self.retry.exhausted(attempts):
             await self._fail(job, exhausted_reason(attempts, reason))
-            return
+            return None
         now = utcnow()
         due = now + timedelta(seconds=self.retry.delay(attempts))
         log.info("task %s: copy attempt %d failed (%s); again later", job.task_id, attempts, reason)
         await self.mirrors.retry_later(
             job.task_id, self.owner, attempts=attempts, due=due, error=reason, now=now
         )
+        return None
 
     async def _fail(self, job: MirrorJob, reason: str) -> None:
         task = await self.ctx.tasks.get(job.task_id)
@@ -189,20 +231,40 @@ class MirrorCopier:
         task = await self.ctx.tasks.get(job.task_id)
         now = utcnow()
         if task is None or task.state.is_terminal:
-            done = task is not None and task.state == TaskState.COMPLETED
-            state = MirrorState.DONE if done else MirrorState.FAILED
-            await self.mirrors.finish(job.task_id, state, now)
+            await self._settle(job, task)
             return
         changed = await self.ctx.tasks.transition(
             task, TaskState.COMPLETED, now, media=mirrored_media(job), progress=100
         )
-        if changed is None:  # it moved meanwhile (e.g. cancelled): look again next pass
-            moved = "the task moved while its video was kept"
+        if changed is None:  # it moved meanwhile (e.g. cancelled): settle by its new state
+            moved = await self.ctx.tasks.get(job.task_id)
+            if moved is None or moved.state.is_terminal:
+                await self._settle(job, moved)
+                return
+            moved_on = "the task moved while its video was kept"
             await self.mirrors.retry_later(
-                job.task_id, self.owner, attempts=job.attempts, due=now, error=moved, now=now
+                job.task_id, self.owner, attempts=job.attempts, due=now, error=moved_on, now=now
             )
             return
         log.info("task %s: %s -> completed (video kept)", task.id, task.state)
         await self.ctx.publish(changed)
         self.ctx.signals.dispatch.set()  # its slot is free
         await self.mirrors.finish(job.task_id, MirrorState.DONE, now)
+
+    async def _settle(self, job: MirrorJob, task: Task | None) -> None:
+        """Close the job of a task that ended without it. A task that did not complete (a
+        cancel, a deadline) never shows these files, so its copies are removed."""
+        if task is not None and task.state == TaskState.COMPLETED:
+            await self.mirrors.finish(job.task_id, MirrorState.DONE, utcnow())
+            return
+        for key in kept_keys(job):
+            try:
+                await self.media.delete(key)
+            except (MediaError, OSError) as exc:  # left to retention; the job still closes
+                log.warning("task %s: a copy was not removed: %s", job.task_id, _describe(exc))
+        log.info("task %s: ended before its video was kept; copies dropped", job.task_id)
+        await self.mirrors.finish(job.task_id, MirrorState.FAILED, utcnow(), DROPPED_REASON)
+
+
+def _describe(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, MediaError) else type(exc).__name__

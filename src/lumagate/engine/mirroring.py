@@ -100,8 +100,10 @@ class MirrorWorker:
         renewal = asyncio.create_task(self._renew(job.task_id))
         try:
             await self.copier.attempt(job)
-        except Exception:  # the hold lapses and the job is tried again
+        except Exception as exc:  # counted as a failed attempt, so never retried for ever
             log.exception("task %s: copying its video failed", job.task_id)
+            with contextlib.suppress(Exception):  # else the hold lapses: tried again
+                await self.copier.count_failure(job, f"an internal error ({type(exc).__name__})")
         finally:
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -47,10 +47,13 @@ class Upkeep:
 
     async def _maintain(self, account: Account) -> bool:
         ctx = self.ctx
-        pair = await ctx.account_and_provider(account.id)
-        if pair is None:
+        handle = await ctx.accounts.load_handle(account.id)
+        if handle is None:
             return False
-        handle, provider = pair
+        # The real provider, not the metered wrapper the engine calls through
+        # (``ctx.account_and_provider``): that wrapper has only the core calls, so a capability
+        # check on it is always False and no session would ever be kept alive.
+        provider = ctx.providers.get(handle.kind)
         if not isinstance(provider, Maintained):
             return False
         try:

@@ -29,14 +29,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from lumagate.domain.fetching import Fetched, FetchedStream, FetchFailed, UrlRefused
+from lumagate.domain.fetching import Fetched, FetchedStream, FetchFailed, TooLarge, UrlRefused
 from lumagate.security.pinned_transport import PIN_EXTENSION, PinnedTransport
 from lumagate.security.ssrf import CallbackRefused, CheckedTarget, SsrfGuard, TargetUnresolvable
 
 DEFAULT_FETCH_TIMEOUT = 15.0
 DEFAULT_MAX_FETCH_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_REDIRECTS = 3
-__all__ = ["FetchFailed", "Fetched", "GuardedFetcher", "UrlRefused"]
+__all__ = ["FetchFailed", "Fetched", "GuardedFetcher", "TooLarge", "UrlRefused"]
 
 
 def _size(n_bytes: int) -> str:
@@ -119,7 +119,7 @@ class GuardedFetcher:
             await response.aclose()
 
     async def _chunks(self, response: httpx.Response, host: str) -> AsyncIterator[bytes]:
-        too_large = FetchFailed(f"the file at {host} is larger than {_size(self.max_bytes)}")
+        too_large = TooLarge(f"the file at {host} is larger than {_size(self.max_bytes)}")
         declared = response.headers.get("content-length", "").strip()
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise too_large
@@ -195,7 +195,7 @@ class GuardedFetcher:
         raise FetchFailed(f"could not connect to {target.host}")
 
     async def _read(self, response: httpx.Response, host: str) -> Fetched:
-        too_large = FetchFailed(f"the file at {host} is larger than {_size(self.max_bytes)}")
+        too_large = TooLarge(f"the file at {host} is larger than {_size(self.max_bytes)}")
         declared = response.headers.get("content-length", "").strip()
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise too_large

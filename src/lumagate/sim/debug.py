@@ -48,13 +48,20 @@ async def media_state(runtime: DebugRuntime) -> dict[str, Any]:
     """The media switch, every file sent (by file name) and how many expired links were
     refused."""
     links = runtime.links
-    return {"mode": links.mode, "served": dict(links.served), "expired": links.expired}
+    return {
+        "mode": links.mode,
+        "served": dict(links.served),
+        "stalled": dict(links.stalled),
+        "resumed": dict(links.resumed),
+        "expired": links.expired,
+    }
 
 
 @router.post("/media")
 async def set_media_mode(body: MediaSwitch, runtime: DebugRuntime) -> dict[str, Any]:
-    """``ok`` serves media; ``unavailable`` answers 503 (an outage); ``gone`` answers 404."""
-    runtime.links.mode = body.mode
+    """``ok`` serves media; ``unavailable`` answers 503 (an outage); ``gone`` answers 404;
+    ``stall`` sends half of each file, then waits for the next switch."""
+    runtime.links.set_mode(body.mode)
     return {"mode": body.mode}
 
 

@@ -7,11 +7,14 @@ MP4s served with HTTP Range support (Starlette's ``FileResponse``).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, StreamingResponse
 
+from lumagate.sim.media_links import MediaLinks
 from lumagate.sim.runtime import DebugRuntime
 from lumagate.sim.uploads import UPLOAD_PUBLIC_PREFIX, NotAnImage
 
@@ -40,7 +43,7 @@ async def media_file(
     progress: Annotated[int, Query()] = 0,
     exp: Annotated[str, Query()] = "",
     sig: Annotated[str, Query()] = "",
-) -> FileResponse:
+) -> Response:
     links = runtime.links
     if links.mode == "unavailable":
         raise HTTPException(status_code=503, detail="Storage unavailable")
@@ -62,6 +65,8 @@ async def media_file(
         links.served[filename] += 1
     if kind == "video":
         path = files.watermarked if wm else files.video
+        if links.mode == "stall" and request.method == "GET":
+            return _stalling(path, filename, "video/mp4", links)
         return FileResponse(
             path,
             media_type="video/mp4",
@@ -69,7 +74,26 @@ async def media_file(
             content_disposition_type="inline",
         )
     path = files.last_frame if kind == "last_frame" else files.thumbnail
+    if links.mode == "stall" and request.method == "GET":
+        return _stalling(path, filename, "image/jpeg", links)
     return FileResponse(path, media_type="image/jpeg")
+
+
+def _stalling(path: Path, filename: str, media_type: str, links: MediaLinks) -> StreamingResponse:
+    """The file's first half at once, the rest once the ``stall`` mode is switched off; the
+    declared length is the whole file's, as a storage that hangs mid-body sends it."""
+    data = path.read_bytes()
+    half = max(1, len(data) // 2)
+    links.stalled[filename] += 1
+
+    async def body() -> AsyncIterator[bytes]:
+        yield data[:half]
+        await links.wait_flowing()
+        yield data[half:]
+        links.resumed[filename] += 1
+
+    headers = {"Content-Length": str(len(data))}
+    return StreamingResponse(body(), media_type=media_type, headers=headers)
 
 
 @router.put("/uploads/{upload_id}")

@@ -8,12 +8,16 @@ exactly what a gateway that keeps videos must survive. Without a TTL links are p
 expire (the default).
 
 The debug switch :attr:`MediaLinks.mode` makes all media answer 503 (``unavailable``: a storage
-outage, retried) or 404 (``gone``: the upstream lost the files); ``served`` counts every file
-sent, so tests can prove a video was downloaded once.
+outage, retried) or 404 (``gone``: the upstream lost the files), or ``stall``: a download sends
+the first half of its file and then waits until the mode changes (a slow or hung storage, so a
+test can kill a gateway in the middle of a real download). ``served`` counts every GET of a
+file, ``stalled`` the GETs that were held and ``resumed`` those of them that sent their file to
+the end, so tests can prove a video was downloaded whole exactly once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -22,7 +26,7 @@ from collections import Counter
 from typing import Literal
 from urllib.parse import urlencode, urlsplit
 
-MediaMode = Literal["ok", "unavailable", "gone"]
+MediaMode = Literal["ok", "unavailable", "gone", "stall"]
 
 
 class MediaLinks:
@@ -32,8 +36,24 @@ class MediaLinks:
         self.ttl_seconds = ttl_seconds
         self.mode: MediaMode = "ok"
         self.served: Counter[str] = Counter()
+        self.stalled: Counter[str] = Counter()
+        self.resumed: Counter[str] = Counter()
         self.expired = 0
         self._secret = secrets.token_bytes(32)
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+
+    def set_mode(self, mode: MediaMode) -> None:
+        """Switch the media mode; leaving ``stall`` lets every held download go on."""
+        self.mode = mode
+        if mode == "stall":
+            self._flowing.clear()
+        else:
+            self._flowing.set()
+
+    async def wait_flowing(self) -> None:
+        """Return once the mode is not ``stall``."""
+        await self._flowing.wait()
 
     def _sig(self, filename: str, exp: str) -> str:
         message = f"{filename}\n{exp}".encode()
@@ -64,6 +84,8 @@ class MediaLinks:
         return True
 
     def reset(self) -> None:
-        self.mode = "ok"
+        self.set_mode("ok")
         self.served.clear()
+        self.stalled.clear()
+        self.resumed.clear()
         self.expired = 0

@@ -153,6 +153,7 @@ class ExpireSession(BaseModel):
 
 
 class MediaSwitch(BaseModel):
-    """``POST /_sim/media``: serve media (``ok``), answer 503 (``unavailable``) or 404."""
+    """``POST /_sim/media``: serve media (``ok``), answer 503 (``unavailable``) or 404
+    (``gone``), or hold every download halfway until the next switch (``stall``)."""
 
-    mode: Literal["ok", "unavailable", "gone"]
+    mode: Literal["ok", "unavailable", "gone", "stall"]

@@ -10,9 +10,11 @@ from lumagate.domain.mirroring import (
     MirrorJob,
     Verdict,
     judge,
+    kept_keys,
     mirrored_media,
     new_prefix,
     pending_copies,
+    too_large_reason,
     wants_mirror,
 )
 from lumagate.domain.task import TaskMedia
@@ -134,3 +136,15 @@ def test_the_verdict_on_a_failed_copy(
 def test_prefixes_are_random() -> None:
     first, second = new_prefix(), new_prefix()
     assert first != second and first.startswith("mirrors/") and len(first) == len("mirrors/") + 32
+
+
+def test_kept_keys_are_the_copied_files_without_the_skipped_ones() -> None:
+    job = _job(WEB, {"video": "mirrors/p/video.mp4", "thumbnail": SKIPPED})
+    assert kept_keys(job) == ["mirrors/p/video.mp4"]
+    assert kept_keys(_job(WEB)) == []
+
+
+def test_the_too_large_reason_names_the_setting_and_its_limit() -> None:
+    reason = too_large_reason("the file at cdn.example is larger than 1 KB", 1024)
+    assert "LUMAGATE_MIRROR_MAX_BYTES" in reason and "1024 bytes" in reason
+    assert reason.endswith("the file at cdn.example is larger than 1 KB")

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from lumagate.security.guarded_fetch import FetchFailed, GuardedFetcher, UrlRefused
+from lumagate.security.guarded_fetch import FetchFailed, GuardedFetcher, TooLarge, UrlRefused
 from lumagate.security.ssrf import SsrfGuard
 
 PUBLIC = "93.184.215.14"
@@ -251,3 +251,27 @@ async def test_a_stream_error_carries_the_status() -> None:
     with pytest.raises(FetchFailed) as expired:
         await _drain(fetcher, "http://cdn.example/v.mp4")
     assert expired.value.status == 403 and expired.value.reason == "HTTP 403 from cdn.example"
+
+
+async def test_over_the_cap_is_too_large_whether_declared_or_streamed() -> None:
+    """A distinct failure: callers that retry transient ones give up on it at once."""
+
+    async def undeclared() -> AsyncIterator[bytes]:
+        for _ in range(5):
+            yield b"x" * 1000
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/declared":
+            return httpx.Response(200, content=b"x" * 5000)  # with its Content-Length
+        return httpx.Response(200, content=undeclared())
+
+    fetcher, _ = _fetcher(httpx.MockTransport(handler), max_bytes=1000)
+    for path in ("/declared", "/streamed"):
+        with pytest.raises(TooLarge, match="larger than 1000 bytes"):
+            await fetcher.fetch(f"http://cdn.example{path}")
+        with pytest.raises(TooLarge, match="larger than 1000 bytes"):
+            async with fetcher.stream(f"http://cdn.example{path}") as opened:
+                async for _ in opened.chunks:
+                    pass
+    ok = FetchFailed("HTTP 503 from cdn.example", status=503)
+    assert not isinstance(ok, TooLarge)

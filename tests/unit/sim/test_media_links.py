@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -44,3 +45,18 @@ def test_a_tampered_or_unsigned_link_is_refused() -> None:
 def test_links_of_another_sim_process_are_refused() -> None:
     name, exp, sig = _params(MediaLinks(ttl_seconds=60).sign("http://sim/media/g.jpg"))
     assert not MediaLinks(ttl_seconds=60).valid(name, exp, sig)
+
+
+async def test_the_stall_mode_holds_downloads_until_switched_off() -> None:
+    links = MediaLinks()
+    await asyncio.wait_for(links.wait_flowing(), 1)  # "ok": never held
+    links.set_mode("stall")
+    waiting = asyncio.create_task(links.wait_flowing())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    links.set_mode("ok")
+    await asyncio.wait_for(waiting, 1)
+    links.set_mode("stall")
+    links.reset()  # a reset lets held downloads go on too
+    await asyncio.wait_for(links.wait_flowing(), 1)
+    assert links.mode == "ok" and not links.stalled and not links.resumed
