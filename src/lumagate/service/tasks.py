@@ -237,20 +237,20 @@ class TaskService:
 
     # -- reads --------------------------------------------------------------------------
     async def get(self, tenant: ApiKey, task_id: str) -> Task:
-        task = await self.tasks.get(task_id, tenant.id) if _plausible_id(task_id) else None
+        task = await self.tasks.get(task_id, tenant.id) if plausible_task_id(task_id) else None
         if task is None:
             raise TaskNotFound("Task not found")
         return task
 
     async def get_many(self, tenant: ApiKey, task_ids: list[str]) -> list[Task]:
-        return await self.tasks.get_many([i for i in task_ids if _plausible_id(i)], tenant.id)
+        return await self.tasks.get_many([i for i in task_ids if plausible_task_id(i)], tenant.id)
 
     async def list_tasks(
         self, tenant: ApiKey, *, offset: int, limit: int, before: str | None = None
     ) -> tuple[list[Task], bool]:
         """A page of the caller's tasks, newest first, and whether more follow (``before``:
         continue after that task id; an unknown id gives an empty page)."""
-        if before is not None and not _plausible_id(before):
+        if before is not None and not plausible_task_id(before):
             return [], False
         return await self.tasks.list_for_tenant(
             tenant.id, offset=offset, limit=limit, before=before
@@ -270,7 +270,7 @@ class TaskService:
         follow. ``after`` is the id of the previous page's last task (keyset: stable while new
         tasks arrive; an unknown or foreign id gives an empty page); ``states`` are public state
         names (``pending``, ``processing``, ``completed``, ``failed``)."""
-        if after is not None and not _plausible_id(after):
+        if after is not None and not plausible_task_id(after):
             return [], False
         query = TaskPageQuery(
             tenant_id=tenant.id,
@@ -283,7 +283,9 @@ class TaskService:
         return await self.tasks.page(query)
 
     async def hide(self, tenant: ApiKey, task_id: str) -> None:
-        if not _plausible_id(task_id) or not await self.tasks.hide(task_id, tenant.id, utcnow()):
+        if not plausible_task_id(task_id) or not await self.tasks.hide(
+            task_id, tenant.id, utcnow()
+        ):
             raise TaskNotFound("Task not found")
 
     async def download_url(self, tenant: ApiKey, task_id: str) -> str:
@@ -364,7 +366,8 @@ def engine_states(public_names: tuple[str, ...]) -> tuple[TaskState, ...]:
     return tuple(state for state in TaskState if state.public in public_names)
 
 
-def _plausible_id(value: str) -> bool:
+def plausible_task_id(value: str) -> bool:
+    """Whether ``value`` can be a task id (a UUID); anything else is not found unread."""
     try:
         uuid.UUID(value)
     except ValueError:

@@ -78,7 +78,7 @@ class TaskStore:
 
         Read by primary key alone and checked afterwards, so no planner picks a tenant index."""
         query = select(tasks).where(tasks.c.id == task_id)
-        async with self.db.read() as conn:
+        async with self.db.read_one() as conn:
             row = (await conn.execute(query)).mappings().first()
         if row is None or (
             tenant_id is not None and (row["tenant_id"] != tenant_id or row["hidden"])
@@ -92,7 +92,7 @@ class TaskStore:
         # By primary key only: with the tenant in the WHERE clause the planners may walk the
         # tenant's whole history instead; ownership is checked on the rows found.
         query = select(tasks).where(tasks.c.id.in_(list(dict.fromkeys(task_ids))))
-        async with self.db.read() as conn:
+        async with self.db.read_one() as conn:
             rows = (await conn.execute(query)).mappings().all()
         by_id = {
             row["id"]: task_from_row(row)

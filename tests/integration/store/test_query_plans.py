@@ -26,6 +26,7 @@ from lumagate.domain.states import TaskState
 from lumagate.store import migrate
 from lumagate.store.database import Database
 from lumagate.store.deliveries import DeliveryStore
+from lumagate.store.keys import KeyStore
 from lumagate.store.ledger import LedgerStore
 from lumagate.store.schema import tasks
 from lumagate.store.task_pages import TaskPageQuery
@@ -220,3 +221,16 @@ async def test_refresh_claim_reads_only_followed_tasks(db: Database) -> None:
         db, lambda: store.claim_due_for_refresh(NOW, timedelta(seconds=30), limit=100)
     )
     assert_indexed(plan, None, sorts=True)
+
+
+async def test_a_clients_get_reads_key_and_task_by_their_unique_indexes(db: Database) -> None:
+    keys = KeyStore(db)
+    _key, plaintext = await keys.create("plans", NOW)
+    some_task = (await TaskStore(db).list_for_tenant("me", offset=0, limit=1))[0][0]
+    (plan,) = await plans_while(
+        db, lambda: keys.authenticate_with_task(plaintext, some_task.id, NOW)
+    )
+    assert_indexed(plan, pk(db))
+    text = "\n".join(plan)
+    assert "SCAN api_keys" not in text and "Seq Scan api_keys" not in text, text
+    assert ("api_keys" in text and "key_hash" in text) or "api_keys_key_hash" in text, text
