@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.request import GenerationRequest, media_ref
@@ -40,7 +40,9 @@ from lumagate.providers.base import (
     UpstreamJob,
     UpstreamState,
 )
-from lumagate.providers.sandbox.render import RenderSpec, render_video
+
+if TYPE_CHECKING:  # the renderer (PyAV, numpy, Pillow: ~40 MiB) loads on the first render
+    from lumagate.providers.sandbox.render import RenderSpec
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +259,8 @@ class SandboxProvider:
                 if not acquired:
                     return False  # another process is rendering it
                 if not self._video_path(upstream_id).exists():
+                    from lumagate.providers.sandbox.render import render_video
+
                     out = render_video(spec, self._output_dir(upstream_id), progress)
                     tighten_existing([out.video, out.thumbnail, out.last_frame])
                     with (self.jobs_dir / "renders.log").open("a") as counter:
@@ -266,6 +270,8 @@ class SandboxProvider:
         return await asyncio.to_thread(work)
 
     async def _spec(self, request: GenerationRequest, source: str | None) -> RenderSpec:
+        from lumagate.providers.sandbox.render import RenderSpec
+
         size = frame_size(request.aspect_ratio, request.resolution)
         start = None if source else await self._image(request.start_image, "image_url")
         end = await self._image(request.end_image, "image_end_url")
