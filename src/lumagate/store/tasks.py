@@ -262,6 +262,15 @@ class TaskStore:
                 .values(progress=progress, next_poll_at=next_poll_at, updated_at=now)
             )
 
+    async def reschedule_poll(self, task: Task, next_poll_at: datetime) -> None:
+        """Only the next poll of a followed task (a poll that changed nothing else)."""
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(tasks)
+                .where(tasks.c.id == task.id, tasks.c.state == task.state.value)
+                .values(next_poll_at=next_poll_at)
+            )
+
     # -- refresh ------------------------------------------------------------------------
     async def claim_due_for_refresh(
         self, now: datetime, hold: timedelta, limit: int = 500
