@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from lumagate.media.images import InvalidImage, check_pixels, sniff_image_type
 from lumagate.media.store import MediaFetchError, MediaStore
 from lumagate.service.admission import Admission
 from lumagate.service.idempotency import check_replay, fingerprint
+from lumagate.service.wait_estimate import WaitEstimator
 from lumagate.store.accounts import AccountStore
 from lumagate.store.errors import IdempotencyKeyTaken
 from lumagate.store.task_pages import TaskPageQuery
@@ -40,7 +40,6 @@ from lumagate.store.tasks import NewTask, TaskStore
 from lumagate.store.unit_of_work import Transactions
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-ESTIMATE_CACHE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ class TaskService:
         self.max_image_bytes = max_image_bytes
         self.on_queued = on_queued
         self.on_created = on_created  # metrics: a new task was stored (not an idempotent replay)
-        self._run_seconds: tuple[float, float | None] = (0.0, None)
+        self.waits = WaitEstimator(tasks, accounts)
 
     # -- writes -------------------------------------------------------------------------
     async def create(self, tenant: ApiKey, command: CreateCommand) -> Task:
@@ -298,32 +297,9 @@ class TaskService:
         return None if ref is None else self.media.public_url(ref)
 
     async def estimate_wait_seconds(self, task: Task) -> int | None:
-        """Queue position over capacity times the recent run time; None when unknown."""
-        if task.is_terminal:
-            return None
-        run_seconds = await self._recent_run_seconds()
-        if run_seconds is None:
-            return None
-        if task.state == TaskState.QUEUED:
-            ahead = await self.tasks.queue_position(task)
-            capacity = max(
-                1,
-                sum(
-                    a.max_concurrency
-                    for a in await self.accounts.all()
-                    if a.enabled and task.channel in a.channels
-                ),
-            )
-            return round((ahead // capacity + 1) * run_seconds)
-        started = task.submitted_at or task.created_at
-        return max(0, round(run_seconds - (utcnow() - started).total_seconds()))
-
-    async def _recent_run_seconds(self) -> float | None:
-        stamp, value = self._run_seconds
-        if time.monotonic() - stamp > ESTIMATE_CACHE_SECONDS:
-            value = await self.tasks.recent_run_seconds()
-            self._run_seconds = (time.monotonic(), value)
-        return value
+        """Queue position over capacity times the recent run time; None when unknown (from
+        bounded-age snapshots: :mod:`lumagate.service.wait_estimate`)."""
+        return await self.waits.estimate(task)
 
 
 def _replayed(earlier: tuple[Task, str | None], command: CreateCommand, request_print: str) -> Task:

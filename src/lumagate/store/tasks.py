@@ -164,6 +164,18 @@ class TaskStore:
         async with self.db.read() as conn:
             return int((await conn.execute(query)).scalar_one())
 
+    async def queued_order(self) -> list[tuple[int, datetime]]:
+        """``(priority, created_at)`` of every queued task in dispatch order (an index walk of
+        ``ix_tasks_dispatch``'s queued range): the wait estimator's snapshot."""
+        query = (
+            select(tasks.c.priority, tasks.c.created_at)
+            .where(tasks.c.state == TaskState.QUEUED.value)
+            .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id)
+        )
+        async with self.db.read_one() as conn:
+            rows = (await conn.execute(query)).all()
+        return [(int(priority), ensure_utc(created)) for priority, created in rows]
+
     async def recent_run_seconds(self, sample: int = 50) -> float | None:
         """Mean submit-to-finish time of the ``sample`` most recent completed tasks.
 

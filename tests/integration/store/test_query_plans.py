@@ -234,3 +234,8 @@ async def test_a_clients_get_reads_key_and_task_by_their_unique_indexes(db: Data
     text = "\n".join(plan)
     assert "SCAN api_keys" not in text and "Seq Scan api_keys" not in text, text
     assert ("api_keys" in text and "key_hash" in text) or "api_keys_key_hash" in text, text
+
+
+async def test_the_wait_estimate_snapshot_walks_the_dispatch_index(db: Database) -> None:
+    (plan,) = await plans_while(db, TaskStore(db).queued_order)
+    assert_indexed(plan, "ix_tasks_dispatch")
