@@ -341,14 +341,21 @@ class TaskStore:
         return None if row is None else task_from_row(row)
 
 
+COUNT_AHEAD = 10_000  # a list's total is counted this far past the page, no further
+
+
 async def page_of_tasks(
     db: Database, where: ColumnElement[bool], *, offset: int, limit: int
-) -> tuple[list[Task], int]:
-    """One page of tasks matching ``where``, newest first, with the total count."""
+) -> tuple[list[Task], int, bool]:
+    """One page of tasks matching ``where``, newest first, the total and whether it is capped.
+
+    The total is counted over at most ``offset + limit + COUNT_AHEAD`` matching index entries
+    (a COUNT of a LIMITed subquery), never the whole history: past that the list answers that
+    many and ``capped`` True ("at least")."""
+    bound = offset + limit + COUNT_AHEAD
+    matching = select(tasks.c.id).where(where).limit(bound + 1).subquery()
     async with db.read() as conn:
-        total = (
-            await conn.execute(select(func.count()).select_from(tasks).where(where))
-        ).scalar_one()
+        total = int((await conn.execute(select(func.count()).select_from(matching))).scalar_one())
         query = (
             select(tasks)
             .where(where)
@@ -357,4 +364,4 @@ async def page_of_tasks(
             .limit(limit)
         )
         rows = (await conn.execute(query)).mappings().all()
-    return [task_from_row(r) for r in rows], int(total)
+    return [task_from_row(r) for r in rows], min(total, bound), total > bound
