@@ -17,6 +17,7 @@ that mattered was FastAPI's ``jsonable_encoder`` (29 µs), which a returned ``Re
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -34,6 +35,14 @@ from lumagate.service.tasks import plausible_task_id
 GENERATION_PATH = re.compile(r"(?:/vip|/pro)?/luma/(?:v1/|V1/)?generations/([^/]+)/?")
 
 
+@dataclass(frozen=True)
+class RouteTemplate:
+    """What ``scope["route"]`` carries for the metrics (``observability/http.py`` reads
+    ``.path``): the template the FastAPI route has, never the raw path with its id."""
+
+    path: str
+
+
 class HotRoutes:
     """Answers ``GET …/luma/generations/{id}`` directly; everything else goes to ``app``."""
 
@@ -42,8 +51,11 @@ class HotRoutes:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            found = GENERATION_PATH.fullmatch(scope["path"])
+            path = scope["path"]
+            found = GENERATION_PATH.fullmatch(path)
             if found is not None:
+                template = path[: found.start(1)] + "{task_id}" + path[found.end(1) :]
+                scope["route"] = RouteTemplate(template)
                 await self._generation(found.group(1), scope, receive, send)
                 return
         await self.app(scope, receive, send)

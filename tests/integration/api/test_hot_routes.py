@@ -75,3 +75,13 @@ async def test_other_methods_and_paths_still_reach_the_router(
     assert wrong_method.status_code == 405
     link = await client.get(f"/luma/generations/{created['id']}/download_video_url")
     assert link.status_code == 400 and link.json()["error"]["code"] == "task_not_completed"
+
+
+async def test_the_hot_get_is_counted_under_its_route_template(
+    http: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, _ = http
+    await client.get("/vip/luma/v1/generations/0b5f6d3e-4e8f-4b57-9b1e-7a4c2a1d9e10")
+    metrics = (await client.get("/metrics")).text
+    assert 'route="/vip/luma/v1/generations/{task_id}"' in metrics
+    assert "0b5f6d3e-4e8f" not in metrics
