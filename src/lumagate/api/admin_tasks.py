@@ -68,7 +68,12 @@ async def list_tasks(request: Request, admin: Admin) -> Any:
         offset=offset,
         limit=limit,
     )
-    return {"data": [task_view(t) for t in found.tasks], "total": found.total, "offset": offset}
+    return {
+        "data": [task_view(t) for t in found.tasks],
+        "total": found.total,
+        "total_capped": found.total_capped,  # total is a lower bound (a bounded count)
+        "offset": offset,
+    }
 
 
 async def get_task(task_id: str, admin: Admin) -> Any:

@@ -44,6 +44,7 @@ def server_config(
         timeout_keep_alive=settings.keep_alive_seconds,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         http=header_deadline_protocol(settings.header_timeout_seconds),
+        ws="none",  # no WebSocket route: do not load the websockets package (~3 MiB)
     )
     configured = (settings.admin_key, settings.secret_key)
     install_log_redaction(v for v in configured if v)  # after uvicorn's dictConfig

@@ -41,8 +41,17 @@ def serve(
         Path | None,
         typer.Option(help="Write the port actually bound to this file once it listens."),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Server processes on the one socket (more than 1: PostgreSQL)."),
+    ] = 1,
 ) -> None:
-    """Run the API and the engine in one process (SIGTERM/Ctrl-C shut down cleanly)."""
+    """Run the API and the engine in one process (SIGTERM/Ctrl-C shut down cleanly);
+    ``--workers N`` runs N such processes on one socket (PostgreSQL only)."""
+    if workers > 1:
+        from lumagate.cli.workers import serve_workers
+
+        raise typer.Exit(serve_workers(workers, host, port, log_level, port_file))
     from lumagate.api.app import create_app  # the server's imports stay out of other commands
     from lumagate.api.serving import server_config
     from lumagate.cli.listen import bind_listener, bound_port, serve_on, write_port_file

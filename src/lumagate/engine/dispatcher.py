@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from lumagate.domain.clock import utcnow
 from lumagate.domain.scheduling import AccountSlot, choose_account, no_account_reason
@@ -61,7 +61,10 @@ class Dispatcher:
             accounts = await work.accounts.lock_all()
             running = await work.tasks.running_by_account()
             slots = [a.slot(running.get(a.id, 0)) for a in accounts]
-            for task in await work.tasks.queued_candidates(now, CLAIM_BATCH):
+            # Every account full: read one candidate (failed at once if no account could ever
+            # take it), not a whole batch that must wait for a slot anyway (issue 10).
+            batch = CLAIM_BATCH if any(_open(slot, now) for slot in slots) else 1
+            for task in await work.tasks.queued_candidates(now, batch):
                 choice = choose_account(
                     task.channel,
                     slots,
@@ -191,3 +194,8 @@ def _able_for(task: Task) -> Callable[[AccountSlot], bool]:
         return can_deliver(slot.kind, task.request)
 
     return able
+
+
+def _open(slot: AccountSlot, now: datetime) -> bool:
+    """Whether ``slot`` could take a task now (enabled, not cooling down, below its limit)."""
+    return slot.enabled and slot.free > 0 and not slot.cooling(now)

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from lumagate.domain.accounts import AccountHandle
-from lumagate.domain.polling import next_poll_at
+from lumagate.domain.polling import PollPlan, next_poll_at
 from lumagate.domain.states import TaskState, can_transition
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext, is_pinned
@@ -35,10 +35,18 @@ async def apply_job(
     job: UpstreamJob,
     now: datetime,
     account: AccountHandle | None = None,
+    plan: PollPlan | None = None,
 ) -> Task | None:
-    """Record ``job`` on ``task``; returns the changed task, or None if nothing moved."""
+    """Record ``job`` on ``task``; returns the changed task, or None if nothing moved.
+
+    ``plan`` (the refresher's polls): the next poll follows the task's expected end, and a
+    poll that changes nothing writes nothing unless the next poll must move past the claim's."""
     target = target_state(job)
-    next_poll = next_poll_at(now, job.poll_after or ctx.settings.refresh_interval_seconds)
+    interval = job.poll_after or ctx.settings.refresh_interval_seconds
+    if plan is None:
+        next_poll = next_poll_at(now, interval)
+    else:
+        next_poll = plan.next_poll(now, interval, task.submitted_at or task.started_at)
     values: dict[str, object] = {}
     if task.state == TaskState.SUBMITTING:
         values.update(upstream_id=job.upstream_id, submitted_at=now)
@@ -60,7 +68,7 @@ async def apply_job(
         values["next_poll_at"] = next_poll
     if target == task.state or not can_transition(task.state, target):
         if task.state in (TaskState.SUBMITTED, TaskState.PROCESSING):
-            await ctx.tasks.set_progress(task, progress, now, next_poll)
+            await _record_unchanged(ctx, task, progress, now, next_poll, plan)
         return None
     if target == TaskState.COMPLETED and await needs_mirror(ctx, task, job.media, account):
         with log_context.bind(task_id=task.id, account=account.name if account else None):
@@ -84,6 +92,22 @@ async def _ended_while_submitting(
     if await ctx.tasks.ends.record_late_submission(task.id, job.upstream_id, now, server_id):
         log.info("task %s ended while submitting: upstream %s to cancel", task.id, job.upstream_id)
         ctx.signals.cancel.set()
+
+
+async def _record_unchanged(
+    ctx: EngineContext,
+    task: Task,
+    progress: int,
+    now: datetime,
+    next_poll: datetime,
+    plan: PollPlan | None,
+) -> None:
+    """A poll that moved no state: write the progress if it moved, else at most the next poll
+    (none when the claim already scheduled it; none at all outside the refresher)."""
+    if progress != task.progress:
+        await ctx.tasks.set_progress(task, progress, now, next_poll)
+    elif plan is not None and plan.needs_write(next_poll):
+        await ctx.tasks.reschedule_poll(task, next_poll)
 
 
 async def requeue(

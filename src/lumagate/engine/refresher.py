@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 
 from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.clock import utcnow
+from lumagate.domain.polling import PollPlan
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext
 from lumagate.engine.health import grace_left, session_gone_reason, session_lost
@@ -25,11 +27,13 @@ from lumagate.providers.base import AuthenticationFailed, ProviderError
 log = logging.getLogger(__name__)
 
 SESSION_RECHECK_SECONDS = 30.0
+EXPECTED_RUN_CACHE_SECONDS = 60.0  # how long one read of the recent run time is reused
 
 
 class Refresher:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
+        self._expected: tuple[float, float | None] = (-EXPECTED_RUN_CACHE_SECONDS, None)
 
     async def run(self) -> None:
         await run_periodically(
@@ -50,15 +54,32 @@ class Refresher:
     async def refresh_once(self) -> int:
         ctx = self.ctx
         hold = timedelta(seconds=max(ctx.settings.refresh_interval_seconds, 5.0))
-        due = await ctx.tasks.claim_due_for_refresh(utcnow(), hold)
+        claimed_at = utcnow()
+        due = await ctx.tasks.claim_due_for_refresh(claimed_at, hold)
+        if not due:
+            return 0
+        plan = PollPlan(
+            claimed_until=claimed_at + hold,
+            cadence=ctx.settings.refresh_interval_seconds,
+            expected_seconds=await self._expected_run_seconds(),
+        )
         by_account: dict[str, list[Task]] = defaultdict(list)
         for task in due:
             if task.account_id and task.upstream_id:
                 by_account[task.account_id].append(task)
-        await asyncio.gather(*(self._refresh_account(a, ts) for a, ts in by_account.items()))
+        await asyncio.gather(*(self._refresh_account(a, ts, plan) for a, ts in by_account.items()))
         return len(due)
 
-    async def _refresh_account(self, account_id: str, tasks: list[Task]) -> None:
+    async def _expected_run_seconds(self) -> float | None:
+        """The recent submit-to-finish time (a rolling window of completions), read once a
+        minute: it places each task's next poll near its expected end."""
+        stamp, value = self._expected
+        if time.monotonic() - stamp > EXPECTED_RUN_CACHE_SECONDS:
+            value = await self.ctx.tasks.recent_run_seconds()
+            self._expected = (time.monotonic(), value)
+        return value
+
+    async def _refresh_account(self, account_id: str, tasks: list[Task], plan: PollPlan) -> None:
         ctx = self.ctx
         pair = await ctx.account_and_provider(account_id)
         now = utcnow()
@@ -82,7 +103,7 @@ class Refresher:
             job = jobs.get(task.upstream_id or "")
             if job is None:
                 continue
-            changed = await apply_job(ctx, task, job, now, account)
+            changed = await apply_job(ctx, task, job, now, account, plan)
             if changed is not None and changed.state.is_terminal:
                 ctx.signals.dispatch.set()  # a slot is free
 

@@ -36,10 +36,12 @@ from lumagate.store.tasks import TaskStore
 
 @dataclass(frozen=True)
 class TaskPage:
-    """One page of tasks across tenants, newest first, and how many match in all."""
+    """One page of tasks across tenants, newest first, and how many match in all (at least
+    ``total`` when ``total_capped``: the count stops past the next pages, never walks history)."""
 
     tasks: list[Task]
     total: int
+    total_capped: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,10 +170,10 @@ class AdminService:
         if key_ref is not None:
             key = await self._stores.keys.find(key_ref)
             tenant_id = key.id if key is not None else key_ref
-        found, total = await list_any_tenant(
+        found, total, capped = await list_any_tenant(
             self._stores.db, tenant_id=tenant_id, state=state, offset=offset, limit=limit
         )
-        return TaskPage(found, total)
+        return TaskPage(found, total, capped)
 
     async def task(self, task_id: str) -> Task:
         """One task of any tenant (``TaskNotFound`` for an unknown or malformed id)."""

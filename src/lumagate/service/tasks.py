@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from lumagate.service.admission import Admission
 from lumagate.service.cancels import TaskCancels
 from lumagate.service.deliverability import Deliverability
 from lumagate.service.idempotency import check_replay, fingerprint
+from lumagate.service.wait_estimate import WaitEstimator
 from lumagate.store.accounts import AccountStore
 from lumagate.store.errors import IdempotencyKeyTaken
 from lumagate.store.task_pages import TaskPageQuery
@@ -44,7 +44,6 @@ from lumagate.store.tasks import NewTask, TaskStore
 from lumagate.store.unit_of_work import Transactions
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-ESTIMATE_CACHE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,8 @@ class TaskService:
         self.on_created = on_created  # metrics: a new task was stored (not an idempotent replay)
         self.cancels = cancels or TaskCancels(tasks)
         self.default_deadline_minutes = default_deadline_minutes  # 0: none (a key may override)
-        self._run_seconds: tuple[float, float | None] = (0.0, None)
         self.deliverability = deliverability  # refuse (or degrade) what no account can deliver
+        self.waits = WaitEstimator(tasks, accounts)
 
     # -- writes -------------------------------------------------------------------------
     async def create(self, tenant: ApiKey, command: CreateCommand) -> Task:
@@ -259,7 +258,7 @@ class TaskService:
 
     # -- reads --------------------------------------------------------------------------
     async def get(self, tenant: ApiKey, task_id: str) -> Task:
-        task = await self.tasks.get(task_id, tenant.id) if _plausible_id(task_id) else None
+        task = await self.tasks.get(task_id, tenant.id) if plausible_task_id(task_id) else None
         if task is None:
             raise TaskNotFound(msg.TASK_NOT_FOUND())
         return task
@@ -273,14 +272,14 @@ class TaskService:
         return task
 
     async def get_many(self, tenant: ApiKey, task_ids: list[str]) -> list[Task]:
-        return await self.tasks.get_many([i for i in task_ids if _plausible_id(i)], tenant.id)
+        return await self.tasks.get_many([i for i in task_ids if plausible_task_id(i)], tenant.id)
 
     async def list_tasks(
         self, tenant: ApiKey, *, offset: int, limit: int, before: str | None = None
     ) -> tuple[list[Task], bool]:
         """A page of the caller's tasks, newest first, and whether more follow (``before``:
         continue after that task id; an unknown id gives an empty page)."""
-        if before is not None and not _plausible_id(before):
+        if before is not None and not plausible_task_id(before):
             return [], False
         return await self.tasks.list_for_tenant(
             tenant.id, offset=offset, limit=limit, before=before
@@ -300,7 +299,7 @@ class TaskService:
         follow. ``after`` is the id of the previous page's last task (keyset: stable while new
         tasks arrive; an unknown or foreign id gives an empty page); ``states`` are public state
         names (``pending``, ``processing``, ``completed``, ``failed``)."""
-        if after is not None and not _plausible_id(after):
+        if after is not None and not plausible_task_id(after):
             return [], False
         query = TaskPageQuery(
             tenant_id=tenant.id,
@@ -313,13 +312,15 @@ class TaskService:
         return await self.tasks.page(query)
 
     async def hide(self, tenant: ApiKey, task_id: str) -> None:
-        if not _plausible_id(task_id) or not await self.tasks.hide(task_id, tenant.id, utcnow()):
+        if not plausible_task_id(task_id) or not await self.tasks.hide(
+            task_id, tenant.id, utcnow()
+        ):
             raise TaskNotFound(msg.TASK_NOT_FOUND())
 
     async def cancel(self, tenant: ApiKey, task_id: str) -> Task:
         """Cancel the caller's unfinished task (``service/cancels.py``); 404 for another's."""
-        if not _plausible_id(task_id):
-            raise TaskNotFound("Task not found")
+        if not plausible_task_id(task_id):
+            raise TaskNotFound(msg.TASK_NOT_FOUND())
         return await self.cancels.cancel(task_id, tenant_id=tenant.id, reason=CANCELLED_BY_CALLER)
 
     async def download_url(self, tenant: ApiKey, task_id: str) -> str:
@@ -334,32 +335,9 @@ class TaskService:
         return None if ref is None else self.media.public_url(ref)
 
     async def estimate_wait_seconds(self, task: Task) -> int | None:
-        """Queue position over capacity times the recent run time; None when unknown."""
-        if task.is_terminal:
-            return None
-        run_seconds = await self._recent_run_seconds()
-        if run_seconds is None:
-            return None
-        if task.state == TaskState.QUEUED:
-            ahead = await self.tasks.queue_position(task)
-            capacity = max(
-                1,
-                sum(
-                    a.max_concurrency
-                    for a in await self.accounts.all()
-                    if a.enabled and task.channel in a.channels
-                ),
-            )
-            return round((ahead // capacity + 1) * run_seconds)
-        started = task.submitted_at or task.created_at
-        return max(0, round(run_seconds - (utcnow() - started).total_seconds()))
-
-    async def _recent_run_seconds(self) -> float | None:
-        stamp, value = self._run_seconds
-        if time.monotonic() - stamp > ESTIMATE_CACHE_SECONDS:
-            value = await self.tasks.recent_run_seconds()
-            self._run_seconds = (time.monotonic(), value)
-        return value
+        """Queue position over capacity times the recent run time; None when unknown (from
+        bounded-age snapshots: :mod:`lumagate.service.wait_estimate`)."""
+        return await self.waits.estimate(task)
 
 
 def _replayed(earlier: tuple[Task, str | None], command: CreateCommand, request_print: str) -> Task:
@@ -403,7 +381,8 @@ def engine_states(public_names: tuple[str, ...]) -> tuple[TaskState, ...]:
     return tuple(state for state in TaskState if state.public in public_names)
 
 
-def _plausible_id(value: str) -> bool:
+def plausible_task_id(value: str) -> bool:
+    """Whether ``value`` can be a task id (a UUID); anything else is not found unread."""
     try:
         uuid.UUID(value)
     except ValueError:

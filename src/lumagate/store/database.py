@@ -4,6 +4,14 @@ SQLite allows one writer at a time. Rather than let many connections fight over 
 (``database is locked``), all writes go through one connection that begins every transaction
 with ``BEGIN IMMEDIATE``; reads use a separate pool and WAL lets them run beside the writer.
 PostgreSQL uses one pool for both, with row locks where the store needs them.
+
+A read of one statement (:meth:`Database.read_one`, the hot client reads) needs no snapshot, so
+it runs on autocommit connections (a pool of its own on SQLite) that send no ``BEGIN`` and no
+``ROLLBACK`` around the query: a GET pays for its one statement, not a transaction's set-up.
+PostgreSQL connections are not pinged on each check-out (``pool_pre_ping`` cost a ``SELECT 1``
+round trip per transaction): a connection found dead raises once and SQLAlchemy then
+invalidates the whole pool, so after a database restart only the statements in flight fail;
+``pool_recycle`` retires connections hourly.
 """
 
 from __future__ import annotations
@@ -39,14 +47,31 @@ class Database:
             self._reader = create_async_engine(
                 url, echo=echo, pool_size=8, max_overflow=8, connect_args=connect_args
             )
-            _configure_sqlite(self._writer, immediate=True)
-            _configure_sqlite(self._reader, immediate=False)
+            self._single = create_async_engine(
+                url,
+                echo=echo,
+                pool_size=8,
+                max_overflow=8,
+                connect_args=connect_args,
+                isolation_level="AUTOCOMMIT",
+                skip_autocommit_rollback=True,
+                pool_reset_on_return=None,
+            )
+            _configure_sqlite(self._writer, begin="BEGIN IMMEDIATE")
+            _configure_sqlite(self._reader, begin="BEGIN")
+            _configure_sqlite(self._single, begin=None)
         else:
             engine = create_async_engine(
-                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+                url,
+                echo=echo,
+                pool_size=10,
+                max_overflow=20,
+                pool_recycle=3600,
+                skip_autocommit_rollback=True,
             )
             self._writer = engine
             self._reader = engine
+            self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -60,14 +85,22 @@ class Database:
         async with self._reader.connect() as conn:
             yield conn
 
+    @asynccontextmanager
+    async def read_one(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one read statement, outside any transaction (see the module doc)."""
+        async with self._single.connect() as conn:
+            yield conn
+
     async def dispose(self) -> None:
         await self._writer.dispose()
-        if self._reader is not self._writer:
+        if self.is_sqlite:
             await self._reader.dispose()
+            await self._single.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
-    """WAL, foreign keys, a busy timeout; and BEGIN IMMEDIATE on the writer."""
+def _configure_sqlite(engine: AsyncEngine, *, begin: str | None) -> None:
+    """WAL, foreign keys, a busy timeout; ``begin`` opens each transaction (IMMEDIATE on the
+    writer; None: the autocommit pool, which never begins one)."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -79,6 +112,9 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    if begin is None:
+        return
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.exec_driver_sql(begin)

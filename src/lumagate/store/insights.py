@@ -140,4 +140,7 @@ class InsightStore:
     async def search_tasks(
         self, where: TaskFilter, *, offset: int, limit: int
     ) -> tuple[list[Task], int]:
-        return await page_of_tasks(self.db, where.condition(), offset=offset, limit=limit)
+        found, total, _capped = await page_of_tasks(
+            self.db, where.condition(), offset=offset, limit=limit
+        )
+        return found, total

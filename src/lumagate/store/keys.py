@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.ledger import LedgerKind
+from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
 from lumagate.security.keys import (
     digests_match,
@@ -22,8 +23,17 @@ from lumagate.security.keys import (
 )
 from lumagate.store.database import Database
 from lumagate.store.ledger import append_entry
-from lumagate.store.rows import key_from_row
-from lumagate.store.schema import api_keys
+from lumagate.store.rows import key_from_row, task_from_row
+from lumagate.store.schema import api_keys, tasks
+
+_KEY_COLUMNS = tuple(api_keys.c)
+_TASK_COLUMNS = tuple(tasks.c)
+# Built once: composing this select per request cost more CPU than running it.
+_KEY_AND_TASK = (
+    select(*_KEY_COLUMNS, *_TASK_COLUMNS)
+    .select_from(api_keys.outerjoin(tasks, tasks.c.id == bindparam("task_id")))
+    .where(api_keys.c.key_hash == bindparam("digest"))
+)
 
 
 class KeyStore:
@@ -86,7 +96,7 @@ class KeyStore:
 
     async def authenticate(self, plaintext: str, now: datetime) -> ApiKey | None:
         digest = hash_api_key(plaintext)
-        async with self.db.read() as conn:
+        async with self.db.read_one() as conn:
             row = (
                 (await conn.execute(select(api_keys).where(api_keys.c.key_hash == digest)))
                 .mappings()
@@ -97,8 +107,34 @@ class KeyStore:
         key = key_from_row(row)
         return key if key.usable(now) else None
 
+    async def authenticate_with_task(
+        self, plaintext: str, task_id: str, now: datetime
+    ) -> tuple[ApiKey | None, Task | None]:
+        """The usable key and the task ``task_id`` in one statement (a client's GET of one task:
+        one round trip, and a revoked key is refused at once on every replica). The task is None
+        unless it is the key's own and not hidden, as :meth:`TaskStore.get` with a tenant."""
+        digest = hash_api_key(plaintext)
+        async with self.db.read_one() as conn:
+            found = await conn.execute(_KEY_AND_TASK, {"task_id": task_id, "digest": digest})
+            row = found.first()
+        if row is None:
+            return None, None
+        values = tuple(row)
+        key_values = values[: len(_KEY_COLUMNS)]
+        key_row = dict(zip((c.name for c in _KEY_COLUMNS), key_values, strict=True))
+        if not digests_match(key_row["key_hash"], digest):
+            return None, None
+        key = key_from_row(key_row)
+        if not key.usable(now):
+            return None, None
+        task_values = values[len(_KEY_COLUMNS) :]
+        task_row = dict(zip((c.name for c in _TASK_COLUMNS), task_values, strict=True))
+        if task_row["id"] is None or task_row["tenant_id"] != key.id or task_row["hidden"]:
+            return key, None  # no such task (the outer join found none), or not the caller's
+        return key, task_from_row(task_row)
+
     async def get(self, key_id: str) -> ApiKey | None:
-        async with self.db.read() as conn:
+        async with self.db.read_one() as conn:
             row = (
                 (await conn.execute(select(api_keys).where(api_keys.c.id == key_id)))
                 .mappings()

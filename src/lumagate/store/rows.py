@@ -6,9 +6,8 @@ was checked may hold lone surrogates, which would break every response that show
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
-
-from sqlalchemy import RowMapping
 
 from lumagate.domain.channels import Channel, parse_channels
 from lumagate.domain.clock import ensure_utc
@@ -51,7 +50,7 @@ def media_from_json(data: dict[str, Any] | None) -> TaskMedia | None:
     )
 
 
-def task_from_row(row: RowMapping) -> Task:
+def task_from_row(row: Mapping[Any, Any]) -> Task:
     return Task(
         id=row["id"],
         tenant_id=row["tenant_id"],
@@ -77,7 +76,7 @@ def task_from_row(row: RowMapping) -> Task:
     )
 
 
-def key_from_row(row: RowMapping) -> ApiKey:
+def key_from_row(row: Mapping[Any, Any]) -> ApiKey:
     return ApiKey(
         id=row["id"],
         name=row["name"],

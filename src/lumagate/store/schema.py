@@ -123,6 +123,8 @@ Index(
 Index("ix_tasks_finished", tasks.c.state, tasks.c.finished_at)
 # Migration 0008: unfinished tasks past their deadline.
 Index("ix_tasks_deadline", tasks.c.state, tasks.c.deadline_at)
+# Migration 0010: the operator's list across tenants, newest first.
+Index("ix_tasks_created", tasks.c.created_at, tasks.c.id)
 
 # -- billing and callbacks (migration 0002) ------------------------------------------------
 _autoincrement_id = BigInteger().with_variant(Integer, "sqlite")

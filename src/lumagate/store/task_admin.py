@@ -18,7 +18,8 @@ async def list_any_tenant(
     state: str | None,
     offset: int,
     limit: int,
-) -> tuple[list[Task], int]:
+) -> tuple[list[Task], int, bool]:
+    """A page across tenants, its total (counted a bounded way) and whether it is capped."""
     conditions = []
     if tenant_id is not None:
         conditions.append(tasks.c.tenant_id == tenant_id)

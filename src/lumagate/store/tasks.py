@@ -81,7 +81,7 @@ class TaskStore:
 
         Read by primary key alone and checked afterwards, so no planner picks a tenant index."""
         query = select(tasks).where(tasks.c.id == task_id)
-        async with self.db.read() as conn:
+        async with self.db.read_one() as conn:
             row = (await conn.execute(query)).mappings().first()
         if row is None or (
             tenant_id is not None and (row["tenant_id"] != tenant_id or row["hidden"])
@@ -112,7 +112,7 @@ class TaskStore:
         # By primary key only: with the tenant in the WHERE clause the planners may walk the
         # tenant's whole history instead; ownership is checked on the rows found.
         query = select(tasks).where(tasks.c.id.in_(list(dict.fromkeys(task_ids))))
-        async with self.db.read() as conn:
+        async with self.db.read_one() as conn:
             rows = (await conn.execute(query)).mappings().all()
         by_id = {
             row["id"]: task_from_row(row)
@@ -183,6 +183,18 @@ class TaskStore:
         )
         async with self.db.read() as conn:
             return int((await conn.execute(query)).scalar_one())
+
+    async def queued_order(self) -> list[tuple[int, datetime]]:
+        """``(priority, created_at)`` of every queued task in dispatch order (an index walk of
+        ``ix_tasks_dispatch``'s queued range): the wait estimator's snapshot."""
+        query = (
+            select(tasks.c.priority, tasks.c.created_at)
+            .where(tasks.c.state == TaskState.QUEUED.value)
+            .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id)
+        )
+        async with self.db.read_one() as conn:
+            rows = (await conn.execute(query)).all()
+        return [(int(priority), ensure_utc(created)) for priority, created in rows]
 
     async def recent_run_seconds(self, sample: int = 50) -> float | None:
         """Mean submit-to-finish time of the ``sample`` most recent completed tasks.
@@ -282,6 +294,15 @@ class TaskStore:
                 .values(progress=progress, next_poll_at=next_poll_at, updated_at=now)
             )
 
+    async def reschedule_poll(self, task: Task, next_poll_at: datetime) -> None:
+        """Only the next poll of a followed task (a poll that changed nothing else)."""
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(tasks)
+                .where(tasks.c.id == task.id, tasks.c.state == task.state.value)
+                .values(next_poll_at=next_poll_at)
+            )
+
     # -- refresh ------------------------------------------------------------------------
     async def claim_due_for_refresh(
         self, now: datetime, hold: timedelta, limit: int = 500
@@ -340,14 +361,21 @@ class TaskStore:
         return None if row is None else task_from_row(row)
 
 
+COUNT_AHEAD = 10_000  # a list's total is counted this far past the page, no further
+
+
 async def page_of_tasks(
     db: Database, where: ColumnElement[bool], *, offset: int, limit: int
-) -> tuple[list[Task], int]:
-    """One page of tasks matching ``where``, newest first, with the total count."""
+) -> tuple[list[Task], int, bool]:
+    """One page of tasks matching ``where``, newest first, the total and whether it is capped.
+
+    The total is counted over at most ``offset + limit + COUNT_AHEAD`` matching index entries
+    (a COUNT of a LIMITed subquery), never the whole history: past that the list answers that
+    many and ``capped`` True ("at least")."""
+    bound = offset + limit + COUNT_AHEAD
+    matching = select(tasks.c.id).where(where).limit(bound + 1).subquery()
     async with db.read() as conn:
-        total = (
-            await conn.execute(select(func.count()).select_from(tasks).where(where))
-        ).scalar_one()
+        total = int((await conn.execute(select(func.count()).select_from(matching))).scalar_one())
         query = (
             select(tasks)
             .where(where)
@@ -356,4 +384,4 @@ async def page_of_tasks(
             .limit(limit)
         )
         rows = (await conn.execute(query)).mappings().all()
-    return [task_from_row(r) for r in rows], int(total)
+    return [task_from_row(r) for r in rows], min(total, bound), total > bound

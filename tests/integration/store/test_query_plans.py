@@ -24,10 +24,13 @@ from lumagate.domain.channels import Channel
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
 from lumagate.store import migrate
+from lumagate.store import tasks as task_queries
 from lumagate.store.database import Database
 from lumagate.store.deliveries import DeliveryStore
+from lumagate.store.keys import KeyStore
 from lumagate.store.ledger import LedgerStore
 from lumagate.store.schema import tasks
+from lumagate.store.task_admin import list_any_tenant
 from lumagate.store.task_pages import TaskPageQuery
 from lumagate.store.tasks import TaskStore
 from lumagate.store.unit_of_work import Transactions
@@ -244,3 +247,52 @@ async def test_upstream_cancel_claim_reads_only_ended_tasks_due_a_cancel(db: Dat
         db, lambda: store.ends.claim_upstream_cancels(NOW, timedelta(seconds=30), limit=100)
     )
     assert_indexed(plan, None, sorts=True)
+
+
+async def test_a_clients_get_reads_key_and_task_by_their_unique_indexes(db: Database) -> None:
+    keys = KeyStore(db)
+    _key, plaintext = await keys.create("plans", NOW)
+    some_task = (await TaskStore(db).list_for_tenant("me", offset=0, limit=1))[0][0]
+    (plan,) = await plans_while(
+        db, lambda: keys.authenticate_with_task(plaintext, some_task.id, NOW)
+    )
+    assert_indexed(plan, pk(db))
+    text = "\n".join(plan)
+    assert "SCAN api_keys" not in text and "Seq Scan api_keys" not in text, text
+    assert ("api_keys" in text and "key_hash" in text) or "api_keys_key_hash" in text, text
+
+
+async def test_the_wait_estimate_snapshot_walks_the_dispatch_index(db: Database) -> None:
+    (plan,) = await plans_while(db, TaskStore(db).queued_order)
+    assert_indexed(plan, "ix_tasks_dispatch")
+
+
+async def test_admin_lists_walk_an_index_and_count_a_bounded_range(db: Database) -> None:
+    async def lists() -> None:
+        for tenant, state in ((None, None), (None, "failed"), ("me", None)):
+            await list_any_tenant(db, tenant_id=tenant, state=state, offset=20, limit=10)
+
+    with captured() as seen:
+        await lists()
+    assert len(seen) == 6  # a bounded count and a page for each list
+    for statement, _parameters in seen[0::2]:  # the counts: a LIMITed walk of an index
+        assert "count(" in statement and "LIMIT" in statement, statement
+    pages = [await plan_of(db, statement, parameters) for statement, parameters in seen[1::2]]
+    # Across tenants: a walk of ix_tasks_created in order, no sort. (By state alone the
+    # planners sort that state's tasks: an operator's rare query, left so; see migration 0010.)
+    text = "\n".join(pages[0])
+    assert "ix_tasks_created" in text and "TEMP B-TREE" not in text, text
+    assert "Sort" not in plan_nodes(pages[0]) and "Seq Scan tasks" not in text, text
+    assert_indexed(pages[2], "ix_tasks_tenant_created")
+
+
+async def test_admin_list_totals_stop_past_the_next_pages(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(task_queries, "COUNT_AHEAD", 5)
+    found, total, capped = await list_any_tenant(db, tenant_id=None, state=None, offset=0, limit=10)
+    assert len(found) == 10 and total == 15 and capped  # 240 tasks: counted only 16 of them
+    _found, total, capped = await list_any_tenant(
+        db, tenant_id=None, state="failed", offset=50, limit=10
+    )
+    assert total == 60 and not capped  # all 60 failed tasks lie within the bound

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from lumagate.domain.polling import next_poll_at
+from lumagate.domain.polling import PollPlan, next_poll_at
 
 
 def test_polls_land_on_a_shared_grid() -> None:
@@ -13,3 +13,38 @@ def test_polls_land_on_a_shared_grid() -> None:
     assert times[0] == times[1] == datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC)
     late = next_poll_at(datetime(2026, 1, 1, 0, 0, 1, 800_000, tzinfo=UTC), 2.0)
     assert late == datetime(2026, 1, 1, 0, 0, 4, tzinfo=UTC)  # never sooner than interval/4
+
+
+START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def _plan(expected: float | None, now: datetime) -> PollPlan:
+    claimed = now + timedelta(seconds=5)
+    return PollPlan(claimed_until=claimed, cadence=2.0, expected_seconds=expected)
+
+
+def test_a_polled_task_is_next_read_a_margin_before_its_expected_end() -> None:
+    now = START + timedelta(seconds=3)
+    plan = _plan(120.0, now)
+    wanted = plan.next_poll(now, 2.0, START)
+    assert wanted == START + timedelta(seconds=108)  # 120 s less 10 %
+    assert plan.needs_write(wanted)
+    # Near the end: the grid, which the claim's own due time already covers (no write).
+    late = START + timedelta(seconds=110)
+    assert not _plan(120.0, late).needs_write(_plan(120.0, late).next_poll(late, 2.0, START))
+
+
+def test_a_called_back_task_is_polled_only_after_its_expected_end() -> None:
+    now = START + timedelta(seconds=3)
+    wanted = _plan(120.0, now).next_poll(now, 30.0, START)
+    assert wanted == START + timedelta(seconds=132)
+
+
+def test_without_a_run_time_polling_keeps_the_grid_and_callbacks_back_off() -> None:
+    now = START + timedelta(seconds=400)
+    plan = _plan(None, now)
+    assert plan.next_poll(now, 2.0, START) == next_poll_at(now, 2.0)
+    assert not plan.needs_write(plan.next_poll(now, 2.0, START))
+    assert plan.next_poll(now, 30.0, START) == now + timedelta(seconds=200)  # half its age
+    old = START + timedelta(hours=5)
+    assert _plan(None, old).next_poll(old, 30.0, START) == old + timedelta(seconds=300)  # cap

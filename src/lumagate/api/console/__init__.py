@@ -64,7 +64,7 @@ def install(
 ) -> None:
     """Mount the console on ``app``; ``/`` redirects to it. ``admin_key`` is read on first use."""
     app.state.console = Console(
-        pages=Pages(build_environment()),
+        pages=Pages(build_environment),
         sessions=SessionCodec(
             lambda: admin_key().derive(SESSION_PURPOSE), settings.console_session_hours * 3600
         ),

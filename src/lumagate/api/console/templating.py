@@ -7,17 +7,20 @@ the console loads only its own ``/console/static`` files, so the policy is ``'se
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from lumagate.api.console.i18n import Translator, pick_language
 from lumagate.api.console.session import CSRF_FIELD, LANG_COOKIE, ConsoleSession
+
+if TYPE_CHECKING:  # Jinja2 (~6 MiB) loads with the first console page, not with the server
+    from jinja2 import Environment
 
 PACKAGE_DIR = Path(__file__).parent
 CONTENT_SECURITY_POLICY = (
@@ -36,6 +39,8 @@ NAV = (
 
 
 def build_environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
     env = Environment(
         loader=FileSystemLoader(PACKAGE_DIR / "templates"),
         autoescape=select_autoescape(["html"]),
@@ -74,10 +79,18 @@ def secure_headers(response: HTMLResponse) -> HTMLResponse:
 
 
 class Pages:
-    """Renders a template with what every console page needs."""
+    """Renders a template with what every console page needs (the environment is built on
+    the first page, so a gateway nobody opens the console of never loads Jinja2)."""
 
-    def __init__(self, env: Environment) -> None:
-        self.env = env
+    def __init__(self, build: Callable[[], Environment]) -> None:
+        self._build = build
+        self._env: Environment | None = None
+
+    @property
+    def env(self) -> Environment:
+        if self._env is None:
+            self._env = self._build()
+        return self._env
 
     def render(
         self,

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.clock import utcnow
@@ -43,7 +44,9 @@ from lumagate.providers.base import (
     UpstreamState,
 )
 from lumagate.providers.sandbox.jobs import MemoryRenderJobs, RenderJobs, RenderLease
-from lumagate.providers.sandbox.render import RenderSpec, render_video
+
+if TYPE_CHECKING:  # the renderer (PyAV, numpy, Pillow: ~40 MiB) loads on the first render
+    from lumagate.providers.sandbox.render import RenderSpec
 
 log = logging.getLogger(__name__)
 
@@ -344,6 +347,8 @@ class SandboxProvider:
         loop: asyncio.AbstractEventLoop,
     ) -> None:
         """Render (in a worker thread) into the media dir, or into ``scratch`` and upload."""
+        from lumagate.providers.sandbox.render import render_video
+
         if self.media.local is not None:
             out = render_video(spec, self._output_dir(job), progress)
             tighten_existing([out.video, out.thumbnail, out.last_frame])
@@ -357,6 +362,8 @@ class SandboxProvider:
     async def _spec(
         self, request: GenerationRequest, source: RenderJob | None, scratch: Path
     ) -> RenderSpec:
+        from lumagate.providers.sandbox.render import RenderSpec
+
         size = frame_size(request.aspect_ratio, request.resolution)
         start = None if source else await self._image(request.start_image, "image_url")
         end = await self._image(request.end_image, "image_end_url")

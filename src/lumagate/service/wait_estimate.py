@@ -1,0 +1,101 @@
+"""Wait estimates from a per-replica snapshot of the queue, not a count per request.
+
+``estimate_wait_seconds`` is in every flat generation body, so every GET of a queued task
+asked the database how many queued tasks were ahead (a COUNT over the queue) and loaded every
+account for the capacity. Here one read of the queue's order (``priority``, ``created_at`` of
+the queued rows, walked on ``ix_tasks_dispatch``) and one of the accounts serve every estimate
+for ``SNAPSHOT_SECONDS``: a position is two bisections in memory. An estimate is therefore up
+to that many seconds stale, which an estimate of minutes tolerates; the recent run time is a
+rolling window of completions read every ``RUN_TIME_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lumagate.domain.channels import Channel
+from lumagate.domain.clock import utcnow
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
+from lumagate.store.accounts import AccountStore
+from lumagate.store.tasks import TaskStore
+
+SNAPSHOT_SECONDS = 5.0
+RUN_TIME_SECONDS = 10.0
+
+
+@dataclass
+class QueueSnapshot:
+    """The queue's order when read: creation times per priority, and capacity per channel."""
+
+    by_priority: dict[int, list[datetime]] = field(default_factory=dict)
+    capacity: dict[Channel, int] = field(default_factory=dict)
+
+    def ahead_of(self, task: Task) -> int:
+        """Queued tasks dispatched before ``task`` (as ``TaskStore.queue_position`` counts)."""
+        mine = task.channel.priority
+        ahead = sum(len(times) for priority, times in self.by_priority.items() if priority > mine)
+        return ahead + bisect.bisect_left(self.by_priority.get(mine, []), task.created_at)
+
+
+class WaitEstimator:
+    """Queue position over capacity times the recent run time, from bounded-age snapshots."""
+
+    def __init__(
+        self,
+        tasks: TaskStore,
+        accounts: AccountStore,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.tasks = tasks
+        self.accounts = accounts
+        self.clock = clock
+        self._snapshot: tuple[float, QueueSnapshot] | None = None
+        self._run_seconds: tuple[float, float | None] | None = None
+        self._lock = asyncio.Lock()  # one refresh at a time, however many GETs arrive
+
+    async def estimate(self, task: Task) -> int | None:
+        if task.is_terminal:
+            return None
+        run_seconds = await self._recent_run_seconds()
+        if run_seconds is None:
+            return None
+        if task.state == TaskState.QUEUED:
+            snapshot = await self._queue()
+            capacity = max(1, snapshot.capacity.get(task.channel, 0))
+            return round((snapshot.ahead_of(task) // capacity + 1) * run_seconds)
+        started = task.submitted_at or task.created_at
+        return max(0, round(run_seconds - (utcnow() - started).total_seconds()))
+
+    async def _recent_run_seconds(self) -> float | None:
+        cached = self._run_seconds
+        if cached is None or self.clock() - cached[0] > RUN_TIME_SECONDS:
+            cached = (self.clock(), await self.tasks.recent_run_seconds())
+            self._run_seconds = cached
+        return cached[1]
+
+    async def _queue(self) -> QueueSnapshot:
+        cached = self._snapshot
+        if cached is not None and self.clock() - cached[0] <= SNAPSHOT_SECONDS:
+            return cached[1]
+        async with self._lock:
+            cached = self._snapshot
+            if cached is not None and self.clock() - cached[0] <= SNAPSHOT_SECONDS:
+                return cached[1]
+            snapshot = QueueSnapshot()
+            for priority, created_at in await self.tasks.queued_order():
+                snapshot.by_priority.setdefault(priority, []).append(created_at)
+            for account in await self.accounts.all():
+                if account.enabled:
+                    for channel in account.channels:
+                        snapshot.capacity[channel] = (
+                            snapshot.capacity.get(channel, 0) + account.max_concurrency
+                        )
+            self._snapshot = (self.clock(), snapshot)
+            return snapshot
