@@ -4,7 +4,7 @@ new-api's Go ``TaskDto`` declares ``id int64`` (and ``user_id int``) while the g
 UUID strings. The number is the first 53 bits of the id's SHA-256: stable (the same id always
 gives the same number, on every replica, with no counter to share), positive, and at most
 2^53 - 1 so JavaScript front ends read it exactly too. The store keeps it in an indexed
-column (migration 0012) so a task can be read by its number.
+column (migration 0008) so a task can be read by its number.
 """
 
 from __future__ import annotations

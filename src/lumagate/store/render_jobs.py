@@ -1,4 +1,4 @@
-"""Sandbox render jobs shared by every replica (table ``render_jobs``, migration 0007).
+"""Sandbox render jobs shared by every replica (table ``render_jobs``, migration 0010).
 
 A job is claimed with a lease the rendering replica renews; the claim is one conditional
 UPDATE (the lease is gone or ran out, or on a single node held by a dead process), so two

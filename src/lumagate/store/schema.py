@@ -37,7 +37,7 @@ api_keys = Table(
     Column("max_running", Integer, nullable=True),
     Column("plan", String(32), nullable=False, server_default="standard"),
     Column("webhook_secret", Text, nullable=True),  # encrypted
-    Column("deadline_minutes", Integer, nullable=True),  # migration 0008; NULL: the setting
+    Column("deadline_minutes", Integer, nullable=True),  # migration 0009; NULL: the setting
     _ts("expires_at"),
     _ts("revoked_at"),
     _ts("created_at", nullable=False),
@@ -82,8 +82,8 @@ tasks = Table(
     Column("notify_url", Text, nullable=True),
     Column("idempotency_key", String(200), nullable=True),
     Column("idempotency_fingerprint", String(64), nullable=True),  # migration 0005
-    Column("numeric_id", BigInteger, nullable=True),  # migration 0012 (domain/numeric_ids.py)
-    _ts("media_removed_at"),  # migration 0011: the retention policy removed the media
+    Column("numeric_id", BigInteger, nullable=True),  # migration 0008 (domain/numeric_ids.py)
+    _ts("media_removed_at"),  # migration 0007: the retention policy removed the media
     Column("server_id", String(200), nullable=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("hidden", Boolean, nullable=False, server_default="0"),
@@ -96,7 +96,7 @@ tasks = Table(
     _ts("submitted_at"),
     _ts("started_at"),
     _ts("finished_at"),
-    _ts("deadline_at"),  # migration 0008
+    _ts("deadline_at"),  # migration 0009
     UniqueConstraint("tenant_id", "idempotency_key", name="uq_tasks_tenant_idempotency"),
     Index("ix_tasks_account_state", "account_id", "state"),
     Index("ix_tasks_poll", "state", "next_poll_at"),
@@ -112,7 +112,7 @@ Index(
     tasks.c.id,
 )
 Index("ix_tasks_tenant_created", tasks.c.tenant_id, tasks.c.created_at, tasks.c.id)
-# Migration 0012: a task by its number among its tenant's, oldest first (no sort).
+# Migration 0008: a task by its number among its tenant's, oldest first (no sort).
 Index(
     "ix_tasks_tenant_numeric",
     tasks.c.tenant_id,
@@ -121,9 +121,9 @@ Index(
     tasks.c.id,
 )
 Index("ix_tasks_finished", tasks.c.state, tasks.c.finished_at)
-# Migration 0008: unfinished tasks past their deadline.
+# Migration 0009: unfinished tasks past their deadline.
 Index("ix_tasks_deadline", tasks.c.state, tasks.c.deadline_at)
-# Migration 0010: the operator's list across tenants, newest first.
+# Migration 0011: the operator's list across tenants, newest first.
 Index("ix_tasks_created", tasks.c.created_at, tasks.c.id)
 
 # -- billing and callbacks (migration 0002) ------------------------------------------------
@@ -179,7 +179,7 @@ delivery_attempts = Table(
     Index("ix_delivery_attempts_delivery", "delivery_id", "attempt"),
 )
 
-render_jobs = Table(  # migration 0007: sandbox renders with a lease any replica can take over
+render_jobs = Table(  # migration 0010: sandbox renders with a lease any replica can take over
     "render_jobs",
     metadata,
     Column("id", String(64), primary_key=True),

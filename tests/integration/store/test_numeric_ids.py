@@ -1,4 +1,4 @@
-"""Numeric task ids (migration 0012): written at insert, backfilled for older tasks, looked up
+"""Numeric task ids (migration 0008): written at insert, backfilled for older tasks, looked up
 among the tenant's visible tasks by an index walk, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _row(tenant: str, n: int) -> dict[str, object]:
     }
 
 
-async def test_tasks_made_before_0012_are_numbered_by_the_migration(database_url: str) -> None:
+async def test_tasks_made_before_0008_are_numbered_by_the_migration(database_url: str) -> None:
     database = Database(database_url)
     try:
         await migrate.upgrade(database, "0005")

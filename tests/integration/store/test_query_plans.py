@@ -279,7 +279,7 @@ async def test_admin_lists_walk_an_index_and_count_a_bounded_range(db: Database)
         assert "count(" in statement and "LIMIT" in statement, statement
     pages = [await plan_of(db, statement, parameters) for statement, parameters in seen[1::2]]
     # Across tenants: a walk of ix_tasks_created in order, no sort. (By state alone the
-    # planners sort that state's tasks: an operator's rare query, left so; see migration 0010.)
+    # planners sort that state's tasks: an operator's rare query, left so; see migration 0011.)
     text = "\n".join(pages[0])
     assert "ix_tasks_created" in text and "TEMP B-TREE" not in text, text
     assert "Sort" not in plan_nodes(pages[0]) and "Seq Scan tasks" not in text, text

@@ -5,7 +5,7 @@
 ``media`` cleared), so every dialect answers ``video: null`` with a reason instead of a dead
 link (docs/media.md).
 
-Revision ID: 0011
+Revision ID: 0007
 Revises: 0005
 Create Date: 2026-12-01
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

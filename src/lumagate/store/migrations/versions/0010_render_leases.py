@@ -2,8 +2,8 @@
 over by another replica (docs/replicas.md). Jobs used to live in each data dir's
 ``sandbox/<id>/job.json``, which no other replica could see.
 
-Revision ID: 0007
-Revises: 0012
+Revision ID: 0010
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ The ``cancelled`` state needs no schema change (``tasks.state`` is a string); a 
 timed-out task whose upstream generation is still to be cancelled keeps ``next_poll_at`` set
 (``ix_tasks_poll`` finds it).
 
-Revision ID: 0008
+Revision ID: 0009
 Revises: 0005
 Create Date: 2026-12-01
 """
@@ -22,8 +22,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0012"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

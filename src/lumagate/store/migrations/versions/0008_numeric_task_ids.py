@@ -4,7 +4,7 @@
 SHA-256), written at insert; existing tasks get theirs here. Indexed with the tenant, because a
 task is looked up by number only among its owner's tasks.
 
-Revision ID: 0012
+Revision ID: 0008
 Revises: 0005
 Create Date: 2026-12-01
 """
@@ -16,8 +16,8 @@ from alembic import op
 
 from lumagate.domain.numeric_ids import numeric_id
 
-revision = "0012"
-down_revision = "0011"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

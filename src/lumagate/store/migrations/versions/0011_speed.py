@@ -6,7 +6,7 @@ are counted a bounded way (``store.tasks.page_of_tasks``). No (state, created_at
 planners then preferred it for a tenant's list by state, walking every tenant's tasks in
 that state instead of the tenant's own; an operator's list by state walks ``ix_tasks_created``.
 
-Revision ID: 0010
+Revision ID: 0011
 Revises: 0005
 Create Date: 2026-12-01
 """
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0010"
-down_revision = "0007"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
