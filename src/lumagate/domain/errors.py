@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from lumagate.domain import messages as msg
 from lumagate.domain.messages import ENGLISH, VERBATIM, Language, Text
+from lumagate.domain.task import MEDIA_REMOVED_REASON
 
 
 class GatewayError(Exception):
@@ -13,7 +15,7 @@ class GatewayError(Exception):
     code = "invalid_request"
 
     def __init__(
-        self, message: str | Text, *, field: str | None = None, code: str | None = None
+        self, message: Text, *, field: str | None = None, code: str | None = None
     ) -> None:
         """``message`` is a catalogue :class:`Text` (domain/messages.py); a plain string is
         shown as given in every language (for an upstream's own words)."""
@@ -62,7 +64,7 @@ class RateLimitExceeded(GatewayError):
     kind = "rate_limit_error"
     code = "rate_limit_exceeded"
 
-    def __init__(self, message: str | Text, retry_after: int) -> None:
+    def __init__(self, message: Text, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
@@ -102,3 +104,11 @@ class TaskAlreadyEnded(GatewayError):
 
     status = 409
     code = "task_already_ended"
+
+
+def media_removed(reason: str | None) -> MediaRemoved:
+    """The 410 for a task whose media retention removed: the catalogue's text for the reason
+    retention stores, any other stored reason as given."""
+    if reason is None or reason == MEDIA_REMOVED_REASON:
+        return MediaRemoved(msg.MEDIA_REMOVED())
+    return MediaRemoved(msg.VERBATIM(text=reason))
