@@ -284,6 +284,14 @@ FAILING: dict[str, Failing] = {
         "start_date 必须是日期，例如 2024-06-01",
         _openai_message,
     ),
+    "reseller_model": Failing(
+        "POST",
+        "/luma/generations",
+        "model_name: unknown model 'ray-9' (use ray-2, ray-flash-2, ray-1-6, ray-v1, ray-v2)",
+        "model_name：未知模型 'ray-9'（可用 ray-2、ray-flash-2、ray-1-6、ray-v1、ray-v2）",
+        _reseller_message,
+        body={"user_prompt": "a domain refusal", "model_name": "ray-9"},
+    ),
     "newapi_form": Failing(
         "POST",
         "/v1/video/generations",

@@ -14,9 +14,7 @@ class GatewayError(Exception):
     kind = "invalid_request_error"
     code = "invalid_request"
 
-    def __init__(
-        self, message: Text, *, field: str | None = None, code: str | None = None
-    ) -> None:
+    def __init__(self, message: Text, *, field: str | None = None, code: str | None = None) -> None:
         """``message`` is a catalogue :class:`Text` (domain/messages.py); a plain string is
         shown as given in every language (for an upstream's own words)."""
         self.text = message if isinstance(message, Text) else VERBATIM(text=message)

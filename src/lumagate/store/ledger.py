@@ -19,8 +19,8 @@ from sqlalchemy import ColumnElement, RowMapping, and_, exists, func, select, up
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lumagate.domain.clock import ensure_utc
 from lumagate.domain import messages as msg
+from lumagate.domain.clock import ensure_utc
 from lumagate.domain.errors import KeyNotFound
 from lumagate.domain.ledger import LedgerEntry, LedgerKind
 from lumagate.domain.states import TaskState

@@ -1,7 +1,8 @@
 """No user-facing error message outside the catalogue: a guard over the source.
 
-Every :class:`GatewayError` subclass (found by importing the server's packages), ``_bad`` and
-``msg.VERBATIM`` are looked up where they are called in ``src/lumagate`` (``cli/``, the
+Every :class:`GatewayError` and :class:`MessageError` subclass (found by importing the server's
+packages; the latter is how domain and media values refuse), ``_bad`` and ``msg.VERBATIM`` are
+looked up where they are called in ``src/lumagate`` (``cli/``, the
 operator's terminal, and the stand-alone ``client/`` excepted); a message given as a string
 literal, an f-string, a concatenation or ``%``/``.format`` of one, or ``str(...)`` fails the test
 with the file and line. Messages are catalogue texts (``msg.X(...)``); an upstream's own words
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import lumagate
 from lumagate.domain.errors import GatewayError
+from lumagate.domain.messages import MessageError
 
 SOURCE = Path(lumagate.__file__).parent
 SKIPPED = ("cli", "client")
@@ -40,10 +42,11 @@ def _message_slots() -> dict[str, tuple[int | None, str]]:
         if parts[1] not in (*SKIPPED, "sim", "__main__") and "migrations" not in parts:
             importlib.import_module(module.name)
     slots: dict[str, tuple[int | None, str]] = {}
-    for cls in (GatewayError, *_subclasses(GatewayError)):
-        names = list(inspect.signature(cls).parameters)
-        if "message" in names:
-            slots[cls.__name__] = (names.index("message"), "message")
+    for base, keyword in ((GatewayError, "message"), (MessageError, "text")):
+        for cls in (base, *_subclasses(base)):
+            names = list(inspect.signature(cls).parameters)
+            if keyword in names:
+                slots[cls.__name__] = (names.index(keyword), keyword)
     slots["_bad"] = (1, HELPERS["_bad"])
     slots["VERBATIM"] = (None, HELPERS["VERBATIM"])
     return slots
@@ -102,7 +105,8 @@ def _sources() -> Iterator[Path]:
 
 def test_no_error_message_is_a_plain_string_outside_the_catalogue() -> None:
     slots = _message_slots()
-    assert {"InvalidRequest", "FieldError", "TaskAlreadyEnded", "ModelNotFound"} <= set(slots)
+    expected = {"InvalidRequest", "FieldError", "TaskAlreadyEnded", "ModelNotFound", "InvalidImage"}
+    assert expected <= set(slots)
     found = [
         hit
         for path in _sources()
@@ -123,6 +127,8 @@ def test_the_guard_catches_each_form_of_a_plain_message() -> None:
         'raise NotReady("{} is not ready".format(task_id))',
         'raise InvalidRequest(message="x" if strict else text)',
         'raise InvalidRequest(msg.VERBATIM(text="scattered"))',
+        'raise InvalidImage("image URL must have a host")',
+        'raise MessageError(f"unknown model {name!r}")',
     ]
     for line in caught:
         assert plain_messages(line, "snippet.py", slots), line

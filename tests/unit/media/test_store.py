@@ -318,7 +318,7 @@ async def test_read_remote_errors(tmp_path: Path) -> None:
     store = _store_with(tmp_path, httpx.MockTransport(handler), max_fetch_bytes=1000)
     with pytest.raises(MediaFetchError) as missing:
         await store.read("http://cdn.example/missing")
-    assert missing.value.describe("image_url") == (
+    assert str(missing.value.describe("image_url")) == (
         "the image at image_url could not be fetched: HTTP 404 from cdn.example"
     )
     with pytest.raises(MediaFetchError, match="larger than"):

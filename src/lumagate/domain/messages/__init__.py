@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (Chinese text uses full-width punctuation on purpose)
 """The one catalogue of user-facing error messages, in English and Chinese.
 
 Services and routes raise errors with a catalogue entry and its named parameters
@@ -17,3 +16,4 @@ from lumagate.domain.messages.catalogue import *  # noqa: F403
 from lumagate.domain.messages.common import *  # noqa: F403
 from lumagate.domain.messages.dialects import *  # noqa: F403
 from lumagate.domain.messages.forms import *  # noqa: F403
+from lumagate.domain.messages.values import *  # noqa: F403

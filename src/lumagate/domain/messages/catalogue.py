@@ -21,6 +21,7 @@ __all__ = [
     "ENGLISH",
     "Language",
     "Message",
+    "MessageError",
     "Text",
     "define",
     "preferred_language",
@@ -58,13 +59,29 @@ class Text:
 
     def render(self, language: Language = ENGLISH) -> str:
         values = {
-            name: value.render(language) if isinstance(value, Text) else value
+            name: value.text.render(language)
+            if isinstance(value, MessageError)
+            else value.render(language)
+            if isinstance(value, Text)
+            else value
             for name, value in self.params.items()
         }
         return self.message.template(language).format(**values)
 
     def __str__(self) -> str:
         return self.render(ENGLISH)
+
+
+class MessageError(ValueError):
+    """A ``ValueError`` in catalogue words, for layers below the errors (domain values, media).
+
+    ``str(exc)`` is the English text, as before; given as a parameter of another text, the
+    error renders in that text's language, so the boundary still answers in the reader's.
+    """
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.render(ENGLISH))
+        self.text = text
 
 
 CATALOGUE: dict[str, Message] = {}
@@ -100,4 +117,3 @@ def preferred_language(accept_language: str | None) -> Language:
         for target in targets:
             best[target] = max(best[target], quality)
     return CHINESE if best[CHINESE] > best[ENGLISH] else ENGLISH
-

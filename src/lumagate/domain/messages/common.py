@@ -6,7 +6,9 @@ from __future__ import annotations
 from lumagate.domain.messages.catalogue import define
 
 # -- general ----------------------------------------------------------------------------------
-VERBATIM = define("verbatim", "{text}", "{text}")  # a text from outside the catalogue (an upstream's)
+VERBATIM = define(
+    "verbatim", "{text}", "{text}"
+)  # a text from outside the catalogue (an upstream's)
 FIELD_DETAIL = define("field_detail", "{field}: {detail}", "{field}：{detail}")
 NOT_FOUND = define("not_found", "Not found", "未找到")
 METHOD_NOT_ALLOWED = define("method_not_allowed", "Method not allowed", "不支持该请求方法")
@@ -96,7 +98,9 @@ PATH_NUL = define(
     "The path must not contain the NUL character (U+0000)",
     "路径不能包含 NUL 字符 (U+0000)",
 )
-QUERY_PROBLEM = define("query_problem", "query parameter {name} {problem}", "查询参数 {name} {problem}")
+QUERY_PROBLEM = define(
+    "query_problem", "query parameter {name} {problem}", "查询参数 {name} {problem}"
+)
 QUERY_TOO_LONG = define(
     "query_too_long",
     "query parameter {name} is longer than {maximum} characters",
@@ -148,7 +152,9 @@ SIZE_FORMAT = define("size_format", "size must look like 1280x720", "size 的格
 SECONDS_NUMBER = define(
     "seconds_number", "seconds must be a number like 5", "seconds 必须是数字，例如 5"
 )
-SECONDS_POSITIVE = define("seconds_positive", "seconds must be a positive number", "seconds 必须是正数")
+SECONDS_POSITIVE = define(
+    "seconds_positive", "seconds must be a positive number", "seconds 必须是正数"
+)
 ORDER_ASC_DESC = define("order_asc_desc", "order must be asc or desc", "order 必须是 asc 或 desc")
 EXTEND_NEEDS_PROMPT = define(
     "extend_needs_prompt", "{field} is required to extend", "延长视频时必须填写 {field}"
@@ -171,7 +177,9 @@ CHANNEL_NOT_ALLOWED = define(
     "此密钥不能使用 {channel} 频道",
 )
 ADMIN_KEY = define("admin_key", "Missing or wrong admin key", "缺少管理员密钥或密钥错误")
-METRICS_TOKEN = define("metrics_token", "Missing or wrong metrics token", "缺少 metrics 令牌或令牌错误")
+METRICS_TOKEN = define(
+    "metrics_token", "Missing or wrong metrics token", "缺少 metrics 令牌或令牌错误"
+)
 NO_KEY_MATCHES = define("no_key_matches", "No key matches {ref}", "没有与 {ref} 匹配的密钥")
 RATE_PER_MINUTE = define(
     "rate_per_minute",
@@ -197,9 +205,7 @@ TOP_UP_UNLIMITED = define(
     "this key has no credit limit; nothing to top up",
     "此密钥没有额度上限，无需充值",
 )
-TOP_UP_BALANCE = define(
-    "top_up_balance", "the balance is only {balance}", "余额只有 {balance}"
-)
+TOP_UP_BALANCE = define("top_up_balance", "the balance is only {balance}", "余额只有 {balance}")
 # -- images given by URL ----------------------------------------------------------------------
 IMAGE_NOT_FETCHED = define(
     "image_not_fetched",

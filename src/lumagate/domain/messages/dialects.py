@@ -82,7 +82,9 @@ INPUT_AT_MOST = define(
 NO_ACTIVE_KEY_MATCHES = define(
     "no_active_key_matches", "No active key matches {ref}", "没有与 {ref} 匹配的有效密钥"
 )
-NO_ACCOUNT_MATCHES = define("no_account_matches", "No account matches {ref}", "没有与 {ref} 匹配的账号")
+NO_ACCOUNT_MATCHES = define(
+    "no_account_matches", "No account matches {ref}", "没有与 {ref} 匹配的账号"
+)
 FILE_MISSING = define("file_missing", "The {variant} file is missing", "{variant} 文件缺失")
 MEDIA_STORE_UNAVAILABLE = define(
     "media_store_unavailable",

@@ -77,7 +77,9 @@ FORM_NOT_A_FIELD = define(
     "不是此接口的字段（见 docs/dialects.md 的 new-api 部分）",
 )
 FORM_METADATA_UNSUPPORTED = define(
-    "form_metadata_unsupported", "is not supported (use {supported})", "不受支持（可用 {supported}）"
+    "form_metadata_unsupported",
+    "is not supported (use {supported})",
+    "不受支持（可用 {supported}）",
 )
 FORM_JSON_IN_MULTIPART = define(
     "form_json_in_multipart", "must be JSON in a multipart body", "在 multipart 请求体中必须是 JSON"
