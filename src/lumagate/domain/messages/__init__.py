@@ -5,9 +5,11 @@ Services and routes raise errors with a catalogue entry and its named parameters
 language the request prefers (:func:`preferred_language` reads ``Accept-Language`` with its
 q-values: ``zh``, ``zh-CN``, ``zh-TW``… give Chinese, anything else English). Codes and error
 shapes never change with the language. Parameters that are themselves :class:`Text` render in the
-same language; other values (field names, numbers, an upstream's own words) are inserted as given.
-The English templates are the texts clients and tests have always seen: change them only with the
-contract.
+same language, and so does a :class:`MessageError` (the ``ValueError`` the domain and media
+layers refuse a value with); other values (field names, numbers, an upstream's own words) are
+inserted as given. The entries live in the sibling modules by area (``common``, ``dialects``,
+``forms``, ``values``); every one is reached here as ``msg.X``. The English templates are the
+texts clients and tests have always seen: change them only with the contract.
 """
 
 from __future__ import annotations
