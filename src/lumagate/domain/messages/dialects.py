@@ -159,3 +159,13 @@ MEDIA_REMOVED = define(
     "请重新生成视频以获取新的文件。",
 )
 OFFICIAL_INVALID = define("official_invalid", "Invalid request", "请求无效")
+# -- /files and the body deadline -------------------------------------------------------------
+FILE_NOT_FOUND = define("file_not_found", "file not found", "文件不存在")
+MEDIA_STORE_DOWN = define(
+    "media_store_down",
+    "the media store is unavailable; try again",
+    "媒体存储暂时不可用，请稍后重试",
+)
+BODY_LATE = define(
+    "body_late", "The request body did not arrive in time", "请求体未能在规定时间内送达"
+)
