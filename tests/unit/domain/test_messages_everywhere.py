@@ -1,9 +1,10 @@
 """No user-facing error message outside the catalogue: a guard over the source.
 
 Every :class:`GatewayError` and :class:`MessageError` subclass (found by importing the server's
-packages; the latter is how domain and media values refuse), ``_bad`` and ``msg.VERBATIM`` are
-looked up where they are called in ``src/lumagate`` (``cli/``, the
-operator's terminal, and the stand-alone ``client/`` excepted); a message given as a string
+packages; the latter is how domain and media values refuse), every module-level helper with a
+parameter typed ``Text`` (``_bad(field, problem)``…) and ``msg.VERBATIM`` are looked up where
+they are called in ``src/lumagate`` (``cli/``, the operator's terminal, and the stand-alone
+``client/`` excepted); a message given as a string
 literal, an f-string, a concatenation or ``%``/``.format`` of one, or ``str(...)`` fails the test
 with the file and line. Messages are catalogue texts (``msg.X(...)``); an upstream's own words
 go through ``msg.VERBATIM(text=variable)``, never a literal. mypy backs this up: the
@@ -25,8 +26,7 @@ from lumagate.domain.messages import MessageError
 
 SOURCE = Path(lumagate.__file__).parent
 SKIPPED = ("cli", "client")
-# Helpers that take a catalogue text, and the parameter that holds it.
-HELPERS = {"_bad": "problem", "VERBATIM": "text"}
+TEXT_TYPES = {"Text", "msg.Text", "messages.Text"}
 
 
 def _subclasses(cls: type) -> Iterator[type]:
@@ -47,9 +47,23 @@ def _message_slots() -> dict[str, tuple[int | None, str]]:
             names = list(inspect.signature(cls).parameters)
             if keyword in names:
                 slots[cls.__name__] = (names.index(keyword), keyword)
-    slots["_bad"] = (1, HELPERS["_bad"])
-    slots["VERBATIM"] = (None, HELPERS["VERBATIM"])
+    slots.update(_text_helpers())
+    slots["VERBATIM"] = (None, "text")  # msg.VERBATIM(text=...): outside words, never a literal
     return slots
+
+
+def _text_helpers() -> dict[str, tuple[int | None, str]]:
+    """Module-level functions with a parameter typed ``Text`` (``_bad(field, problem: Text)``,
+    ``_file_error(message: Text, …)``): callers hand them the message."""
+    helpers: dict[str, tuple[int | None, str]] = {}
+    for path in _sources():
+        for node in ast.parse(path.read_text()).body:
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for position, arg in enumerate(node.args.args):
+                if arg.annotation is not None and ast.unparse(arg.annotation) in TEXT_TYPES:
+                    helpers[node.name] = (position, arg.arg)
+    return helpers
 
 
 def _is_plain_string(node: ast.expr, *, conversions: bool = True) -> bool:
@@ -106,7 +120,7 @@ def _sources() -> Iterator[Path]:
 def test_no_error_message_is_a_plain_string_outside_the_catalogue() -> None:
     slots = _message_slots()
     expected = {"InvalidRequest", "FieldError", "TaskAlreadyEnded", "ModelNotFound", "InvalidImage"}
-    assert expected <= set(slots)
+    assert expected | {"_bad", "_file_error"} <= set(slots)
     found = [
         hit
         for path in _sources()
@@ -121,6 +135,7 @@ def test_the_guard_catches_each_form_of_a_plain_message() -> None:
         'raise InvalidRequest("x")',
         'raise errors.TaskNotFound(f"Task {task_id} not found", field="task_id")',
         'raise _bad("width", "must be an integer")',
+        'return _file_error("file not found", "file_not_found")',
         'raise FieldError(("query", "limit"), "too big", "less_than_equal")',
         'raise GatewayError("a" + detail)',
         "raise MediaRemoved(str(exc))",
