@@ -6,7 +6,9 @@ serving ``default`` only: on ``vip`` a 1080p/9s create is refused with a 400 nam
 in each dialect's shape; on ``default`` such tasks all go to the official key, never to the web
 session. A second gateway, web session only, runs with ``LUMAGATE_DEGRADE_TO_DELIVERABLE``: the
 same create is accepted, every dialect shows 720p/5s and the ledger charges the 720p/5s price.
-The first gateway also answers errors in Chinese for ``Accept-Language: zh-CN`` in each dialect.
+The first gateway also answers errors in Chinese for ``Accept-Language: zh-CN`` in each dialect
+(a new-api form error, OpenAI's models.retrieve 404 and input_reference error, a reseller cancel
+of an ended task among them).
 """
 
 # ruff: noqa: RUF001  (Chinese text uses full-width punctuation)
@@ -282,6 +284,39 @@ FAILING: dict[str, Failing] = {
         "start_date 必须是日期，例如 2024-06-01",
         _openai_message,
     ),
+    "reseller_model": Failing(
+        "POST",
+        "/luma/generations",
+        "model_name: unknown model 'ray-9' (use ray-2, ray-flash-2, ray-1-6, ray-v1, ray-v2)",
+        "model_name：未知模型 'ray-9'（可用 ray-2、ray-flash-2、ray-1-6、ray-v1、ray-v2）",
+        _reseller_message,
+        body={"user_prompt": "a domain refusal", "model_name": "ray-9"},
+    ),
+    "newapi_form": Failing(
+        "POST",
+        "/v1/video/generations",
+        "image: must be a string (URL or data URI)",
+        "image：必须是字符串（URL 或 data URI）",
+        lambda body: str(body["message"]),
+        body={"model": "ray-2", "prompt": "a form error", "image": 5},
+    ),
+    "openai_model": Failing(
+        "GET",
+        "/v1/models/sora-9",
+        "The model 'sora-9' does not exist",
+        "模型 'sora-9' 不存在",
+        _openai_message,
+    ),
+    "openai_input_reference": Failing(
+        "POST",
+        "/v1/videos",
+        "input_reference.file_id is not supported by this gateway (it has no Files API): upload "
+        "the image as input_reference or give input_reference.image_url",
+        "本网关不支持 input_reference.file_id（没有 Files API）：请将图片作为 input_reference "
+        "上传，或提供 input_reference.image_url",
+        _openai_message,
+        body={"prompt": "a reference error", "input_reference": {"file_id": "file-abc"}},
+    ),
     "admin": Failing(
         "GET",
         "/admin/keys/nobody-has-this-key",
@@ -314,3 +349,27 @@ def test_errors_in_chinese_for_zh_cn_and_english_otherwise(
     # Codes and shapes are the same in both languages.
     shape = json.loads(answers["en"].text.replace(case.english, "<m>"))
     assert json.loads(answers["zh-CN"].text.replace(case.chinese, "<m>")) == shape
+
+
+def test_cancelling_an_ended_task_is_a_409_in_chinese_for_zh_cn(honest: GatewayServer) -> None:
+    english = "The task has already ended (completed); only an unfinished task can be cancelled"
+    chinese = "任务已经结束（completed）；只能取消未完成的任务"
+    with client(honest, honest.create_key("zh-cancel")) as http:
+        created = http.post("/luma/generations", json={"user_prompt": "ended before the cancel"})
+        assert created.status_code == 200, created.text
+        task_id = created.json()["id"]
+        assert wait_terminal(http, [task_id], 90)[task_id]["state"] == "completed"
+        answers = {
+            language: http.post(
+                f"/luma/generations/{task_id}/cancel",
+                headers={"Accept-Language": language} if language else {},
+            )
+            for language in ("zh-CN", "en", None)
+        }
+    assert {r.status_code for r in answers.values()} == {409}, answers
+    assert _reseller_message(answers["zh-CN"].json()) == chinese
+    assert _reseller_message(answers["en"].json()) == english
+    assert _reseller_message(answers[None].json()) == english
+    assert answers["zh-CN"].json()["error"]["code"] == "task_already_ended"
+    shape = json.loads(answers["en"].text.replace(english, "<m>"))
+    assert json.loads(answers["zh-CN"].text.replace(chinese, "<m>")) == shape

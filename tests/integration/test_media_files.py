@@ -190,6 +190,13 @@ async def test_missing_and_traversal_are_404(client: httpx.AsyncClient, path: st
             assert response.json() == NOT_FOUND_BODY
 
 
+async def test_a_missing_file_is_a_404_in_chinese_for_zh(client: httpx.AsyncClient) -> None:
+    response = await client.get("/files/videos/none.mp4", headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 404
+    chinese = {**NOT_FOUND_BODY["error"], "message": "文件不存在"}
+    assert response.json() == {"error": chinese}
+
+
 async def _raw_asgi(app: FastAPI, path: str, method: str = "GET") -> tuple[int, bytes]:
     """Send one request with an exact, unnormalized ``path`` straight to the ASGI app."""
     scope: dict[str, Any] = {

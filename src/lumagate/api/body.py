@@ -43,7 +43,9 @@ def parse_model(model: type[Model], data: Any) -> Model:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or None
         raise InvalidRequest(
-            msg.FIELD_DETAIL(field=field, detail=first["msg"]) if field else first["msg"],
+            msg.FIELD_DETAIL(field=field, detail=first["msg"])
+            if field
+            else msg.VERBATIM(text=first["msg"]),
             field=field,
         ) from None
 

@@ -16,21 +16,31 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from lumagate.domain import messages as msg
+from lumagate.domain.messages import ENGLISH, Language, preferred_language
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-TIMEOUT_BODY = json.dumps(
-    {
-        "error": {
-            "message": "The request body did not arrive in time",
-            "type": "invalid_request_error",
-            "code": "request_timeout",
-        }
+
+def timeout_body(language: Language) -> bytes:
+    """The 408's body, in the request's language (read from the scope's headers)."""
+    error = {
+        "message": msg.BODY_LATE().render(language),
+        "type": "invalid_request_error",
+        "code": "request_timeout",
     }
-).encode()
+    return json.dumps({"error": error}, ensure_ascii=False).encode()
+
+
+def _language(scope: Scope) -> Language:
+    for name, value in scope.get("headers") or ():
+        if name.lower() == b"accept-language":
+            return preferred_language(value.decode("latin-1"))
+    return ENGLISH
 
 
 class BodyDeadline:
@@ -44,13 +54,14 @@ class BodyDeadline:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        await _Exchange(self.seconds, receive, send).run(self.app, scope)
+        await _Exchange(self.seconds, receive, send, _language(scope)).run(self.app, scope)
 
 
 class _Exchange:
     """One request's view of the deadline."""
 
-    def __init__(self, seconds: float, receive: Receive, send: Send) -> None:
+    def __init__(self, seconds: float, receive: Receive, send: Send, language: Language) -> None:
+        self.language = language
         self.deadline = asyncio.get_running_loop().time() + seconds
         self.seconds = seconds
         self._receive = receive
@@ -94,15 +105,16 @@ class _Exchange:
         self.timed_out = True
         if self.response_started:
             return  # too late for a status; the disconnect ends the exchange
+        body = timeout_body(self.language)
         await self._send(
             {
                 "type": "http.response.start",
                 "status": 408,
                 "headers": [
                     (b"content-type", b"application/json"),
-                    (b"content-length", str(len(TIMEOUT_BODY)).encode()),
+                    (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close"),
                 ],
             }
         )
-        await self._send({"type": "http.response.body", "body": TIMEOUT_BODY})
+        await self._send({"type": "http.response.body", "body": body})

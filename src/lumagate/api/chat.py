@@ -321,7 +321,7 @@ async def list_models(tenant: ApiKey = Depends(bearer_tenant)) -> Any:
 async def retrieve_model(model_id: str, tenant: ApiKey = Depends(bearer_tenant)) -> Any:
     """OpenAI's ``models.retrieve``; an unknown model is OpenAI's 404 ``model_not_found``."""
     if model_id not in model_names():
-        raise ModelNotFound(f"The model '{model_id}' does not exist", field="model")
+        raise ModelNotFound(msg.MODEL_DOES_NOT_EXIST(model=model_id), field="model")
     return _model(model_id)
 
 

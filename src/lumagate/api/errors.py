@@ -95,7 +95,7 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405:
             error = GatewayError(msg.METHOD_NOT_ALLOWED(), code="method_not_allowed")
         else:
-            error = GatewayError(str(exc.detail), code="http_error")
+            error = GatewayError(msg.VERBATIM(text=str(exc.detail)), code="http_error")
         return error_response(request, error, exc.status_code)
 
     @app.exception_handler(Exception)

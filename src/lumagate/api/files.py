@@ -38,6 +38,10 @@ from fastapi.responses import (
 from starlette.concurrency import run_in_threadpool
 
 from lumagate.api.deps import media_store
+from lumagate.api.errors import openai_style_body
+from lumagate.domain import messages as msg
+from lumagate.domain.errors import GatewayError
+from lumagate.domain.messages import Text, preferred_language
 from lumagate.media.backend import MediaObject
 from lumagate.media.store import (
     SNIFF_BYTES,
@@ -52,25 +56,28 @@ from lumagate.media.store import (
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 DEFAULT_CACHE = "public, max-age=3600"
 
-NOT_FOUND_BODY = {
-    "error": {
-        "message": "file not found",
-        "type": "invalid_request_error",
-        "code": "file_not_found",
-    }
-}
-UNAVAILABLE_BODY = {
-    "error": {
-        "message": "the media store is unavailable; try again",
-        "type": "server_error",
-        "code": "media_unavailable",
-    }
-}
 _RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
-def _not_found() -> JSONResponse:
-    return JSONResponse(NOT_FOUND_BODY, status_code=404)
+def _file_error(message: Text, code: str, kind: str = "invalid_request_error") -> GatewayError:
+    error = GatewayError(message, code=code)
+    error.kind = kind
+    return error
+
+
+NOT_FOUND = _file_error(msg.FILE_NOT_FOUND(), "file_not_found")
+UNAVAILABLE = _file_error(msg.MEDIA_STORE_DOWN(), "media_unavailable", "server_error")
+NOT_FOUND_BODY = openai_style_body(NOT_FOUND)  # in English
+
+
+def _answer(request: Request, error: GatewayError, status: int) -> JSONResponse:
+    """The OpenAI-style error body, in the language the request prefers."""
+    language = preferred_language(request.headers.get("accept-language"))
+    return JSONResponse(openai_style_body(error.localized(language)), status_code=status)
+
+
+def _not_found(request: Request) -> JSONResponse:
+    return _answer(request, NOT_FOUND, 404)
 
 
 def _locate(store: MediaStore, key: str) -> tuple[Path, os.stat_result, str] | None:
@@ -145,15 +152,17 @@ async def _from_object_store(store: MediaStore, key: str, request: Request) -> R
         check_key(key)
         found = await store.stat(key)
         if found is None:
-            return _not_found()
+            return _not_found(request)
         if store.serve_by_redirect:
             url = await store.presigned_url(key)
             if url is not None:
                 return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
     except MediaNotFound:
-        return _not_found()
+        return _not_found(request)
     except MediaUnavailable:
-        return JSONResponse(UNAVAILABLE_BODY, status_code=503, headers={"Retry-After": "5"})
+        response = _answer(request, UNAVAILABLE, 503)
+        response.headers["Retry-After"] = "5"
+        return response
     return _stream(store, found, request, cache)
 
 
@@ -167,12 +176,12 @@ def files_router(
     async def serve_file(key: str, request: Request) -> Response:
         store = store_getter(request)
         if not store.link_valid(key, request.query_params):
-            return _not_found()  # a signed link expired or was altered: like a missing file
+            return _not_found(request)  # a signed link expired or was altered: like a missing file
         if store.local is None:
             return await _from_object_store(store, key, request)
         found = await run_in_threadpool(_locate, store, key)
         if found is None:
-            return _not_found()
+            return _not_found(request)
         path, info, content_type = found
         headers = {
             "Accept-Ranges": "bytes",

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from lumagate.api.deps import ApiServices, note_rate_limits
 from lumagate.api.errors import error_response
 from lumagate.api.luma_shapes import flat_generation
+from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, TaskNotFound
 from lumagate.observability import log_context
 from lumagate.security.keys import parse_authorization
@@ -71,7 +72,7 @@ class HotRoutes:
             log_context.set_field("tenant", tenant.name)
             note_rate_limits(request, tenant)
             if task is None:
-                raise TaskNotFound("Task not found")
+                raise TaskNotFound(msg.TASK_NOT_FOUND())
             response = JSONResponse(await flat_generation(task, services.tasks))
         except GatewayError as error:
             response = error_response(request, error)

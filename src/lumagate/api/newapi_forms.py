@@ -30,6 +30,7 @@ from lumagate.api.body import read_json
 from lumagate.api.dialect_common import parse_size, video_model
 from lumagate.domain import messages as msg
 from lumagate.domain.errors import InvalidRequest, PayloadTooLarge
+from lumagate.domain.messages import Text
 from lumagate.domain.video import normalize_duration
 from lumagate.service.tasks import TaskService
 
@@ -95,8 +96,9 @@ class VideoForm:
     callback_url: str | None
 
 
-def _bad(field: str, message: str) -> InvalidRequest:
-    return InvalidRequest(f"{field}: {message}", field=field)
+def _bad(field: str, problem: Text) -> InvalidRequest:
+    """``field: problem``, the problem a catalogue text (``msg.FORM_*``)."""
+    return InvalidRequest(msg.FIELD_DETAIL(field=field, detail=problem), field=field)
 
 
 def _agree(name: str, found: list[tuple[str, Any]]) -> Any:
@@ -104,21 +106,21 @@ def _agree(name: str, found: list[tuple[str, Any]]) -> Any:
     values = [(field, value) for field, value in found if value not in (None, "")]
     if len({json.dumps(v, sort_keys=True) for _, v in values}) > 1:
         named = ", ".join(f"{field}={value!r}" for field, value in values)
-        raise InvalidRequest(f"{name} is given more than once with different values: {named}")
+        raise InvalidRequest(msg.FORM_DISAGREE(name=name, named=named))
     return values[0][1] if values else None
 
 
 def _text(body: dict[str, Any], name: str, prefix: str = "") -> str | None:
     value = body.get(name)
     if value is not None and not isinstance(value, str):
-        raise _bad(prefix + name, "must be a string")
+        raise _bad(prefix + name, msg.FORM_STRING())
     return value.strip() if value else None
 
 
 def _flag(body: dict[str, Any], name: str, prefix: str = "") -> bool | None:
     value = body.get(name)
     if value is not None and not isinstance(value, bool):
-        raise _bad(prefix + name, "must be a boolean")
+        raise _bad(prefix + name, msg.FORM_BOOLEAN())
     return value
 
 
@@ -127,11 +129,11 @@ def _seconds(body: dict[str, Any], name: str, prefix: str = "") -> str | None:
     if value in (None, "", 0):  # Go's VideoRequest always sends "duration": 0 when unset
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _bad(prefix + name, "must be a number of seconds (5 or 9)")
+        raise _bad(prefix + name, msg.FORM_SECONDS_NUMBER())
     try:
         return normalize_duration(value)
     except ValueError:
-        raise _bad(prefix + name, f"{value!r} cannot be rendered: use 5 or 9 seconds") from None
+        raise _bad(prefix + name, msg.FORM_SECONDS_UNRENDERABLE(value=repr(value))) from None
 
 
 def _unsupported(body: dict[str, Any]) -> None:
@@ -139,32 +141,28 @@ def _unsupported(body: dict[str, Any]) -> None:
     checks = (("fps", (None, 0, 24, "24")), ("n", (None, 0, 1, "1")), ("seed", (None, 0, "0")))
     for name, harmless in checks:
         if body.get(name) not in harmless:
-            raise _bad(
-                name,
-                f"{body[name]!r} is not supported (renders are 24 fps, one video, "
-                "and the upstreams take no seed)",
-            )
+            raise _bad(name, msg.FORM_NOT_SUPPORTED_GO(value=repr(body[name])))
     if body.get("response_format") not in (None, "", "url"):
-        raise _bad("response_format", "only url is supported")
+        raise _bad("response_format", msg.FORM_URL_ONLY())
 
 
 def _media_image(index: int, item: Any) -> str:
     where = f"media[{index}]"
     if not isinstance(item, dict):
-        raise _bad(where, 'must be an object like {"type": "image", "url": …}')
+        raise _bad(where, msg.FORM_MEDIA_OBJECT())
     unknown = sorted(set(item) - {"type", *MEDIA_SOURCES})
     if unknown:
-        raise _bad(f"{where}.{unknown[0]}", "is not a media field (type, url, image_url, data)")
+        raise _bad(f"{where}.{unknown[0]}", msg.FORM_MEDIA_FIELD())
     if item.get("type") != "image":
-        raise _bad(f"{where}.type", f"{item.get('type')!r} is not supported: only images")
+        raise _bad(f"{where}.type", msg.FORM_MEDIA_TYPE(value=repr(item.get("type"))))
     sources = [name for name in MEDIA_SOURCES if item.get(name)]
     if len(sources) != 1:
-        raise _bad(where, "needs exactly one of url, image_url, data")
+        raise _bad(where, msg.FORM_MEDIA_ONE_SOURCE())
     value = item[sources[0]]
     if sources[0] == "image_url" and isinstance(value, dict):  # OpenAI's {"url": …}
         value = value.get("url")
     if not isinstance(value, str):
-        raise _bad(f"{where}.{sources[0]}", "must be a string")
+        raise _bad(f"{where}.{sources[0]}", msg.FORM_STRING())
     if sources[0] == "data" and not value.startswith("data:"):
         value = "data:image/png;base64," + value  # bare base64; the type is sniffed
     return value
@@ -176,23 +174,21 @@ def _frames(body: dict[str, Any]) -> tuple[list[str], str]:
     image = body.get("image")
     if image:
         if not isinstance(image, str):
-            raise _bad("image", "must be a string (URL or data URI)")
+            raise _bad("image", msg.FORM_IMAGE_STRING())
         forms.append(("image", [image]))
     images = body.get("images")
     if images:
         if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
-            raise _bad("images", "must be a list of strings (URLs or data URIs)")
+            raise _bad("images", msg.FORM_IMAGES_LIST())
         forms.append(("images", [i for i in images if i]))
     media = body.get("media")
     if media:
         if not isinstance(media, list):
-            raise _bad("media", "must be a list")
+            raise _bad("media", msg.FORM_LIST())
         forms.append(("media", [_media_image(n, item) for n, item in enumerate(media)]))
     if len(forms) > 1:
         raise InvalidRequest(
-            f"give the images in one of image, images or media (got {forms[0][0]} and "
-            f"{forms[1][0]})",
-            field=forms[1][0],
+            msg.FORM_ONE_IMAGE_FORM(first=forms[0][0], second=forms[1][0]), field=forms[1][0]
         )
     return (forms[0][1], forms[0][0]) if forms else ([], "images")
 
@@ -203,14 +199,14 @@ def _keyframes(
     """(start, end, the field names used in 400s about them)."""
     frames, form = _frames(body)
     if len(frames) > 2:
-        raise _bad(form, "takes at most two images (start, end)")
+        raise _bad(form, msg.FORM_TWO_IMAGES())
     start = frames[0] if frames else None
     end = frames[1] if len(frames) > 1 else None
     fields = ("image" if form == "image" else f"{form}[0]", f"{form}[1]")
     end_key = next((k for k in ("image_end", "image_end_url") if meta.get(k)), None)
     if end_key is not None:
         if end is not None:
-            raise _bad(f"metadata.{end_key}", f"and {form}[1] both give the end image")
+            raise _bad(f"metadata.{end_key}", msg.FORM_END_TWICE(other=f"{form}[1]"))
         end = _text(meta, end_key, "metadata.")
         fields = (fields[0], f"metadata.{end_key}")
     return start, end, fields
@@ -221,9 +217,9 @@ def _frame_size(body: dict[str, Any], meta: dict[str, Any]) -> tuple[str, str] |
     width, height = body.get("width"), body.get("height")
     if width or height:
         if isinstance(width, bool) or isinstance(height, bool):
-            raise _bad("width", "width and height must be integers")
+            raise _bad("width", msg.FORM_WH_INTEGERS())
         if not isinstance(width, int) or not isinstance(height, int):
-            raise _bad("width", "width and height must both be given, as integers")
+            raise _bad("width", msg.FORM_WH_BOTH())
         sizes.append(("width/height", f"{width}x{height}"))
     size = _agree("size", sizes)
     return None if size is None else parse_size(size)
@@ -242,15 +238,15 @@ def _both(reader: Reader, body: dict[str, Any], meta: dict[str, Any], *names: st
 def _checked_metadata(body: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(body) - TOP_LEVEL)
     if unknown:
-        raise _bad(unknown[0], "is not a field of this API (see docs/dialects.md, new-api)")
+        raise _bad(unknown[0], msg.FORM_NOT_A_FIELD())
     meta = body.get("metadata")
     meta = {} if meta is None else meta
     if not isinstance(meta, dict):
-        raise _bad("metadata", "must be an object")
+        raise _bad("metadata", msg.FORM_OBJECT())
     unknown = sorted(set(meta) - METADATA)
     if unknown:
         supported = ", ".join(sorted(METADATA))
-        raise _bad(f"metadata.{unknown[0]}", f"is not supported (use {supported})")
+        raise _bad(f"metadata.{unknown[0]}", msg.FORM_METADATA_UNSUPPORTED(supported=supported))
     _unsupported(body)
     return meta
 
@@ -261,7 +257,7 @@ def to_form(body: dict[str, Any]) -> VideoForm:
     implied = _frame_size(body, meta) or ("16:9", "720p")
     callback = _both(_text, body, meta, "callback_url", "notify_hook")
     if callback is not None and not callback.startswith(("http://", "https://")):
-        raise _bad("callback_url", "must be an http(s) URL")
+        raise _bad("callback_url", msg.FORM_HTTP_URL())
     start, end, fields = _keyframes(body, meta)
     prompt = _text(body, "prompt") or ""
     if not prompt and start is None:
@@ -288,17 +284,17 @@ def _form_text(name: str, value: str) -> Any:
         try:
             return json.loads(value)
         except json.JSONDecodeError:
-            raise _bad(name, "must be JSON in a multipart body") from None
+            raise _bad(name, msg.FORM_JSON_IN_MULTIPART()) from None
     if name in ("loop", "expand_prompt"):
         flag = BOOL_TEXT.get(value.strip().lower())
         if flag is None:
-            raise _bad(name, "must be true or false")
+            raise _bad(name, msg.FORM_TRUE_FALSE())
         return flag
     if name in ("width", "height", "fps", "seed", "n"):
         try:
             return int(value)
         except ValueError:
-            raise _bad(name, "must be an integer") from None
+            raise _bad(name, msg.FORM_INTEGER()) from None
     return value
 
 
@@ -315,7 +311,7 @@ async def read_multipart(request: Request, service: TaskService, limit: int) -> 
             for name, value in form.multi_items():
                 if isinstance(value, UploadFile):
                     if name not in FILE_FIELDS:
-                        raise _bad(name, "only image, images and input_reference may be files")
+                        raise _bad(name, msg.FORM_FILE_FIELDS())
                     ref = await service.upload_bytes(await value.read(limit + 1))
                     link = service.link(ref) or ""
                     if name in ("image", "input_reference"):
@@ -331,7 +327,7 @@ async def read_multipart(request: Request, service: TaskService, limit: int) -> 
         raise InvalidRequest(msg.MALFORMED_MULTIPART(detail=detail)) from None
     if images:
         if body.get("image") or body.get("images"):
-            raise InvalidRequest("give the images either as files or as fields", field="images")
+            raise InvalidRequest(msg.FORM_FILES_OR_FIELDS(), field="images")
         body["images"] = images
     return body
 

@@ -64,7 +64,9 @@ class OfficialValidationError(InvalidRequest):
     code = "validation_error"
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(str(errors[0]["msg"]) if errors else "Invalid request")
+        super().__init__(
+            msg.VERBATIM(text=str(errors[0]["msg"])) if errors else msg.OFFICIAL_INVALID()
+        )
         self.errors = errors
 
     @classmethod

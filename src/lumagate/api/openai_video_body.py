@@ -58,16 +58,9 @@ class VideoCreateBody(BaseModel):
         if ref is None or isinstance(ref, str):
             return ref or None
         if ref.file_id:
-            raise InvalidRequest(
-                "input_reference.file_id is not supported by this gateway (it has no Files "
-                "API): upload the image as input_reference or give input_reference.image_url",
-                field="input_reference.file_id",
-            )
+            raise InvalidRequest(msg.REFERENCE_FILE_ID(), field="input_reference.file_id")
         if not ref.image_url:
-            raise InvalidRequest(
-                "input_reference needs image_url (a URL or data URL) or a file upload",
-                field="input_reference",
-            )
+            raise InvalidRequest(msg.REFERENCE_NEEDS_IMAGE(), field="input_reference")
         return ref.image_url
 
 
@@ -83,10 +76,7 @@ def _form_value(fields: dict[str, Any], name: str, value: str) -> None:
     if name.startswith("input_reference[") and name.endswith("]"):
         part = name[len("input_reference[") : -1]
         if part not in REFERENCE_FIELDS:
-            raise InvalidRequest(
-                f"input_reference.{part} is not a field of input_reference (image_url, file_id)",
-                field="input_reference",
-            )
+            raise InvalidRequest(msg.REFERENCE_PART(part=part), field="input_reference")
         current = fields.get("input_reference")
         reference = current if isinstance(current, dict) else {}
         reference[part] = value
@@ -108,9 +98,7 @@ async def read_form(request: Request, service: TaskService, limit: int) -> dict[
             for name, value in form.multi_items():
                 if isinstance(value, UploadFile):
                     if name != "input_reference":
-                        raise InvalidRequest(
-                            f"{name}: only input_reference may be a file", field=name
-                        )
+                        raise InvalidRequest(msg.REFERENCE_ONLY_FILE(name=name), field=name)
                     ref = await service.upload_bytes(await value.read(limit + 1))
                     fields[name] = service.link(ref)
                 else:

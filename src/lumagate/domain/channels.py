@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from lumagate.domain import messages as msg
+from lumagate.domain.messages import MessageError
+
 
 class Channel(StrEnum):
     DEFAULT = "default"
@@ -29,9 +32,9 @@ def parse_channels(text: str) -> tuple[Channel, ...]:
         try:
             channel = Channel(name)
         except ValueError:
-            raise ValueError(f"unknown channel {name!r} (use default, vip, pro)") from None
+            raise MessageError(msg.UNKNOWN_CHANNEL(name=repr(name))) from None
         if channel not in channels:
             channels.append(channel)
     if not channels:
-        raise ValueError("at least one channel is needed")
+        raise MessageError(msg.NO_CHANNEL())
     return tuple(channels)

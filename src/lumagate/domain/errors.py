@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from lumagate.domain import messages as msg
 from lumagate.domain.messages import ENGLISH, VERBATIM, Language, Text
+from lumagate.domain.task import MEDIA_REMOVED_REASON
 
 
 class GatewayError(Exception):
@@ -12,9 +14,7 @@ class GatewayError(Exception):
     kind = "invalid_request_error"
     code = "invalid_request"
 
-    def __init__(
-        self, message: str | Text, *, field: str | None = None, code: str | None = None
-    ) -> None:
+    def __init__(self, message: Text, *, field: str | None = None, code: str | None = None) -> None:
         """``message`` is a catalogue :class:`Text` (domain/messages.py); a plain string is
         shown as given in every language (for an upstream's own words)."""
         self.text = message if isinstance(message, Text) else VERBATIM(text=message)
@@ -62,7 +62,7 @@ class RateLimitExceeded(GatewayError):
     kind = "rate_limit_error"
     code = "rate_limit_exceeded"
 
-    def __init__(self, message: str | Text, retry_after: int) -> None:
+    def __init__(self, message: Text, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
@@ -102,3 +102,11 @@ class TaskAlreadyEnded(GatewayError):
 
     status = 409
     code = "task_already_ended"
+
+
+def media_removed(reason: str | None) -> MediaRemoved:
+    """The 410 for a task whose media retention removed: the catalogue's text for the reason
+    retention stores, any other stored reason as given."""
+    if reason is None or reason == MEDIA_REMOVED_REASON:
+        return MediaRemoved(msg.MEDIA_REMOVED())
+    return MediaRemoved(msg.VERBATIM(text=reason))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from lumagate.domain import messages as msg
 from lumagate.domain.channels import Channel
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState, check_transition
@@ -28,10 +29,7 @@ class TaskMedia:
         return self.download or self.video_raw or self.video
 
 
-MEDIA_REMOVED_REASON = (
-    "The media of this task were removed by the gateway's retention policy "
-    "(LUMAGATE_MEDIA_RETENTION_DAYS); generate the video again to get a new one."
-)
+MEDIA_REMOVED_REASON = msg.MEDIA_REMOVED.en  # the failure reason stored; shown translated
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lumagate.domain import messages as msg
+from lumagate.domain.messages import MessageError
+
 ASPECT_RATIOS: tuple[str, ...] = ("16:9", "1:1", "9:16", "4:3", "3:4", "21:9", "9:21")
 RESOLUTIONS: dict[str, int] = {"540p": 540, "720p": 720, "1080p": 1080, "4k": 2160}
 DURATIONS: dict[str, float] = {"5s": 5.0, "9s": 9.0}
@@ -43,23 +46,21 @@ def normalize_model(name: str) -> str:
     key = name.strip().lower()
     key = MODEL_ALIASES.get(key, key)
     if key not in MODELS:
-        raise ValueError(
-            f"unknown model {name!r} (use ray-2, ray-flash-2, ray-1-6, ray-v1, ray-v2)"
-        )
+        raise MessageError(msg.UNKNOWN_MODEL(name=repr(name)))
     return key
 
 
 def normalize_duration(value: str | int | float) -> str:
     """Accept ``"5s"``, ``"9s"``, ``"5"``, ``"9"`` and the numbers 5 and 9."""
     if isinstance(value, bool):
-        raise ValueError("duration must be 5s or 9s")
+        raise MessageError(msg.DURATION_FIVE_OR_NINE())
     text = str(value).strip().lower()
     if text.endswith(".0"):
         text = text[:-2]
     if not text.endswith("s"):
         text += "s"
     if text not in DURATIONS:
-        raise ValueError(f"unknown duration {value!r} (use 5s or 9s)")
+        raise MessageError(msg.UNKNOWN_DURATION(value=repr(value)))
     return text
 
 

@@ -16,11 +16,14 @@ import warnings
 
 from PIL import Image
 
+from lumagate.domain import messages as msg
+from lumagate.domain.messages import MessageError
+
 MAX_IMAGE_SIDE = 8192
 MAX_IMAGE_PIXELS = 40_000_000
 
 
-class ImageTooLarge(ValueError):
+class ImageTooLarge(MessageError):
     """The image's pixel size is over the limits; ``str(exc)`` is fit for the client."""
 
 
@@ -36,7 +39,7 @@ def pixel_size(data: bytes) -> tuple[int, int]:
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
     except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(f"image is too large to process: {exc}") from None
+        raise ImageTooLarge(msg.IMAGE_TOO_LARGE_TO_PROCESS(detail=exc)) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise UnreadableImage(f"image header cannot be read: {exc}") from None
     return int(width), int(height)
@@ -46,8 +49,12 @@ def check_pixel_size(width: int, height: int) -> None:
     """Raise :class:`ImageTooLarge` when ``width`` x ``height`` is over the documented limits."""
     if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
         raise ImageTooLarge(
-            f"image is {width}x{height} pixels; the limit is {MAX_IMAGE_SIDE} pixels a side "
-            f"and {MAX_IMAGE_PIXELS // 1_000_000} megapixels"
+            msg.IMAGE_PIXELS(
+                width=width,
+                height=height,
+                side=MAX_IMAGE_SIDE,
+                megapixels=MAX_IMAGE_PIXELS // 1_000_000,
+            )
         )
 
 

@@ -13,6 +13,8 @@ import binascii
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from lumagate.domain import messages as msg
+from lumagate.domain.messages import MessageError, Text
 from lumagate.media.image_size import ImageTooLarge, UnreadableImage, check_image_bytes
 
 DEFAULT_MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -25,15 +27,16 @@ IMAGE_SUFFIXES: dict[str, str] = {
     "image/gif": ".gif",
 }
 
-_ACCEPTED = "an http(s) URL or a data:image/<type>;base64,<data> URI (PNG, JPEG, WebP or GIF)"
+_ACCEPTED = msg.IMAGE_ACCEPTED()
 
 
-class InvalidImage(ValueError):
-    """An image input the gateway refuses; ``str(exc)`` is a message fit for the client."""
+class InvalidImage(MessageError):
+    """An image input the gateway refuses; ``str(exc)`` (``message``) is the English text fit
+    for the client, ``text`` the catalogue entry to render in the client's language."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, text: Text) -> None:
+        super().__init__(text)
+        self.message = str(self)
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def format_size(n_bytes: int) -> str:
 
 
 def _too_large(max_bytes: int) -> InvalidImage:
-    return InvalidImage(f"image is larger than {format_size(max_bytes)}")
+    return InvalidImage(msg.IMAGE_LARGER_THAN(size=format_size(max_bytes)))
 
 
 def decode_data_uri(uri: str, max_bytes: int) -> tuple[bytes, str]:
@@ -94,36 +97,30 @@ def decode_data_uri(uri: str, max_bytes: int) -> tuple[bytes, str]:
     not a PNG, JPEG, WebP or GIF whatever type the URI declares.
     """
     if uri[:5].lower() != "data:":
-        raise InvalidImage(f"image must be {_ACCEPTED}")
+        raise InvalidImage(msg.IMAGE_MUST_BE(accepted=_ACCEPTED))
     header, comma, payload = uri[5:].partition(",")
     if not comma:
-        raise InvalidImage(f"malformed data URI: no ',' after the header; expected {_ACCEPTED}")
+        raise InvalidImage(msg.DATA_URI_NO_COMMA(accepted=_ACCEPTED))
     params = [p.strip().lower() for p in header.split(";")]
     declared = params[0]
     if not declared.startswith("image/") or len(declared) == len("image/"):
-        raise InvalidImage(
-            f"data URI must declare an image type (data:image/<type>;base64,...), "
-            f"got {declared or 'none'!r}"
-        )
+        raise InvalidImage(msg.DATA_URI_TYPE(declared=repr(declared or "none")))
     if params[-1] != "base64":
-        raise InvalidImage("data URI must be base64-encoded (data:image/<type>;base64,...)")
+        raise InvalidImage(msg.DATA_URI_BASE64())
     # Reject before decoding: 4 base64 characters carry 3 bytes.
     if (len(payload) // 4) * 3 - 2 > max_bytes:
         raise _too_large(max_bytes)
     try:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidImage("data URI payload is not valid base64") from exc
+        raise InvalidImage(msg.DATA_URI_BAD_BASE64()) from exc
     if len(data) > max_bytes:
         raise _too_large(max_bytes)
     if not data:
-        raise InvalidImage("data URI contains no image data")
+        raise InvalidImage(msg.DATA_URI_EMPTY())
     sniffed = sniff_image_type(data)
     if sniffed is None:
-        raise InvalidImage(
-            f"data URI bytes are not a supported image (declared {declared}); "
-            "accepted formats are PNG, JPEG, WebP and GIF"
-        )
+        raise InvalidImage(msg.DATA_URI_NOT_IMAGE(declared=declared))
     check_pixels(data)
     return data, sniffed
 
@@ -133,30 +130,28 @@ def check_pixels(data: bytes) -> None:
     try:
         check_image_bytes(data)
     except ImageTooLarge as exc:
-        raise InvalidImage(str(exc)) from None
+        raise InvalidImage(exc.text) from None
     except UnreadableImage:
-        raise InvalidImage(
-            "image bytes are not a decodable image; accepted formats are PNG, JPEG, WebP and GIF"
-        ) from None
+        raise InvalidImage(msg.IMAGE_NOT_DECODABLE()) from None
 
 
 def validate_image_url(url: str) -> str:
     """Return ``url`` if it is an absolute http(s) URL with a host, ≤ 2048 characters."""
     if len(url) > MAX_URL_LENGTH:
-        raise InvalidImage(f"image URL is longer than {MAX_URL_LENGTH} characters")
+        raise InvalidImage(msg.IMAGE_URL_TOO_LONG(maximum=MAX_URL_LENGTH))
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
-        raise InvalidImage("image URL must not contain whitespace or control characters")
+        raise InvalidImage(msg.IMAGE_URL_WHITESPACE())
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise InvalidImage(f"image URL is malformed: {exc}") from exc
+        raise InvalidImage(msg.IMAGE_URL_MALFORMED(detail=exc)) from exc
     if parts.scheme.lower() not in ("http", "https"):
-        raise InvalidImage(f"image must be {_ACCEPTED}")
+        raise InvalidImage(msg.IMAGE_MUST_BE(accepted=_ACCEPTED))
     if not parts.hostname:
-        raise InvalidImage("image URL must have a host")
+        raise InvalidImage(msg.IMAGE_URL_NO_HOST())
     if port == 0:
-        raise InvalidImage("image URL has an invalid port")
+        raise InvalidImage(msg.IMAGE_URL_PORT())
     return url
 
 
@@ -173,7 +168,7 @@ def classify_image_input(
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidImage(f"image must be a string: {_ACCEPTED}")
+        raise InvalidImage(msg.IMAGE_MUST_BE_STRING(accepted=_ACCEPTED))
     text = value.strip()
     if not text:
         return None
@@ -183,4 +178,4 @@ def classify_image_input(
     if lowered.startswith("data:"):
         data, content_type = decode_data_uri(text, max_bytes)
         return ImageData(data, content_type)
-    raise InvalidImage(f"image must be {_ACCEPTED}")
+    raise InvalidImage(msg.IMAGE_MUST_BE(accepted=_ACCEPTED))

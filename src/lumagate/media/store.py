@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
+from lumagate.domain import messages as msg
 from lumagate.domain.fetching import FetchFailed, UrlFetcher, UrlRefused
+from lumagate.domain.messages import Text
 from lumagate.domain.request import is_media_ref, media_key, media_ref
 from lumagate.media.backend import MediaBackend, MediaObject
 from lumagate.media.images import (
@@ -80,8 +82,8 @@ class MediaFetchError(MediaError):
         super().__init__(f"the image could not be fetched: {reason}")
         self.reason = reason
 
-    def describe(self, field: str) -> str:
-        return f"the image at {field} could not be fetched: {self.reason}"
+    def describe(self, field: str) -> Text:
+        return msg.IMAGE_NOT_FETCHED(field=field, reason=self.reason)
 
 
 class MediaRefused(MediaFetchError):
@@ -92,8 +94,8 @@ class MediaRefused(MediaFetchError):
         super().__init__(reason)
         self.message = f"the image URL is not allowed: {reason}"
 
-    def describe(self, field: str) -> str:
-        return f"the image at {field} is not allowed: {self.reason}"
+    def describe(self, field: str) -> Text:
+        return msg.IMAGE_NOT_ALLOWED(field=field, reason=self.reason)
 
 
 def _is_http_url(ref: str) -> bool:

@@ -30,12 +30,12 @@ class Authenticator:
         when it does not exist, is another tenant's or is hidden. ``task_id`` None: the key
         alone (an id that cannot be one)."""
         if not presented:
-            raise AuthenticationRequired("Missing API key: send 'Authorization: Bearer <key>'")
+            raise AuthenticationRequired(msg.MISSING_KEY())
         if task_id is None:
             return await self.tenant(presented), None
         key, task = await self.keys.authenticate_with_task(presented, task_id, utcnow())
         if key is None:
-            raise AuthenticationRequired("Invalid, expired or revoked API key")
+            raise AuthenticationRequired(msg.BAD_KEY())
         return key, task
 
     @staticmethod

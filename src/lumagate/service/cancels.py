@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from lumagate.domain import messages as msg
 from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import TaskAlreadyEnded, TaskNotFound
 from lumagate.domain.states import TaskState
@@ -44,9 +45,9 @@ class TaskCancels:
         for _ in range(ATTEMPTS):
             task = await self.tasks.get(task_id, tenant_id)
             if task is None:
-                raise TaskNotFound("Task not found")
+                raise TaskNotFound(msg.TASK_NOT_FOUND())
             if task.is_terminal:
-                raise TaskAlreadyEnded(_ended_message(task))
+                raise TaskAlreadyEnded(msg.TASK_ALREADY_ENDED(state=task.state.value))
             now = utcnow()
             changed = await self.tasks.transition(
                 task,
@@ -62,10 +63,4 @@ class TaskCancels:
             if changed.upstream_id and self.on_upstream_cancel is not None:
                 self.on_upstream_cancel()
             return changed
-        raise TaskAlreadyEnded("The task kept changing state; read it and try again")
-
-
-def _ended_message(task: Task) -> str:
-    return (
-        f"The task has already ended ({task.state.value}); only an unfinished task can be cancelled"
-    )
+        raise TaskAlreadyEnded(msg.TASK_KEPT_CHANGING())

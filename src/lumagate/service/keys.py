@@ -29,7 +29,7 @@ from lumagate.domain.limits import (
 from lumagate.domain.tenant import ApiKey
 from lumagate.security.crypto import SecretBox
 from lumagate.security.signing import generate_webhook_secret
-from lumagate.store.errors import BalanceRefused
+from lumagate.store.errors import InsufficientCredits, UnlimitedKey
 from lumagate.store.keys import KeyStore
 from lumagate.store.ledger import LedgerStore
 
@@ -133,8 +133,10 @@ class KeyAdmin:
         record = await self.find(ref)
         try:
             balance = await self.ledger.top_up(record.id, amount, utcnow(), note)
-        except BalanceRefused as exc:
-            raise InvalidRequest(str(exc), field="amount") from None
+        except InsufficientCredits as exc:
+            raise InvalidRequest(msg.TOP_UP_BALANCE(balance=exc.balance), field="amount") from None
+        except UnlimitedKey:
+            raise InvalidRequest(msg.TOP_UP_UNLIMITED(), field="amount") from None
         return record, balance
 
     async def change_limits(

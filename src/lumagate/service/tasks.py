@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, unquote
 from lumagate.domain import messages as msg
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
-from lumagate.domain.errors import InvalidRequest, MediaRemoved, NotReady, TaskNotFound
+from lumagate.domain.errors import InvalidRequest, NotReady, TaskNotFound, media_removed
 from lumagate.domain.limits import (
     MAX_IDEMPOTENCY_KEY,
     MAX_PROMPT,
@@ -21,7 +21,7 @@ from lumagate.domain.limits import (
 )
 from lumagate.domain.request import GenerationRequest, media_ref
 from lumagate.domain.states import TaskState
-from lumagate.domain.task import MEDIA_REMOVED_REASON, Task
+from lumagate.domain.task import Task
 from lumagate.domain.task_end import CANCELLED_BY_CALLER, deadline_at
 from lumagate.domain.tenant import ApiKey
 from lumagate.domain.video import (
@@ -268,7 +268,7 @@ class TaskService:
         ``id int64``); the same 404 as :meth:`get` when it is not the caller's."""
         task = await self.tasks.find_by_number(number, tenant.id) if number > 0 else None
         if task is None:
-            raise TaskNotFound("Task not found")
+            raise TaskNotFound(msg.TASK_NOT_FOUND())
         return task
 
     async def get_many(self, tenant: ApiKey, task_ids: list[str]) -> list[Task]:
@@ -326,7 +326,7 @@ class TaskService:
     async def download_url(self, tenant: ApiKey, task_id: str) -> str:
         task = await self.get(tenant, task_id)
         if task.media_removed:
-            raise MediaRemoved(task.failure_reason or MEDIA_REMOVED_REASON)
+            raise media_removed(task.failure_reason)
         if task.state != TaskState.COMPLETED or task.media is None:
             raise NotReady(msg.VIDEO_NOT_READY())
         return self.media.public_url(task.media.best_download)

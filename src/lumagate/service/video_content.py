@@ -19,10 +19,9 @@ from pathlib import Path
 import httpx
 
 from lumagate.domain import messages as msg
-from lumagate.domain.errors import GatewayError, InvalidRequest, MediaRemoved, NotReady
+from lumagate.domain.errors import GatewayError, InvalidRequest, NotReady, media_removed
 from lumagate.domain.request import is_media_ref, media_key
 from lumagate.domain.states import TaskState
-from lumagate.domain.task import MEDIA_REMOVED_REASON
 from lumagate.domain.tenant import ApiKey
 from lumagate.media.spritesheet import FILE_NAME as SPRITESHEET_NAME
 from lumagate.media.spritesheet import make_spritesheet
@@ -107,7 +106,7 @@ class VideoContentService:
             )
         task = await self.tasks.get(tenant, task_id)
         if task.media_removed:
-            raise MediaRemoved(task.failure_reason or MEDIA_REMOVED_REASON)
+            raise media_removed(task.failure_reason)
         if task.state != TaskState.COMPLETED or task.media is None:
             raise NotReady(msg.VIDEO_NOT_READY())
         ref = task.media.thumbnail if variant == "thumbnail" else task.media.best_download

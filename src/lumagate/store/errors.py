@@ -56,6 +56,10 @@ class UnlimitedKey(BalanceRefused):
 class InsufficientCredits(BalanceRefused):
     """A negative top-up larger than the balance."""
 
+    def __init__(self, key_id: str, balance: int) -> None:
+        super().__init__(key_id, balance)
+        self.balance = balance
+
 
 def is_unique_violation(error: IntegrityError) -> bool:
     """True when the driver says a unique index or constraint refused the write."""

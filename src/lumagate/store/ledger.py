@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, RowMapping, and_, exists, func, select, up
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lumagate.domain import messages as msg
 from lumagate.domain.clock import ensure_utc
 from lumagate.domain.errors import KeyNotFound
 from lumagate.domain.ledger import LedgerEntry, LedgerKind
@@ -110,7 +111,7 @@ class LedgerCharges:
         else:
             found, credits = await _credits(self._conn, key_id)
             if not found:
-                raise KeyNotFound(f"No key matches {key_id!r}")
+                raise KeyNotFound(msg.NO_KEY_MATCHES(ref=repr(key_id)))
             if credits is not None:
                 return ChargeStatus.INSUFFICIENT, credits
             status = ChargeStatus.UNLIMITED
@@ -192,10 +193,10 @@ class LedgerStore:
             if balance is None:
                 found, credits = await _credits(conn, key_id)
                 if not found:
-                    raise KeyNotFound(f"No key matches {key_id!r}")
+                    raise KeyNotFound(msg.NO_KEY_MATCHES(ref=repr(key_id)))
                 if credits is None:
-                    raise UnlimitedKey("this key has no credit limit; nothing to top up")
-                raise InsufficientCredits(f"the balance is only {credits}")
+                    raise UnlimitedKey(key_id)
+                raise InsufficientCredits(key_id, credits)
             await append_entry(
                 conn,
                 key_id=key_id,

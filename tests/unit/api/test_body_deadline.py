@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from lumagate.api.body_deadline import BodyDeadline
@@ -23,7 +24,12 @@ async def _echo_app(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _run(messages: list[Message], stall: bool, seconds: float = 0.2) -> list[Message]:
+async def _run(
+    messages: list[Message],
+    stall: bool,
+    seconds: float = 0.2,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> list[Message]:
     queue = list(messages)
     sent: list[Message] = []
 
@@ -38,7 +44,7 @@ async def _run(messages: list[Message], stall: bool, seconds: float = 0.2) -> li
         sent.append(message)
 
     app = BodyDeadline(_echo_app, seconds)
-    await asyncio.wait_for(app({"type": "http"}, receive, send), timeout=5)
+    await asyncio.wait_for(app({"type": "http", "headers": headers or []}, receive, send), 5)
     return sent
 
 
@@ -49,7 +55,23 @@ async def test_a_stalled_body_gets_408_and_connection_close() -> None:
     assert sent[0]["status"] == 408
     assert (b"connection", b"close") in sent[0]["headers"]
     assert b"request_timeout" in sent[1]["body"]
+    assert json.loads(sent[1]["body"])["error"]["message"] == (
+        "The request body did not arrive in time"
+    )
     assert len(sent) == 2  # the app's own error after the disconnect is dropped
+
+
+async def test_the_408_is_in_chinese_when_the_request_prefers_it() -> None:
+    stalled = [{"type": "http.request", "body": b"half", "more_body": True}]
+    sent = await _run(stalled, True, headers=[(b"Accept-Language", b"zh-CN,zh;q=0.9")])
+    assert sent[0]["status"] == 408
+    body = json.loads(sent[1]["body"])
+    assert body["error"] == {
+        "message": "请求体未能在规定时间内送达",
+        "type": "invalid_request_error",
+        "code": "request_timeout",
+    }
+    assert (b"content-length", str(len(sent[1]["body"])).encode()) in sent[0]["headers"]
 
 
 async def test_a_body_that_arrives_in_time_is_untouched() -> None:

@@ -71,6 +71,15 @@ def test_a_subclass_with_its_own_signature_localizes() -> None:
     assert chinese.message == "已达到速率限制：此密钥每分钟最多创建 3 个任务"
 
 
-def test_a_plain_string_is_shown_as_given() -> None:
-    error = InvalidRequest("Contains blacklisted words")
+def test_outside_words_are_shown_as_given() -> None:
+    error = InvalidRequest(msg.VERBATIM(text="Contains blacklisted words"))
     assert error.localized(CHINESE).message == "Contains blacklisted words"
+
+
+def test_a_value_error_in_catalogue_words_renders_in_the_language_of_its_frame() -> None:
+    refusal = msg.MessageError(msg.UNKNOWN_DURATION(value="'7s'"))
+    assert isinstance(refusal, ValueError)
+    assert str(refusal) == "unknown duration '7s' (use 5s or 9s)"
+    error = InvalidRequest(msg.FIELD_DETAIL(field="duration", detail=refusal), field="duration")
+    assert error.message == "duration: unknown duration '7s' (use 5s or 9s)"
+    assert error.localized(CHINESE).message == "duration：未知时长 '7s'（可用 5s 或 9s）"

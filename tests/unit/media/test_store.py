@@ -301,7 +301,7 @@ async def test_read_remote_redirect_to_a_forbidden_target(tmp_path: Path, locati
     store = _store_with(tmp_path, httpx.MockTransport(handler))
     with pytest.raises(MediaRefused) as caught:
         await store.read("http://cdn.example/img")
-    assert caught.value.describe("image_url") == (
+    assert str(caught.value.describe("image_url")) == (
         "the image at image_url is not allowed: cdn.example redirected to a URL that is not allowed"
     )
     assert len(asked) == 1  # the forbidden hop was never requested
@@ -318,7 +318,7 @@ async def test_read_remote_errors(tmp_path: Path) -> None:
     store = _store_with(tmp_path, httpx.MockTransport(handler), max_fetch_bytes=1000)
     with pytest.raises(MediaFetchError) as missing:
         await store.read("http://cdn.example/missing")
-    assert missing.value.describe("image_url") == (
+    assert str(missing.value.describe("image_url")) == (
         "the image at image_url could not be fetched: HTTP 404 from cdn.example"
     )
     with pytest.raises(MediaFetchError, match="larger than"):
