@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from tests.support.dockerfile import Stage, read_stages
-from tests.support.ports import free_port
 from tests.support.servers import wait_until_up
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -156,24 +156,33 @@ def _venv_install(tmp_path: Path) -> Path:
 def test_image_install_and_start_commands_in_a_clean_venv(tmp_path: Path) -> None:
     runtime = _runtime()
     venv = _venv_install(tmp_path)
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LUMAGATE_", "VIRTUAL_ENV"))}
     env.update(runtime.env())
-    # What the container gives by its own means: the volume path and the published port.
+    # What the container gives by its own means: the volume path and the published port. Here
+    # the port is any free one (0), reported through LUMAGATE_PORT_FILE, so nothing can race
+    # for it; the healthcheck then reads the bound port from LUMAGATE_PORT as in the image.
+    port_file = tmp_path / "port"
     env.update(
         PATH=f"{venv / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}",
         LUMAGATE_DATA_DIR=str(tmp_path / "data"),
         LUMAGATE_HOST="127.0.0.1",
-        LUMAGATE_PORT=str(port),
+        LUMAGATE_PORT="0",
+        LUMAGATE_PORT_FILE=str(port_file),
     )
     (tmp_path / "data").mkdir()
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen(runtime.cmd(), env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
+        wait_until(lambda: port_file.is_file() or process.poll() is not None, "the bound port")
+        assert process.poll() is None, (tmp_path / "serve.log").read_text()
+        port = int(port_file.read_text())
         wait_until_up(f"http://127.0.0.1:{port}/healthz", process, timeout=90)
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").json()["status"] == "ok"
         health = subprocess.run(
-            ["sh", "-c", runtime.healthcheck_command()], env=env, timeout=30, check=False
+            ["sh", "-c", runtime.healthcheck_command()],
+            env={**env, "LUMAGATE_PORT": str(port)},
+            timeout=30,
+            check=False,
         )
         assert health.returncode == 0
         served = subprocess.run(

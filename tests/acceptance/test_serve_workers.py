@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.support.acceptance import client
+from tests.support.databases import replica_secrets
 from tests.support.servers import (
     LUMAGATE,
     GatewayServer,
@@ -73,7 +74,8 @@ def _connections_by_worker(workers: list[int], port: int) -> dict[int, int]:
 def workers_server(pg_url: str, tmp_path: Path) -> Iterator[WorkersServer]:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    server = WorkersServer(data_dir, server_env(data_dir, database_url=pg_url))
+    env = server_env(data_dir, database_url=pg_url, **replica_secrets())
+    server = WorkersServer(data_dir, env)
     server.start()
     try:
         yield server

@@ -28,7 +28,7 @@ FAIL = "[[fail]]"
 
 
 def admin(server: GatewayServer) -> httpx.Client:
-    key = (server.data_dir / "admin.key").read_text().strip()
+    key = server.admin_key()
     return client(server.base_url, key)
 
 

@@ -39,7 +39,10 @@ def serve(
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
     port_file: Annotated[
         Path | None,
-        typer.Option(help="Write the port actually bound to this file once it listens."),
+        typer.Option(
+            help="Write the port actually bound to this file once it listens.",
+            envvar="LUMAGATE_PORT_FILE",
+        ),
     ] = None,
     workers: Annotated[
         int,

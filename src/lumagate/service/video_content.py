@@ -23,12 +23,11 @@ from lumagate.domain.errors import GatewayError, InvalidRequest, NotReady, media
 from lumagate.domain.request import is_media_ref, media_key
 from lumagate.domain.states import TaskState
 from lumagate.domain.tenant import ApiKey
-from lumagate.media.spritesheet import FILE_NAME as SPRITESHEET_NAME
-from lumagate.media.spritesheet import make_spritesheet
 from lumagate.media.store import MediaNotFound, MediaUnavailable, content_type_for
 from lumagate.service.tasks import TaskService
 
 VARIANTS = ("video", "thumbnail", "spritesheet")
+SPRITESHEET_NAME = "spritesheet.jpg"  # media/spritesheet.py's FILE_NAME (a test keeps them equal)
 
 
 class SpritesheetUnavailable(GatewayError):
@@ -155,6 +154,9 @@ class VideoContentService:
 
     @staticmethod
     async def _tile(video: Path, target: Path | None) -> Path:
+        # PyAV and Pillow (~40 MiB) load on the first spritesheet, not with the app.
+        from lumagate.media.spritesheet import make_spritesheet
+
         try:
             return await asyncio.to_thread(make_spritesheet, video, target)
         except (ValueError, OSError) as exc:

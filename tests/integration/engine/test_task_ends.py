@@ -27,6 +27,7 @@ from lumagate.providers.base import Submission, UpstreamJob, UpstreamState
 from lumagate.service.tasks import CreateCommand
 from lumagate.settings import Settings
 from lumagate.store.schema import tasks
+from tests.support.databases import replica_secrets
 from tests.support.waiting import async_wait_until
 
 
@@ -94,6 +95,7 @@ async def gateway_with(
         "dispatch_interval_seconds": 0.2,
         "deadline_check_seconds": 0.1,
         "task_deadline_minutes": 0,
+        **({} if database_url.startswith("sqlite") else replica_secrets()),
         **settings,
     }
     gateway = Gateway(Settings(**values))

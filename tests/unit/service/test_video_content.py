@@ -83,3 +83,10 @@ async def test_refusals_name_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(InvalidRequest) as bad:
         await _open(tmp_path, stored_task("media:videos/a/video.mp4"), "gif")
     assert bad.value.field == "variant"
+
+
+def test_the_spritesheet_name_is_the_one_the_tiler_writes() -> None:
+    from lumagate.media.spritesheet import FILE_NAME
+    from lumagate.service.video_content import SPRITESHEET_NAME
+
+    assert SPRITESHEET_NAME == FILE_NAME
