@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.table import Table
 
 from lumagate.cli.common import console, run_with_stores
 from lumagate.domain.accounts import (
@@ -197,6 +196,8 @@ def list_accounts() -> None:
         return await accounts.list(), await accounts.running()
 
     listed, running = _with_accounts(action)
+    from rich.table import Table  # loaded by the listing only
+
     table = Table("name", "kind", "state", "running", "failures", "last error", "channels", "quota")
     for account in listed:
         table.add_row(

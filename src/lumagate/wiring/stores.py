@@ -40,7 +40,7 @@ class Stores:
     insights: InsightStore
 
     async def prepare(self) -> None:
-        """Apply migrations (alembic is imported only here)."""
+        """Apply migrations (Alembic is imported only when the schema is behind the code)."""
         from lumagate.store import migrate
 
         await migrate.upgrade(self.db)
