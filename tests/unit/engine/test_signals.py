@@ -34,6 +34,4 @@ async def test_reconcile_soon_sets_the_reconciler_after_the_delay() -> None:
     signals.reconcile_soon(0.01)
     assert await signals.reconcile.wait(0.0) is False  # not yet
     assert await signals.reconcile.wait(10.0) is True
-    assert not any(
-        [await s.wait(0.0) for s in (signals.dispatch, signals.refresh, signals.upkeep)]
-    )
+    assert not any([await s.wait(0.0) for s in (signals.dispatch, signals.refresh, signals.upkeep)])

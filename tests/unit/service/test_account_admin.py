@@ -48,7 +48,8 @@ async def test_disable_keeps_the_reason_and_enable_clears_it_and_the_lost_sessio
     account = await admin.add(NewAccount(kind="luma_web", name="web"))
     disabled = await admin.disable("web", "session expired")
     assert not disabled.enabled and disabled.disabled_reason == "session expired"
-    await stores.pool.update_settings(account.id, {SESSION_LOST_AT: "2026-01-01T00:00:00Z"}, utcnow())
+    lost = {SESSION_LOST_AT: "2026-01-01T00:00:00Z"}
+    await stores.pool.update_settings(account.id, lost, utcnow())
     woken.clear()
     enabled = await admin.enable("web")
     assert enabled.enabled and enabled.disabled_reason is None
