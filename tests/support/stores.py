@@ -6,17 +6,24 @@ service talks to the real store code and a real database, not to a fake of eithe
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from lumagate.domain.channels import Channel
+from lumagate.domain.clock import utcnow
+from lumagate.domain.request import GenerationRequest
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext
 from lumagate.engine.events import TaskEvents
 from lumagate.engine.signals import EngineSignals
 from lumagate.providers.registry import ProviderRegistry
 from lumagate.settings import Settings
+from lumagate.store.tasks import NewTask
 from lumagate.wiring.stores import Stores, open_stores
 
 
@@ -50,3 +57,28 @@ def engine_context(stores: Stores, **settings: Any) -> EngineContext:
         replica_id="replica-test",
         single_node=True,
     )
+
+
+async def stored_task(stores: Stores, tenant_id: str, state: TaskState = TaskState.QUEUED) -> Task:
+    """A task of ``tenant_id`` inserted and moved along the state machine to ``state``."""
+    now = utcnow()
+    new = NewTask(
+        id=str(uuid.uuid4()),
+        tenant_id=tenant_id,
+        channel=Channel.DEFAULT,
+        dialect="reseller",
+        request=GenerationRequest(prompt="a red fox"),
+    )
+    async with stores.transactions.begin() as work:
+        task = await work.tasks.insert(new, now)
+    path = {
+        TaskState.QUEUED: (),
+        TaskState.SUBMITTING: (TaskState.SUBMITTING,),
+        TaskState.SUBMITTED: (TaskState.SUBMITTING, TaskState.SUBMITTED),
+        TaskState.PROCESSING: (TaskState.SUBMITTING, TaskState.PROCESSING),
+    }[state]
+    for step in path:
+        moved = await stores.tasks.transition(task, step, now)
+        assert moved is not None
+        task = moved
+    return task
