@@ -20,6 +20,7 @@ from tests.support.databases import (
     ServerDatabase,
     create_pg_database,
     drop_pg_database,
+    migrated_pg_database,
     postgres_available,
 )
 from tests.support.xdist_scope import BACKENDS, FileAndBackendScheduling
@@ -81,15 +82,15 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def server_database(backend: str) -> Iterator[ServerDatabase]:
-    """Settings that give a gateway server a fresh database of this module's ``backend``: none
+    """Settings that give a gateway server a new database of this module's ``backend``: none
     for SQLite (the server's own data dir), a new PostgreSQL database (dropped after the
-    module) otherwise. Call it once per server."""
+    module) otherwise; at the newest schema unless ``migrated=False``. Once per server."""
     created: list[str] = []
 
-    def fresh() -> dict[str, str]:
+    def fresh(*, migrated: bool = True) -> dict[str, str]:
         if backend == "sqlite":
-            return {}
-        name, url = create_pg_database()
+            return {}  # GatewayServer.fresh_database decides for the data dir's SQLite file
+        name, url = migrated_pg_database() if migrated else create_pg_database()
         created.append(name)
         return {"database_url": url}
 

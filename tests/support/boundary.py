@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.support.acceptance import client
-from tests.support.databases import create_pg_database, drop_pg_database, postgres_available
+from tests.support.databases import drop_pg_database, migrated_pg_database, postgres_available
 from tests.support.servers import GatewayServer, server_env
 
 ADMIN_KEY = "sk-lg-admin-bad-input-test"
@@ -37,7 +37,7 @@ def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             if os.environ.get("CI"):
                 pytest.fail(reason)  # CI has PostgreSQL: its absence is a failure there
             pytest.skip(reason)
-        pg_name, settings["database_url"] = create_pg_database()
+        pg_name, settings["database_url"] = migrated_pg_database()
     data_dir = tmp_path_factory.mktemp(f"bad-{request.param}") / "data"
     data_dir.mkdir()
     settings["refresh_interval_seconds"] = "0.5"
