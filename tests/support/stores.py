@@ -59,8 +59,11 @@ def engine_context(stores: Stores, **settings: Any) -> EngineContext:
     )
 
 
-async def stored_task(stores: Stores, tenant_id: str, state: TaskState = TaskState.QUEUED) -> Task:
-    """A task of ``tenant_id`` inserted and moved along the state machine to ``state``."""
+async def stored_task(
+    stores: Stores, tenant_id: str, state: TaskState = TaskState.QUEUED, **values: Any
+) -> Task:
+    """A task of ``tenant_id`` inserted and moved along the state machine to ``state``;
+    ``values`` (e.g. ``account_id``, ``upstream_id``) are set on its first move."""
     now = utcnow()
     new = NewTask(
         id=str(uuid.uuid4()),
@@ -77,8 +80,8 @@ async def stored_task(stores: Stores, tenant_id: str, state: TaskState = TaskSta
         TaskState.SUBMITTED: (TaskState.SUBMITTING, TaskState.SUBMITTED),
         TaskState.PROCESSING: (TaskState.SUBMITTING, TaskState.PROCESSING),
     }[state]
-    for step in path:
-        moved = await stores.tasks.transition(task, step, now)
+    for index, step in enumerate(path):
+        moved = await stores.tasks.transition(task, step, now, **(values if index == 0 else {}))
         assert moved is not None
         task = moved
     return task
