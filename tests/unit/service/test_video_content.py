@@ -51,7 +51,9 @@ async def content(stores: Stores, tmp_path: Path) -> AsyncIterator[VideoContentS
         yield VideoContentService(tasks, http)
 
 
-async def _finished(stores: Stores, video: str, thumbnail: str | None = None) -> tuple[ApiKey, Task]:
+async def _finished(
+    stores: Stores, video: str, thumbnail: str | None = None
+) -> tuple[ApiKey, Task]:
     key, _ = await stores.keys.create("t", utcnow())
     task = await stored_task(stores, key.id, TaskState.PROCESSING)
     media = TaskMedia(video=video, width=1280, height=720, thumbnail=thumbnail)
