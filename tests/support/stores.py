@@ -25,6 +25,7 @@ from lumagate.providers.registry import ProviderRegistry
 from lumagate.settings import Settings
 from lumagate.store.tasks import NewTask
 from lumagate.wiring.stores import Stores, open_stores
+from tests.support.schema_template import seed_sqlite
 
 
 def sqlite_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -34,7 +35,9 @@ def sqlite_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 @pytest.fixture
 async def stores(tmp_path: Path) -> AsyncIterator[Stores]:
-    """Every store over one migrated SQLite database in ``tmp_path``."""
+    """Every store over one migrated SQLite database in ``tmp_path`` (a copy of the schema
+    template: migrating from empty is the migration tests' job)."""
+    seed_sqlite(tmp_path / "data")
     opened = open_stores(sqlite_settings(tmp_path / "data"))
     await opened.prepare()
     try:
