@@ -23,6 +23,7 @@ from tests.support.databases import (
     migrated_pg_database,
     postgres_available,
 )
+from tests.support.schema_template import DATABASE_FILE, seed_sqlite
 from tests.support.xdist_scope import BACKENDS, FileAndBackendScheduling
 
 _PG_SKIP: list[str | None] = []
@@ -63,12 +64,30 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Runs a test once on SQLite and once on PostgreSQL."""
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty database; runs a test once on SQLite and once on PostgreSQL (for the
+    tests of migrating itself)."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     url: str = request.getfixturevalue("pg_url")
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new database already at the newest schema (a copy of a template migrated once per
+    test process: tests/support/schema_template.py), once on SQLite and once on PostgreSQL.
+    Migrating from empty is tested with ``empty_database_url``."""
+    if request.param == "sqlite":
+        seed_sqlite(tmp_path)
+        yield f"sqlite+aiosqlite:///{tmp_path / DATABASE_FILE}"
+        return
+    require_postgres()
+    name, url = migrated_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
