@@ -6,8 +6,8 @@ Kept apart from the main CLI module so the command can be registered with
 The option defaults are written out rather than read from ``SimConfig()``: building the CLI
 (``lumagate --help``, ``lumagate keys create``) then loads neither the simulator nor its
 pydantic model; ``tests/unit/cli/test_sim_command.py`` checks each default against
-``SimConfig``. ``sim`` is longer than 60 lines because Typer declares one option per parameter
-(25 of them); its body is short.
+``SimConfig``, and ``--help`` groups them in panels as ``SimConfig`` does. ``sim`` is longer
+than 60 lines because Typer declares one option per parameter (29 of them); its body is short.
 """
 
 from __future__ import annotations
@@ -20,6 +20,15 @@ import typer
 if TYPE_CHECKING:
     from lumagate.sim.config import SimConfig
 
+# --help groups the options as SimConfig does.
+LIMITS = "Limits"
+TIMELINE = "Timeline"
+FAULTS = "Faults"
+QUIRKS = "Quirks"
+CREDENTIALS = "Credentials"
+ACCOUNTING = "Accounting"
+CALLBACKS = "Callbacks"
+MEDIA = "Media and URLs"
 #: Options that are not ``SimConfig`` fields (the server's own).
 SERVER_OPTIONS = frozenset({"host", "port", "log_level", "port_file"})
 
@@ -28,88 +37,151 @@ def sim(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port to listen on (0: any free port).")] = 9000,
     max_concurrency: Annotated[
-        int, typer.Option(help="Non-terminal generations per credential before 429.")
+        int,
+        typer.Option(
+            rich_help_panel=LIMITS, help="Non-terminal generations per credential before 429."
+        ),
     ] = 10,
     creates_per_minute: Annotated[
-        int, typer.Option(help="Creates per credential in any 60 s window before 429.")
+        int,
+        typer.Option(
+            rich_help_panel=LIMITS, help="Creates per credential in any 60 s window before 429."
+        ),
     ] = 20,
     queued_seconds: Annotated[
-        float, typer.Option(help="Seconds a generation stays queued (web: pending).")
+        float,
+        typer.Option(
+            rich_help_panel=TIMELINE, help="Seconds a generation stays queued (web: pending)."
+        ),
     ] = 1.0,
     dreaming_seconds: Annotated[
-        float, typer.Option(help="Seconds a generation stays dreaming (web: processing).")
+        float,
+        typer.Option(
+            rich_help_panel=TIMELINE, help="Seconds a generation stays dreaming (web: processing)."
+        ),
     ] = 3.0,
     error_rate: Annotated[
-        float, typer.Option(help="Share (0-1) of API requests answered 500.")
+        float,
+        typer.Option(rich_help_panel=FAULTS, help="Share (0-1) of API requests answered 500."),
     ] = 0.0,
     timeout_rate: Annotated[
-        float, typer.Option(help="Share (0-1) of API requests that hang, then answer 504.")
+        float,
+        typer.Option(
+            rich_help_panel=FAULTS, help="Share (0-1) of API requests that hang, then answer 504."
+        ),
     ] = 0.0,
     timeout_seconds: Annotated[
-        float, typer.Option(help="How long a timed-out request hangs.")
+        float, typer.Option(rich_help_panel=FAULTS, help="How long a timed-out request hangs.")
     ] = 30.0,
     slow_rate: Annotated[
-        float, typer.Option(help="Share (0-1) of API requests answered late but correctly.")
+        float,
+        typer.Option(
+            rich_help_panel=FAULTS, help="Share (0-1) of API requests answered late but correctly."
+        ),
     ] = 0.0,
-    slow_seconds: Annotated[float, typer.Option(help="Extra delay of a slow answer.")] = 2.0,
+    slow_seconds: Annotated[
+        float, typer.Option(rich_help_panel=FAULTS, help="Extra delay of a slow answer.")
+    ] = 2.0,
     lost_response_rate: Annotated[
         float,
-        typer.Option(help="Share (0-1) of creates that are recorded but answered 502."),
+        typer.Option(
+            rich_help_panel=FAULTS,
+            help="Share (0-1) of creates that are recorded but answered 502.",
+        ),
     ] = 0.0,
     web_null_video_rate: Annotated[
         float,
-        typer.Option(help="Share (0-1) of web completions whose first poll shows video: null."),
+        typer.Option(
+            rich_help_panel=QUIRKS,
+            help="Share (0-1) of web completions whose first poll shows video: null.",
+        ),
     ] = 0.3,
     callback_duplicate_rate: Annotated[
-        float, typer.Option(help="Share (0-1) of official callbacks delivered twice.")
+        float,
+        typer.Option(
+            rich_help_panel=QUIRKS, help="Share (0-1) of official callbacks delivered twice."
+        ),
     ] = 0.1,
     session_lifetime_seconds: Annotated[
-        float, typer.Option(help="A web access_token dies this long after it was issued.")
+        float,
+        typer.Option(
+            rich_help_panel=CREDENTIALS,
+            help="A web access_token dies this long after it was issued.",
+        ),
     ] = 3600.0,
     session_rotate_seconds: Annotated[
         float,
-        typer.Option(help="Tokens older than this get a fresh one via Set-Cookie."),
+        typer.Option(
+            rich_help_panel=CREDENTIALS,
+            help="Tokens older than this get a fresh one via Set-Cookie.",
+        ),
     ] = 600.0,
     moderation_marker: Annotated[
         str,
-        typer.Option(help="Prompts containing this fail moderation ('' disables)."),
+        typer.Option(
+            rich_help_panel=FAULTS, help="Prompts containing this fail moderation ('' disables)."
+        ),
     ] = "blocked-word",
     seed: Annotated[
-        int | None, typer.Option(help="RNG seed for faults and quirks (reproducible runs).")
+        int | None,
+        typer.Option(
+            rich_help_panel=FAULTS, help="RNG seed for faults and quirks (reproducible runs)."
+        ),
     ] = None,
     api_key_prefix: Annotated[
-        str, typer.Option(help="Official API keys must start with this.")
+        str,
+        typer.Option(rich_help_panel=CREDENTIALS, help="Official API keys must start with this."),
     ] = "luma-",
     web_token_prefix: Annotated[
-        str, typer.Option(help="New web access tokens must start with this ('' = any).")
+        str,
+        typer.Option(
+            rich_help_panel=CREDENTIALS,
+            help="New web access tokens must start with this ('' = any).",
+        ),
     ] = "",
     initial_credits_cents: Annotated[
-        int, typer.Option(help="Official credit balance per key, in cents.")
+        int,
+        typer.Option(rich_help_panel=ACCOUNTING, help="Official credit balance per key, in cents."),
     ] = 1_000_000,
     generation_cost_cents: Annotated[
-        int, typer.Option(help="Official credits charged per create (refunded on failure).")
+        int,
+        typer.Option(
+            rich_help_panel=ACCOUNTING,
+            help="Official credits charged per create (refunded on failure).",
+        ),
     ] = 40,
     web_capacity: Annotated[
-        int, typer.Option(help="Web generations a session's subscription allows.")
+        int,
+        typer.Option(
+            rich_help_panel=LIMITS, help="Web generations a session's subscription allows."
+        ),
     ] = 1000,
     callback_retries: Annotated[
-        int, typer.Option(help="Callback retries after a non-2xx reply.")
+        int, typer.Option(rich_help_panel=CALLBACKS, help="Callback retries after a non-2xx reply.")
     ] = 3,
     callback_retry_delay: Annotated[
-        float, typer.Option(help="Seconds between callback attempts.")
+        float, typer.Option(rich_help_panel=CALLBACKS, help="Seconds between callback attempts.")
     ] = 0.1,
     callback_timeout: Annotated[
-        float, typer.Option(help="Timeout of one callback attempt, seconds.")
+        float,
+        typer.Option(rich_help_panel=CALLBACKS, help="Timeout of one callback attempt, seconds."),
     ] = 5.0,
     tick_seconds: Annotated[
-        float, typer.Option(help="Period of the background timeline ticker.")
+        float,
+        typer.Option(rich_help_panel=TIMELINE, help="Period of the background timeline ticker."),
     ] = 0.05,
     media_dir: Annotated[
-        Path | None, typer.Option(help="Where rendered clips are cached (default: a temp dir).")
+        Path | None,
+        typer.Option(
+            rich_help_panel=MEDIA, help="Where rendered clips are cached (default: a temp dir)."
+        ),
     ] = None,
     public_base_url: Annotated[
         str | None,
-        typer.Option(help="Base URL put in media/upload URLs (default: the request's host)."),
+        typer.Option(
+            rich_help_panel=MEDIA,
+            help="Base URL put in media/upload URLs (default: the request's host).",
+        ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     port_file: Annotated[

@@ -7,6 +7,7 @@ keeps them from drifting.
 from __future__ import annotations
 
 import inspect
+import typing
 
 import pytest
 import typer
@@ -41,3 +42,10 @@ def test_an_invalid_option_is_a_usage_error() -> None:
     options["error_rate"] = 1.5
     with pytest.raises(typer.BadParameter, match="error_rate"):
         _sim_config(options)
+
+
+def test_help_groups_every_sim_option_in_a_panel() -> None:
+    hints = typing.get_type_hints(sim, include_extras=True)
+    for name in set(_options()) - SERVER_OPTIONS:
+        option = hints[name].__metadata__[0]
+        assert option.rich_help_panel, f"--{name.replace('_', '-')} is in no panel"
