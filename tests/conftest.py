@@ -20,9 +20,11 @@ from tests.support.databases import (
     ServerDatabase,
     create_pg_database,
     drop_pg_database,
+    migrated_pg_database,
     postgres_available,
     replica_secrets,
 )
+from tests.support.schema_template import DATABASE_FILE, seed_sqlite
 from tests.support.xdist_scope import BACKENDS, FileAndBackendScheduling
 
 _PG_SKIP: list[str | None] = []
@@ -63,12 +65,30 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Runs a test once on SQLite and once on PostgreSQL."""
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty database; runs a test once on SQLite and once on PostgreSQL (for the
+    tests of migrating itself)."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     url: str = request.getfixturevalue("pg_url")
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new database already at the newest schema (a copy of a template migrated once per
+    test process: tests/support/schema_template.py), once on SQLite and once on PostgreSQL.
+    Migrating from empty is tested with ``empty_database_url``."""
+    if request.param == "sqlite":
+        seed_sqlite(tmp_path)
+        yield f"sqlite+aiosqlite:///{tmp_path / DATABASE_FILE}"
+        return
+    require_postgres()
+    name, url = migrated_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -82,15 +102,15 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def server_database(backend: str) -> Iterator[ServerDatabase]:
-    """Settings that give a gateway server a fresh database of this module's ``backend``: none
+    """Settings that give a gateway server a new database of this module's ``backend``: none
     for SQLite (the server's own data dir), a new PostgreSQL database (dropped after the
-    module) otherwise. Call it once per server."""
+    module) otherwise; at the newest schema unless ``migrated=False``. Once per server."""
     created: list[str] = []
 
-    def fresh() -> dict[str, str]:
+    def fresh(*, migrated: bool = True) -> dict[str, str]:
         if backend == "sqlite":
-            return {}
-        name, url = create_pg_database()
+            return {}  # GatewayServer.fresh_database decides for the data dir's SQLite file
+        name, url = migrated_pg_database() if migrated else create_pg_database()
         created.append(name)
         return {"database_url": url, **replica_secrets()}
 

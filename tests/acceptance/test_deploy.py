@@ -1,6 +1,7 @@
 """The container image and compose files, validated as far as a machine without a Docker
 daemon allows: the image's own install and start commands run in a clean virtual environment,
-the compose files parse (``docker compose config`` where the compose plugin exists) and hold
+the compose files parse (``docker compose config``, or ``docker-compose config`` where the v2
+plugin is missing) and hold
 the settings replicas must share."""
 
 from __future__ import annotations
@@ -85,35 +86,67 @@ def test_compose_files_hold_what_replicas_share() -> None:
         assert re.search(rf"^{variable}=", example, re.M), f"{variable} not in the example env"
 
 
-def _docker_compose_reason() -> str | None:
-    if shutil.which("docker") is None:
-        return "the docker CLI is not installed"
-    probe = subprocess.run(
-        ["docker", "compose", "version"], capture_output=True, text=True, check=False
-    )
-    if probe.returncode != 0:
-        first_line = (probe.stderr or probe.stdout).strip().splitlines()[:1]
-        return f"docker compose is not available ({''.join(first_line)})"
-    return None
+PROJECT_NAME = re.compile(r"^name:\s*(\S+)\s*$", re.M)
 
 
-@pytest.mark.parametrize("path", [SINGLE, REPLICAS], ids=lambda p: p.name)
-def test_docker_compose_config_parses(path: Path) -> None:
-    reason = _docker_compose_reason()
-    if reason is not None:
-        pytest.skip(reason)
+def _compose_cli() -> list[str] | str:
+    """``docker compose`` (v2) where the plugin exists, else ``docker-compose`` (v1, the
+    Debian package .ci/run installs); the reason to skip when neither is there."""
+    if shutil.which("docker") is not None:
+        probe = subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, text=True, check=False
+        )
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    if shutil.which("docker-compose") is not None:
+        return ["docker-compose"]
+    return "neither docker compose (v2) nor docker-compose (v1) is installed"
+
+
+def _compose_config(path: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """``config --quiet`` of ``path``. Compose v1 predates the top-level ``name`` (the project
+    name) of the Compose Specification: for it the name is passed as ``--project-name`` and a
+    copy without that one line is validated, relative paths resolved from the original's folder.
+    """
+    cli = _compose_cli()
+    if isinstance(cli, str):
+        pytest.skip(cli)
     env = {**os.environ}
     for variable in REQUIRED_VARIABLE.findall(path.read_text()):
         env.setdefault(variable, f"test-{variable.lower()}")
-    result = subprocess.run(
-        ["docker", "compose", "-f", str(path), "config", "--quiet"],
+    args = [*cli, "-f", str(path)]
+    if cli == ["docker-compose"]:
+        text = path.read_text()
+        named = PROJECT_NAME.search(text)
+        copy = tmp_path / path.name
+        copy.write_text(PROJECT_NAME.sub("", text))
+        args = [*cli, "--project-directory", str(path.parent), "-f", str(copy)]
+        if named:
+            args[1:1] = ["--project-name", named[1]]
+    return subprocess.run(
+        [*args, "config", "--quiet"],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+@pytest.mark.parametrize("path", [SINGLE, REPLICAS], ids=lambda p: p.name)
+def test_docker_compose_config_parses(path: Path, tmp_path: Path) -> None:
+    result = _compose_config(path, tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_docker_compose_config_refuses_a_broken_file(tmp_path: Path) -> None:
+    broken = tmp_path / "broken" / SINGLE.name
+    broken.parent.mkdir()
+    broken.write_text(SINGLE.read_text().replace("    restart:", "    restart_policy:", 1))
+    assert broken.read_text() != SINGLE.read_text()
+    result = _compose_config(broken, tmp_path)
+    assert result.returncode != 0
+    assert "restart_policy" in result.stderr
 
 
 def _venv_install(tmp_path: Path) -> Path:

@@ -39,10 +39,11 @@ def _lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
-@pytest.fixture
-def gateway_server(tmp_path: Path) -> Iterator[GatewayServer]:
-    """A running ``lumagate serve`` on SQLite with the sandbox (fast refresh)."""
-    server = start_server(tmp_path / "data")
+@pytest.fixture(scope="module")
+def gateway_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayServer]:
+    """A running ``lumagate serve`` on SQLite with the sandbox (fast refresh), shared by the
+    module: each test makes its own key and tasks and looks only at those."""
+    server = start_server(tmp_path_factory.mktemp("generate") / "data")
     try:
         yield server
     finally:

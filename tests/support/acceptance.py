@@ -62,11 +62,13 @@ NEW_API_STATUSES = {"QUEUED", "SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE"}
 
 
 # -- servers and clients ------------------------------------------------------------------
-def start_server(data_dir: Path, **settings: str) -> GatewayServer:
-    """A started ``lumagate serve`` on ``data_dir`` (fast refresh unless overridden)."""
+def start_server(data_dir: Path, *, fresh_database: bool = False, **settings: str) -> GatewayServer:
+    """A started ``lumagate serve`` on ``data_dir`` (fast refresh unless overridden); see
+    :attr:`GatewayServer.fresh_database`."""
     data_dir.mkdir(parents=True, exist_ok=True)
     settings.setdefault("refresh_interval_seconds", "0.5")
-    return GatewayServer(data_dir, server_env(data_dir, **settings)).start()
+    env = server_env(data_dir, **settings)
+    return GatewayServer(data_dir, env, fresh_database=fresh_database).start()
 
 
 def _never_5xx(response: httpx.Response) -> None:

@@ -13,8 +13,8 @@ import pytest
 
 from tests.support.acceptance import client
 from tests.support.databases import (
-    create_pg_database,
     drop_pg_database,
+    migrated_pg_database,
     postgres_available,
     replica_secrets,
 )
@@ -42,7 +42,7 @@ def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             if os.environ.get("CI"):
                 pytest.fail(reason)  # CI has PostgreSQL: its absence is a failure there
             pytest.skip(reason)
-        pg_name, settings["database_url"] = create_pg_database()
+        pg_name, settings["database_url"] = migrated_pg_database()
         settings["secret_key"] = replica_secrets()["secret_key"]
     data_dir = tmp_path_factory.mktemp(f"bad-{request.param}") / "data"
     data_dir.mkdir()

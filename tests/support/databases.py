@@ -7,11 +7,12 @@ parallel CI runs on one PostgreSQL server never share one.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import re
 import uuid
-from collections.abc import Callable
-from typing import Any
+from functools import cache
+from typing import Any, Protocol
 
 import asyncpg
 from cryptography.fernet import Fernet
@@ -20,8 +21,12 @@ PG_ADMIN_URL = os.environ.get(
     "LUMAGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 
-ServerDatabase = Callable[[], dict[str, str]]
-"""The ``server_database`` fixture: settings (``database_url`` or none) for a fresh database."""
+
+class ServerDatabase(Protocol):
+    """The ``server_database`` fixture: settings (``database_url`` or none) for a new database,
+    already at the newest schema unless ``migrated=False`` (tests/support/schema_template.py)."""
+
+    def __call__(self, *, migrated: bool = True) -> dict[str, str]: ...
 
 
 async def _pg_admin(statement: str) -> None:
@@ -49,10 +54,11 @@ def postgres_available() -> str | None:
     return None
 
 
-def create_pg_database() -> tuple[str, str]:
-    """Returns (database name, SQLAlchemy async URL)."""
+def create_pg_database(template: str | None = None) -> tuple[str, str]:
+    """Returns (database name, SQLAlchemy async URL); a copy of ``template`` when given."""
     name = f"lumagate_t_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    copy_of = f' TEMPLATE "{template}"' if template else ""
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"{copy_of}'))
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     return name, f"{base}/{name}"
 
@@ -75,3 +81,19 @@ def pg_rows(sqlalchemy_url: str, query: str, *params: Any) -> list[dict[str, Any
             await conn.close()
 
     return asyncio.run(fetch())
+
+
+@cache
+def _pg_template() -> str:
+    """A PostgreSQL database of this process at the newest schema (dropped at exit)."""
+    from tests.support.schema_template import migrate_postgres
+
+    name, url = create_pg_database()
+    atexit.register(drop_pg_database, name)
+    migrate_postgres(url)
+    return name
+
+
+def migrated_pg_database() -> tuple[str, str]:
+    """A new PostgreSQL database already at the newest schema (a copy of the template)."""
+    return create_pg_database(template=_pg_template())

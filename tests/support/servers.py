@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from tests.support.schema_template import seed_sqlite
+
 LUMAGATE = [sys.executable, "-m", "lumagate.cli.main"]
 STARTUP_SECONDS = 120.0  # a deadline, not a wait: an exit is noticed at once
 
@@ -86,6 +88,13 @@ class GatewayServer:
     process: subprocess.Popen[bytes] | None = None
     startup_seconds: float = STARTUP_SECONDS
     log_level: str = "warning"  # "info" writes uvicorn's access lines too
+    fresh_database: bool = False
+    """True: a new SQLite database is migrated by the server itself; False: it starts on a copy
+    of a migrated one (tests/support/schema_template.py). PostgreSQL URLs are left alone."""
+
+    def _seed(self) -> None:
+        if not self.fresh_database and not self.env.get("LUMAGATE_DATABASE_URL"):
+            seed_sqlite(self.data_dir)
 
     @property
     def base_url(self) -> str:
@@ -97,6 +106,7 @@ class GatewayServer:
         return self.data_dir / "server.log"
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        self._seed()
         return subprocess.run(
             [*LUMAGATE, *args],
             env=self.env,
@@ -136,6 +146,7 @@ class GatewayServer:
         return configured or (self.data_dir / "admin.key").read_text().strip()
 
     def start(self) -> GatewayServer:
+        self._seed()
         command = [
             *LUMAGATE,
             "serve",

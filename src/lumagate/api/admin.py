@@ -30,6 +30,7 @@ from lumagate.domain.tenant import ApiKey
 from lumagate.security.keys import parse_bearer
 from lumagate.service.account_admin import AccountNotFound
 from lumagate.service.admin import AdminService
+from lumagate.service.usage import UsageService
 
 TAG = "Admin (/admin)"
 
@@ -74,18 +75,12 @@ def key_view(key: ApiKey) -> dict[str, Any]:
     now = utcnow()
     state = "revoked" if key.revoked_at else ("active" if key.usable(now) else "expired")
     return {
-        "id": key.id,
-        "name": key.name,
-        "key_prefix": key.prefix,
-        "channels": [c.value for c in key.channels],
-        "credits": key.credits,
-        "unlimited": key.credits is None,
+        **UsageService.profile(key),  # what the key's owner sees of it, and the operator's rest
         "rpm": key.rpm,
         "max_running": key.max_running,
         "deadline_minutes": key.deadline_minutes,
-        "plan": key.plan,
         "state": state,
-        "created_at": iso_z(key.created_at),
+        "created_at": iso_z(key.created_at),  # the admin API's times always carry microseconds
         "expires_at": iso_z(key.expires_at),
         "revoked_at": iso_z(key.revoked_at),
     }

@@ -13,6 +13,7 @@ what every provider, the sandbox included, can render. See docs/dialects.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -283,6 +284,29 @@ UNSUPPORTED: tuple[tuple[str, str], ...] = (
 )
 
 
+_LIST_EXAMPLE = {
+    "generations": [GENERATION_EXAMPLE],
+    "count": 1,
+    "has_more": False,
+    "limit": 10,
+    "offset": 0,
+}
+# The GET routes: path, handler, summary and the example /docs shows.
+_READS: tuple[tuple[str, Callable[..., Any], str, Any], ...] = (
+    ("/generations", list_generations, "The caller's generations, newest first", _LIST_EXAMPLE),
+    ("/generations/concepts/list", concepts, "Concept keys", list(CONCEPT_KEYS[:3])),
+    (
+        "/generations/camera_motion/list",
+        camera_motions,
+        "Camera-motion phrases",
+        list(CAMERA_MOTIONS[:3]),
+    ),
+    ("/generations/{task_id}", get_generation, "One generation", GENERATION_EXAMPLE),
+    ("/credits", credits, "Credit balance in USD cents", {"credit_balance": 1500.0}),
+    ("/ping", ping, "Liveness (no key needed)", {"message": "pong"}),
+)
+
+
 def build_router() -> APIRouter:
     router = APIRouter(prefix=BASE, tags=[TAG])
     created = example_response(201, GENERATION_EXAMPLE, "The generation (state queued)")
@@ -305,43 +329,9 @@ def build_router() -> APIRouter:
             summary=f"{what}: not supported (400)",
             name=f"official_unsupported_{path}",
         )
-    router.add_api_route(
-        "/generations",
-        list_generations,
-        methods=["GET"],
-        summary="The caller's generations, newest first",
-        responses=example_response(
-            200,
-            {
-                "generations": [GENERATION_EXAMPLE],
-                "count": 1,
-                "has_more": False,
-                "limit": 10,
-                "offset": 0,
-            },
-        ),
-    )
-    router.add_api_route(
-        "/generations/concepts/list",
-        concepts,
-        methods=["GET"],
-        summary="Concept keys",
-        responses=example_response(200, list(CONCEPT_KEYS[:3])),
-    )
-    router.add_api_route(
-        "/generations/camera_motion/list",
-        camera_motions,
-        methods=["GET"],
-        summary="Camera-motion phrases",
-        responses=example_response(200, list(CAMERA_MOTIONS[:3])),
-    )
-    router.add_api_route(
-        "/generations/{task_id}",
-        get_generation,
-        methods=["GET"],
-        summary="One generation",
-        responses=example_response(200, GENERATION_EXAMPLE),
-    )
+    for path, handler, summary, example in _READS:
+        responses = example_response(200, example)
+        router.add_api_route(path, handler, methods=["GET"], summary=summary, responses=responses)
     router.add_api_route(
         "/generations/{task_id}",
         delete_generation,
@@ -349,20 +339,6 @@ def build_router() -> APIRouter:
         status_code=204,
         response_class=Response,
         summary="Hide a generation from the caller (its billing record is kept)",
-    )
-    router.add_api_route(
-        "/credits",
-        credits,
-        methods=["GET"],
-        summary="Credit balance in USD cents",
-        responses=example_response(200, {"credit_balance": 1500.0}),
-    )
-    router.add_api_route(
-        "/ping",
-        ping,
-        methods=["GET"],
-        summary="Liveness (no key needed)",
-        responses=example_response(200, {"message": "pong"}),
     )
     return router
 

@@ -209,97 +209,109 @@ def _paths(path: str) -> tuple[str, str]:
     return path, path + "/"
 
 
+def _route(
+    router: APIRouter,
+    root: str,
+    handler: Callable[..., Any],
+    method: str,
+    summary: str,
+    *,
+    docs: bool,
+    name: str | None = None,
+) -> None:
+    """``root`` and ``root/``; /docs shows the one without the slash when ``docs``."""
+    for path in _paths(root):
+        router.add_api_route(
+            path,
+            handler,
+            methods=[method],
+            include_in_schema=docs and not path.endswith("/"),
+            summary=summary,
+            name=None if name is None else f"{name}_{path}",
+        )
+
+
+def _generation_routes(
+    router: APIRouter, root: str, channel: Channel, handlers: tuple[Any, Any], *, docs: bool
+) -> None:
+    """Create, upload, extend, cancel, list, download link and get under one generations base.
+
+    ``docs``: this is the base /docs shows; channel prefixes show only create and extend."""
+    create, extend = handlers
+    main = docs and root.startswith("/luma/")
+    kind = channel.value
+    _route(
+        router,
+        root,
+        create,
+        "POST",
+        f"Create a video task ({kind} channel)",
+        docs=docs,
+        name=f"create_{kind}",
+    )
+    _route(
+        router,
+        root + "/file_upload",
+        file_upload,
+        "POST",
+        "Upload an image (URL or data URI)",
+        docs=main,
+    )
+    _route(
+        router,
+        root + "/{task_id}/extend",
+        extend,
+        "POST",
+        f"Extend a completed video ({kind})",
+        docs=docs,
+        name=f"extend_{kind}",
+    )
+    _route(
+        router,
+        root + "/{task_id}/cancel",
+        cancel_generation,
+        "POST",
+        "Cancel an unfinished task (refunded; 409 once it has ended)",
+        docs=main,
+        name=f"cancel_{kind}",
+    )
+    _route(
+        router,
+        root,
+        list_generations,
+        "GET",
+        "The caller's tasks, newest first (offset, limit, state, after)",
+        docs=main,
+        name=f"list_{kind}",
+    )
+    for method in ("GET", "POST"):  # the Go project's swagger says POST; /docs shows the GET
+        _route(
+            router,
+            root + "/{task_id}/download_video_url",
+            download_video_url,
+            method,
+            "The watermark-free mp4 link of a completed task",
+            docs=main and method == "GET",
+            name=f"download_video_url_{method.lower()}",
+        )
+    _route(router, root + "/{task_id}", get_generation, "GET", "One task", docs=main)
+
+
 def build_router() -> APIRouter:
     router = APIRouter(tags=[TAG])
     for prefix, channel in PREFIXES.items():
-        create = _channel_route(channel)
-        extend = _extend_route(channel)
+        handlers = (_channel_route(channel), _extend_route(channel))
         for base in GENERATION_BASES:
-            root = prefix + base
             shown = base == "/luma/generations"
-            for path in _paths(root):
-                visible = shown and not path.endswith("/")
-                router.add_api_route(
-                    path,
-                    create,
-                    methods=["POST"],
-                    include_in_schema=visible,
-                    summary=f"Create a video task ({channel.value} channel)",
-                    name=f"create_{channel.value}_{path}",
-                )
-            for path in _paths(root + "/file_upload"):
-                router.add_api_route(
-                    path,
-                    file_upload,
-                    methods=["POST"],
-                    include_in_schema=shown and prefix == "" and not path.endswith("/"),
-                    summary="Upload an image (URL or data URI)",
-                )
-            for path in _paths(root + "/{task_id}/extend"):
-                router.add_api_route(
-                    path,
-                    extend,
-                    methods=["POST"],
-                    include_in_schema=shown and not path.endswith("/"),
-                    summary=f"Extend a completed video ({channel.value})",
-                    name=f"extend_{channel.value}_{path}",
-                )
-            for path in _paths(root + "/{task_id}/cancel"):
-                router.add_api_route(
-                    path,
-                    cancel_generation,
-                    methods=["POST"],
-                    include_in_schema=shown and prefix == "" and not path.endswith("/"),
-                    summary="Cancel an unfinished task (refunded; 409 once it has ended)",
-                    name=f"cancel_{channel.value}_{path}",
-                )
-            for path in _paths(root):
-                router.add_api_route(
-                    path,
-                    list_generations,
-                    methods=["GET"],
-                    include_in_schema=shown and prefix == "" and not path.endswith("/"),
-                    summary="The caller's tasks, newest first (offset, limit, state, after)",
-                    name=f"list_{channel.value}_{path}",
-                )
-            for path in _paths(root + "/{task_id}/download_video_url"):
-                for method in ("GET", "POST"):  # the Go project's swagger says POST
-                    router.add_api_route(
-                        path,
-                        download_video_url,
-                        methods=[method],
-                        # POST is an alias for those clients: /docs shows the GET once.
-                        include_in_schema=shown
-                        and prefix == ""
-                        and not path.endswith("/")
-                        and method == "GET",
-                        summary="The watermark-free mp4 link of a completed task",
-                        name=f"download_video_url_{method.lower()}_{path}",
-                    )
-            for path in _paths(root + "/{task_id}"):
-                router.add_api_route(
-                    path,
-                    get_generation,
-                    methods=["GET"],
-                    include_in_schema=shown and prefix == "" and not path.endswith("/"),
-                    summary="One task",
-                )
+            _generation_routes(router, prefix + base, channel, handlers, docs=shown)
         for suffix, handler, method, summary in (
             ("/luma/tasks", batch_query, "POST", "Batch query by ids (at most 100)"),
             ("/luma/v1/tasks", batch_query, "POST", "Batch query by ids"),
             ("/luma/subscription/usage", subscription_usage, "GET", "Usage of the caller"),
             ("/luma/users/me", users_me, "GET", "The caller: key, channels, credits"),
         ):
-            for path in _paths(prefix + suffix):
-                router.add_api_route(
-                    path,
-                    handler,
-                    methods=[method],
-                    summary=summary,
-                    include_in_schema=prefix == ""
-                    and not path.endswith("/")
-                    and "/v1/" not in path,
-                )
+            docs = prefix == "" and "/v1/" not in suffix
+            _route(router, prefix + suffix, handler, method, summary, docs=docs)
     return router
 
 

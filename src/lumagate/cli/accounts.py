@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.table import Table
 
 from lumagate.cli.common import console, run_with_stores
 from lumagate.domain.accounts import (
@@ -81,8 +80,29 @@ def _with_accounts(action: Callable[[AccountAdmin], Awaitable[T]]) -> T:
     return run_with_stores(lambda stores: action(account_admin(stores)))
 
 
-def _add(new: NewAccount) -> None:
+def _add(
+    kind: str,
+    *,
+    name: str | None,
+    base_url: str | None,
+    credential: tuple[str, str, str],
+    max_concurrency: int,
+    channels: str,
+    settings: dict[str, object] | None = None,
+) -> None:
+    """Add one account from a subcommand's options; ``credential`` is (field, value, option)."""
     from lumagate.store.errors import NameTaken
+
+    field, value, hint = credential
+    new = NewAccount(
+        kind=kind,
+        name=name,
+        base_url=base_url,
+        credentials={field: _secret(value, hint)},
+        max_concurrency=max_concurrency,
+        channels=_channels(channels),
+        settings=dict(settings or {}),
+    )
 
     try:
         account = _with_accounts(lambda accounts: accounts.add(new))
@@ -112,15 +132,13 @@ def add_official(
 ) -> None:
     """An official Luma API key (UPSTREAM §1)."""
     _add(
-        NewAccount(
-            kind="luma-official",
-            name=name,
-            base_url=_base_url(base_url),
-            credentials={"api_key": _secret(api_key, "--api-key")},
-            max_concurrency=max_concurrency,
-            channels=_channels(channels),
-            settings={HOOK_TOKEN: secrets.token_urlsafe(32), CALLBACKS: callbacks},
-        )
+        "luma-official",
+        name=name,
+        base_url=_base_url(base_url),
+        credential=("api_key", api_key, "--api-key"),
+        max_concurrency=max_concurrency,
+        channels=channels,
+        settings={HOOK_TOKEN: secrets.token_urlsafe(32), CALLBACKS: callbacks},
     )
 
 
@@ -138,15 +156,12 @@ def add_web(
 ) -> None:
     """A logged-in Luma web-app session (UPSTREAM §2); rotated cookies are saved."""
     _add(
-        NewAccount(
-            kind="luma-web",
-            name=name,
-            base_url=_base_url(base_url),
-            credentials={"cookie": _secret(cookie, "--cookie")},
-            max_concurrency=max_concurrency,
-            channels=_channels(channels),
-            settings={},
-        )
+        "luma-web",
+        name=name,
+        base_url=_base_url(base_url),
+        credential=("cookie", cookie, "--cookie"),
+        max_concurrency=max_concurrency,
+        channels=channels,
     )
 
 
@@ -162,15 +177,12 @@ def add_relay(
 ) -> None:
     """Another reseller gateway speaking the /luma dialect (UPSTREAM §3)."""
     _add(
-        NewAccount(
-            kind="relay",
-            name=name,
-            base_url=_base_url(base_url, required=True),
-            credentials={"api_key": _secret(api_key, "--api-key")},
-            max_concurrency=max_concurrency,
-            channels=_channels(channels),
-            settings={},
-        )
+        "relay",
+        name=name,
+        base_url=_base_url(base_url, required=True),
+        credential=("api_key", api_key, "--api-key"),
+        max_concurrency=max_concurrency,
+        channels=channels,
     )
 
 
@@ -197,6 +209,8 @@ def list_accounts() -> None:
         return await accounts.list(), await accounts.running()
 
     listed, running = _with_accounts(action)
+    from rich.table import Table  # loaded by the listing only
+
     table = Table("name", "kind", "state", "running", "failures", "last error", "channels", "quota")
     for account in listed:
         table.add_row(

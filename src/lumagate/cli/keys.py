@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from lumagate.cli.common import console, run_with_stores
 from lumagate.domain.channels import parse_channels
@@ -84,6 +83,8 @@ def list_keys() -> None:
 
     async def action(stores: Stores) -> list[ApiKey]:
         return await stores.keys.all()
+
+    from rich.table import Table  # loaded by the listing only
 
     table = Table(
         "id", "name", "prefix", "channels", "credits", "rpm", "running", "expires", "state"

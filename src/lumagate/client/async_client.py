@@ -9,7 +9,7 @@ from typing import Unpack
 import httpx
 
 from lumagate.client import calls
-from lumagate.client.calls import GenerationRef, VideoKeywords, VideoOptions
+from lumagate.client.calls import CreateKeywords, ExtendKeywords, GenerationRef
 from lumagate.client.errors import unreachable
 from lumagate.client.files import AtomicFile
 from lumagate.client.images import ImageInput
@@ -49,47 +49,20 @@ class AsyncLumagateClient(AsyncGatewaySession):
         self.channel = channel
         calls.prefix(channel)  # an unknown channel is refused now, not at the first create
 
-    async def create(
-        self,
-        prompt: str = "",
-        *,
-        image: ImageInput | None = None,
-        end_image: ImageInput | None = None,
-        channel: str | None = None,
-        idempotency_key: str | None = None,
-        **options: Unpack[VideoKeywords],
-    ) -> Generation:
-        """Create a video task from a prompt and/or start and end images (URL, path or
-        bytes). Options left ``None`` take the gateway's defaults (16:9, ray-2, 720p, 5s)."""
-        call = calls.create_call(
-            prompt,
-            image=image,
-            end_image=end_image,
-            options=VideoOptions(**options),
-            channel=channel or self.channel,
-            idempotency_key=idempotency_key,
-        )
+    async def create(self, prompt: str = "", **keywords: Unpack[CreateKeywords]) -> Generation:
+        """Create a video task from a prompt and/or start and end images (``image``,
+        ``end_image``: URL, path or bytes), on ``channel`` (default: the client's), with an
+        optional ``idempotency_key``. Video options left ``None`` take the gateway's defaults
+        (16:9, ray-2, 720p, 5s)."""
+        call = calls.create_call(prompt, self.channel, keywords)
         return calls.read_generation(await self._send(call))
 
     async def extend(
-        self,
-        source: GenerationRef,
-        prompt: str,
-        *,
-        end_image: ImageInput | None = None,
-        channel: str | None = None,
-        idempotency_key: str | None = None,
-        **options: Unpack[VideoKeywords],
+        self, source: GenerationRef, prompt: str, **keywords: Unpack[ExtendKeywords]
     ) -> Generation:
-        """Continue a completed task's video as a new task."""
-        call = calls.extend_call(
-            source,
-            prompt,
-            end_image=end_image,
-            options=VideoOptions(**options),
-            channel=channel or self.channel,
-            idempotency_key=idempotency_key,
-        )
+        """Continue a completed task's video as a new task (``end_image``, ``channel``,
+        ``idempotency_key`` and the video options as for :meth:`create`)."""
+        call = calls.extend_call(source, prompt, self.channel, keywords)
         return calls.read_generation(await self._send(call))
 
     async def get(self, task: GenerationRef) -> Generation:

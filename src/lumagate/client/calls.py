@@ -91,44 +91,56 @@ def _idempotency(key: str | None) -> dict[str, str]:
     return {"Idempotency-Key": key} if key else {}
 
 
-def create_call(
-    prompt: str,
-    *,
-    image: ImageInput | None,
-    end_image: ImageInput | None,
-    options: VideoOptions,
-    channel: str | None,
-    idempotency_key: str | None,
-) -> Call:
+class CreateKeywords(VideoKeywords, total=False):
+    """Every keyword of ``create`` (both clients): the images, channel and idempotency key
+    beside the video options."""
+
+    image: ImageInput | None
+    end_image: ImageInput | None
+    channel: str | None
+    idempotency_key: str | None
+
+
+class ExtendKeywords(VideoKeywords, total=False):
+    """Every keyword of ``extend`` (both clients)."""
+
+    end_image: ImageInput | None
+    channel: str | None
+    idempotency_key: str | None
+
+
+def _split(
+    keywords: CreateKeywords | ExtendKeywords, default_channel: str | None
+) -> tuple[dict[str, Any], VideoOptions, str, dict[str, str]]:
+    """(images, video options, the channel's path prefix, headers) of a create's keywords."""
+    values: dict[str, Any] = dict(keywords)
+    images = {name: values.pop(name, None) for name in ("image", "end_image")}
+    channel = values.pop("channel", None) or default_channel
+    headers = _idempotency(values.pop("idempotency_key", None))
+    return images, VideoOptions(**values), prefix(channel), headers
+
+
+def create_call(prompt: str, default_channel: str | None, keywords: CreateKeywords) -> Call:
+    images, options, channel_prefix, headers = _split(keywords, default_channel)
     body: dict[str, Any] = {"user_prompt": prompt, **options.body()}
-    start, end = image_reference(image), image_reference(end_image)
+    start, end = image_reference(images["image"]), image_reference(images["end_image"])
     if start is not None:
         body["image_url"] = start
     if end is not None:
         body["image_end_url"] = end
-    return Call(
-        "POST",
-        f"{prefix(channel)}/luma/generations",
-        json=body,
-        headers=_idempotency(idempotency_key),
-    )
+    return Call("POST", f"{channel_prefix}/luma/generations", json=body, headers=headers)
 
 
 def extend_call(
-    ref: GenerationRef,
-    prompt: str,
-    *,
-    end_image: ImageInput | None,
-    options: VideoOptions,
-    channel: str | None,
-    idempotency_key: str | None,
+    ref: GenerationRef, prompt: str, default_channel: str | None, keywords: ExtendKeywords
 ) -> Call:
+    images, options, channel_prefix, headers = _split(keywords, default_channel)
     body: dict[str, Any] = {"user_prompt": prompt, **options.body()}
-    end = image_reference(end_image)
+    end = image_reference(images["end_image"])
     if end is not None:
         body["image_end_url"] = end
-    path = f"{prefix(channel)}/luma/generations/{_id_path(ref)}/extend"
-    return Call("POST", path, json=body, headers=_idempotency(idempotency_key))
+    path = f"{channel_prefix}/luma/generations/{_id_path(ref)}/extend"
+    return Call("POST", path, json=body, headers=headers)
 
 
 def get_call(ref: GenerationRef) -> Call:

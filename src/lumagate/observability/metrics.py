@@ -29,17 +29,14 @@ class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.tasks_created = Counter(
-            "lumagate_tasks_created", "Tasks created on this replica.", TASK_LABELS, registry=r
-        )
-        self.tasks_completed = Counter(
-            "lumagate_tasks_completed", "Tasks seen completing here.", TASK_LABELS, registry=r
-        )
-        self.tasks_cancelled = Counter(
-            "lumagate_tasks_cancelled", "Tasks seen cancelled here.", TASK_LABELS, registry=r
-        )
-        self.tasks_failed = Counter(
-            "lumagate_tasks_failed", "Tasks seen failing here.", TASK_LABELS, registry=r
+        self.tasks_created, self.tasks_completed, self.tasks_cancelled, self.tasks_failed = (
+            Counter(f"lumagate_tasks_{event}", what, TASK_LABELS, registry=r)
+            for event, what in (
+                ("created", "Tasks created on this replica."),
+                ("completed", "Tasks seen completing here."),
+                ("cancelled", "Tasks seen cancelled here."),
+                ("failed", "Tasks seen failing here."),
+            )
         )
         self.task_seconds = Histogram(
             "lumagate_task_completion_seconds",
@@ -48,31 +45,22 @@ class GatewayMetrics:
             buckets=TASK_BUCKETS,
             registry=r,
         )
-        self.upstream_calls = Counter(
-            "lumagate_upstream_calls",
-            "Calls to upstream providers.",
-            ("provider", "operation", "outcome"),
-            registry=r,
-        )
-        self.upstream_seconds = Histogram(
-            "lumagate_upstream_call_seconds",
-            "Latency of upstream provider calls.",
+        self.upstream_calls, self.upstream_seconds = _counted_and_timed(
+            r,
+            "upstream_call",
             ("provider", "operation"),
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            "outcome",
+            ("Calls to upstream providers.", "Latency of upstream provider calls."),
         )
-        self.http_requests = Counter(
-            "lumagate_http_requests",
-            "HTTP requests answered, by route template and status.",
-            ("method", "route", "status"),
-            registry=r,
-        )
-        self.http_seconds = Histogram(
-            "lumagate_http_request_seconds",
-            "HTTP request latency by route template.",
+        self.http_requests, self.http_seconds = _counted_and_timed(
+            r,
+            "http_request",
             ("method", "route"),
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            "status",
+            (
+                "HTTP requests answered, by route template and status.",
+                "HTTP request latency by route template.",
+            ),
         )
         # Task ids whose end was counted, so an event published twice counts once.
         self._ended: OrderedDict[str, None] = OrderedDict()
@@ -110,3 +98,24 @@ class GatewayMetrics:
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.http_requests.labels(method, route, str(status)).inc()
         self.http_seconds.labels(method, route).observe(seconds)
+
+
+def _counted_and_timed(
+    registry: CollectorRegistry,
+    name: str,
+    labels: tuple[str, ...],
+    result: str,
+    texts: tuple[str, str],
+) -> tuple[Counter, Histogram]:
+    """``lumagate_<name>s`` by ``labels`` and ``result``, and ``lumagate_<name>_seconds`` (the
+    latency by ``labels``): how often something is done and how long it takes."""
+    count_help, latency_help = texts
+    counter = Counter(f"lumagate_{name}s", count_help, (*labels, result), registry=registry)
+    latency = Histogram(
+        f"lumagate_{name}_seconds",
+        latency_help,
+        labels,
+        buckets=LATENCY_BUCKETS,
+        registry=registry,
+    )
+    return counter, latency

@@ -100,6 +100,22 @@ class Rejected(ProviderError):
     """The upstream refused this request for good (validation, moderation): the task fails."""
 
 
+GONE = "The upstream no longer has this generation"
+"""The failure of a task whose generation the upstream answers 404 for."""
+
+
+def extend_source(submission: Submission) -> str:
+    """The upstream id an extend continues; :class:`Rejected` when it is not known there."""
+    if submission.extend_of_upstream_id is None:
+        raise Rejected("The source video of this extend is not available")
+    return submission.extend_of_upstream_id
+
+
+def image_extension(content_type: str) -> str:
+    """``image/jpeg`` -> ``jpg``, ``image/png`` -> ``png``: the name upstreams expect."""
+    return content_type.split("/")[-1].replace("jpeg", "jpg")
+
+
 @runtime_checkable
 class Provider(Protocol):
     """One upstream kind. Instances are shared across accounts of that kind."""

@@ -23,7 +23,7 @@ import ipaddress
 import time
 from collections.abc import Mapping
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 import httpx
@@ -145,6 +145,16 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+class RequestOptions(TypedDict, total=False):
+    """What :meth:`UpstreamHttp.json` passes on to :meth:`UpstreamHttp.send`."""
+
+    headers: Mapping[str, str] | None
+    params: Mapping[str, str | int] | None
+    json: Any
+    content: bytes | None
+    idempotent: bool | None
+
+
 class UpstreamHttp:
     """The shared upstream client plus the error mapping and in-call retry policy."""
 
@@ -195,21 +205,10 @@ class UpstreamHttp:
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     async def json(
-        self,
-        method: str,
-        url: str,
-        *,
-        what: str,
-        headers: Mapping[str, str] | None = None,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
-        idempotent: bool | None = None,
+        self, method: str, url: str, *, what: str, **options: Unpack[RequestOptions]
     ) -> Any:
         """:meth:`send`, then the JSON body (a non-JSON success is a transient upstream fault)."""
-        response = await self.send(
-            method, url, what=what, headers=headers, params=params, json=json, idempotent=idempotent
-        )
-        return parse_json(response, what)
+        return parse_json(await self.send(method, url, what=what, **options), what)
 
     async def _once(
         self,

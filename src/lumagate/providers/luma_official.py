@@ -33,12 +33,15 @@ from lumagate.domain.task import TaskMedia
 from lumagate.domain.video import frame_size
 from lumagate.media.store import MediaStore
 from lumagate.providers.base import (
+    GONE,
     AuthenticationFailed,
     Rejected,
     Submission,
     TransientError,
     UpstreamJob,
     UpstreamState,
+    extend_source,
+    image_extension,
 )
 from lumagate.providers.http import UpstreamHttp, UpstreamNotFound, is_loopback_url
 from lumagate.providers.listing import CreatedIndex, Lister, Raw, TakenLookup, pick_unclaimed
@@ -47,7 +50,6 @@ DEFAULT_BASE_URL = "https://api.lumalabs.ai/dream-machine/v1"
 HOOK_PATH = "/upstream-hooks/"
 PAGE_SIZE = 100
 MAX_PAGES = 5
-GONE = "The upstream no longer has this generation"
 STATES: dict[str, UpstreamState] = {
     "queued": UpstreamState.PENDING,
     "dreaming": UpstreamState.PROCESSING,
@@ -137,12 +139,11 @@ class LumaOfficialProvider:
         return replace(self.job(raw, poll_after=self._poll_after(account)), dropped_fields=dropped)
 
     async def extend(self, account: AccountHandle, submission: Submission) -> UpstreamJob:
-        if submission.extend_of_upstream_id is None:
-            raise Rejected("The source video of this extend is not available")
+        extend_source(submission)  # the keyframes name it; it must be known upstream
         return await self.submit(account, submission)
 
     async def upload_image(self, account: AccountHandle, data: bytes, content_type: str) -> str:
-        suffix = "." + content_type.split("/")[-1].replace("jpeg", "jpg")
+        suffix = "." + image_extension(content_type)
         key = await self.media.asave_bytes(data, "uploads", suffix)
         return self.media.public_url(media_ref(key))
 

@@ -28,6 +28,7 @@ from lumagate.domain.clock import iso_z, utcnow
 from lumagate.domain.request import GenerationRequest
 from lumagate.media.store import MediaError
 from lumagate.providers.base import (
+    GONE,
     MediaAccess,
     ProviderError,
     Rejected,
@@ -35,6 +36,8 @@ from lumagate.providers.base import (
     TransientError,
     UpstreamJob,
     UpstreamState,
+    extend_source,
+    image_extension,
 )
 from lumagate.providers.flat_shape import asset_url as _url
 from lumagate.providers.flat_shape import flat_media
@@ -57,7 +60,6 @@ BROWSER_HEADERS = {
 PAGE_SIZE = 100
 MAX_PAGES = 3
 UPLOAD_CACHE = 512
-GONE = "The upstream no longer has this generation"
 STATES: dict[str, UpstreamState] = {
     "pending": UpstreamState.PENDING,
     "processing": UpstreamState.PROCESSING,
@@ -99,13 +101,11 @@ class LumaWebProvider:
         return await self._create(account, submission, PHOTON + "/generations/")
 
     async def extend(self, account: AccountHandle, submission: Submission) -> UpstreamJob:
-        source = submission.extend_of_upstream_id
-        if source is None:
-            raise Rejected("The source video of this extend is not available")
+        source = extend_source(submission)
         return await self._create(account, submission, f"{PHOTON}/generations/{source}/extend")
 
     async def upload_image(self, account: AccountHandle, data: bytes, content_type: str) -> str:
-        extension = content_type.split("/")[-1].replace("jpeg", "jpg")
+        extension = image_extension(content_type)
         slot = await self._call(
             account,
             "POST",

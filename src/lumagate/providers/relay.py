@@ -24,6 +24,7 @@ from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.request import is_media_ref
 from lumagate.media.store import MediaError
 from lumagate.providers.base import (
+    GONE,
     AuthenticationFailed,
     MediaAccess,
     Rejected,
@@ -31,6 +32,7 @@ from lumagate.providers.base import (
     TransientError,
     UpstreamJob,
     UpstreamState,
+    extend_source,
 )
 from lumagate.providers.flat_shape import asset_url as _url
 from lumagate.providers.flat_shape import flat_media
@@ -38,7 +40,6 @@ from lumagate.providers.http import UpstreamHttp, UpstreamNotFound
 
 BATCH = 100
 IDEMPOTENCY_PREFIX = "lumagate-"
-GONE = "The upstream no longer has this generation"
 STATES: dict[str, UpstreamState] = {
     "pending": UpstreamState.PENDING,
     "processing": UpstreamState.PROCESSING,
@@ -86,8 +87,7 @@ class RelayProvider:
         return await self._create(account, submission)
 
     async def extend(self, account: AccountHandle, submission: Submission) -> UpstreamJob:
-        if submission.extend_of_upstream_id is None:
-            raise Rejected("The source video of this extend is not available")
+        extend_source(submission)  # the relay extends its own id of the source
         return await self._create(account, submission)
 
     async def upload_image(self, account: AccountHandle, data: bytes, content_type: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from lumagate.domain import messages as msg
 from lumagate.domain.accounts import Account, NewAccount
-from lumagate.domain.channels import ALL_CHANNELS, Channel
+from lumagate.domain.channels import Channel
 from lumagate.domain.errors import InvalidRequest, TaskNotFound
 from lumagate.domain.ledger import LedgerEntry
 from lumagate.domain.states import TaskState
@@ -25,7 +25,7 @@ from lumagate.domain.tenant import ApiKey
 from lumagate.service.account_admin import AccountAdmin
 from lumagate.service.callbacks import CallbackRecorder
 from lumagate.service.cancels import TaskCancels
-from lumagate.service.keys import CreatedKey, KeyAdmin
+from lumagate.service.keys import KeyAdmin
 from lumagate.service.task_bodies import TaskBodies
 from lumagate.store.database import Database
 from lumagate.store.keys import KeyStore
@@ -69,6 +69,8 @@ class AdminService:
         self._stores = stores
         self._cancels = cancels or TaskCancels(stores.tasks)
         self._keys = keys
+        # KeyAdmin.create itself (its options and their bounds), not a copy of its signature.
+        self.create_key = keys.create
         self.accounts = accounts
         self._bodies = bodies
         self._callbacks = callbacks
@@ -76,29 +78,6 @@ class AdminService:
     # -- keys ---------------------------------------------------------------------------
     async def list_keys(self) -> list[ApiKey]:
         return await self._stores.keys.all()
-
-    async def create_key(
-        self,
-        name: str,
-        *,
-        credits: int | None = None,
-        channels: tuple[Channel, ...] = ALL_CHANNELS,
-        rpm: int | None = None,
-        max_running: int | None = None,
-        expires_days: float | None = None,
-        plan: str = "standard",
-        deadline_minutes: int | None = None,
-    ) -> CreatedKey:
-        return await self._keys.create(
-            name,
-            credits=credits,
-            channels=channels,
-            rpm=rpm,
-            max_running=max_running,
-            expires_days=expires_days,
-            plan=plan,
-            deadline_minutes=deadline_minutes,
-        )
 
     async def key(self, ref: str) -> ApiKey:
         """A key by id, name or prefix (``KeyNotFound`` otherwise)."""

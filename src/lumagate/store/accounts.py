@@ -16,31 +16,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lumagate.domain.accounts import Account, AccountHandle
 from lumagate.domain.channels import ALL_CHANNELS, Channel, parse_channels
-from lumagate.domain.clock import ensure_utc, utcnow
+from lumagate.domain.clock import utcnow
 from lumagate.domain.scheduling import SANDBOX_KIND
 from lumagate.security.crypto import SecretBox
 from lumagate.store.database import Database
 from lumagate.store.errors import NameTaken, unique_violation_as
+from lumagate.store.rows import from_row
 from lumagate.store.schema import accounts
 
 SANDBOX_ACCOUNT_NAME = "sandbox"
 
 
 def _from_row(row: RowMapping) -> Account:
-    return Account(
-        id=row["id"],
-        name=row["name"],
-        kind=row["kind"],
-        base_url=row["base_url"],
-        max_concurrency=row["max_concurrency"],
+    return from_row(
+        Account,
+        row,
         channels=parse_channels(row["channels"]),
         enabled=bool(row["enabled"]),
-        disabled_reason=row["disabled_reason"],
-        cooldown_until=None if row["cooldown_until"] is None else ensure_utc(row["cooldown_until"]),
-        failures=row["failures"],
-        last_error=row["last_error"],
         settings=dict(row["settings"] or {}),
-        created_at=ensure_utc(row["created_at"]),
     )
 
 

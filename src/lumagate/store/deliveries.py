@@ -21,6 +21,7 @@ from lumagate.domain.clock import ensure_utc
 from lumagate.domain.states import TERMINAL_STATES
 from lumagate.store.claims import claim_due as claim_due_rows
 from lumagate.store.database import Database
+from lumagate.store.rows import from_row
 from lumagate.store.schema import deliveries, delivery_attempts, tasks
 
 
@@ -59,38 +60,12 @@ class AttemptRecord:
     error: str | None = None
 
 
-def _dt(value: datetime | None) -> datetime | None:
-    return None if value is None else ensure_utc(value)
-
-
 def _delivery(row: RowMapping) -> Delivery:
-    return Delivery(
-        id=row["id"],
-        task_id=row["task_id"],
-        tenant_id=row["tenant_id"],
-        event=row["event"],
-        url=row["url"],
-        body=row["body"],
-        state=DeliveryState(row["state"]),
-        attempts=int(row["attempts"]),
-        next_attempt_at=_dt(row["next_attempt_at"]),
-        last_status=row["last_status"],
-        last_error=row["last_error"],
-        created_at=ensure_utc(row["created_at"]),
-        updated_at=ensure_utc(row["updated_at"]),
-        delivered_at=_dt(row["delivered_at"]),
-    )
+    return from_row(Delivery, row, state=DeliveryState(row["state"]), attempts=int(row["attempts"]))
 
 
 def _attempt(row: RowMapping) -> AttemptRecord:
-    return AttemptRecord(
-        attempt=int(row["attempt"]),
-        started_at=ensure_utc(row["started_at"]),
-        duration_ms=int(row["duration_ms"]),
-        outcome=row["outcome"],
-        status_code=row["status_code"],
-        error=row["error"],
-    )
+    return from_row(AttemptRecord, row, attempt=int(row["attempt"]))
 
 
 class DeliveryStore:

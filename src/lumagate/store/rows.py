@@ -6,8 +6,10 @@ was checked may hold lone surrogates, which would break every response that show
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lumagate.domain.channels import Channel, parse_channels
 from lumagate.domain.clock import ensure_utc
@@ -17,77 +19,50 @@ from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task, TaskMedia
 from lumagate.domain.tenant import ApiKey
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
-def _dt(value: Any) -> Any:
+T = TypeVar("T", bound="DataclassInstance")
+
+
+def utc_or_none(value: datetime | None) -> datetime | None:
     return None if value is None else ensure_utc(value)
 
 
+def from_row(cls: type[T], row: Mapping[Any, Any], **converted: Any) -> T:
+    """A ``cls`` from the row's columns named like its fields (times made UTC-aware: SQLite
+    gives them naive); ``converted`` holds the fields whose column needs more than that (an
+    enum, a parse, a column of another name). Columns without a field are left out."""
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):
+        if field.name in converted:
+            values[field.name] = converted[field.name]
+        elif field.name in row:
+            value = row[field.name]
+            values[field.name] = ensure_utc(value) if isinstance(value, datetime) else value
+    return cls(**values)
+
+
 def media_to_json(media: TaskMedia | None) -> dict[str, Any] | None:
-    if media is None:
-        return None
-    return {
-        "video": media.video,
-        "width": media.width,
-        "height": media.height,
-        "download": media.download,
-        "video_raw": media.video_raw,
-        "thumbnail": media.thumbnail,
-        "last_frame": media.last_frame,
-    }
+    return None if media is None else dataclasses.asdict(media)
 
 
 def media_from_json(data: dict[str, Any] | None) -> TaskMedia | None:
     if not data:
         return None
-    return TaskMedia(
-        video=data["video"],
-        width=int(data["width"]),
-        height=int(data["height"]),
-        download=data.get("download"),
-        video_raw=data.get("video_raw"),
-        thumbnail=data.get("thumbnail"),
-        last_frame=data.get("last_frame"),
-    )
+    return from_row(TaskMedia, data, width=int(data["width"]), height=int(data["height"]))
 
 
 def task_from_row(row: Mapping[Any, Any]) -> Task:
-    return Task(
-        id=row["id"],
-        tenant_id=row["tenant_id"],
+    return from_row(
+        Task,
+        row,
         channel=Channel(row["channel"]),
-        dialect=row["dialect"],
         request=GenerationRequest.model_validate(scrub(row["request"])),
         state=TaskState(row["state"]),
-        created_at=ensure_utc(row["created_at"]),
-        updated_at=ensure_utc(row["updated_at"]),
-        account_id=row["account_id"],
-        upstream_id=row["upstream_id"],
-        progress=row["progress"],
         media=media_from_json(scrub(row["media"])),
-        failure_reason=row["failure_reason"],
-        notify_url=row["notify_url"],
-        submitted_at=_dt(row["submitted_at"]),
-        started_at=_dt(row["started_at"]),
-        finished_at=_dt(row["finished_at"]),
-        server_id=row["server_id"],
-        attempts=row["attempts"],
-        media_removed_at=_dt(row.get("media_removed_at")),
-        deadline_at=_dt(row["deadline_at"]),
     )
 
 
 def key_from_row(row: Mapping[Any, Any]) -> ApiKey:
-    return ApiKey(
-        id=row["id"],
-        name=row["name"],
-        prefix=row["key_prefix"],
-        credits=row["credits"],
-        channels=parse_channels(row["channels"]),
-        rpm=row["rpm"],
-        max_running=row["max_running"],
-        plan=row["plan"],
-        created_at=ensure_utc(row["created_at"]),
-        expires_at=_dt(row["expires_at"]),
-        revoked_at=_dt(row["revoked_at"]),
-        deadline_minutes=row["deadline_minutes"],
-    )
+    return from_row(ApiKey, row, prefix=row["key_prefix"], channels=parse_channels(row["channels"]))

@@ -46,7 +46,7 @@ class Stores:
     mirrors: MirrorStore
 
     async def prepare(self) -> None:
-        """Apply migrations (alembic is imported only here)."""
+        """Apply migrations (Alembic is imported only when the schema is behind the code)."""
         from lumagate.store import migrate
 
         await migrate.upgrade(self.db)

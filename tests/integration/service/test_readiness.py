@@ -13,8 +13,8 @@ from lumagate.store.database import Database
 from tests.support.ports import free_port
 
 
-async def test_not_ready_until_migrated(database_url: str) -> None:
-    database = Database(database_url)
+async def test_not_ready_until_migrated(empty_database_url: str) -> None:
+    database = Database(empty_database_url)
     try:
         check = ReadinessCheck(database)
         before = await check.check()
@@ -27,8 +27,8 @@ async def test_not_ready_until_migrated(database_url: str) -> None:
         await database.dispose()
 
 
-async def test_an_older_schema_is_not_ready(database_url: str) -> None:
-    database = Database(database_url)
+async def test_an_older_schema_is_not_ready(empty_database_url: str) -> None:
+    database = Database(empty_database_url)
     try:
         await migrate.upgrade(database, "0001")
         result = await ReadinessCheck(database).check()

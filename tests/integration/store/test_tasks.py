@@ -78,8 +78,8 @@ async def states_of(db: Database) -> dict[str, int]:
 # -- migrations ---------------------------------------------------------------------------
 
 
-async def test_migrations_apply_and_are_idempotent(database_url: str) -> None:
-    database = Database(database_url)
+async def test_migrations_apply_and_are_idempotent(empty_database_url: str) -> None:
+    database = Database(empty_database_url)
     try:
         assert await migrate.current_revision(database) is None
         await migrate.upgrade(database)

@@ -71,11 +71,18 @@ async def ledger_sum(gw: Gateway, key_id: str) -> int:
         )
 
 
-async def test_migrations_reach_head_with_billing_tables(gateway: Gateway) -> None:
-    assert await migrate.current_revision(gateway.stores.db) == migrate.head_revision()
-    async with gateway.stores.db.read() as conn:
-        tables = await conn.run_sync(lambda sync: set(sa.inspect(sync).get_table_names()))
-    assert {"ledger", "deliveries"} <= tables
+async def test_migrations_reach_head_with_billing_tables(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    gateway = Gateway(Settings(data_dir=tmp_path / "data", database_url=empty_database_url))
+    await gateway.prepare()  # migrates the empty database
+    try:
+        assert await migrate.current_revision(gateway.stores.db) == migrate.head_revision()
+        async with gateway.stores.db.read() as conn:
+            tables = await conn.run_sync(lambda sync: set(sa.inspect(sync).get_table_names()))
+        assert {"ledger", "deliveries"} <= tables
+    finally:
+        await gateway.close()
 
 
 async def test_concurrent_creates_never_overspend(gateway: Gateway) -> None:

@@ -1,0 +1,76 @@
+"""The CLI starts without the server's, the engine's or the simulator's imports.
+
+``lumagate --help`` and ``lumagate keys create`` are typed by people; they must not load
+Alembic (on a current schema), FastAPI, uvicorn, PyAV, the simulator or the engine. The module
+sets are checked in a fresh interpreter (this test process has loaded them all already).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY = (
+    "alembic",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "av",
+    "numpy",
+    "httpx",
+    "lumagate.sim",
+    "lumagate.engine",
+    "lumagate.providers",
+    "lumagate.api",
+    "lumagate.gateway",
+)
+
+_RUN = """
+import contextlib, io, json, sys
+from lumagate.cli.main import app
+out = io.StringIO()
+with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+    try:
+        app(sys.argv[1:], standalone_mode=False)
+    except SystemExit:
+        pass
+heavy = sorted(
+    name for name in sys.modules for top in {heavy!r}
+    if name == top or name.startswith(top + ".")
+)
+print(json.dumps({{"heavy": heavy, "out": out.getvalue()}}))
+"""
+
+
+def _run(data_dir: Path, *args: str) -> dict[str, object]:
+    env = {**os.environ, "LUMAGATE_DATA_DIR": str(data_dir)}
+    env.pop("LUMAGATE_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", _RUN.format(heavy=HEAVY), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    loaded: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_help_loads_none_of_the_heavy_modules(tmp_path: Path) -> None:
+    loaded = _run(tmp_path, "--help")
+    assert "keys" in str(loaded["out"]) and "sim" in str(loaded["out"])
+    assert loaded["heavy"] == []
+
+
+def test_keys_create_on_a_current_schema_loads_none_of_them(tmp_path: Path) -> None:
+    first = _run(tmp_path, "keys", "create", "--name", "first")
+    assert str(first["out"]).strip().splitlines()[-1].startswith("sk-lg-")
+    assert isinstance(first["heavy"], list)
+    assert all(name.split(".")[0] == "alembic" for name in first["heavy"])  # a new database
+    again = _run(tmp_path, "keys", "create", "--name", "second")
+    assert str(again["out"]).strip().splitlines()[-1].startswith("sk-lg-")
+    assert again["heavy"] == []

@@ -1,0 +1,115 @@
+"""The dispatcher: queued tasks go to accounts within their concurrency, the upstream's answer
+is recorded, a refusal for good fails the task, a 429 cools the account down and requeues, and
+a task no account can ever serve fails at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from lumagate.domain.accounts import AccountHandle, NewAccount
+from lumagate.domain.clock import utcnow
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
+from lumagate.engine.context import EngineContext
+from lumagate.engine.dispatcher import Dispatcher
+from lumagate.providers.base import RateLimited, Rejected, Submission, UpstreamJob, UpstreamState
+from lumagate.wiring.operator import account_admin
+from lumagate.wiring.stores import Stores
+from tests.support.stores import engine_context, stored_task
+
+
+class SubmittingProvider:
+    """The part of a provider the dispatcher calls for a create."""
+
+    kind = "relay"
+
+    def __init__(self) -> None:
+        self.error: Exception | None = None
+        self.submitted: list[str] = []
+
+    async def submit(self, account: AccountHandle, submission: Submission) -> UpstreamJob:
+        self.submitted.append(submission.intent_id)
+        if self.error is not None:
+            raise self.error
+        return UpstreamJob(f"up-{submission.intent_id}", UpstreamState.PENDING)
+
+
+@pytest.fixture
+def provider() -> SubmittingProvider:
+    return SubmittingProvider()
+
+
+@pytest.fixture
+def ctx(stores: Stores, provider: SubmittingProvider) -> EngineContext:
+    context = engine_context(stores)
+    context.providers.register(provider)  # type: ignore[arg-type]
+    return context
+
+
+async def _queued(stores: Stores, count: int, *, account: bool = True) -> list[Task]:
+    if account:
+        await account_admin(stores).add(
+            NewAccount(kind="relay", name="r", base_url="http://127.0.0.1:1", max_concurrency=1)
+        )
+    key, _ = await stores.keys.create("t", utcnow())
+    return [await stored_task(stores, key.id) for _ in range(count)]
+
+
+async def _state(stores: Stores, task: Task) -> Task:
+    found = await stores.tasks.get(task.id)
+    assert found is not None
+    return found
+
+
+async def _dispatch(ctx: EngineContext) -> int:
+    dispatcher = Dispatcher(ctx)
+    claimed = await dispatcher.dispatch_once()
+    await dispatcher.drain(timeout=30)
+    return claimed
+
+
+async def test_the_oldest_task_fills_the_one_slot_and_is_submitted(
+    ctx: EngineContext, stores: Stores, provider: SubmittingProvider
+) -> None:
+    first, second = await _queued(stores, 2)
+    assert await _dispatch(ctx) == 1
+    submitted = await _state(stores, first)
+    assert submitted.state == TaskState.SUBMITTED and submitted.upstream_id == f"up-{first.id}"
+    assert (await _state(stores, second)).state == TaskState.QUEUED
+    assert provider.submitted == [first.id]
+    assert await _dispatch(ctx) == 0  # the slot is still taken
+
+
+async def test_a_refusal_for_good_fails_the_task(
+    ctx: EngineContext, stores: Stores, provider: SubmittingProvider
+) -> None:
+    (task,) = await _queued(stores, 1)
+    provider.error = Rejected("The prompt was blocked by moderation")
+    await _dispatch(ctx)
+    failed = await _state(stores, task)
+    assert failed.state == TaskState.FAILED
+    assert failed.failure_reason == "The prompt was blocked by moderation"
+
+
+async def test_a_429_cools_the_account_down_and_requeues(
+    ctx: EngineContext, stores: Stores, provider: SubmittingProvider
+) -> None:
+    (task,) = await _queued(stores, 1)
+    provider.error = RateLimited("busy", retry_after=120)
+    await _dispatch(ctx)
+    assert (await _state(stores, task)).state == TaskState.QUEUED
+    account = await account_admin(stores).get("r")
+    assert account.cooldown_until is not None and account.cooldown_until > utcnow()
+    provider.error = None
+    assert await _dispatch(ctx) == 0  # cooling down: nobody may take it now
+
+
+async def test_a_task_no_account_can_serve_fails_at_once(
+    ctx: EngineContext, stores: Stores
+) -> None:
+    (task,) = await _queued(stores, 1, account=False)
+    heard = ctx.events.subscribe(task.id)
+    assert await _dispatch(ctx) == 0
+    failed = await _state(stores, task)
+    assert failed.state == TaskState.FAILED and failed.failure_reason
+    assert heard.get_nowait().state == TaskState.FAILED

@@ -1,0 +1,99 @@
+"""Upstream callbacks in: the hook token names the account, a progress body is applied, a
+terminal one only makes the task due (its result is read from the upstream, not the body)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lumagate.domain.accounts import HOOK_TOKEN, NewAccount
+from lumagate.domain.clock import utcnow
+from lumagate.domain.states import TaskState
+from lumagate.engine.context import EngineContext
+from lumagate.engine.hooks import UpstreamHooks
+from lumagate.engine.refresher import Refresher
+from lumagate.providers.base import UpstreamJob, UpstreamState
+from lumagate.wiring.operator import account_admin
+from lumagate.wiring.stores import Stores
+from tests.support.stores import engine_context, stored_task
+
+TOKEN = "hook-token-of-the-official-account"
+STATES = {"dreaming": UpstreamState.PROCESSING, "completed": UpstreamState.COMPLETED}
+
+
+class CallbackProvider:
+    """Just the CallbackAware part of a provider: what a callback body says."""
+
+    kind = "luma-official"
+
+    def job_from_callback(self, payload: Any) -> UpstreamJob | None:
+        state = STATES.get(payload.get("state"))
+        return None if state is None else UpstreamJob(payload["id"], state, progress=50)
+
+
+@pytest.fixture
+def ctx(stores: Stores) -> EngineContext:
+    context = engine_context(stores)
+    context.providers.register(CallbackProvider())  # type: ignore[arg-type]
+    return context
+
+
+@pytest.fixture
+def hooks(ctx: EngineContext) -> UpstreamHooks:
+    return UpstreamHooks(ctx, Refresher(ctx))
+
+
+async def _followed(stores: Stores) -> tuple[str, str]:
+    """An official account with a hook token, and a submitted task of it (task id, upstream id)."""
+    admin = account_admin(stores)
+    account = await admin.add(
+        NewAccount(kind="luma-official", name="o", settings={HOOK_TOKEN: TOKEN})
+    )
+    await admin.add(NewAccount(kind="luma-official", name="no-token"))
+    key, _ = await stores.keys.create("t", utcnow())
+    task = await stored_task(
+        stores, key.id, TaskState.SUBMITTED, account_id=account.id, upstream_id="up-1"
+    )
+    return task.id, account.id
+
+
+async def test_the_token_names_its_account_and_no_other(
+    hooks: UpstreamHooks, stores: Stores
+) -> None:
+    _, account_id = await _followed(stores)
+    found = await hooks.account_for(TOKEN)
+    assert found is not None and found.id == account_id
+    assert await hooks.account_for("not-" + TOKEN) is None
+    assert await hooks.account_for("") is None  # the account without a token is never matched
+
+
+async def test_an_unknown_token_is_refused_and_a_body_without_id_is_ignored(
+    hooks: UpstreamHooks, ctx: EngineContext, stores: Stores
+) -> None:
+    task_id, _ = await _followed(stores)
+    assert await hooks.receive("wrong", {"id": "up-1", "state": "dreaming"}) is False
+    assert await hooks.receive(TOKEN, {"state": "dreaming"}) is True
+    assert await hooks.receive(TOKEN, ["not", "an", "object"]) is True
+    unchanged = await stores.tasks.get(task_id)
+    assert unchanged is not None and unchanged.state == TaskState.SUBMITTED
+    assert await ctx.signals.refresh.wait(0.0) is False
+
+
+async def test_a_progress_callback_is_applied_from_its_body(
+    hooks: UpstreamHooks, stores: Stores
+) -> None:
+    task_id, _ = await _followed(stores)
+    assert await hooks.receive(TOKEN, {"id": "up-1", "state": "dreaming"}) is True
+    moved = await stores.tasks.get(task_id)
+    assert moved is not None and moved.state == TaskState.PROCESSING and moved.progress == 50
+
+
+async def test_a_terminal_callback_only_makes_the_task_due(
+    hooks: UpstreamHooks, ctx: EngineContext, stores: Stores
+) -> None:
+    task_id, _ = await _followed(stores)
+    assert await hooks.receive(TOKEN, {"id": "up-1", "state": "completed"}) is True
+    kept = await stores.tasks.get(task_id)
+    assert kept is not None and kept.state == TaskState.SUBMITTED  # not taken from the body
+    assert await ctx.signals.refresh.wait(0.0) is True  # the refresher reads it upstream

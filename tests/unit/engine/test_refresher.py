@@ -1,0 +1,115 @@
+"""The refresher: due tasks are asked about per account in one call, what comes back is
+recorded, a removed account fails its tasks, a dead session past its grace fails them too."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import pytest
+
+from lumagate.domain.accounts import AccountHandle, NewAccount
+from lumagate.domain.clock import utcnow
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task, TaskMedia
+from lumagate.engine.context import EngineContext
+from lumagate.engine.refresher import Refresher
+from lumagate.providers.base import AuthenticationFailed, UpstreamJob, UpstreamState
+from lumagate.wiring.operator import account_admin
+from lumagate.wiring.stores import Stores
+from tests.support.stores import engine_context, stored_task
+
+MEDIA = TaskMedia(video="https://cdn.example/v.mp4", width=1280, height=720)
+
+
+class ListingProvider:
+    """The part of a provider the refresher calls: many jobs by upstream id at once."""
+
+    kind = "relay"
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, UpstreamJob] = {}
+        self.error: Exception | None = None
+        self.calls: list[list[str]] = []
+
+    async def refresh_many(
+        self, account: AccountHandle, upstream_ids: Sequence[str]
+    ) -> dict[str, UpstreamJob]:
+        self.calls.append(sorted(upstream_ids))
+        if self.error is not None:
+            raise self.error
+        return {i: self.jobs[i] for i in upstream_ids if i in self.jobs}
+
+
+@pytest.fixture
+def provider() -> ListingProvider:
+    return ListingProvider()
+
+
+@pytest.fixture
+def ctx(stores: Stores, provider: ListingProvider) -> EngineContext:
+    context = engine_context(stores, session_grace_seconds=0.0)
+    context.providers.register(provider)  # type: ignore[arg-type]
+    return context
+
+
+async def _followed(stores: Stores, *upstream_ids: str) -> list[Task]:
+    account = await account_admin(stores).add(
+        NewAccount(kind="relay", name="r", base_url="http://127.0.0.1:1")
+    )
+    key, _ = await stores.keys.create("t", utcnow())
+    due = utcnow() - timedelta(seconds=1)
+    return [
+        await stored_task(
+            stores,
+            key.id,
+            TaskState.SUBMITTED,
+            account_id=account.id,
+            upstream_id=upstream_id,
+            next_poll_at=due,
+        )
+        for upstream_id in upstream_ids
+    ]
+
+
+async def _state(stores: Stores, task: Task) -> Task:
+    found = await stores.tasks.get(task.id)
+    assert found is not None
+    return found
+
+
+async def test_due_tasks_are_asked_about_in_one_call_and_recorded(
+    ctx: EngineContext, stores: Stores, provider: ListingProvider
+) -> None:
+    done, running, silent = await _followed(stores, "u1", "u2", "u3")
+    provider.jobs = {
+        "u1": UpstreamJob("u1", UpstreamState.COMPLETED, media=MEDIA),
+        "u2": UpstreamJob("u2", UpstreamState.PROCESSING, progress=60),
+    }
+    assert await Refresher(ctx).refresh_once() == 3
+    assert provider.calls == [["u1", "u2", "u3"]]
+    assert (await _state(stores, done)).state == TaskState.COMPLETED
+    moving = await _state(stores, running)
+    assert moving.state == TaskState.PROCESSING and moving.progress == 60
+    assert (await _state(stores, silent)).state == TaskState.SUBMITTED
+    assert await ctx.signals.dispatch.wait(0.0) is True  # a slot is free
+    assert await Refresher(ctx).refresh_once() == 0  # their next polls are not due yet
+
+
+async def test_a_removed_account_fails_its_tasks(ctx: EngineContext, stores: Stores) -> None:
+    (task,) = await _followed(stores, "u1")
+    await account_admin(stores).remove("r", force=True)
+    await Refresher(ctx).refresh_once()
+    failed = await _state(stores, task)
+    assert failed.state == TaskState.FAILED and "removed" in (failed.failure_reason or "")
+
+
+async def test_a_dead_session_past_its_grace_fails_its_tasks(
+    ctx: EngineContext, stores: Stores, provider: ListingProvider
+) -> None:
+    (task,) = await _followed(stores, "u1")
+    provider.error = AuthenticationFailed("session expired")
+    await Refresher(ctx).refresh_once()
+    failed = await _state(stores, task)
+    assert failed.state == TaskState.FAILED
+    assert "session expired" in (failed.failure_reason or "")
