@@ -55,8 +55,10 @@ def _row(tenant: str, n: int) -> dict[str, object]:
     }
 
 
-async def test_tasks_made_before_0008_are_numbered_by_the_migration(database_url: str) -> None:
-    database = Database(database_url)
+async def test_tasks_made_before_0008_are_numbered_by_the_migration(
+    empty_database_url: str,
+) -> None:
+    database = Database(empty_database_url)
     try:
         await migrate.upgrade(database, "0005")
         old = [_row("me", n) for n in range(1500)]  # more than one backfill batch
