@@ -34,6 +34,8 @@ SHARED_SETTINGS = (
     "LUMAGATE_SECRET_KEY",
     "LUMAGATE_ADMIN_KEY",
     "LUMAGATE_PUBLIC_URL",
+    "LUMAGATE_MEDIA_URL",
+    "LUMAGATE_S3_ENDPOINT_URL",
 )
 REQUIRED_VARIABLE = re.compile(r"\$\{(\w+):\?")
 
@@ -77,6 +79,12 @@ def test_compose_files_hold_what_replicas_share() -> None:
         for name in SHARED_SETTINGS:
             assert first[name] == other[name], f"{name} differs between the replicas"
     assert first["LUMAGATE_DATABASE_URL"].startswith("postgresql+asyncpg://")
+    # Media in the S3 store (MinIO), each replica with a data dir of its own.
+    assert first["LUMAGATE_MEDIA_URL"].startswith("s3://")
+    assert first["LUMAGATE_S3_ENDPOINT_URL"] == "http://minio:9000"
+    volumes = [tuple(services[n]["volumes"]) for n in names]
+    assert len(set(volumes)) == len(names) and all(v[0].endswith(":/data") for v in volumes)
+    assert "bucket" in services
     assert len({env["LUMAGATE_SERVER_ID"] for env in (first, *others)}) == len(names)
     caddyfile = (DEPLOY / "Caddyfile").read_text()
     assert all(f"{name}:8000" in caddyfile for name in names)
