@@ -157,9 +157,26 @@ def test_docker_compose_config_refuses_a_broken_file(tmp_path: Path) -> None:
     assert "restart_policy" in result.stderr
 
 
+def _tracked_copy(target: Path) -> Path:
+    """The files git tracks in this checkout, copied to ``target``: the image's build context.
+
+    A wheel built from the checkout itself would reuse setuptools' ``build/`` folder of earlier
+    builds, which keeps files since renamed or deleted (a migration under its old name)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, timeout=60
+    )
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
 def _venv_install(tmp_path: Path) -> Path:
     """A wheel of this checkout installed into a fresh venv, like the image's runtime stage."""
     wheels = tmp_path / "wheels"
+    context = _tracked_copy(tmp_path / "context")
     subprocess.run(
         [
             sys.executable,
@@ -170,7 +187,7 @@ def _venv_install(tmp_path: Path) -> Path:
             "--no-deps",
             "--wheel-dir",
             str(wheels),
-            str(ROOT),
+            str(context),
         ],
         check=True,
         timeout=600,
