@@ -5,6 +5,7 @@ subprocess with accounts added by the real CLI, over loopback only.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.fernet import Fernet
 
 from lumagate.sim import SimConfig
 from lumagate.sim.testing import SimServer
@@ -131,7 +133,11 @@ def gateway(
             **settings,
         }
         if database_url:
+            # Replicas of one PostgreSQL database share these; a gateway refuses to start
+            # there without them (docs/replicas.md).
             values["database_url"] = database_url
+            values["secret_key"] = Fernet.generate_key().decode("ascii")
+            values["admin_key"] = "sk-lg-admin-bench-" + secrets.token_urlsafe(16)
         env.update({f"LUMAGATE_{k.upper()}": v for k, v in values.items()})
         for args in accounts:
             _cli(env, "accounts", "add", *args)
