@@ -17,9 +17,11 @@ from typing import Any, Protocol
 import asyncpg
 from cryptography.fernet import Fernet
 
+# asyncpg takes only ``postgresql://``; the SQLAlchemy form (``postgresql+asyncpg://``, what
+# LUMAGATE_DATABASE_URL holds) is accepted too, rather than making every PostgreSQL case skip.
 PG_ADMIN_URL = os.environ.get(
     "LUMAGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+).replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 class ServerDatabase(Protocol):
