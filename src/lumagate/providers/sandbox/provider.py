@@ -12,7 +12,8 @@ proof that nothing was rendered twice).
 Videos go to ``videos/<random>/`` (chosen when the job is recorded), so a ``/files`` link
 cannot be built from a task id. Jobs of an older ``<id>/job.json`` are read from it once.
 With media in the data dir, renders are written straight into their folder; with object
-storage they are rendered into this process's job directory and uploaded before completing.
+storage they are rendered into this process's job directory and uploaded before completing
+(``staging.py``: a render's inputs and outputs).
 Output is labelled as sandbox output (account kind ``sandbox`` in ``server_id``), never Luma's.
 """
 
@@ -27,16 +28,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.clock import utcnow
 from lumagate.domain.render_jobs import RenderJob, RenderState
 from lumagate.domain.request import GenerationRequest, media_ref
 from lumagate.domain.task import TaskMedia
-from lumagate.domain.video import FRAMES_PER_SECOND, frame_count, frame_size
-from lumagate.media.file_modes import private_dir, tighten_existing
-from lumagate.media.store import MediaFetchError, MediaNotFound, MediaStore
+from lumagate.domain.video import frame_size
+from lumagate.media.file_modes import private_dir
+from lumagate.media.store import MediaStore
 from lumagate.providers.base import (
     Rejected,
     Submission,
@@ -44,24 +44,17 @@ from lumagate.providers.base import (
     UpstreamState,
 )
 from lumagate.providers.sandbox.jobs import MemoryRenderJobs, RenderJobs, RenderLease
-
-if TYPE_CHECKING:  # the renderer (PyAV, numpy, Pillow: ~40 MiB) loads on the first render
-    from lumagate.providers.sandbox.render import RenderSpec
+from lumagate.providers.sandbox.staging import (
+    ImageUnavailable,
+    render_and_store,
+    render_spec,
+    video_path,
+)
 
 log = logging.getLogger(__name__)
 
 RenderListener = Callable[[str, str], Awaitable[None]]  # (account id, upstream id)
 MODERATION_FAILURE = "Prompt moderation failed"
-UPLOAD_TIMEOUT_SECONDS = 600.0
-OUTPUTS = (
-    ("video.mp4", "video/mp4"),
-    ("thumbnail.jpg", "image/jpeg"),
-    ("last_frame.jpg", "image/jpeg"),
-)
-
-
-class _ImageUnavailable(Exception):
-    """A keyframe could not be read; the message is the task's failure reason as it stands."""
 
 
 @dataclass
@@ -72,6 +65,8 @@ class _Running:
 
 
 class SandboxProvider:
+    """The offline upstream: a job's life (record, claim under a lease, render, outcome)."""
+
     kind = "sandbox"
 
     def __init__(
@@ -195,15 +190,9 @@ class SandboxProvider:
             await self.jobs.finish(upstream_id, None)
         return await self.jobs.get(upstream_id)
 
-    def _output_dir(self, job: RenderJob) -> Path:
-        return self.media.dir_for(job.media_folder)
-
-    def _video_path(self, job: RenderJob) -> Path:
-        return self._output_dir(job) / "video.mp4"
-
     def _rendered_here(self, job: RenderJob) -> bool:
         """Its video is in the data dir's media (a render its process could not record)."""
-        return self.media.local is not None and self._video_path(job).exists()
+        return self.media.local is not None and video_path(self.media, job).exists()
 
     def _finished(self, job: RenderJob) -> bool:
         """Whether the job's video is in the media store."""
@@ -283,7 +272,7 @@ class SandboxProvider:
         try:
             async with self._slots:
                 failure = await self._render_job(job)
-        except _ImageUnavailable as exc:
+        except ImageUnavailable as exc:
             failure = str(exc)
         except Exception as exc:  # a broken job must fail visibly, not hang
             log.exception("sandbox render %s failed", job.id)
@@ -322,7 +311,7 @@ class SandboxProvider:
             return MODERATION_FAILURE
         source = None if job.source is None else await self._job(job.source)
         scratch = self._job_dir(job.id)
-        spec = await self._spec(request, source, scratch)
+        spec = await render_spec(self.media, request, source, scratch)
         state = self._running[job.id]
         loop = asyncio.get_running_loop()
 
@@ -330,75 +319,10 @@ class SandboxProvider:
             state.progress = fraction
 
         def work() -> None:
-            self._render_and_store(spec, job, scratch, progress, loop)
+            render_and_store(self.media, spec, job, scratch, progress, loop)
             with (self.jobs_dir / "renders.log").open("a") as counter:
                 counter.write(job.id + "\n")
 
         state.thread = loop.run_in_executor(None, work)
         await asyncio.shield(state.thread)
         return None
-
-    def _render_and_store(
-        self,
-        spec: RenderSpec,
-        job: RenderJob,
-        scratch: Path,
-        progress: Callable[[float], None],
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
-        """Render (in a worker thread) into the media dir, or into ``scratch`` and upload."""
-        from lumagate.providers.sandbox.render import render_video
-
-        if self.media.local is not None:
-            out = render_video(spec, self._output_dir(job), progress)
-            tighten_existing([out.video, out.thumbnail, out.last_frame])
-            return
-        out_dir = private_dir(scratch / "out")
-        render_video(spec, out_dir, progress)
-        for name, content_type in OUTPUTS:
-            upload = self.media.put_file(f"{job.media_folder}/{name}", out_dir / name, content_type)
-            asyncio.run_coroutine_threadsafe(upload, loop).result(UPLOAD_TIMEOUT_SECONDS)
-
-    async def _spec(
-        self, request: GenerationRequest, source: RenderJob | None, scratch: Path
-    ) -> RenderSpec:
-        from lumagate.providers.sandbox.render import RenderSpec
-
-        size = frame_size(request.aspect_ratio, request.resolution)
-        start = None if source else await self._image(request.start_image, "image_url")
-        end = await self._image(request.end_image, "image_end_url")
-        return RenderSpec(
-            width=size.width,
-            height=size.height,
-            frames=frame_count(request.duration),
-            fps=FRAMES_PER_SECOND,
-            prompt=request.prompt,
-            start_image=start,
-            end_image=end,
-            loop=request.loop,
-            continue_from_video=await self._source_video(source, scratch) if source else None,
-        )
-
-    async def _source_video(self, source: RenderJob, scratch: Path) -> Path:
-        """The extended video as a local file (fetched from object storage into ``scratch``)."""
-        if self.media.local is not None:
-            return self._video_path(source)
-        try:
-            data = (await self.media.read(media_ref(f"{source.media_folder}/video.mp4")))[0]
-        except MediaNotFound:
-            raise _ImageUnavailable("The source video of this extend is no longer stored") from None
-        private_dir(scratch)
-        target = scratch / "source.mp4"
-        await asyncio.to_thread(target.write_bytes, data)
-        return target
-
-    async def _image(self, ref: str | None, field: str) -> bytes | None:
-        """The image's bytes; a failure says only what the tenant may know (never an address)."""
-        if ref is None:
-            return None
-        try:
-            return (await self.media.read(ref))[0]
-        except MediaFetchError as exc:
-            raise _ImageUnavailable(exc.describe(field)) from None
-        except MediaNotFound:
-            raise _ImageUnavailable(f"the image at {field} is no longer stored") from None
