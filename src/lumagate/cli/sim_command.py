@@ -3,15 +3,18 @@
 Kept apart from the main CLI module so the command can be registered with
 ``app.command("sim")(sim)`` and tested on its own. Every ``SimConfig`` knob is an option here.
 
-The option defaults are written out rather than read from ``SimConfig()``: building the CLI
-(``lumagate --help``, ``lumagate keys create``) then loads neither the simulator nor its
-pydantic model; ``tests/unit/cli/test_sim_command.py`` checks each default against
-``SimConfig``, and ``--help`` groups them in panels as ``SimConfig`` does. ``sim`` is longer
-than 60 lines because Typer declares one option per parameter (29 of them); its body is short.
+The options are a table (:data:`OPTIONS`: name, type, default, ``--help`` panel, help text)
+that gives ``sim`` its signature, so Typer sees one typed parameter per row, in table order,
+exactly as if each were written out. The defaults are written out rather than read from
+``SimConfig()``: building the CLI (``lumagate --help``, ``lumagate keys create``) then loads
+neither the simulator nor its pydantic model; ``tests/unit/cli/test_sim_command.py`` checks
+each default against ``SimConfig``, and ``--help`` groups them in panels as ``SimConfig`` does.
 """
 
 from __future__ import annotations
 
+import inspect
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -33,169 +36,182 @@ MEDIA = "Media and URLs"
 SERVER_OPTIONS = frozenset({"host", "port", "log_level", "port_file"})
 
 
-def sim(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port to listen on (0: any free port).")] = 9000,
-    max_concurrency: Annotated[
+@dataclass(frozen=True)
+class _Option:
+    """One ``--option`` of ``sim``: its parameter name, type, default, panel and help."""
+
+    name: str
+    kind: Any
+    default: Any
+    panel: str | None
+    help: str
+
+    def annotation(self) -> Any:
+        """The parameter's type as Typer reads it (``Annotated[type, typer.Option(...)]``)."""
+        return Annotated[self.kind, typer.Option(rich_help_panel=self.panel, help=self.help)]
+
+
+OPTIONS: tuple[_Option, ...] = (
+    _Option("host", str, "127.0.0.1", None, "Interface to listen on."),
+    _Option("port", int, 9000, None, "TCP port to listen on (0: any free port)."),
+    _Option(
+        "max_concurrency", int, 10, LIMITS, "Non-terminal generations per credential before 429."
+    ),
+    _Option(
+        "creates_per_minute",
         int,
-        typer.Option(
-            rich_help_panel=LIMITS, help="Non-terminal generations per credential before 429."
-        ),
-    ] = 10,
-    creates_per_minute: Annotated[
-        int,
-        typer.Option(
-            rich_help_panel=LIMITS, help="Creates per credential in any 60 s window before 429."
-        ),
-    ] = 20,
-    queued_seconds: Annotated[
+        20,
+        LIMITS,
+        "Creates per credential in any 60 s window before 429.",
+    ),
+    _Option(
+        "queued_seconds", float, 1.0, TIMELINE, "Seconds a generation stays queued (web: pending)."
+    ),
+    _Option(
+        "dreaming_seconds",
         float,
-        typer.Option(
-            rich_help_panel=TIMELINE, help="Seconds a generation stays queued (web: pending)."
-        ),
-    ] = 1.0,
-    dreaming_seconds: Annotated[
+        3.0,
+        TIMELINE,
+        "Seconds a generation stays dreaming (web: processing).",
+    ),
+    _Option("error_rate", float, 0.0, FAULTS, "Share (0-1) of API requests answered 500."),
+    _Option(
+        "timeout_rate",
         float,
-        typer.Option(
-            rich_help_panel=TIMELINE, help="Seconds a generation stays dreaming (web: processing)."
-        ),
-    ] = 3.0,
-    error_rate: Annotated[
+        0.0,
+        FAULTS,
+        "Share (0-1) of API requests that hang, then answer 504.",
+    ),
+    _Option("timeout_seconds", float, 30.0, FAULTS, "How long a timed-out request hangs."),
+    _Option(
+        "slow_rate", float, 0.0, FAULTS, "Share (0-1) of API requests answered late but correctly."
+    ),
+    _Option("slow_seconds", float, 2.0, FAULTS, "Extra delay of a slow answer."),
+    _Option(
+        "lost_response_rate",
         float,
-        typer.Option(rich_help_panel=FAULTS, help="Share (0-1) of API requests answered 500."),
-    ] = 0.0,
-    timeout_rate: Annotated[
+        0.0,
+        FAULTS,
+        "Share (0-1) of creates that are recorded but answered 502.",
+    ),
+    _Option(
+        "web_null_video_rate",
         float,
-        typer.Option(
-            rich_help_panel=FAULTS, help="Share (0-1) of API requests that hang, then answer 504."
-        ),
-    ] = 0.0,
-    timeout_seconds: Annotated[
-        float, typer.Option(rich_help_panel=FAULTS, help="How long a timed-out request hangs.")
-    ] = 30.0,
-    slow_rate: Annotated[
+        0.3,
+        QUIRKS,
+        "Share (0-1) of web completions whose first poll shows video: null.",
+    ),
+    _Option(
+        "callback_duplicate_rate",
         float,
-        typer.Option(
-            rich_help_panel=FAULTS, help="Share (0-1) of API requests answered late but correctly."
-        ),
-    ] = 0.0,
-    slow_seconds: Annotated[
-        float, typer.Option(rich_help_panel=FAULTS, help="Extra delay of a slow answer.")
-    ] = 2.0,
-    lost_response_rate: Annotated[
+        0.1,
+        QUIRKS,
+        "Share (0-1) of official callbacks delivered twice.",
+    ),
+    _Option(
+        "session_lifetime_seconds",
         float,
-        typer.Option(
-            rich_help_panel=FAULTS,
-            help="Share (0-1) of creates that are recorded but answered 502.",
-        ),
-    ] = 0.0,
-    web_null_video_rate: Annotated[
+        3600.0,
+        CREDENTIALS,
+        "A web access_token dies this long after it was issued.",
+    ),
+    _Option(
+        "session_rotate_seconds",
         float,
-        typer.Option(
-            rich_help_panel=QUIRKS,
-            help="Share (0-1) of web completions whose first poll shows video: null.",
-        ),
-    ] = 0.3,
-    callback_duplicate_rate: Annotated[
-        float,
-        typer.Option(
-            rich_help_panel=QUIRKS, help="Share (0-1) of official callbacks delivered twice."
-        ),
-    ] = 0.1,
-    session_lifetime_seconds: Annotated[
-        float,
-        typer.Option(
-            rich_help_panel=CREDENTIALS,
-            help="A web access_token dies this long after it was issued.",
-        ),
-    ] = 3600.0,
-    session_rotate_seconds: Annotated[
-        float,
-        typer.Option(
-            rich_help_panel=CREDENTIALS,
-            help="Tokens older than this get a fresh one via Set-Cookie.",
-        ),
-    ] = 600.0,
-    moderation_marker: Annotated[
+        600.0,
+        CREDENTIALS,
+        "Tokens older than this get a fresh one via Set-Cookie.",
+    ),
+    _Option(
+        "moderation_marker",
         str,
-        typer.Option(
-            rich_help_panel=FAULTS, help="Prompts containing this fail moderation ('' disables)."
-        ),
-    ] = "blocked-word",
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            rich_help_panel=FAULTS, help="RNG seed for faults and quirks (reproducible runs)."
-        ),
-    ] = None,
-    api_key_prefix: Annotated[
+        "blocked-word",
+        FAULTS,
+        "Prompts containing this fail moderation ('' disables).",
+    ),
+    _Option(
+        "seed", int | None, None, FAULTS, "RNG seed for faults and quirks (reproducible runs)."
+    ),
+    _Option("api_key_prefix", str, "luma-", CREDENTIALS, "Official API keys must start with this."),
+    _Option(
+        "web_token_prefix",
         str,
-        typer.Option(rich_help_panel=CREDENTIALS, help="Official API keys must start with this."),
-    ] = "luma-",
-    web_token_prefix: Annotated[
-        str,
-        typer.Option(
-            rich_help_panel=CREDENTIALS,
-            help="New web access tokens must start with this ('' = any).",
-        ),
-    ] = "",
-    initial_credits_cents: Annotated[
+        "",
+        CREDENTIALS,
+        "New web access tokens must start with this ('' = any).",
+    ),
+    _Option(
+        "initial_credits_cents",
         int,
-        typer.Option(rich_help_panel=ACCOUNTING, help="Official credit balance per key, in cents."),
-    ] = 1_000_000,
-    generation_cost_cents: Annotated[
+        1_000_000,
+        ACCOUNTING,
+        "Official credit balance per key, in cents.",
+    ),
+    _Option(
+        "generation_cost_cents",
         int,
-        typer.Option(
-            rich_help_panel=ACCOUNTING,
-            help="Official credits charged per create (refunded on failure).",
-        ),
-    ] = 40,
-    web_capacity: Annotated[
-        int,
-        typer.Option(
-            rich_help_panel=LIMITS, help="Web generations a session's subscription allows."
-        ),
-    ] = 1000,
-    callback_retries: Annotated[
-        int, typer.Option(rich_help_panel=CALLBACKS, help="Callback retries after a non-2xx reply.")
-    ] = 3,
-    callback_retry_delay: Annotated[
-        float, typer.Option(rich_help_panel=CALLBACKS, help="Seconds between callback attempts.")
-    ] = 0.1,
-    callback_timeout: Annotated[
-        float,
-        typer.Option(rich_help_panel=CALLBACKS, help="Timeout of one callback attempt, seconds."),
-    ] = 5.0,
-    tick_seconds: Annotated[
-        float,
-        typer.Option(rich_help_panel=TIMELINE, help="Period of the background timeline ticker."),
-    ] = 0.05,
-    media_dir: Annotated[
+        40,
+        ACCOUNTING,
+        "Official credits charged per create (refunded on failure).",
+    ),
+    _Option("web_capacity", int, 1000, LIMITS, "Web generations a session's subscription allows."),
+    _Option("callback_retries", int, 3, CALLBACKS, "Callback retries after a non-2xx reply."),
+    _Option("callback_retry_delay", float, 0.1, CALLBACKS, "Seconds between callback attempts."),
+    _Option("callback_timeout", float, 5.0, CALLBACKS, "Timeout of one callback attempt, seconds."),
+    _Option("tick_seconds", float, 0.05, TIMELINE, "Period of the background timeline ticker."),
+    _Option(
+        "media_dir",
         Path | None,
-        typer.Option(
-            rich_help_panel=MEDIA, help="Where rendered clips are cached (default: a temp dir)."
-        ),
-    ] = None,
-    public_base_url: Annotated[
+        None,
+        MEDIA,
+        "Where rendered clips are cached (default: a temp dir).",
+    ),
+    _Option(
+        "public_base_url",
         str | None,
-        typer.Option(
-            rich_help_panel=MEDIA,
-            help="Base URL put in media/upload URLs (default: the request's host).",
-        ),
-    ] = None,
-    media_ttl_seconds: Annotated[
+        None,
+        MEDIA,
+        "Base URL put in media/upload URLs (default: the request's host).",
+    ),
+    _Option(
+        "media_ttl_seconds",
         float | None,
-        typer.Option(
-            rich_help_panel=MEDIA,
-            help="Media links expire (403) this long after they were handed out.",
-        ),
-    ] = None,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
-    port_file: Annotated[
+        None,
+        MEDIA,
+        "Media links expire (403) this long after they were handed out.",
+    ),
+    _Option("log_level", str, "info", None, "uvicorn log level."),
+    _Option(
+        "port_file",
         Path | None,
-        typer.Option(help="Write the port actually bound to this file once it listens."),
-    ] = None,
-) -> None:
+        None,
+        None,
+        "Write the port actually bound to this file once it listens.",
+    ),
+)
+
+
+def _takes_options(command: Any) -> Any:
+    """Give ``command`` (which takes ``**options``) one parameter per row of :data:`OPTIONS`."""
+    command.__signature__ = inspect.Signature(
+        [
+            inspect.Parameter(
+                option.name,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=option.default,
+                annotation=option.annotation(),
+            )
+            for option in OPTIONS
+        ],
+        return_annotation=None,
+    )
+    command.__annotations__ = {option.name: option.annotation() for option in OPTIONS}
+    command.__annotations__["return"] = None
+    return command
+
+
+@_takes_options
+def sim(**options: Any) -> None:
     """Run a simulated Luma upstream (official API + web app) for tests and load tests.
 
     One server answers both surfaces:
@@ -210,10 +226,11 @@ def sim(
 
       lumagate sim --port 9000 --error-rate 0.05 --lost-response-rate 0.02 --seed 7
     """
-    config = _sim_config(dict(locals()))  # every parameter but the server's is a SimConfig field
+    config = _sim_config(options)  # every option but the server's is a SimConfig field
     from lumagate.cli.listen import bind_listener, bound_port, serve_on, write_port_file
 
-    listener = bind_listener(host, port)
+    host: str = options["host"]
+    listener = bind_listener(host, options["port"])
     port = bound_port(listener)
     typer.echo(
         f"lumagate sim on http://{host}:{port}  "
@@ -224,9 +241,10 @@ def sim(
     from lumagate.sim.app import create_sim_app
 
     sim_app = create_sim_app(config)
+    port_file: Path | None = options["port_file"]
     if port_file is not None:
         write_port_file(port_file, port)
-    serve_on(uvicorn.Config(sim_app, log_level=log_level), listener)
+    serve_on(uvicorn.Config(sim_app, log_level=options["log_level"]), listener)
 
 
 def _sim_config(options: dict[str, Any]) -> SimConfig:
