@@ -8,9 +8,10 @@ own copy. Nothing here touches the store or a provider.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from lumagate.api import deps
@@ -116,6 +117,28 @@ def example_response(status: int, example: Any, description: str = "") -> dict[i
             "content": {"application/json": {"example": example}},
         }
     }
+
+
+def documented_route(
+    router: APIRouter,
+    path: str,
+    endpoint: Callable[..., Any],
+    method: str,
+    summary: str,
+    example: Any,
+    *,
+    body: tuple[type[BaseModel], dict[str, Any]] | None = None,
+) -> None:
+    """Add a route whose /docs show ``example`` as its 200 answer and, given ``body`` (a model
+    and an example of it), the JSON body its handler parses itself (:func:`json_body_doc`)."""
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=[method],
+        summary=summary,
+        openapi_extra=None if body is None else json_body_doc(*body),
+        responses=example_response(200, example),
+    )
 
 
 # Model names OpenAI-style clients send for Luma video -> the official model (None: default).

@@ -18,9 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from lumagate.api.deps import Tasks, bearer_tenant
 from lumagate.api.dialect_common import (
     channel_for,
-    example_response,
+    documented_route,
     idempotency_key,
-    json_body_doc,
     max_body,
 )
 from lumagate.api.errors import ErrorDialect, register_error_dialect
@@ -147,46 +146,42 @@ async def fetch(
     return {"code": "success", "message": "", "data": await task_dto(task, service)}
 
 
+SUBMIT_EXAMPLE = {
+    "model": "ray-2",
+    "prompt": "a lighthouse in a storm",
+    "duration": 5,
+    "width": 1280,
+    "height": 720,
+    "metadata": {"loop": False},
+}
+TASK_DTO_EXAMPLE = {
+    "id": 3921570165938617,
+    "task_id": "4665a07c-…",
+    "status": "SUCCESS",
+    "progress": "100%",
+    "finish_time": 1734874790,
+    "result_url": "http://…/video.mp4",
+}
+
+
 def build_router() -> APIRouter:
     router = APIRouter(tags=[TAG])
-    router.add_api_route(
+    documented_route(
+        router,
         BASE,
         submit,
-        methods=["POST"],
-        summary="Submit a video task",
-        openapi_extra=json_body_doc(
-            UnifiedVideoBody,
-            {
-                "model": "ray-2",
-                "prompt": "a lighthouse in a storm",
-                "duration": 5,
-                "width": 1280,
-                "height": 720,
-                "metadata": {"loop": False},
-            },
-        ),
-        responses=example_response(200, {"task_id": "4665a07c-…", "status": "queued"}),
+        "POST",
+        "Submit a video task",
+        {"task_id": "4665a07c-…", "status": "queued"},
+        body=(UnifiedVideoBody, SUBMIT_EXAMPLE),
     )
-    router.add_api_route(
+    documented_route(
+        router,
         BASE + "/{task_id}",
         fetch,
-        methods=["GET"],
-        summary="One task as new-api's TaskDto (by task id or numeric id)",
-        responses=example_response(
-            200,
-            {
-                "code": "success",
-                "message": "",
-                "data": {
-                    "id": 3921570165938617,
-                    "task_id": "4665a07c-…",
-                    "status": "SUCCESS",
-                    "progress": "100%",
-                    "finish_time": 1734874790,
-                    "result_url": "http://…/video.mp4",
-                },
-            },
-        ),
+        "GET",
+        "One task as new-api's TaskDto (by task id or numeric id)",
+        {"code": "success", "message": "", "data": TASK_DTO_EXAMPLE},
     )
     return router
 

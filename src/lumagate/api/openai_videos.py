@@ -26,9 +26,8 @@ from starlette.background import BackgroundTask
 from lumagate.api.deps import Tasks, VideoContent, bearer_tenant
 from lumagate.api.dialect_common import (
     channel_for,
-    example_response,
+    documented_route,
     idempotency_key,
-    json_body_doc,
     parse_size,
     query_int,
     video_model,
@@ -237,14 +236,19 @@ async def callback_body(task: Task, service: TaskService) -> Any:
     return video_object(task)
 
 
-def build_router() -> APIRouter:
-    router = APIRouter(tags=[TAG])
-    router.add_api_route(
+QUEUED_EXAMPLE = {**VIDEO_EXAMPLE, "status": "queued", "progress": 0}
+
+
+def _collection_routes(router: APIRouter) -> None:
+    """``/v1/videos``: create one, list them."""
+    documented_route(
+        router,
         "/v1/videos",
         create_video,
-        methods=["POST"],
-        summary="Create a video (JSON or multipart)",
-        openapi_extra=json_body_doc(
+        "POST",
+        "Create a video (JSON or multipart)",
+        QUEUED_EXAMPLE,
+        body=(
             VideoCreateBody,
             {
                 "prompt": "a hummingbird hovering",
@@ -253,53 +257,38 @@ def build_router() -> APIRouter:
                 "size": "1280x720",
             },
         ),
-        responses=example_response(200, {**VIDEO_EXAMPLE, "status": "queued", "progress": 0}),
     )
-    router.add_api_route(
+    first = last = VIDEO_EXAMPLE["id"]
+    page = {"object": "list", "data": [VIDEO_EXAMPLE], "first_id": first, "last_id": last}
+    documented_route(
+        router,
         "/v1/videos",
         list_videos,
-        methods=["GET"],
-        summary="The caller's videos, a page at a time (after, limit, order)",
-        responses=example_response(
-            200,
-            {
-                "object": "list",
-                "data": [VIDEO_EXAMPLE],
-                "first_id": VIDEO_EXAMPLE["id"],
-                "last_id": VIDEO_EXAMPLE["id"],
-                "has_more": False,
-            },
-        ),
+        "GET",
+        "The caller's videos, a page at a time (after, limit, order)",
+        {**page, "has_more": False},
     )
-    router.add_api_route(
-        "/v1/videos/{video_id}",
-        get_video,
-        methods=["GET"],
-        summary="One video",
-        responses=example_response(200, VIDEO_EXAMPLE),
-    )
-    router.add_api_route(
+
+
+def _video_routes(router: APIRouter) -> None:
+    """``/v1/videos/{video_id}``: read, remix, delete, its content."""
+    documented_route(router, "/v1/videos/{video_id}", get_video, "GET", "One video", VIDEO_EXAMPLE)
+    documented_route(
+        router,
         "/v1/videos/{video_id}/remix",
         remix_video,
-        methods=["POST"],
-        summary="Remix a completed video with a new prompt (done as an extend)",
-        openapi_extra=json_body_doc(RemixBody, {"prompt": "the same scene at night"}),
-        responses=example_response(
-            200,
-            {
-                **VIDEO_EXAMPLE,
-                "status": "queued",
-                "progress": 0,
-                "remixed_from_video_id": "0e3c2f0a-…",
-            },
-        ),
+        "POST",
+        "Remix a completed video with a new prompt (done as an extend)",
+        {**QUEUED_EXAMPLE, "remixed_from_video_id": "0e3c2f0a-…"},
+        body=(RemixBody, {"prompt": "the same scene at night"}),
     )
-    router.add_api_route(
+    documented_route(
+        router,
         "/v1/videos/{video_id}",
         delete_video,
-        methods=["DELETE"],
-        summary="Delete a video: cancel it if unfinished (refunded), then hide it",
-        responses=example_response(200, {"id": "…", "object": "video.deleted", "deleted": True}),
+        "DELETE",
+        "Delete a video: cancel it if unfinished (refunded), then hide it",
+        {"id": "…", "object": "video.deleted", "deleted": True},
     )
     router.add_api_route(
         "/v1/videos/{video_id}/content",
@@ -312,6 +301,12 @@ def build_router() -> APIRouter:
         ),
         responses={200: {"content": {"video/mp4": {}, "image/jpeg": {}}}},
     )
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(tags=[TAG])
+    _collection_routes(router)
+    _video_routes(router)
     return router
 
 

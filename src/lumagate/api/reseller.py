@@ -237,9 +237,16 @@ def _generation_routes(
     """Create, upload, extend, cancel, list, download link and get under one generations base.
 
     ``docs``: this is the base /docs shows; channel prefixes show only create and extend."""
-    create, extend = handlers
     main = docs and root.startswith("/luma/")
-    kind = channel.value
+    _write_routes(router, root, channel.value, handlers, docs=docs, main=main)
+    _read_routes(router, root, channel.value, main=main)
+
+
+def _write_routes(
+    router: APIRouter, root: str, kind: str, handlers: tuple[Any, Any], *, docs: bool, main: bool
+) -> None:
+    """Create, upload, extend and cancel (``main``: the base whose every route /docs shows)."""
+    create, extend = handlers
     _route(
         router,
         root,
@@ -275,6 +282,10 @@ def _generation_routes(
         docs=main,
         name=f"cancel_{kind}",
     )
+
+
+def _read_routes(router: APIRouter, root: str, kind: str, *, main: bool) -> None:
+    """List, download link and get (shown in /docs on the ``main`` base only)."""
     _route(
         router,
         root,

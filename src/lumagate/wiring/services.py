@@ -78,27 +78,26 @@ def _deliverability(stores: Stores) -> Deliverability:
     )
 
 
-def build_services(
-    stores: Stores,
-    *,
-    keys: KeyAdmin,
-    media: MediaStore,
-    http: httpx.AsyncClient,
-    hooks: EngineHooks,
-    renderers: Mapping[str, TaskRenderer],
-) -> Services:
+def _billing(stores: Stores) -> BillingService:
     settings = stores.settings
-    billing = BillingService(
+    return BillingService(
         stores.ledger,
         price_table(settings),
         default_model=settings.default_model,
         credit_usd=settings.credit_usd,
         running_retry_after=settings.running_limit_retry_after_seconds,
     )
-    cancels = TaskCancels(
-        stores.tasks, on_ended=hooks.task_ended, on_upstream_cancel=hooks.wake_upstream_cancels
-    )
-    tasks = TaskService(
+
+
+def _task_service(
+    stores: Stores,
+    media: MediaStore,
+    hooks: EngineHooks,
+    billing: BillingService,
+    cancels: TaskCancels,
+) -> TaskService:
+    settings = stores.settings
+    return TaskService(
         stores.tasks,
         stores.accounts,
         media,
@@ -112,6 +111,23 @@ def build_services(
         cancels=cancels,
         default_deadline_minutes=settings.task_deadline_minutes,
     )
+
+
+def build_services(
+    stores: Stores,
+    *,
+    keys: KeyAdmin,
+    media: MediaStore,
+    http: httpx.AsyncClient,
+    hooks: EngineHooks,
+    renderers: Mapping[str, TaskRenderer],
+) -> Services:
+    settings = stores.settings
+    billing = _billing(stores)
+    cancels = TaskCancels(
+        stores.tasks, on_ended=hooks.task_ended, on_upstream_cancel=hooks.wake_upstream_cancels
+    )
+    tasks = _task_service(stores, media, hooks, billing, cancels)
     bodies = TaskBodies(renderers, tasks)
     callbacks = CallbackRecorder(
         stores.deliveries,
