@@ -1,20 +1,29 @@
 """The HTTP plumbing both clients share: base URL, the key only to the gateway, error mapping.
 
+A session sends a :class:`~lumagate.client.calls.Call` and runs a flow (``flows.py``) over
+blocking or asyncio I/O: the only part of the client written twice.
+
 The key is attached by an :class:`httpx.Auth` that checks the request's origin, so following a
 download link to another host (a CDN, an upstream's storage) never sends the tenant key there.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Generator
-from types import TracebackType
-from typing import Self
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
 from lumagate import __version__
+from lumagate.client import calls
 from lumagate.client.calls import Call
 from lumagate.client.errors import error_from_response, unreachable
+from lumagate.client.flows import Flow, FlowRun, Step
+
+T = TypeVar("T")
+TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
 USER_AGENT = f"lumagate-client/{__version__}"
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -49,7 +58,7 @@ class GatewayKeyAuth(httpx.Auth):
         yield request
 
 
-def client_options(base_url: str, api_key: str, timeout: float) -> dict[str, object]:
+def client_options(base_url: str, api_key: str, timeout: float) -> dict[str, Any]:
     """Keyword arguments for ``httpx.Client`` / ``httpx.AsyncClient``."""
     return {
         "base_url": base_url,
@@ -72,36 +81,42 @@ def checked(response: httpx.Response) -> httpx.Response:
     raise error_from_response(response)
 
 
-class GatewaySession:
-    """A blocking ``httpx.Client`` bound to one gateway and key: send a :class:`Call`, close.
-
-    The blocking clients subclass it and keep only their methods; a failure to connect is a
-    ``ConnectionFailedError``, an answer other than 2xx its typed exception.
-    """
+class _Session(Generic[TransportT]):
+    """What both sessions are made of: the gateway's base URL, the default channel of the
+    reseller clients (``None`` for the admin client) and an httpx client with the key."""
 
     def __init__(
         self,
         base_url: str,
         api_key: str,
         *,
+        channel: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        transport: httpx.BaseTransport | None = None,
+        transport: TransportT | None = None,
     ) -> None:
         self.base_url = normalise_base_url(base_url)
-        self._http = httpx.Client(
-            **client_options(self.base_url, api_key, timeout),  # type: ignore[arg-type]
-            transport=transport,
-        )
+        self.channel = channel
+        calls.prefix(channel)  # an unknown channel is refused now, not at the first create
+        self._open(client_options(self.base_url, api_key, timeout), transport)
+
+    def _open(self, options: dict[str, Any], transport: TransportT | None) -> None:
+        raise NotImplementedError
+
+
+class GatewaySession(_Session[httpx.BaseTransport]):
+    """A blocking ``httpx.Client`` bound to one gateway and key: run a flow, close.
+
+    The blocking clients subclass it and keep only their methods; a failure to connect is a
+    ``ConnectionFailedError``, an answer other than 2xx its typed exception.
+    """
+
+    def _open(self, options: dict[str, Any], transport: httpx.BaseTransport | None) -> None:
+        self._http = httpx.Client(**options, transport=transport)
 
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -114,33 +129,30 @@ class GatewaySession:
             raise unreachable(self.base_url, error) from None
         return checked(response)
 
+    def _perform(self, step: Step) -> httpx.Response | None:
+        if isinstance(step, Call):
+            return self._send(step)
+        time.sleep(step)
+        return None
 
-class AsyncGatewaySession:
+    def _run(self, flow: Flow[T]) -> T:
+        """Run a flow (``flows.py``): send its calls, sleep its pauses, return its result."""
+        run = FlowRun(flow)
+        while not run.done:
+            run.answer(self._perform(run.step))
+        return run.result
+
+
+class AsyncGatewaySession(_Session[httpx.AsyncBaseTransport]):
     """The asyncio twin of :class:`GatewaySession` over an ``httpx.AsyncClient``."""
 
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        *,
-        timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.base_url = normalise_base_url(base_url)
-        self._http = httpx.AsyncClient(
-            **client_options(self.base_url, api_key, timeout),  # type: ignore[arg-type]
-            transport=transport,
-        )
+    def _open(self, options: dict[str, Any], transport: httpx.AsyncBaseTransport | None) -> None:
+        self._http = httpx.AsyncClient(**options, transport=transport)
 
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def close(self) -> None:
@@ -152,3 +164,16 @@ class AsyncGatewaySession:
         except httpx.TransportError as error:
             raise unreachable(self.base_url, error) from None
         return checked(response)
+
+    async def _perform(self, step: Step) -> httpx.Response | None:
+        if isinstance(step, Call):
+            return await self._send(step)
+        await asyncio.sleep(step)
+        return None
+
+    async def _run(self, flow: Flow[T]) -> T:
+        """Run a flow (``flows.py``): send its calls, await its pauses, return its result."""
+        run = FlowRun(flow)
+        while not run.done:
+            run.answer(await self._perform(run.step))
+        return run.result

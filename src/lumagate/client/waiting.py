@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from lumagate.client.errors import TaskFailedError, WaitTimeoutError
 from lumagate.client.models import Generation
@@ -14,6 +15,15 @@ ProgressCallback = Callable[[Generation], None]
 
 DEFAULT_POLL_SECONDS = 1.0
 DEFAULT_WAIT_SECONDS = 600.0
+
+
+class WaitKeywords(TypedDict, total=False):
+    """The keyword options of ``wait`` (both clients): ``on_progress``, ``poll_interval``
+    (default 1 s) and ``timeout`` (default 600 s; ``None`` waits for ever)."""
+
+    on_progress: ProgressCallback | None
+    poll_interval: float
+    timeout: float | None
 
 
 @dataclass
