@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from lumagate.domain.media_types import type_by_suffix
 from lumagate.domain.request import is_media_ref, media_ref
 from lumagate.domain.task import TaskMedia
 
@@ -123,22 +124,9 @@ def pending_copies(job: MirrorJob) -> list[AssetCopy]:
             suffix = _suffix(url, _VIDEO_SUFFIXES, ".mp4")
         else:
             suffix = _suffix(url, _IMAGE_SUFFIXES, ".jpg")
-        content_type = _CONTENT_TYPES.get(suffix, "application/octet-stream")
         key = f"{job.prefix}/{asset.value}{suffix}"
-        plan.append(AssetCopy(asset, url, key, content_type, required=asset == Asset.VIDEO))
+        plan.append(AssetCopy(asset, url, key, type_by_suffix(key), required=asset == Asset.VIDEO))
     return plan
-
-
-_CONTENT_TYPES = {
-    ".mp4": "video/mp4",
-    ".webm": "video/webm",
-    ".mov": "video/quicktime",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".webp": "image/webp",
-    ".gif": "image/gif",
-}
 
 
 def _kept(job: MirrorJob, asset: Asset) -> str | None:

@@ -8,25 +8,14 @@ refuses symlink escapes). The errors live here so backends and the store raise t
 
 from __future__ import annotations
 
-import os
 import re
 
+from lumagate.domain.media_types import type_by_suffix
 from lumagate.media.images import sniff_image_type
 
 MAX_KEY_LENGTH = 1024
 SNIFF_BYTES = 16
 
-SUFFIX_TYPES: dict[str, str] = {
-    ".mp4": "video/mp4",
-    ".webm": "video/webm",
-    ".mov": "video/quicktime",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".webp": "image/webp",
-    ".gif": "image/gif",
-    ".json": "application/json",
-}
 
 _DIGEST_NAME_RE = re.compile(r"([0-9a-f]{64})(\.[A-Za-z0-9]{1,10})?")
 
@@ -52,7 +41,7 @@ def content_type_for(name: str, head: bytes = b"") -> str:
     sniffed = sniff_image_type(head)
     if sniffed is not None:
         return sniffed
-    return SUFFIX_TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
+    return type_by_suffix(name)
 
 
 def check_key(key: str) -> str:

@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 from lumagate.domain import messages as msg
 from lumagate.domain.fetching import FetchFailed, UrlFetcher, UrlRefused
+from lumagate.domain.media_types import SUFFIX_TYPES
 from lumagate.domain.messages import Text
 from lumagate.domain.request import is_media_ref, media_key, media_ref
 from lumagate.media.backend import MediaBackend, MediaObject
@@ -39,7 +40,6 @@ from lumagate.media.images import (
 from lumagate.media.keys import (
     MAX_KEY_LENGTH,
     SNIFF_BYTES,
-    SUFFIX_TYPES,
     MediaError,
     MediaNotFound,
     MediaUnavailable,
