@@ -27,6 +27,17 @@ def _channels(form_values: Sequence[object]) -> list[str]:
     return [v for v in form_values if isinstance(v, str)]
 
 
+def _refused(exc: FormError | GatewayError) -> RedirectResponse:
+    """Back to the keys page with what was wrong: a form field, an unknown key, or the
+    service's refusal in its own words."""
+    if isinstance(exc, FormError):
+        detail = str(exc.values.get("field", ""))
+        return RedirectResponse(back(PATH, err=exc.key, detail=detail), 303)
+    if isinstance(exc, KeyNotFound):
+        return RedirectResponse(back(PATH, err="error.key_not_found"), 303)
+    return RedirectResponse(back(PATH, err="error.invalid", detail=exc.message), 303)
+
+
 async def list_page(
     request: Request, session: ConsoleSession = Depends(require_session)
 ) -> HTMLResponse:
@@ -51,12 +62,8 @@ async def create(request: Request, session: ConsoleSession = Depends(require_ses
             max_running=optional_int(text(form, "max_running"), "max_running", 1),
             expires_days=None if not days else float(required_int(days, "expires_days", 1)),
         )
-    except FormError as exc:
-        return RedirectResponse(
-            back(PATH, err=exc.key, detail=str(exc.values.get("field", ""))), 303
-        )
-    except GatewayError as exc:
-        return RedirectResponse(back(PATH, err="error.invalid", detail=exc.message), 303)
+    except (FormError, GatewayError) as exc:
+        return _refused(exc)
     return console.pages.render(
         request,
         "key_created.html",
@@ -76,14 +83,8 @@ async def top_up(
         _, balance = await console_of(request).services.admin.top_up_key(
             key_id, amount, text(form, "note") or None
         )
-    except FormError as exc:
-        return RedirectResponse(
-            back(PATH, err=exc.key, detail=str(exc.values.get("field", ""))), 303
-        )
-    except KeyNotFound:
-        return RedirectResponse(back(PATH, err="error.key_not_found"), 303)
-    except GatewayError as exc:
-        return RedirectResponse(back(PATH, err="error.invalid", detail=exc.message), 303)
+    except (FormError, GatewayError) as exc:
+        return _refused(exc)
     return RedirectResponse(back(PATH, msg="flash.topped_up", detail=str(balance)), 303)
 
 
@@ -98,14 +99,8 @@ async def limits(
             rpm=optional_int(text(form, "rpm"), "rpm", 1),
             max_running=optional_int(text(form, "max_running"), "max_running", 1),
         )
-    except FormError as exc:
-        return RedirectResponse(
-            back(PATH, err=exc.key, detail=str(exc.values.get("field", ""))), 303
-        )
-    except KeyNotFound:
-        return RedirectResponse(back(PATH, err="error.key_not_found"), 303)
-    except GatewayError as exc:
-        return RedirectResponse(back(PATH, err="error.invalid", detail=exc.message), 303)
+    except (FormError, GatewayError) as exc:
+        return _refused(exc)
     return RedirectResponse(back(PATH, msg="flash.limits_changed"), 303)
 
 
