@@ -69,9 +69,17 @@ class CallbackDispatcher:
     ) -> None:
         """Schedule ``copies`` deliveries of ``payload``, after earlier ones for the same id."""
         previous = self._chains.get(generation_id)
-        task = asyncio.get_running_loop().create_task(
-            self._run(previous, url, generation_id, payload, copies, policy)
-        )
+        state = str(payload.get("state", ""))
+
+        async def deliver_copies() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            for _ in range(copies):
+                delivery = Delivery(url=url, generation_id=generation_id, state=state)
+                self.deliveries.append(delivery)
+                await self._deliver(delivery, payload, policy)
+
+        task = asyncio.get_running_loop().create_task(deliver_copies())
         self._chains[generation_id] = task
         self._tasks.add(task)
         task.add_done_callback(lambda done: self._forget(generation_id, done))
@@ -80,23 +88,6 @@ class CallbackDispatcher:
         self._tasks.discard(task)
         if self._chains.get(generation_id) is task:
             del self._chains[generation_id]
-
-    async def _run(
-        self,
-        previous: asyncio.Task[None] | None,
-        url: str,
-        generation_id: str,
-        payload: dict[str, Any],
-        copies: int,
-        policy: Redelivery,
-    ) -> None:
-        if previous is not None:
-            await asyncio.wait([previous])
-        state = str(payload.get("state", ""))
-        for _ in range(copies):
-            delivery = Delivery(url=url, generation_id=generation_id, state=state)
-            self.deliveries.append(delivery)
-            await self._deliver(delivery, payload, policy)
 
     async def _deliver(
         self, delivery: Delivery, payload: dict[str, Any], policy: Redelivery
