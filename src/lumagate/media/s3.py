@@ -99,32 +99,25 @@ class S3Backend:
         return None
 
     async def put_stream(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> None:
-        check_key(key)
-        try:
-            await obstore.put_async(
-                self._store, key, chunks, attributes={"Content-Type": content_type}
-            )
-        except BaseError as exc:
-            raise _unavailable(exc) from exc
+        await self._put(key, chunks, content_type)
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        check_key(key)
-        try:
-            await obstore.put_async(
-                self._store, key, data, attributes={"Content-Type": content_type}
-            )
-        except BaseError as exc:
-            raise _unavailable(exc) from exc
+        await self._put(key, data, content_type)
 
     async def put_file(self, key: str, path: Path, content_type: str) -> None:
+        await self._put(key, Path(path), content_type)
+        await asyncio.to_thread(Path(path).unlink, missing_ok=True)
+
+    async def _put(
+        self, key: str, payload: AsyncIterator[bytes] | bytes | Path, content_type: str
+    ) -> None:
         check_key(key)
         try:
             await obstore.put_async(
-                self._store, key, Path(path), attributes={"Content-Type": content_type}
+                self._store, key, payload, attributes={"Content-Type": content_type}
             )
         except BaseError as exc:
             raise _unavailable(exc) from exc
-        await asyncio.to_thread(Path(path).unlink, missing_ok=True)
 
     async def stat(self, key: str) -> MediaObject | None:
         check_key(key)

@@ -113,24 +113,13 @@ def shortfalls(kind: str, request: GenerationRequest) -> tuple[Shortfall, ...]:
             Shortfall("model", request.model, model, msg.LIMIT_USE(values=", ".join(caps.models)))
         )
     reach = caps.models[model]
-    if request.resolution not in reach.resolutions:
-        found.append(
-            Shortfall(
-                "resolution",
-                request.resolution,
-                _closest(request.resolution, reach.resolutions, ALL_RESOLUTIONS),
-                _limit(reach.resolutions, ALL_RESOLUTIONS),
-            )
-        )
-    if request.duration not in reach.durations:
-        found.append(
-            Shortfall(
-                "duration",
-                request.duration,
-                _closest(request.duration, reach.durations, ALL_DURATIONS),
-                _limit(reach.durations, ALL_DURATIONS),
-            )
-        )
+    for field, asked, offered, order in (
+        ("resolution", request.resolution, reach.resolutions, ALL_RESOLUTIONS),
+        ("duration", request.duration, reach.durations, ALL_DURATIONS),
+    ):
+        if asked not in offered:
+            closest = _closest(asked, offered, order)
+            found.append(Shortfall(field, asked, closest, _limit(offered, order)))
     if request.loop and not caps.loop:
         found.append(Shortfall("loop", True, False, msg.LIMIT_NO_LOOP()))
     if request.end_image is not None and not caps.end_frame:
