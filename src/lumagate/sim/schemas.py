@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from lumagate.domain.video import ASPECT_RATIOS, DURATIONS, RESOLUTIONS
 
@@ -86,18 +93,12 @@ class OfficialCreate(BaseModel):
     def _aspect(cls, value: str) -> str:
         return _check_aspect_ratio(value)
 
-    @field_validator("resolution")
+    @field_validator("resolution", "duration")
     @classmethod
-    def _resolution(cls, value: str) -> str:
-        if value not in RESOLUTIONS:
-            raise ValueError(f"resolution must be one of {', '.join(RESOLUTIONS)}")
-        return value
-
-    @field_validator("duration")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        if value not in DURATIONS:
-            raise ValueError(f"duration must be one of {', '.join(DURATIONS)}")
+    def _one_of(cls, value: str, info: ValidationInfo) -> str:
+        choices = RESOLUTIONS if info.field_name == "resolution" else DURATIONS
+        if value not in choices:
+            raise ValueError(f"{info.field_name} must be one of {', '.join(choices)}")
         return value
 
     @field_validator("callback_url")
