@@ -20,7 +20,7 @@ HEAVY = (
     "obstore",  # with an S3 media backend
     "cryptography",  # with the first secret sealed or opened
 )
-CLI_HEAVY = (*HEAVY, "httpx._main", "pygments")  # httpx's CLI, kept out by lumagate.cli
+CLI_HEAVY = (*HEAVY, "httpx._main", "pygments", "pydantic.v1")  # kept out by lumagate.cli
 
 PROBE = """
 import asyncio, sys
@@ -95,14 +95,19 @@ def test_a_first_start_still_migrates_with_alembic(tmp_path: Path) -> None:
     assert "alembic" in prepared.split(": ", 1)[1].split(",")
 
 
-def test_httpx_without_its_cli_is_whole() -> None:
+def test_httpx_and_fastapi_work_without_the_modules_kept_out() -> None:
     code = (
         "import sys, lumagate.cli, httpx\n"
-        "assert sys.modules['httpx._main'] is None\n"
-        "r = httpx.Client(transport=httpx.MockTransport(lambda q: httpx.Response(204))).get('http://x/')\n"
-        "print(r.status_code, callable(httpx.main))\n"
+        "from fastapi.encoders import jsonable_encoder\n"
+        "assert sys.modules['httpx._main'] is None and sys.modules['pydantic.v1'] is None\n"
+        "mock = httpx.MockTransport(lambda q: httpx.Response(204))\n"
+        "print(httpx.Client(transport=mock).get('http://x/').status_code, callable(httpx.main))\n"
+        "class Thing:\n"
+        "    def __init__(self) -> None:\n"
+        "        self.a = 1\n"
+        "print(jsonable_encoder(Thing()))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
-    assert done.stdout.split() == ["204", "True"]
+    assert done.stdout.splitlines() == ["204 True", "{'a': 1}"]

@@ -12,7 +12,15 @@ from cryptography.fernet import Fernet
 
 from lumagate.security.crypto import SecretBox, load_secret_box
 
-BAD_KEYS = [b"", b"short", b"0" * 43, b"0" * 44, b"!" * 44, base64.urlsafe_b64encode(b"k" * 31), base64.urlsafe_b64encode(b"k" * 33)]
+BAD_KEYS = [
+    b"",
+    b"short",
+    b"0" * 43,
+    b"0" * 44,
+    b"!" * 44,
+    base64.urlsafe_b64encode(b"k" * 31),
+    base64.urlsafe_b64encode(b"k" * 33),
+]
 
 
 @pytest.mark.parametrize("key", BAD_KEYS)
