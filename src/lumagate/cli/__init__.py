@@ -19,4 +19,4 @@ importers handle that as "not available":
 import sys
 
 for _name in ("httpx._main", "pydantic.v1"):  # never used by lumagate; see above
-    sys.modules.setdefault(_name, None)
+    sys.modules.setdefault(_name, None)  # type: ignore[arg-type]  # None: "cannot be imported"
