@@ -29,6 +29,7 @@ from lumagate.security.admin_key import AdminKey, load_or_create_admin_key
 from lumagate.security.guarded_fetch import GuardedFetcher
 from lumagate.security.link_signing import LinkSigner
 from lumagate.security.ssrf import SsrfGuard
+from lumagate.security.tls import client_tls
 from lumagate.service.task_bodies import TaskRenderer
 from lumagate.settings import Settings
 from lumagate.wiring.engine import EngineParts, build_engine
@@ -72,7 +73,9 @@ class Gateway:
         self.settings = settings
         self.stores: Stores = open_stores(settings)
         self.observability = build_observability(self.stores)
-        self.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0))
+        self.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(30.0), verify=client_tls(trust_env=True)
+        )
         self.fetcher = GuardedFetcher(  # every tenant URL: the callbacks' SSRF rules and allow-list
             SsrfGuard(settings.callback_allow),
             max_bytes=settings.max_image_bytes,

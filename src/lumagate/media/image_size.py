@@ -14,8 +14,6 @@ from __future__ import annotations
 import io
 import warnings
 
-from PIL import Image
-
 from lumagate.domain import messages as msg
 from lumagate.domain.messages import MessageError
 
@@ -33,6 +31,8 @@ class UnreadableImage(ValueError):
 
 def pixel_size(data: bytes) -> tuple[int, int]:
     """Width and height from the header of ``data``, without decoding the pixels."""
+    from PIL import Image  # Pillow loads with the first image, not with the server (~2 MiB)
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

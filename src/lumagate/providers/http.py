@@ -41,6 +41,7 @@ from lumagate.providers.base import (
     Rejected,
     TransientError,
 )
+from lumagate.security.tls import client_tls
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 DETAIL_LIMIT = 300
@@ -67,6 +68,7 @@ def new_upstream_client(timeout_seconds: float, connect_seconds: float = 10.0) -
         headers={"Accept": "application/json"},
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         follow_redirects=False,
+        verify=client_tls(trust_env=True),  # one CA bundle load for every outbound client
     )
 
 

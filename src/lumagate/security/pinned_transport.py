@@ -13,6 +13,7 @@ from __future__ import annotations
 import httpx
 
 from lumagate.security.ssrf import parse_ip_literal
+from lumagate.security.tls import client_tls
 
 PIN_EXTENSION = "lumagate_connect_to"
 
@@ -20,7 +21,10 @@ PIN_EXTENSION = "lumagate_connect_to"
 class PinnedTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
         self._inner = inner or httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_keepalive_connections=0), trust_env=False, retries=0
+            limits=httpx.Limits(max_keepalive_connections=0),
+            trust_env=False,
+            retries=0,
+            verify=client_tls(trust_env=False),
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from lumagate.engine.retention import MediaRetention
 from lumagate.media.backend import MediaBackend
 from lumagate.media.local import LocalBackend
-from lumagate.media.s3 import S3Backend
 from lumagate.media.store import MediaStore
 from lumagate.settings import Settings
 from lumagate.wiring.stores import Stores
@@ -24,6 +23,8 @@ def media_backend(settings: Settings, environ: Mapping[str, str] | None = None) 
     """The backend of ``settings.media_url`` (unset: ``<data dir>/media``)."""
     if not settings.media_url:
         return LocalBackend(settings.media_dir)
+    from lumagate.media.s3 import S3Backend  # obstore (~8 MiB) loads only for an S3 backend
+
     env = os.environ if environ is None else environ
     return S3Backend.from_url(
         settings.media_url,

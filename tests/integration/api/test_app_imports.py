@@ -1,6 +1,7 @@
-"""What serving loads: the app factory without the renderer (PyAV, numpy) or Alembic, and a
-gateway prepared on a current schema without Alembic either. Each check runs in a fresh
-interpreter, so modules other tests imported do not count."""
+"""What serving loads: the app factory without the renderer (PyAV, numpy), Alembic, Pillow,
+obstore or cryptography, and a gateway prepared on a current schema without Alembic either;
+through the ``lumagate`` command (how ``lumagate serve`` runs it) not httpx's CLI (pygments)
+either. Each check runs in a fresh interpreter, so modules other tests imported do not count."""
 
 from __future__ import annotations
 
@@ -8,16 +9,32 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("alembic", "av", "numpy", "mako", "lumagate.sim", "lumagate.providers.sandbox.render")
+HEAVY = (
+    "alembic",
+    "av",
+    "numpy",
+    "mako",
+    "lumagate.sim",
+    "lumagate.providers.sandbox.render",
+    "PIL",  # with the first image
+    "obstore",  # with an S3 media backend
+    "cryptography",  # with the first secret sealed or opened
+)
+CLI_HEAVY = (*HEAVY, "httpx._main", "pygments", "pydantic.v1")  # kept out by lumagate.cli
 
 PROBE = """
 import asyncio, sys
 from pathlib import Path
+if {through_cli!r}:
+    import lumagate.cli.main
 from lumagate.api.app import create_app
 from lumagate.settings import Settings
 
 heavy = {heavy!r}
-print("after import:", ",".join(m for m in heavy if m in sys.modules))
+def loaded() -> str:
+    return ",".join(m for m in heavy if sys.modules.get(m) is not None)
+
+print("after import:", loaded())
 if {migrated!r}:
     import subprocess
     subprocess.run([sys.executable, "-c", {first!r}], check=True)
@@ -28,7 +45,7 @@ async def prepare() -> None:
         pass
 
 asyncio.run(prepare())
-print("after prepare:", ",".join(m for m in heavy if m in sys.modules))
+print("after prepare:", loaded())
 """
 
 FIRST = """
@@ -46,9 +63,15 @@ asyncio.run(run())
 """
 
 
-def _probe(data: Path, *, migrated: bool) -> list[str]:
+def _probe(data: Path, *, migrated: bool, through_cli: bool = False) -> list[str]:
     first = FIRST.format(data=str(data))
-    code = PROBE.format(heavy=HEAVY, data=str(data), migrated=migrated, first=first)
+    code = PROBE.format(
+        heavy=CLI_HEAVY if through_cli else HEAVY,
+        data=str(data),
+        migrated=migrated,
+        first=first,
+        through_cli=through_cli,
+    )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
@@ -59,7 +82,32 @@ def test_the_app_and_a_start_on_a_current_schema_load_no_heavy_module(tmp_path: 
     assert _probe(tmp_path, migrated=True) == ["after import: ", "after prepare: "]
 
 
+def test_the_serve_command_loads_no_heavy_module_nor_httpx_cli(tmp_path: Path) -> None:
+    assert _probe(tmp_path, migrated=True, through_cli=True) == [
+        "after import: ",
+        "after prepare: ",
+    ]
+
+
 def test_a_first_start_still_migrates_with_alembic(tmp_path: Path) -> None:
     imported, prepared = _probe(tmp_path, migrated=False)
     assert imported == "after import: "
     assert "alembic" in prepared.split(": ", 1)[1].split(",")
+
+
+def test_httpx_and_fastapi_work_without_the_modules_kept_out() -> None:
+    code = (
+        "import sys, lumagate.cli, httpx\n"
+        "from fastapi.encoders import jsonable_encoder\n"
+        "assert sys.modules['httpx._main'] is None and sys.modules['pydantic.v1'] is None\n"
+        "mock = httpx.MockTransport(lambda q: httpx.Response(204))\n"
+        "print(httpx.Client(transport=mock).get('http://x/').status_code, callable(httpx.main))\n"
+        "class Thing:\n"
+        "    def __init__(self) -> None:\n"
+        "        self.a = 1\n"
+        "print(jsonable_encoder(Thing()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.splitlines() == ["204 True", "{'a': 1}"]

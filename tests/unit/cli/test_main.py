@@ -37,9 +37,9 @@ with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         app(sys.argv[1:], standalone_mode=False)
     except SystemExit:
         pass
-heavy = sorted(
-    name for name in sys.modules for top in {heavy!r}
-    if name == top or name.startswith(top + ".")
+heavy = sorted(  # a None entry is a module kept out (lumagate.cli), not one loaded
+    name for name, module in sys.modules.items() for top in {heavy!r}
+    if module is not None and (name == top or name.startswith(top + "."))
 )
 print(json.dumps({{"heavy": heavy, "out": out.getvalue()}}))
 """

@@ -18,8 +18,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 SESSION_COOKIE = "lg_console"
 SIGN_IN_COOKIE = "lg_sign_in"
@@ -59,6 +61,8 @@ class SessionCodec:
     def _fernet(self) -> Fernet:
         """Derived on first use, so the admin key is read when a session is, not at import."""
         if self._sealer is None:
+            from cryptography.fernet import Fernet  # with the first session, not the server
+
             self._sealer = Fernet(base64.urlsafe_b64encode(self._secret()))
         return self._sealer
 
@@ -74,6 +78,8 @@ class SessionCodec:
     def read(self, cookie: str | None) -> ConsoleSession | None:
         if not cookie:
             return None
+        from cryptography.fernet import InvalidToken
+
         try:
             data = json.loads(self._fernet.decrypt(cookie.encode("ascii")))
             session = ConsoleSession(str(data["sid"]), str(data["csrf"]), float(data["exp"]))
