@@ -115,3 +115,18 @@ async def _fresh(stores: Stores, key: ApiKey) -> ApiKey:
     found = await stores.keys.get(key.id)
     assert found is not None
     return found
+
+
+async def test_limits_are_told_before_a_balance_too_low(
+    stores: Stores, billing: BillingService
+) -> None:
+    """The charge comes first in the unit of work, yet the refusals keep their order: a revoked
+    key, then the rate and running limits, then the credits."""
+    key, _ = await stores.keys.create("t", utcnow(), credits=0, rpm=1)
+    await stored_task(stores, key.id)
+    with pytest.raises(RateLimitExceeded):
+        await _admit(stores, billing, key)
+    await stores.keys.revoke(key.id, utcnow())
+    with pytest.raises(AuthenticationRequired):
+        await _admit(stores, billing, key)
+    assert (await _fresh(stores, key)).credits == 0
