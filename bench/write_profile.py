@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import cProfile
 import json
-import collections
+import os
 import pstats
 import tempfile
 import time
@@ -23,7 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from lumagate.api.app import create_app
 from lumagate.domain.clock import utcnow
@@ -31,7 +32,7 @@ from lumagate.domain.request import GenerationRequest
 from lumagate.settings import Settings
 from lumagate.store.schema import tasks
 
-SHOW = bool(__import__("os").environ.get("SHOW_STATEMENTS"))
+SHOW = bool(os.environ.get("SHOW_STATEMENTS"))  # print each statement text and its count
 shown: collections.Counter[str] = collections.Counter()
 BODY = {"user_prompt": "a red fox running through snow"}
 
@@ -105,6 +106,12 @@ async def _seed_queue(db: Any, tenant_id: str, depth: int) -> None:
             await conn.execute(tasks.insert(), rows[start : start + 2000])
 
 
+def _replica_keys() -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    return {"secret_key": Fernet.generate_key().decode(), "admin_key": "sk-lg-admin-write-profile"}
+
+
 class _RawClient:
     """One ``POST /luma/generations`` as a raw ASGI call: no HTTP client's cost in the figure."""
 
@@ -153,21 +160,43 @@ class _RawClient:
         return out["status"], out["body"]
 
 
+async def _pg_admin(admin_url: str, statement: str) -> None:
+    import asyncpg  # PostgreSQL runs only
+
+    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 async def run(args: argparse.Namespace) -> None:
+    """A fresh database each run: a SQLite file, or a new PostgreSQL database dropped after."""
+    if not args.postgres:
+        await _run(args, None)
+        return
+    name = f"lumagate_wp_{uuid.uuid4().hex[:12]}"
+    await _pg_admin(args.postgres, f'CREATE DATABASE "{name}"')
+    base = args.postgres.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    try:
+        await _run(args, f"{base}/{name}")
+    finally:
+        await _pg_admin(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _run(args: argparse.Namespace, database_url: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
+        pg = {} if database_url is None else {"database_url": database_url, **_replica_keys()}
         settings = Settings(
             data_dir=Path(tmp),
             public_url="http://gateway",
             sandbox_enabled=False,
-            **({"database_url": args.postgres} if args.postgres else {}),
+            **pg,
         )
         app = create_app(settings, start_engine=not args.no_engine)
         async with app.router.lifespan_context(app):
             services = app.state.services
             db = services.tasks.tasks.db
-            if args.postgres:
-                async with db.write() as conn:
-                    await conn.execute(text("SELECT 1"))
             key, plaintext = await services.authenticator.keys.create("bench", utcnow())
             await _busy_account(db, services.tasks.accounts, key.id)
             await _seed_queue(db, key.id, args.queue)
@@ -193,9 +222,14 @@ async def run(args: argparse.Namespace) -> None:
                 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall - 0.2
                 main = time.thread_time() - main
         n = args.creates
+        import lumagate
+
+        where = Path(lumagate.__file__).parent
         print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}, queue {args.queue}")
+        print(f"lumagate from {where}")
         print(
-            f"CPU per create: {cpu / n * 1000:.3f} ms (event-loop thread {main / n * 1000:.3f} ms, wall {wall / n * 1000:.3f} ms)"
+            f"CPU per create: {cpu / n * 1000:.3f} ms (event-loop thread "
+            f"{main / n * 1000:.3f} ms, wall {wall / n * 1000:.3f} ms)"
         )
         per = {k: round(v / n, 2) for k, v in sorted(counts.items())}
         total = sum(v for k, v in counts.items() if not k.startswith("("))
@@ -203,9 +237,9 @@ async def run(args: argparse.Namespace) -> None:
         for statement, seen in shown.most_common():
             print(f"{seen / n:6.2f}  {statement}")
         if profiler:
-            pstats.Stats(profiler).sort_stats(
-                __import__("os").environ.get("SORT", "cumulative")
-            ).print_stats(args.top)
+            pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(
+                args.top
+            )
 
 
 def main() -> None:
