@@ -131,7 +131,7 @@ class BillingService:
                     retry_after=max(1, math.ceil(wait)),
                 )
         limit = key.max_running
-        if limit is not None and await work.quotas.unfinished(key.id) >= limit:
+        if limit is not None and await work.quotas.unfinished(key.id, up_to=limit) >= limit:
             raise RateLimitExceeded(
                 msg.TOO_MANY_RUNNING(limit=limit),
                 retry_after=self.running_retry_after,

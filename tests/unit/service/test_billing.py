@@ -130,3 +130,16 @@ async def test_limits_are_told_before_a_balance_too_low(
     with pytest.raises(AuthenticationRequired):
         await _admit(stores, billing, key)
     assert (await _fresh(stores, key)).credits == 0
+
+
+async def test_the_running_limit_counts_no_further_than_the_limit(
+    stores: Stores, billing: BillingService
+) -> None:
+    key, _ = await stores.keys.create("t", utcnow(), max_running=2)
+    for _ in range(5):
+        await stored_task(stores, key.id)
+    async with stores.transactions.begin() as work:
+        assert await work.quotas.unfinished(key.id) == 5
+        assert await work.quotas.unfinished(key.id, up_to=2) == 2
+    with pytest.raises(RateLimitExceeded, match="2 unfinished"):
+        await _admit(stores, billing, key)
