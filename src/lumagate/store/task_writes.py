@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lumagate.domain.numeric_ids import numeric_id
@@ -37,6 +37,9 @@ def running_query() -> Select[Any]:
 # Built once: the values are parameters, so no statement is rebuilt (nor its cache key
 # recomputed) per create; RETURNING gives the stored row without a second statement.
 INSERT_TASK = tasks.insert().returning(*tasks.c)
+KEY_HOLDER = select(tasks).where(
+    tasks.c.tenant_id == bindparam("tenant_id"), tasks.c.idempotency_key == bindparam("key")
+)
 
 
 class TaskWrites:
@@ -78,8 +81,8 @@ class TaskWrites:
         """The task ``key`` names if made since ``since`` (with its request's fingerprint), else
         None with ``key`` free for a new task: one read of the tenant's key (the unique index
         holds at most one task per key), and an UPDATE only when an older task still holds it."""
-        query = select(tasks).where(tasks.c.tenant_id == tenant_id, tasks.c.idempotency_key == key)
-        row = (await self._conn.execute(query)).mappings().first()
+        params = {"tenant_id": tenant_id, "key": key}
+        row = (await self._conn.execute(KEY_HOLDER, params)).mappings().first()
         if row is None:
             return None
         task = task_from_row(row)

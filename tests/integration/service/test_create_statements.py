@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select, update
 from sqlalchemy.engine import Engine
 
 from lumagate.domain.channels import Channel
@@ -21,6 +22,7 @@ from lumagate.domain.clock import utcnow
 from lumagate.gateway import Gateway
 from lumagate.service.tasks import CreateCommand
 from lumagate.settings import Settings
+from lumagate.store.schema import tasks
 
 
 @contextmanager
@@ -66,3 +68,25 @@ async def test_a_create_is_three_statements(gateway: Gateway, credits: int | Non
     stored = await gateway.stores.keys.get(key.id)
     assert stored is not None
     assert stored.credits == (None if credits is None else credits - 2 * price)
+
+
+async def test_an_idempotency_key_is_one_read_and_freed_after_its_window(
+    gateway: Gateway,
+) -> None:
+    key, _ = await gateway.stores.keys.create("tenant", utcnow())
+    command = CreateCommand(
+        channel=Channel.DEFAULT, dialect="reseller", prompt="a calm sea", idempotency_key="k-1"
+    )
+    first = await gateway.services.tasks.create(key, command)
+    with statements() as seen:
+        replay = await gateway.services.tasks.create(key, command)
+    assert replay.id == first.id
+    assert [s.split()[0] for s in seen if not s.startswith(("BEGIN", "COMMIT"))] == ["SELECT"]
+    async with gateway.stores.db.write() as conn:  # the first create is a day and an hour old
+        old = utcnow() - timedelta(hours=25)
+        await conn.execute(update(tasks).where(tasks.c.id == first.id).values(created_at=old))
+    renewed = await gateway.services.tasks.create(key, command)
+    assert renewed.id != first.id
+    async with gateway.stores.db.read() as conn:
+        rows = (await conn.execute(select(tasks.c.id, tasks.c.idempotency_key))).all()
+    assert dict(rows) == {first.id: None, renewed.id: "k-1"}  # released to the new task
