@@ -106,6 +106,12 @@ async def _seed_queue(db: Any, tenant_id: str, depth: int) -> None:
             await conn.execute(tasks.insert(), rows[start : start + 2000])
 
 
+async def _creates(client: _RawClient, count: int) -> None:
+    for _ in range(count):
+        status, answer = await client.post()
+        assert status == 200, answer
+
+
 def _replica_keys() -> dict[str, str]:
     from cryptography.fernet import Fernet
 
@@ -213,15 +219,18 @@ async def _run(args: argparse.Namespace, database_url: str | None) -> None:
                 main = time.thread_time()
                 if profiler:
                     profiler.enable()
-                for _ in range(args.creates):
-                    status, answer = await client.post()
-                    assert status == 200, answer
+                await asyncio.gather(
+                    *(
+                        _creates(client, args.creates // args.concurrency)
+                        for _ in range(args.concurrency)
+                    )
+                )
                 await asyncio.sleep(0.2)  # let the dispatcher passes the creates woke finish
                 if profiler:
                     profiler.disable()
                 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall - 0.2
                 main = time.thread_time() - main
-        n = args.creates
+        n = args.creates // args.concurrency * args.concurrency
         import lumagate
 
         where = Path(lumagate.__file__).parent
@@ -247,6 +256,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=None)
     parser.add_argument("--queue", type=int, default=0)
     parser.add_argument("--creates", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=1, help="creates in flight at once")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--no-engine", action="store_true", help="no dispatcher passes")
     parser.add_argument("--top", type=int, default=60)
