@@ -114,6 +114,7 @@ class Gateway:
                 task_created=self.observability.task_created,
                 task_ended=events.publish,
                 wake_upstream_cancels=signals.cancel.set,
+                task_queued=signals.task_queued,
             ),
             renderers=dialect_renderers() if renderers is None else renderers,
         )

@@ -33,6 +33,7 @@ from lumagate.api.boundary import BoundaryMiddleware
 from lumagate.api.deps import ApiServices
 from lumagate.api.errors import install_error_handlers
 from lumagate.api.files import files_router
+from lumagate.api.hot_create import HotCreate
 from lumagate.api.hot_routes import HotRoutes
 from lumagate.api.openapi import install_openapi
 from lumagate.api.rate_limit_headers import RateLimitHeadersMiddleware
@@ -98,6 +99,7 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
         openapi_tags=OPENAPI_TAGS,
     )
     app.state.services = bind_services(gateway)
+    app.add_middleware(HotCreate)  # innermost: the reseller create skips the router
     app.add_middleware(HotRoutes)  # innermost: the polled GET of one task skips the router
     app.add_middleware(BoundaryMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitHeadersMiddleware)

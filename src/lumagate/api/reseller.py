@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from lumagate.api import deliveries
@@ -103,7 +104,8 @@ def _channel_route(channel: Channel) -> Callable[..., Awaitable[Any]]:
         task = await service.create(
             tenant, body.command(channel, request.headers.get("idempotency-key"))
         )
-        return await flat_generation(task, service)
+        # A Response skips FastAPI's jsonable_encoder walk of the body (the hot GET does too).
+        return JSONResponse(await flat_generation(task, service))
 
     return create
 

@@ -14,8 +14,14 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
+from lumagate.domain.channels import ALL_CHANNELS, Channel
 from lumagate.domain.clock import utcnow
-from lumagate.domain.scheduling import AccountSlot, choose_account, no_account_reason
+from lumagate.domain.scheduling import (
+    AccountSlot,
+    choose_account,
+    eligible_accounts,
+    no_account_reason,
+)
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext, is_pinned, lease_deadline
@@ -87,6 +93,9 @@ class Dispatcher:
                             slot.running += 1
             for task, reason in hopeless:
                 await work.tasks.fail_queued(task, reason, now)
+        ctx.signals.busy_channels = busy_channels(
+            slots, now, sandbox_always=ctx.settings.sandbox_always
+        )
         for task, _ in hopeless:
             await ctx.publish(await ctx.tasks.get(task.id))
         for task, account_id in claims:
@@ -199,3 +208,16 @@ def _able_for(task: Task) -> Callable[[AccountSlot], bool]:
 def _open(slot: AccountSlot, now: datetime) -> bool:
     """Whether ``slot`` could take a task now (enabled, not cooling down, below its limit)."""
     return slot.enabled and slot.free > 0 and not slot.cooling(now)
+
+
+def busy_channels(
+    slots: list[AccountSlot], now: datetime, *, sandbox_always: bool
+) -> frozenset[Channel]:
+    """Channels with eligible accounts, every one of them full (and none cooling down, whose
+    end no event announces): a new task there waits for a slot whatever a pass does now."""
+    busy = set()
+    for channel in ALL_CHANNELS:
+        pool = eligible_accounts(channel, slots, sandbox_always=sandbox_always)
+        if pool and all(slot.free <= 0 and not slot.cooling(now) for slot in pool):
+            busy.add(channel)
+    return frozenset(busy)

@@ -1,5 +1,5 @@
-"""The hook through which a create is admitted: limits checked and the charge made in the
-same unit of work (one write transaction) that stores the task (see
+"""The hook through which a create is admitted: the charge made and limits checked in the
+same unit of work (one write transaction) that stores the task, just before the insert (see
 :class:`lumagate.service.billing.BillingService`).
 
 :class:`~lumagate.service.tasks.TaskService` only knows this protocol, so it stays free of
@@ -11,16 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
+from lumagate.store.tasks import NewTask
 from lumagate.store.unit_of_work import UnitOfWork
 
 
 class Admission(Protocol):
     """Limits and charge of a create, inside the unit of work that stores the task."""
 
-    async def admit(self, work: UnitOfWork, tenant: ApiKey, now: datetime) -> None:
-        """Before the insert: lock the key, check its rate and running limits (raise to refuse)."""
-
-    async def charge(self, work: UnitOfWork, tenant: ApiKey, task: Task, now: datetime) -> None:
-        """After the insert, same transaction: charge the task (raise QuotaExceeded to refuse)."""
+    async def admit(self, work: UnitOfWork, tenant: ApiKey, new: NewTask, now: datetime) -> None:
+        """Before the insert of ``new``: charge it and check the key's limits (raise to refuse:
+        the unit of work then rolls the charge back and stores no task)."""

@@ -1,12 +1,14 @@
 """Billing: what a generation costs, whether a key may create one now, refunds, usage numbers.
 
 A create is admitted inside the unit of work (one write transaction) that stores the task (see
-:class:`~lumagate.service.admission.Admission`): the key's row is locked, its rate limit (tasks
-created in the last 60 s, counted in the database so the limit holds across replicas) and its
-running limit (tasks not yet ended, counted from the store) are checked, then — after the insert —
-the price is charged with one conditional UPDATE. Refusals raise before the commit, so a refused
-create leaves no task and no charge. A task that fails, is cancelled or times out is refunded
-in full exactly once (listener on task
+:class:`~lumagate.service.admission.Admission`): one conditional UPDATE charges the price and
+locks the key's row (``credits = credits - p WHERE credits IS NULL OR credits >= p RETURNING``
+the key, so no separate lock and no read of the balance), then its rate limit (tasks created in
+the last 60 s, counted in the database so the limit holds across replicas) and its running limit
+(tasks not yet ended, counted from the store) are checked and the ledger entry appended. When the
+UPDATE changes nothing the key is read to tell a revoked key, a limit and too few credits apart,
+in that order. Refusals raise before the commit, so a refused create leaves no task and no charge.
+A task that fails, is cancelled or times out is refunded in full exactly once (listener on task
 events, plus a sweep after crashes; the ledger's unique index makes a second refund a no-op).
 
 Other dialects read their numbers here: :meth:`BillingService.summary` and
@@ -30,7 +32,8 @@ from lumagate.domain.task_end import refunded
 from lumagate.domain.tenant import ApiKey
 from lumagate.service.watermark import Watermark
 from lumagate.settings import Settings
-from lumagate.store.ledger import ChargeStatus, LedgerStore
+from lumagate.store.ledger import LedgerStore
+from lumagate.store.tasks import NewTask
 from lumagate.store.unit_of_work import UnitOfWork
 
 RATE_WINDOW = timedelta(seconds=60)
@@ -98,35 +101,41 @@ class BillingService:
         return self.prices.price(Channel.DEFAULT.value, self.default_model, "720p", "5s")
 
     # -- admission (inside the create's write transaction) ------------------------------
-    async def admit(self, work: UnitOfWork, tenant: ApiKey, now: datetime) -> None:
-        key = await work.quotas.lock_key(tenant.id)
+    async def admit(self, work: UnitOfWork, tenant: ApiKey, new: NewTask, now: datetime) -> None:
+        """Charge the key and lock its row in one statement, check its limits, record the
+        charge; any refusal raises and the unit of work rolls the charge back."""
+        quote = self.quote(new.channel, new.request)
+        key = await work.ledger.take_credits(tenant.id, quote.credits)
+        charged = key is not None
+        if key is None:  # gone, or too few credits: say which (limits first, as always)
+            key = await work.quotas.lock_key(tenant.id)
         if key is None or not key.usable(now):
             raise AuthenticationRequired(msg.BAD_KEY())
+        await self._check_limits(work, key, now)
+        if not charged:
+            raise QuotaExceeded(msg.NOT_ENOUGH_CREDITS(cost=quote.credits, balance=key.credits))
+        await work.ledger.record_charge(key, new.id, quote.credits, now, note=quote.rule)
+
+    async def _check_limits(self, work: UnitOfWork, key: ApiKey, now: datetime) -> None:
+        """The key's requests per minute and running tasks (counted in the database, under
+        the key's row lock, so they hold across replicas)."""
         if key.rpm is not None:
             since = now - RATE_WINDOW
-            recent = await work.quotas.creates_since(tenant.id, since)
+            recent = await work.quotas.creates_since(key.id, since)
             if recent >= key.rpm:
                 # The window frees a slot when the (recent - rpm)-th oldest create ages out.
-                oldest = await work.quotas.nth_create_since(tenant.id, since, recent - key.rpm)
+                oldest = await work.quotas.nth_create_since(key.id, since, recent - key.rpm)
                 wait = 1.0 if oldest is None else (oldest + RATE_WINDOW - now).total_seconds()
                 raise RateLimitExceeded(
                     msg.RATE_PER_MINUTE(rpm=key.rpm),
                     retry_after=max(1, math.ceil(wait)),
                 )
         limit = key.max_running
-        if limit is not None and await work.quotas.unfinished(tenant.id) >= limit:
+        if limit is not None and await work.quotas.unfinished(key.id, up_to=limit) >= limit:
             raise RateLimitExceeded(
                 msg.TOO_MANY_RUNNING(limit=limit),
                 retry_after=self.running_retry_after,
             )
-
-    async def charge(self, work: UnitOfWork, tenant: ApiKey, task: Task, now: datetime) -> None:
-        quote = self.quote(task.channel, task.request)
-        status, balance = await work.ledger.charge(
-            tenant.id, task.id, quote.credits, now, note=quote.rule
-        )
-        if status == ChargeStatus.INSUFFICIENT:
-            raise QuotaExceeded(msg.NOT_ENOUGH_CREDITS(cost=quote.credits, balance=balance))
 
     # -- refunds ------------------------------------------------------------------------
     async def on_task_changed(self, task: Task) -> None:

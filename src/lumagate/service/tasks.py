@@ -79,7 +79,7 @@ class TaskService:
         transactions: Transactions,
         default_model: str,
         max_image_bytes: int,
-        on_queued: Callable[[], None] | None = None,
+        on_queued: Callable[[Task], None] | None = None,
         admission: Admission | None = None,
         on_created: Callable[[Task], None] | None = None,
         deliverability: Deliverability | None = None,
@@ -151,15 +151,12 @@ class TaskService:
         try:
             async with self.transactions.begin() as work:
                 if key:
-                    earlier = await work.tasks.find_idempotent(tenant.id, key, since)
+                    earlier = await work.tasks.take_idempotency_key(tenant.id, key, since)
                     if earlier is not None:
                         return _replayed(earlier, command, request_print)
-                    await work.tasks.release_idempotency_key(tenant.id, key, since)
                 if self.admission is not None:
-                    await self.admission.admit(work, tenant, now)
+                    await self.admission.admit(work, tenant, new, now)
                 task = await work.tasks.insert(new, now)
-                if self.admission is not None:
-                    await self.admission.charge(work, tenant, task, now)
         except IdempotencyKeyTaken:
             # A concurrent twin won the race: answer with it.
             earlier = await self.tasks.find_idempotent(tenant.id, key, since) if key else None
@@ -169,7 +166,7 @@ class TaskService:
         if self.on_created is not None:
             self.on_created(task)
         if self.on_queued is not None:
-            self.on_queued()
+            self.on_queued(task)  # the dispatcher's wake-up (skipped while its pool is full)
         return task
 
     async def _request(

@@ -15,7 +15,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, RowMapping, and_, exists, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,8 +34,10 @@ from lumagate.domain.clock import ensure_utc
 from lumagate.domain.errors import KeyNotFound
 from lumagate.domain.ledger import LedgerEntry, LedgerKind
 from lumagate.domain.states import TaskState
+from lumagate.domain.tenant import ApiKey
 from lumagate.store.database import Database
 from lumagate.store.errors import InsufficientCredits, UnlimitedKey
+from lumagate.store.rows import key_from_row
 from lumagate.store.schema import api_keys, ledger, tasks
 
 
@@ -79,11 +91,52 @@ async def _credits(conn: AsyncConnection, key_id: str) -> tuple[bool, int | None
     return (False, None) if row is None else (True, row[0])
 
 
+APPEND_ENTRY = ledger.insert()
+# Built once (parameters, not literal values): a create compiles nothing and hashes no values.
+TAKE_CREDITS = (
+    update(api_keys)
+    .where(
+        api_keys.c.id == bindparam("key_id"),
+        or_(api_keys.c.credits.is_(None), api_keys.c.credits >= bindparam("price")),
+    )
+    .values(credits=api_keys.c.credits - bindparam("price"))
+    .returning(*api_keys.c)
+)
+
+
 class LedgerCharges:
-    """The ledger statement of one unit of work: charging a task as it is stored."""
+    """The ledger statements of one unit of work: charging a task as it is stored."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+
+    async def take_credits(self, key_id: str, price: int) -> ApiKey | None:
+        """Charge ``price`` to the key and lock its row, in one statement: the key as it stands
+        after the charge, or None (nothing changed) when it is gone or has too few credits.
+
+        ``credits - price`` leaves an unlimited key's NULL as it is, so every create of a key
+        updates its row: on PostgreSQL that takes the row lock ``SELECT ... FOR UPDATE`` took,
+        and on SQLite the ``BEGIN IMMEDIATE`` writer serializes anyway. The caller records the
+        charge with :meth:`record_charge` in the same transaction.
+        """
+        params = {"key_id": key_id, "price": price}
+        row = (await self._conn.execute(TAKE_CREDITS, params)).mappings().first()
+        return None if row is None else key_from_row(row)
+
+    async def record_charge(
+        self, key: ApiKey, task_id: str, price: int, now: datetime, note: str | None = None
+    ) -> None:
+        """The ledger entry of a charge :meth:`take_credits` made (``key`` as it returned)."""
+        entry = {
+            "key_id": key.id,
+            "task_id": task_id,
+            "kind": LedgerKind.CHARGE.value,
+            "delta": -price,
+            "balance_after": key.credits,
+            "note": note,
+            "created_at": now,
+        }
+        await self._conn.execute(APPEND_ENTRY, entry)
 
     async def charge(
         self,

@@ -55,11 +55,14 @@ class KeyQuotas:
         value = (await self._conn.execute(query)).scalar_one_or_none()
         return None if value is None else ensure_utc(value)
 
-    async def unfinished(self, tenant_id: str) -> int:
-        """Tasks of the tenant that have not ended (queued ones included: they will run)."""
-        query = (
-            select(func.count())
-            .select_from(tasks)
-            .where(tasks.c.tenant_id == tenant_id, tasks.c.state.not_in(_FINISHED))
+    async def unfinished(self, tenant_id: str, *, up_to: int | None = None) -> int:
+        """Tasks of the tenant that have not ended (queued ones included: they will run),
+        counted no further than ``up_to`` when given: a running limit asks only whether it is
+        reached, so a key with a deep queue costs the limit's index entries, not its queue's."""
+        unfinished = select(tasks.c.id).where(
+            tasks.c.tenant_id == tenant_id, tasks.c.state.not_in(_FINISHED)
         )
+        if up_to is not None:
+            unfinished = unfinished.limit(up_to)
+        query = select(func.count()).select_from(unfinished.subquery())
         return int((await self._conn.execute(query)).scalar_one())

@@ -1,7 +1,8 @@
 """Task statements that run inside a caller's unit of work (``store/unit_of_work.py``).
 
-Two jobs need several statements in one write transaction: storing a task (find an earlier
-twin by idempotency key, insert; the charge shares the transaction) and a dispatch pass (count
+Two jobs need several statements in one write transaction: storing a task (take its
+idempotency key or find the earlier twin it names, insert with ``RETURNING``; the charge shares
+the transaction) and a dispatch pass (count
 each account's running tasks, walk the queue, claim, fail what no account can serve). Their
 task statements live here; the reads and single-statement writes that open their own
 transaction stay in ``tasks.py``.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lumagate.domain.numeric_ids import numeric_id
@@ -21,7 +22,7 @@ from lumagate.domain.task import Task
 from lumagate.store.errors import IdempotencyKeyTaken, unique_violation_as
 from lumagate.store.rows import task_from_row
 from lumagate.store.schema import tasks
-from lumagate.store.tasks import ACTIVE, NewTask, idempotent_query
+from lumagate.store.tasks import ACTIVE, NewTask
 
 
 def running_query() -> Select[Any]:
@@ -31,6 +32,14 @@ def running_query() -> Select[Any]:
         .where(tasks.c.state.in_(ACTIVE), tasks.c.account_id.is_not(None))
         .group_by(tasks.c.account_id)
     )
+
+
+# Built once: the values are parameters, so no statement is rebuilt (nor its cache key
+# recomputed) per create; RETURNING gives the stored row without a second statement.
+INSERT_TASK = tasks.insert().returning(*tasks.c)
+KEY_HOLDER = select(tasks).where(
+    tasks.c.tenant_id == bindparam("tenant_id"), tasks.c.idempotency_key == bindparam("key")
+)
 
 
 class TaskWrites:
@@ -43,49 +52,46 @@ class TaskWrites:
     # -- storing a task -------------------------------------------------------------------
     async def insert(self, new: NewTask, now: datetime) -> Task:
         """Insert a QUEUED task; :class:`IdempotencyKeyTaken` if its key names another task."""
+        values = {
+            "id": new.id,
+            "tenant_id": new.tenant_id,
+            "channel": new.channel.value,
+            "priority": new.channel.priority,
+            "dialect": new.dialect,
+            "request": new.request.model_dump(mode="json"),
+            "source_task_id": new.source_task_id,
+            "state": TaskState.QUEUED.value,
+            "account_id": new.pinned_account_id,
+            "notify_url": new.notify_url,
+            "idempotency_key": new.idempotency_key,
+            "idempotency_fingerprint": new.idempotency_fingerprint,
+            "numeric_id": numeric_id(new.id),
+            "deadline_at": new.deadline_at,
+            "created_at": now,
+            "updated_at": now,
+        }
         with unique_violation_as(IdempotencyKeyTaken, "the idempotency key names another task"):
-            await self._conn.execute(
-                tasks.insert().values(
-                    id=new.id,
-                    tenant_id=new.tenant_id,
-                    channel=new.channel.value,
-                    priority=new.channel.priority,
-                    dialect=new.dialect,
-                    request=new.request.model_dump(mode="json"),
-                    source_task_id=new.source_task_id,
-                    state=TaskState.QUEUED.value,
-                    account_id=new.pinned_account_id,
-                    notify_url=new.notify_url,
-                    idempotency_key=new.idempotency_key,
-                    idempotency_fingerprint=new.idempotency_fingerprint,
-                    numeric_id=numeric_id(new.id),
-                    deadline_at=new.deadline_at,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        query = select(tasks).where(tasks.c.id == new.id)
-        return task_from_row((await self._conn.execute(query)).mappings().one())
+            result = await self._conn.execute(INSERT_TASK, values)
+            row = result.mappings().one()
+        return task_from_row(row)
 
-    async def find_idempotent(
+    async def take_idempotency_key(
         self, tenant_id: str, key: str, since: datetime
     ) -> tuple[Task, str | None] | None:
-        """The task ``key`` names, with the fingerprint of the request that made it."""
-        query = idempotent_query(tenant_id, key, since)
-        row = (await self._conn.execute(query)).mappings().first()
-        return None if row is None else (task_from_row(row), row["idempotency_fingerprint"])
-
-    async def release_idempotency_key(self, tenant_id: str, key: str, before: datetime) -> None:
-        """Forget ``key`` on tasks older than the window, so it can name a new task."""
+        """The task ``key`` names if made since ``since`` (with its request's fingerprint), else
+        None with ``key`` free for a new task: one read of the tenant's key (the unique index
+        holds at most one task per key), and an UPDATE only when an older task still holds it."""
+        params = {"tenant_id": tenant_id, "key": key}
+        row = (await self._conn.execute(KEY_HOLDER, params)).mappings().first()
+        if row is None:
+            return None
+        task = task_from_row(row)
+        if task.created_at >= since:
+            return task, row["idempotency_fingerprint"]
         await self._conn.execute(
-            update(tasks)
-            .where(
-                tasks.c.tenant_id == tenant_id,
-                tasks.c.idempotency_key == key,
-                tasks.c.created_at < before,
-            )
-            .values(idempotency_key=None)
+            update(tasks).where(tasks.c.id == task.id).values(idempotency_key=None)
         )
+        return None
 
     # -- a dispatch pass ------------------------------------------------------------------
     async def running_by_account(self) -> dict[str, int]:

@@ -67,6 +67,7 @@ class EngineHooks:
     task_created: Callable[[Task], None] | None = None  # metrics and log context
     task_ended: Callable[[Task], Awaitable[None]] | None = None  # a cancel: refund, callback
     wake_upstream_cancels: Callable[[], None] | None = None
+    task_queued: Callable[[Task], None] | None = None  # a create's (gated) dispatcher wake-up
 
 
 def _deliverability(stores: Stores) -> Deliverability:
@@ -104,7 +105,7 @@ def _task_service(
         default_model=settings.default_model,
         max_image_bytes=settings.max_image_bytes,
         transactions=stores.transactions,
-        on_queued=hooks.wake_dispatcher,
+        on_queued=hooks.task_queued or (lambda _task: hooks.wake_dispatcher()),
         admission=billing,
         on_created=hooks.task_created,
         deliverability=_deliverability(stores),
