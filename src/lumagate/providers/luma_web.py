@@ -39,7 +39,7 @@ from lumagate.providers.base import (
     image_extension,
 )
 from lumagate.providers.flat_shape import asset_url as _url
-from lumagate.providers.flat_shape import flat_media
+from lumagate.providers.flat_shape import flat_media, upload_public_url
 from lumagate.providers.http import UpstreamHttp, UpstreamNotFound, fetch_or_gone, parse_json
 from lumagate.providers.listing import CreatedIndex, Lister, Raw, TakenLookup, pick_unclaimed
 from lumagate.providers.web_session import SessionJars
@@ -122,10 +122,7 @@ class LumaWebProvider:
             headers={"Content-Type": content_type},
             content=data,
         )
-        public = _url(slot.get("public_url"))
-        if public is None:
-            raise TransientError("The upstream gave no public URL for the upload")
-        return public
+        return upload_public_url(slot, "upstream")
 
     async def refresh_many(
         self, account: AccountHandle, upstream_ids: Sequence[str]

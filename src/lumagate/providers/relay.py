@@ -34,7 +34,7 @@ from lumagate.providers.base import (
     extend_source,
 )
 from lumagate.providers.flat_shape import asset_url as _url
-from lumagate.providers.flat_shape import flat_media
+from lumagate.providers.flat_shape import flat_media, upload_public_url
 from lumagate.providers.http import UpstreamHttp, fetch_or_gone
 
 BATCH = 100
@@ -98,10 +98,7 @@ class RelayProvider:
             json={"url": _data_uri(data, content_type)},
             idempotent=True,
         )
-        url = _url(raw.get("public_url")) if isinstance(raw, dict) else None
-        if url is None:
-            raise TransientError("The relay gave no public URL for the upload")
-        return url
+        return upload_public_url(raw, "relay")
 
     async def refresh_many(
         self, account: AccountHandle, upstream_ids: Sequence[str]
