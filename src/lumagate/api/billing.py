@@ -22,7 +22,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 
 from lumagate.api.deps import Billing, bearer_tenant
-from lumagate.api.dialect_common import example_response
+from lumagate.api.dialect_common import documented_route
 from lumagate.domain import messages as msg
 from lumagate.domain.clock import unix_seconds
 from lumagate.domain.errors import InvalidRequest
@@ -75,21 +75,23 @@ def build_router() -> APIRouter:
         "access_until": 0,
     }
     for prefix in ("/v1", ""):
-        router.add_api_route(
+        documented_route(
+            router,
             f"{prefix}/dashboard/billing/subscription",
             subscription,
-            methods=["GET"],
+            "GET",
+            "The key's spending limit in USD",
+            subscription_example,
             include_in_schema=bool(prefix),
-            summary="The key's spending limit in USD",
-            responses=example_response(200, subscription_example),
         )
-        router.add_api_route(
+        documented_route(
+            router,
             f"{prefix}/dashboard/billing/usage",
             usage,
-            methods=["GET"],
+            "GET",
+            "USD cents spent in [start_date, end_date)",
+            {"object": "list", "total_usage": 350.0},
             include_in_schema=bool(prefix),
-            summary="USD cents spent in [start_date, end_date)",
-            responses=example_response(200, {"object": "list", "total_usage": 350.0}),
         )
     return router
 

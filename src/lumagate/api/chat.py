@@ -29,9 +29,8 @@ from lumagate.api.deps import SettingsDep, Tasks, Watcher, bearer_tenant
 from lumagate.api.dialect_common import (
     LUMA_MODEL_NAMES,
     channel_for,
-    example_response,
+    documented_route,
     idempotency_key,
-    json_body_doc,
     max_body,
 )
 from lumagate.domain import messages as msg
@@ -92,6 +91,21 @@ EXAMPLE_BODY = {
                 {"type": "text", "text": "a paper boat drifting on a pond"},
                 {"type": "image_url", "image_url": {"url": "https://example.com/start.jpg"}},
             ],
+        }
+    ],
+}
+COMPLETION_EXAMPLE = {
+    "id": "chatcmpl-…",
+    "object": "chat.completion",
+    "model": "luma-video-ray2",
+    "choices": [
+        {
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": "✅ Video ready: [Download video](http://…/video.mp4)",
+            },
+            "finish_reason": "stop",
         }
     ],
 }
@@ -327,41 +341,25 @@ async def retrieve_model(model_id: str, tenant: ApiKey = Depends(bearer_tenant))
 
 def build_router() -> APIRouter:
     router = APIRouter(tags=[TAG])
-    router.add_api_route(
+    documented_route(
+        router,
         "/v1/chat/completions",
         chat_completions,
-        methods=["POST"],
-        summary="Generate a video from a chat message (stream for progress)",
-        openapi_extra=json_body_doc(ChatBody, EXAMPLE_BODY),
-        responses=example_response(
-            200,
-            {
-                "id": "chatcmpl-…",
-                "object": "chat.completion",
-                "model": "luma-video-ray2",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {
-                            "role": "assistant",
-                            "content": "✅ Video ready: [Download video](http://…/video.mp4)",
-                        },
-                        "finish_reason": "stop",
-                    }
-                ],
-            },
-            "One completion (or, with stream: true, text/event-stream chunks)",
-        ),
+        "POST",
+        "Generate a video from a chat message (stream for progress)",
+        COMPLETION_EXAMPLE,
+        body=(ChatBody, EXAMPLE_BODY),
+        description="One completion (or, with stream: true, text/event-stream chunks)",
     )
-    router.add_api_route(
-        "/v1/models", list_models, methods=["GET"], summary="The model names for video"
-    )
-    router.add_api_route(
+    models = {"object": "list", "data": [_model("ray-2")]}
+    documented_route(router, "/v1/models", list_models, "GET", "The model names for video", models)
+    documented_route(
+        router,
         "/v1/models/{model_id}",
         retrieve_model,
-        methods=["GET"],
-        summary="One model (404 model_not_found for another name)",
-        responses=example_response(200, _model("ray-2")),
+        "GET",
+        "One model (404 model_not_found for another name)",
+        _model("ray-2"),
     )
     return router
 

@@ -128,16 +128,21 @@ def documented_route(
     example: Any,
     *,
     body: tuple[type[BaseModel], dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+    description: str = "",
+    include_in_schema: bool = True,
 ) -> None:
-    """Add a route whose /docs show ``example`` as its 200 answer and, given ``body`` (a model
-    and an example of it), the JSON body its handler parses itself (:func:`json_body_doc`)."""
+    """Add a route whose /docs show ``example`` as its 200 answer (with ``description``) and,
+    given ``body`` (a model and an example of it), the JSON body its handler parses itself
+    (:func:`json_body_doc`); ``extra`` is other ``openapi_extra`` (e.g. a multipart body)."""
     router.add_api_route(
         path,
         endpoint,
         methods=[method],
         summary=summary,
-        openapi_extra=None if body is None else json_body_doc(*body),
-        responses=example_response(200, example),
+        openapi_extra=json_body_doc(*body) if body is not None else extra,
+        responses=example_response(200, example, description),
+        include_in_schema=include_in_schema,
     )
 
 

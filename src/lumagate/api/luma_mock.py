@@ -20,9 +20,8 @@ from lumagate.api.body import read_model
 from lumagate.api.deps import Tasks, Usage, bearer_or_secret_key_tenant
 from lumagate.api.dialect_common import (
     channel_for,
-    example_response,
+    documented_route,
     idempotency_key,
-    json_body_doc,
     max_body,
     query_int,
 )
@@ -153,63 +152,63 @@ async def upload(
     return {"data": {"id": upload_id, "presigned_url": url, "public_url": url}}
 
 
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            }
+        },
+    }
+}
+
+
 def build_router() -> APIRouter:
     router = APIRouter(tags=[TAG])
     # Fixed paths before ``/api/generations/{task_id}``.
-    router.add_api_route(
+    documented_route(
+        router,
         "/api/generations/usage",
         usage,
-        methods=["GET"],
-        summary="Generations used and left for the caller",
-        responses=example_response(200, {"data": {"consumed": 12, "capacity": 30}}),
+        "GET",
+        "Generations used and left for the caller",
+        {"data": {"consumed": 12, "capacity": 30}},
     )
-    router.add_api_route(
+    documented_route(
+        router,
         "/api/generations/create",
         create,
-        methods=["POST"],
-        summary="Create a video task",
-        openapi_extra=json_body_doc(MockCreateBody, {"prompt": "A kitten in motion", "image": ""}),
-        responses=example_response(200, {"message": "Success", "data": [_FLAT_EXAMPLE]}),
+        "POST",
+        "Create a video task",
+        {"message": "Success", "data": [_FLAT_EXAMPLE]},
+        body=(MockCreateBody, {"prompt": "A kitten in motion", "image": ""}),
     )
-    router.add_api_route(
+    documented_route(
+        router,
         "/api/generations/upload",
         upload,
-        methods=["POST"],
-        summary="Upload an image (multipart field 'file'); use public_url as image",
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {"file": {"type": "string", "format": "binary"}},
-                            "required": ["file"],
-                        }
-                    }
-                },
-            }
-        },
-        responses=example_response(
-            200, {"data": {"id": "a2e55d82…", "presigned_url": "…", "public_url": "…"}}
-        ),
+        "POST",
+        "Upload an image (multipart field 'file'); use public_url as image",
+        {"data": {"id": "a2e55d82…", "presigned_url": "…", "public_url": "…"}},
+        extra=_UPLOAD_BODY,
     )
     for path in ("/api/generations", "/api/generations/"):
-        router.add_api_route(
+        documented_route(
+            router,
             path,
             list_generations,
-            methods=["GET"],
+            "GET",
+            "The caller's tasks, newest first (offset, limit ≤ 100)",
+            {"data": [_FLAT_EXAMPLE]},
             include_in_schema=not path.endswith("/"),
-            summary="The caller's tasks, newest first (offset, limit ≤ 100)",
-            responses=example_response(200, {"data": [_FLAT_EXAMPLE]}),
         )
-    router.add_api_route(
-        "/api/generations/{task_id}",
-        get_generation,
-        methods=["GET"],
-        summary="One task",
-        responses=example_response(200, {"data": _FLAT_EXAMPLE}),
-    )
+    one = {"data": _FLAT_EXAMPLE}
+    documented_route(router, "/api/generations/{task_id}", get_generation, "GET", "One task", one)
     return router
 
 

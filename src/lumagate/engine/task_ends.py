@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from lumagate.domain.clock import utcnow
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
-from lumagate.domain.task_end import timed_out_reason
+from lumagate.domain.task_end import early_end, timed_out_reason
 from lumagate.engine.context import EngineContext
 from lumagate.engine.periodic import PassOutcome, run_periodically
 from lumagate.engine.signals import Wakeup
@@ -63,11 +63,7 @@ class DeadlineKeeper:
         reason = timed_out_reason(task.created_at, task.deadline_at)
         with log_context.bind(task_id=task.id):
             changed = await self.ctx.tasks.transition(
-                task,
-                TaskState.FAILED,
-                now,
-                failure_reason=reason,
-                next_poll_at=now if task.upstream_id else None,
+                task, TaskState.FAILED, now, **early_end(task, now, reason)
             )
             if changed is None:
                 return  # moved meanwhile: a later pass sees it again if it is still unfinished

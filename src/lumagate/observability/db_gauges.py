@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,9 +82,10 @@ class SnapshotCollector(Collector):
         self.snapshot = snapshot
 
     def collect(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily("lumagate_database_up", "1 if the database answered this scrape.")
-        up.add_metric([], 1.0 if self.snapshot.totals is not None else 0.0)
-        yield up
+        answered = 1.0 if self.snapshot.totals is not None else 0.0
+        yield GaugeMetricFamily(
+            "lumagate_database_up", "1 if the database answered this scrape.", value=answered
+        )
         if self.snapshot.totals is not None:
             yield from _task_families(self.snapshot.totals, self.snapshot.taken_at)
             yield from _callback_families(self.snapshot.totals, self.snapshot.taken_at)
@@ -96,12 +97,18 @@ def _age(then: datetime | None, now: datetime) -> float:
     return max(0.0, (now - then).total_seconds()) if then is not None else 0.0
 
 
+def _counts(name: str, documentation: str, label: str, counts: Mapping[str, int]) -> Metric:
+    """A gauge of ``counts`` with one label (its keys, sorted)."""
+    family = GaugeMetricFamily(name, documentation, labels=[label])
+    for value, count in sorted(counts.items()):
+        family.add_metric([value], count)
+    return family
+
+
 def _task_families(totals: DatabaseTotals, now: datetime) -> Iterable[Metric]:
-    states = GaugeMetricFamily(
-        "lumagate_tasks", "Tasks in the database by state.", labels=["state"]
+    states = _counts(
+        "lumagate_tasks", "Tasks in the database by state.", "state", totals.tasks_by_state
     )
-    for state, count in sorted(totals.tasks_by_state.items()):
-        states.add_metric([state], count)
     depth = GaugeMetricFamily(
         "lumagate_queue_depth", "Queued tasks per channel.", labels=["channel"]
     )
@@ -117,35 +124,40 @@ def _task_families(totals: DatabaseTotals, now: datetime) -> Iterable[Metric]:
 
 
 def _callback_families(totals: DatabaseTotals, now: datetime) -> Iterable[Metric]:
-    by_state = GaugeMetricFamily(
+    by_state = _counts(
         "lumagate_callback_deliveries",
         "Callback deliveries by state (pending is the backlog).",
-        labels=["state"],
+        "state",
+        totals.deliveries_by_state,
     )
-    for state, count in sorted(totals.deliveries_by_state.items()):
-        by_state.add_metric([state], count)
-    backlog = GaugeMetricFamily("lumagate_callback_backlog", "Deliveries still to be made.")
-    backlog.add_metric([], totals.deliveries_by_state.get("pending", 0))
+    backlog = GaugeMetricFamily(
+        "lumagate_callback_backlog",
+        "Deliveries still to be made.",
+        value=totals.deliveries_by_state.get("pending", 0),
+    )
     oldest = GaugeMetricFamily(
-        "lumagate_callback_oldest_pending_seconds", "Age of the oldest pending delivery."
+        "lumagate_callback_oldest_pending_seconds",
+        "Age of the oldest pending delivery.",
+        value=_age(totals.oldest_pending_delivery, now),
     )
-    oldest.add_metric([], _age(totals.oldest_pending_delivery, now))
-    attempts = GaugeMetricFamily(
+    attempts = _counts(
         "lumagate_callback_attempts",
         "Callback delivery attempts made, by outcome (all replicas).",
-        labels=["outcome"],
+        "outcome",
+        totals.attempts_by_outcome,
     )
-    for outcome, count in sorted(totals.attempts_by_outcome.items()):
-        attempts.add_metric([outcome], count)
     return (by_state, backlog, oldest, attempts)
 
 
 def _credit_families(totals: DatabaseTotals) -> Iterable[Metric]:
-    charged = GaugeMetricFamily("lumagate_credits_charged", "Credits charged for tasks, in all.")
-    charged.add_metric([], -totals.ledger_by_kind.get("charge", 0))
-    refunded = GaugeMetricFamily("lumagate_credits_refunded", "Credits refunded, in all.")
-    refunded.add_metric([], totals.ledger_by_kind.get("refund", 0))
-    return (charged, refunded)
+    charged = -totals.ledger_by_kind.get("charge", 0)
+    refunded = totals.ledger_by_kind.get("refund", 0)
+    return (
+        GaugeMetricFamily(
+            "lumagate_credits_charged", "Credits charged for tasks, in all.", value=charged
+        ),
+        GaugeMetricFamily("lumagate_credits_refunded", "Credits refunded, in all.", value=refunded),
+    )
 
 
 def _account_families(accounts: list[tuple[Account, int]], now: datetime) -> Iterable[Metric]:

@@ -1,7 +1,8 @@
 """Reading the Luma web-app generation object, which both the web API and relays return.
 
 The luma-web upstream and a relay (another reseller gateway) answer with the same "flat"
-generation shape; both providers turn its media fields into :class:`TaskMedia` here.
+generation shape; both providers turn its media fields into :class:`TaskMedia` here, and
+read the ``public_url`` their image uploads answer with.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from lumagate.domain.task import TaskMedia
+from lumagate.providers.base import TransientError
 
 DEFAULT_WIDTH = 1280
 DEFAULT_HEIGHT = 720
@@ -19,6 +21,15 @@ def asset_url(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("url")
     return value if isinstance(value, str) and value else None
+
+
+def upload_public_url(answer: Any, who: str) -> str:
+    """The ``public_url`` of an image upload's answer; without one the upload is retried
+    (:class:`TransientError` saying ``who`` gave none)."""
+    url = asset_url(answer.get("public_url")) if isinstance(answer, dict) else None
+    if url is None:
+        raise TransientError(f"The {who} gave no public URL for the upload")
+    return url
 
 
 def flat_media(flat: dict[str, Any], *, download: str | None) -> TaskMedia | None:

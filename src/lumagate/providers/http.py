@@ -21,7 +21,7 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, TypedDict, Unpack
 from urllib.parse import urlsplit
@@ -35,6 +35,7 @@ from tenacity import (
 )
 
 from lumagate.providers.base import (
+    GONE,
     AuthenticationFailed,
     ProviderError,
     RateLimited,
@@ -235,6 +236,19 @@ class UpstreamHttp:
         if error is not None:
             raise error
         return response
+
+
+async def fetch_or_gone(upstream_id: str, call: Awaitable[Any]) -> dict[str, Any] | None:
+    """The answer of ``call`` (a GET of one generation) when it is an object, else None.
+
+    A 404 means the upstream no longer has the generation: the answer is then a failed record
+    of that id with the reason :data:`GONE`, in the flat shape every provider reads.
+    """
+    try:
+        raw = await call
+    except UpstreamNotFound:
+        return {"id": upstream_id, "state": "failed", "failure_reason": GONE}
+    return raw if isinstance(raw, dict) else None
 
 
 def parse_json(response: httpx.Response, what: str) -> Any:

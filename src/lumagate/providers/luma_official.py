@@ -33,7 +33,6 @@ from lumagate.domain.task import TaskMedia
 from lumagate.domain.video import frame_size
 from lumagate.media.store import MediaStore
 from lumagate.providers.base import (
-    GONE,
     AuthenticationFailed,
     Rejected,
     Submission,
@@ -43,7 +42,7 @@ from lumagate.providers.base import (
     extend_source,
     image_extension,
 )
-from lumagate.providers.http import UpstreamHttp, UpstreamNotFound, is_loopback_url
+from lumagate.providers.http import UpstreamHttp, UpstreamNotFound, fetch_or_gone, is_loopback_url
 from lumagate.providers.listing import CreatedIndex, Lister, Raw, TakenLookup, pick_unclaimed
 
 DEFAULT_BASE_URL = "https://api.lumalabs.ai/dream-machine/v1"
@@ -325,16 +324,11 @@ class LumaOfficialProvider:
         return {"Authorization": f"Bearer {key}"}
 
     async def _fetch_one(self, account: AccountHandle, upstream_id: str) -> Raw | None:
-        try:
-            raw = await self.http.json(
-                "GET",
-                f"{self._base(account)}/generations/{upstream_id}",
-                what=f"generation {upstream_id}",
-                headers=self._headers(account),
-            )
-        except UpstreamNotFound:
-            return {"id": upstream_id, "state": "failed", "failure_reason": GONE}
-        return raw if isinstance(raw, dict) else None
+        url = f"{self._base(account)}/generations/{upstream_id}"
+        what, headers = f"generation {upstream_id}", self._headers(account)
+        return await fetch_or_gone(
+            upstream_id, self.http.json("GET", url, what=what, headers=headers)
+        )
 
     def _lister(self, account: AccountHandle) -> Lister:
         async def fetch_page(offset: int, limit: int) -> list[Raw]:

@@ -28,7 +28,6 @@ from lumagate.domain.clock import iso_z, utcnow
 from lumagate.domain.request import GenerationRequest
 from lumagate.media.store import MediaError
 from lumagate.providers.base import (
-    GONE,
     MediaAccess,
     ProviderError,
     Rejected,
@@ -40,8 +39,8 @@ from lumagate.providers.base import (
     image_extension,
 )
 from lumagate.providers.flat_shape import asset_url as _url
-from lumagate.providers.flat_shape import flat_media
-from lumagate.providers.http import UpstreamHttp, UpstreamNotFound, parse_json
+from lumagate.providers.flat_shape import flat_media, upload_public_url
+from lumagate.providers.http import UpstreamHttp, UpstreamNotFound, fetch_or_gone, parse_json
 from lumagate.providers.listing import CreatedIndex, Lister, Raw, TakenLookup, pick_unclaimed
 from lumagate.providers.web_session import SessionJars
 
@@ -123,10 +122,7 @@ class LumaWebProvider:
             headers={"Content-Type": content_type},
             content=data,
         )
-        public = _url(slot.get("public_url"))
-        if public is None:
-            raise TransientError("The upstream gave no public URL for the upload")
-        return public
+        return upload_public_url(slot, "upstream")
 
     async def refresh_many(
         self, account: AccountHandle, upstream_ids: Sequence[str]
@@ -284,16 +280,8 @@ class LumaWebProvider:
         return parse_json(response, what) if response.content else None
 
     async def _fetch_one(self, account: AccountHandle, upstream_id: str) -> Raw | None:
-        try:
-            raw = await self._call(
-                account,
-                "GET",
-                f"{PHOTON}/generations/{upstream_id}",
-                what=f"generation {upstream_id}",
-            )
-        except UpstreamNotFound:
-            return {"id": upstream_id, "state": "failed", "failure_reason": GONE}
-        return raw if isinstance(raw, dict) else None
+        url, what = f"{PHOTON}/generations/{upstream_id}", f"generation {upstream_id}"
+        return await fetch_or_gone(upstream_id, self._call(account, "GET", url, what=what))
 
     def _lister(self, account: AccountHandle) -> Lister:
         async def fetch_page(offset: int, limit: int) -> list[Raw]:

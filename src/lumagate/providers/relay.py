@@ -24,7 +24,6 @@ from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.request import is_media_ref
 from lumagate.media.store import MediaError
 from lumagate.providers.base import (
-    GONE,
     AuthenticationFailed,
     MediaAccess,
     Rejected,
@@ -35,8 +34,8 @@ from lumagate.providers.base import (
     extend_source,
 )
 from lumagate.providers.flat_shape import asset_url as _url
-from lumagate.providers.flat_shape import flat_media
-from lumagate.providers.http import UpstreamHttp, UpstreamNotFound
+from lumagate.providers.flat_shape import flat_media, upload_public_url
+from lumagate.providers.http import UpstreamHttp, fetch_or_gone
 
 BATCH = 100
 IDEMPOTENCY_PREFIX = "lumagate-"
@@ -99,10 +98,7 @@ class RelayProvider:
             json={"url": _data_uri(data, content_type)},
             idempotent=True,
         )
-        url = _url(raw.get("public_url")) if isinstance(raw, dict) else None
-        if url is None:
-            raise TransientError("The relay gave no public URL for the upload")
-        return url
+        return upload_public_url(raw, "relay")
 
     async def refresh_many(
         self, account: AccountHandle, upstream_ids: Sequence[str]
@@ -130,16 +126,12 @@ class RelayProvider:
         return jobs
 
     async def _fetch_one(self, account: AccountHandle, upstream_id: str) -> UpstreamJob | None:
-        try:
-            raw = await self.http.json(
-                "GET",
-                f"{self._base(account)}/luma/generations/{upstream_id}",
-                what=f"task {upstream_id}",
-                headers=self._headers(account),
-            )
-        except UpstreamNotFound:
-            return UpstreamJob(upstream_id, UpstreamState.FAILED, failure_reason=GONE)
-        return job_from_flat(raw) if isinstance(raw, dict) and "id" in raw else None
+        url = f"{self._base(account)}/luma/generations/{upstream_id}"
+        what, headers = f"task {upstream_id}", self._headers(account)
+        raw = await fetch_or_gone(
+            upstream_id, self.http.json("GET", url, what=what, headers=headers)
+        )
+        return job_from_flat(raw) if raw is not None and "id" in raw else None
 
     async def find_submission(
         self, account: AccountHandle, submission: Submission

@@ -15,7 +15,6 @@ from typing import Any
 
 from lumagate.domain import messages as msg
 from lumagate.domain.accounts import Account, NewAccount
-from lumagate.domain.channels import Channel
 from lumagate.domain.errors import InvalidRequest, TaskNotFound
 from lumagate.domain.ledger import LedgerEntry
 from lumagate.domain.states import TaskState
@@ -68,9 +67,15 @@ class AdminService:
     ) -> None:
         self._stores = stores
         self._cancels = cancels or TaskCancels(stores.tasks)
-        self._keys = keys
-        # KeyAdmin.create itself (its options and their bounds), not a copy of its signature.
+        # KeyAdmin's own methods (their options and bounds), not copies of their signatures:
+        # a key by id, name or prefix (``KeyNotFound`` otherwise), create, its webhook secret,
+        # revoke, new limits, and a top-up (or, negative, a removal) returning the balance.
+        self.key = keys.find
         self.create_key = keys.create
+        self.webhook_secret = keys.webhook_secret
+        self.revoke_key = keys.revoke
+        self.change_key_limits = keys.change_limits
+        self.top_up_key = keys.top_up
         self.accounts = accounts
         self._bodies = bodies
         self._callbacks = callbacks
@@ -78,33 +83,6 @@ class AdminService:
     # -- keys ---------------------------------------------------------------------------
     async def list_keys(self) -> list[ApiKey]:
         return await self._stores.keys.all()
-
-    async def key(self, ref: str) -> ApiKey:
-        """A key by id, name or prefix (``KeyNotFound`` otherwise)."""
-        return await self._keys.find(ref)
-
-    async def webhook_secret(self, key_id: str) -> str:
-        return await self._keys.webhook_secret(key_id)
-
-    async def revoke_key(self, ref: str) -> ApiKey:
-        return await self._keys.revoke(ref)
-
-    async def change_key_limits(
-        self,
-        ref: str,
-        *,
-        channels: tuple[Channel, ...],
-        rpm: int | None,
-        max_running: int | None,
-    ) -> ApiKey:
-        """New channels, requests per minute and running limit (None: no limit)."""
-        return await self._keys.change_limits(
-            ref, channels=channels, rpm=rpm, max_running=max_running
-        )
-
-    async def top_up_key(self, ref: str, amount: int, note: str | None) -> tuple[ApiKey, int]:
-        """Add (or with a negative amount remove) credits; returns the key and its balance."""
-        return await self._keys.top_up(ref, amount, note)
 
     # -- accounts -----------------------------------------------------------------------
     async def list_accounts(self) -> list[Account]:

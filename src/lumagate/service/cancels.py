@@ -20,6 +20,7 @@ from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import TaskAlreadyEnded, TaskNotFound
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
+from lumagate.domain.task_end import early_end
 from lumagate.store.tasks import TaskStore
 
 ATTEMPTS = 8  # a task moves through at most four states before it ends
@@ -50,11 +51,7 @@ class TaskCancels:
                 raise TaskAlreadyEnded(msg.TASK_ALREADY_ENDED(state=task.state.value))
             now = utcnow()
             changed = await self.tasks.transition(
-                task,
-                TaskState.CANCELLED,
-                now,
-                failure_reason=reason,
-                next_poll_at=now if task.upstream_id else None,
+                task, TaskState.CANCELLED, now, **early_end(task, now, reason)
             )
             if changed is None:
                 continue  # the engine moved it meanwhile: cancel it from where it is now

@@ -15,7 +15,8 @@ from lumagate.domain.clock import utcnow
 from lumagate.domain.ledger import LedgerKind
 from lumagate.domain.task import Task
 from lumagate.store.accounts import AccountStore
-from lumagate.store.insights import InsightStore, QueueDepth, SpendEntry, TaskFilter
+from lumagate.store.insights import InsightStore, SpendEntry, TaskFilter
+from lumagate.store.metrics_queries import QueueDepth
 from lumagate.store.pool import PoolStore
 
 __all__ = ["Bucket", "InsightsService", "Overview", "TaskFilter", "UsageRow"]

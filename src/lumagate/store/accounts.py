@@ -163,11 +163,8 @@ class AccountStore:
         return self.handle(_from_row(row), row["credentials"])
 
     async def _update(self, account_id: str, now: datetime, **values: Any) -> bool:
-        async with self.db.write() as conn:
-            result = await conn.execute(
-                update(accounts).where(accounts.c.id == account_id).values(updated_at=now, **values)
-            )
-        return result.rowcount > 0
+        statement = update(accounts).where(accounts.c.id == account_id)
+        return await self.db.changed(statement.values(updated_at=now, **values)) > 0
 
     async def cool_down(self, account_id: str, until: datetime, reason: str, now: datetime) -> None:
         await self._update(account_id, now, cooldown_until=until, last_error=reason)
@@ -200,6 +197,4 @@ class AccountStore:
         await self.update_credentials(account_id, credentials, utcnow())
 
     async def remove(self, account_id: str) -> bool:
-        async with self.db.write() as conn:
-            result = await conn.execute(delete(accounts).where(accounts.c.id == account_id))
-        return result.rowcount > 0
+        return await self.db.changed(delete(accounts).where(accounts.c.id == account_id)) > 0

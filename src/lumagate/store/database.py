@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql.dml import UpdateBase
 
 from lumagate.media.file_modes import private_database_file
 
@@ -90,6 +91,12 @@ class Database:
         """A connection for one read statement, outside any transaction (see the module doc)."""
         async with self._single.connect() as conn:
             yield conn
+
+    async def changed(self, statement: UpdateBase) -> int:
+        """Run one conditional write in its own transaction; the rows it changed (0: its
+        ``WHERE`` no longer held, e.g. another process moved the row first)."""
+        async with self.write() as conn:
+            return int((await conn.execute(statement)).rowcount)
 
     async def dispose(self) -> None:
         await self._writer.dispose()

@@ -18,19 +18,11 @@ from lumagate.domain.ledger import LedgerKind
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.store.database import Database
+from lumagate.store.metrics_queries import QueueDepth, queue_depths
 from lumagate.store.schema import deliveries, ledger, tasks
 from lumagate.store.tasks import page_of_tasks
 
 SPEND_KINDS = (LedgerKind.CHARGE.value, LedgerKind.REFUND.value)
-
-
-@dataclass(frozen=True)
-class QueueDepth:
-    """Queued tasks of one channel and when the oldest of them was created."""
-
-    channel: str
-    depth: int
-    oldest_created_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -86,17 +78,8 @@ class InsightStore:
         self.db = db
 
     async def queue_depths(self) -> list[QueueDepth]:
-        query = (
-            select(tasks.c.channel, func.count(), func.min(tasks.c.created_at))
-            .where(tasks.c.state == TaskState.QUEUED.value)
-            .group_by(tasks.c.channel)
-        )
         async with self.db.read() as conn:
-            rows = (await conn.execute(query)).all()
-        return [
-            QueueDepth(str(c), int(n), None if oldest is None else ensure_utc(oldest))
-            for c, n, oldest in rows
-        ]
+            return await queue_depths(conn)
 
     async def finished_since(self, since: datetime) -> list[FinishedTask]:
         query = select(tasks.c.state, tasks.c.finished_at).where(

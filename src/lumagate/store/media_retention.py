@@ -63,6 +63,4 @@ class MediaRetentionStore:
             .where(tasks.c.id == task_id, tasks.c.media_removed_at.is_(None))
             .values(media=None, media_removed_at=now, failure_reason=reason, updated_at=now)
         )
-        async with self.db.write() as conn:
-            result = await conn.execute(statement)
-        return bool(result.rowcount)
+        return bool(await self.db.changed(statement))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lumagate.domain.clock import ensure_utc
 from lumagate.domain.states import TaskState
@@ -19,7 +20,7 @@ from lumagate.store.schema import deliveries, delivery_attempts, ledger, tasks
 
 
 @dataclass(frozen=True)
-class QueueStat:
+class QueueDepth:
     """Queued tasks of one channel and when the oldest of them was created."""
 
     channel: str
@@ -27,12 +28,25 @@ class QueueStat:
     oldest_created_at: datetime | None
 
 
+async def queue_depths(conn: AsyncConnection) -> list[QueueDepth]:
+    """Every channel's queue, in one grouped read (for ``/metrics`` and the console)."""
+    query = (
+        select(tasks.c.channel, func.count(), func.min(tasks.c.created_at))
+        .where(tasks.c.state == TaskState.QUEUED.value)
+        .group_by(tasks.c.channel)
+    )
+    return [
+        QueueDepth(str(c), int(n), None if oldest is None else ensure_utc(oldest))
+        for c, n, oldest in (await conn.execute(query)).all()
+    ]
+
+
 @dataclass(frozen=True)
 class DatabaseTotals:
     """One read of every cluster-wide aggregate."""
 
     tasks_by_state: dict[str, int]
-    queues: list[QueueStat]
+    queues: list[QueueDepth]
     deliveries_by_state: dict[str, int]
     oldest_pending_delivery: datetime | None
     attempts_by_outcome: dict[str, int]
@@ -47,11 +61,6 @@ class MetricsQueries:
 
     async def totals(self) -> DatabaseTotals:
         by_state = select(tasks.c.state, func.count()).group_by(tasks.c.state)
-        queue = (
-            select(tasks.c.channel, func.count(), func.min(tasks.c.created_at))
-            .where(tasks.c.state == TaskState.QUEUED.value)
-            .group_by(tasks.c.channel)
-        )
         delivery_states = select(deliveries.c.state, func.count()).group_by(deliveries.c.state)
         oldest_pending = select(func.min(deliveries.c.created_at)).where(
             deliveries.c.state == "pending"
@@ -62,10 +71,7 @@ class MetricsQueries:
         credits = select(ledger.c.kind, func.sum(ledger.c.delta)).group_by(ledger.c.kind)
         async with self.db.read() as conn:
             states = {str(s): int(n) for s, n in (await conn.execute(by_state)).all()}
-            queues = [
-                QueueStat(str(c), int(n), ensure_utc(o) if o is not None else None)
-                for c, n, o in (await conn.execute(queue)).all()
-            ]
+            queues = await queue_depths(conn)
             delivered = {str(s): int(n) for s, n in (await conn.execute(delivery_states)).all()}
             oldest = (await conn.execute(oldest_pending)).scalar()
             outcomes = {str(o): int(n) for o, n in (await conn.execute(attempts)).all()}

@@ -105,26 +105,23 @@ class MirrorStore:
     async def release_all_held(self, now: datetime) -> int:
         """Single node, at start-up: every hold belongs to a dead process; all pending jobs are
         due now."""
-        async with self.db.write() as conn:
-            result = await conn.execute(
-                update(media_mirrors)
-                .where(media_mirrors.c.state == MirrorState.PENDING.value)
-                .values(next_attempt_at=now, lease_owner=None)
-            )
-        return int(result.rowcount)
+        return await self.db.changed(
+            update(media_mirrors)
+            .where(media_mirrors.c.state == MirrorState.PENDING.value)
+            .values(next_attempt_at=now, lease_owner=None)
+        )
 
     async def _owned_update(self, task_id: str, owner: str, **values: Any) -> bool:
-        async with self.db.write() as conn:
-            result = await conn.execute(
-                update(media_mirrors)
-                .where(
-                    media_mirrors.c.id == task_id,
-                    media_mirrors.c.lease_owner == owner,
-                    media_mirrors.c.state == MirrorState.PENDING.value,
-                )
-                .values(**values)
+        changed = await self.db.changed(
+            update(media_mirrors)
+            .where(
+                media_mirrors.c.id == task_id,
+                media_mirrors.c.lease_owner == owner,
+                media_mirrors.c.state == MirrorState.PENDING.value,
             )
-        return bool(result.rowcount)
+            .values(**values)
+        )
+        return bool(changed)
 
     async def renew(self, task_id: str, owner: str, until: datetime) -> bool:
         """Extend ``owner``'s hold; False if the job is no longer theirs."""

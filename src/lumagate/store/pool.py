@@ -72,13 +72,11 @@ class PoolStore:
 
     async def poll_account_now(self, account_id: str, now: datetime) -> int:
         """Make every followed task of an account due now (its session was renewed)."""
-        async with self.db.write() as conn:
-            result = await conn.execute(
-                update(tasks)
-                .where(tasks.c.account_id == account_id, tasks.c.state.in_(FOLLOWED))
-                .values(next_poll_at=now)
-            )
-        return result.rowcount
+        return await self.db.changed(
+            update(tasks)
+            .where(tasks.c.account_id == account_id, tasks.c.state.in_(FOLLOWED))
+            .values(next_poll_at=now)
+        )
 
     async def running_by_account(self) -> dict[str, int]:
         """Tasks holding a slot (submitting, submitted, processing) per account."""

@@ -91,31 +91,24 @@ class RenderJobStore:
         )
         if single_node:  # one process per data dir: another owner is a process that died
             free = or_(free, render_jobs.c.owner != owner)
-        async with self.db.write() as conn:
-            result = await conn.execute(
-                update(render_jobs)
-                .where(render_jobs.c.id == job_id, render_jobs.c.state.in_(UNFINISHED), free)
-                .values(
-                    state=RenderState.RENDERING.value,
-                    owner=owner,
-                    lease_expires_at=until,
-                    updated_at=now,
-                )
+        claimed = await self.db.changed(
+            update(render_jobs)
+            .where(render_jobs.c.id == job_id, render_jobs.c.state.in_(UNFINISHED), free)
+            .values(
+                state=RenderState.RENDERING.value,
+                owner=owner,
+                lease_expires_at=until,
+                updated_at=now,
             )
-        return result.rowcount > 0
+        )
+        return claimed > 0
 
     async def renew(self, job_id: str, owner: str, until: datetime) -> bool:
-        async with self.db.write() as conn:
-            result = await conn.execute(
-                update(render_jobs)
-                .where(
-                    render_jobs.c.id == job_id,
-                    render_jobs.c.owner == owner,
-                    render_jobs.c.state == RenderState.RENDERING.value,
-                )
-                .values(lease_expires_at=until, updated_at=utcnow())
-            )
-        return result.rowcount > 0
+        held = (render_jobs.c.owner == owner, render_jobs.c.state == RenderState.RENDERING.value)
+        statement = update(render_jobs).where(render_jobs.c.id == job_id, *held)
+        return (
+            await self.db.changed(statement.values(lease_expires_at=until, updated_at=utcnow())) > 0
+        )
 
     async def finish(self, job_id: str, failure_reason: str | None) -> None:
         state = RenderState.COMPLETED if failure_reason is None else RenderState.FAILED

@@ -80,16 +80,15 @@ class TaskEnds:
         self, task_id: str, upstream_id: str, now: datetime, server_id: str | None
     ) -> bool:
         """The upstream accepted a task that ended meanwhile: keep its id, cancel it now."""
-        async with self.db.write() as conn:
-            result = await conn.execute(
-                update(tasks)
-                .where(
-                    tasks.c.id == task_id,
-                    tasks.c.state.in_(ENDED_EARLY),
-                    tasks.c.upstream_id.is_(None),
-                )
-                .values(
-                    upstream_id=upstream_id, submitted_at=now, next_poll_at=now, server_id=server_id
-                )
+        recorded = await self.db.changed(
+            update(tasks)
+            .where(
+                tasks.c.id == task_id,
+                tasks.c.state.in_(ENDED_EARLY),
+                tasks.c.upstream_id.is_(None),
             )
-        return result.rowcount > 0
+            .values(
+                upstream_id=upstream_id, submitted_at=now, next_poll_at=now, server_id=server_id
+            )
+        )
+        return recorded > 0

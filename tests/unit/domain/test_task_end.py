@@ -1,4 +1,4 @@
-"""The rules of a task's early end: its deadline, the timed-out reason, the refund rule."""
+"""The rules of a task's early end: deadline, timed-out reason, what it writes, refund rule."""
 
 from __future__ import annotations
 
@@ -6,8 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from lumagate.domain.channels import Channel
+from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
-from lumagate.domain.task_end import deadline_at, deadline_minutes, refunded, timed_out_reason
+from lumagate.domain.task import Task
+from lumagate.domain.task_end import (
+    deadline_at,
+    deadline_minutes,
+    early_end,
+    refunded,
+    timed_out_reason,
+)
 
 T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -63,3 +72,26 @@ def test_refund_rule_every_task_that_ends_without_a_video_is_refunded(
     state: TaskState, refund: bool
 ) -> None:
     assert refunded(state) is refund
+
+
+@pytest.mark.parametrize(
+    ("upstream_id", "cancel_due"), [(None, None), ("gen-1", T0)], ids=["local", "upstream"]
+)
+def test_an_early_end_records_the_reason_and_leaves_an_upstream_cancel_due(
+    upstream_id: str | None, cancel_due: datetime | None
+) -> None:
+    task = Task(
+        "t-1",
+        "tenant",
+        Channel.DEFAULT,
+        "reseller",
+        GenerationRequest(prompt="cat dance"),
+        TaskState.PROCESSING,
+        T0,
+        T0,
+        upstream_id=upstream_id,
+    )
+    assert early_end(task, T0, "Cancelled by the caller") == {
+        "failure_reason": "Cancelled by the caller",
+        "next_poll_at": cancel_due,
+    }

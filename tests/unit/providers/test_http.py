@@ -5,12 +5,19 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from lumagate.providers.base import AuthenticationFailed, RateLimited, Rejected, TransientError
+from lumagate.providers.base import (
+    GONE,
+    AuthenticationFailed,
+    RateLimited,
+    Rejected,
+    TransientError,
+)
 from lumagate.providers.http import (
     AccountExhausted,
     UpstreamHttp,
     UpstreamNotFound,
     error_detail,
+    fetch_or_gone,
     is_loopback_url,
     map_status,
     retry_after_seconds,
@@ -94,3 +101,30 @@ async def test_timeouts_and_connection_errors_are_transient() -> None:
         http = UpstreamHttp(client, attempts=2, backoff_seconds=0.001, max_backoff_seconds=0.002)
         with pytest.raises(TransientError, match="did not answer in time"):
             await http.send("GET", "http://up/x", what="x")
+
+
+async def _answer(value: object) -> object:
+    return value
+
+
+async def _not_found() -> object:
+    raise UpstreamNotFound("The upstream does not know generation g-1")
+
+
+async def _refused() -> object:
+    raise Rejected("bad request")
+
+
+async def test_fetch_or_gone_keeps_an_object_and_turns_a_404_into_a_gone_record() -> None:
+    assert await fetch_or_gone("g-1", _answer({"id": "g-1", "state": "completed"})) == {
+        "id": "g-1",
+        "state": "completed",
+    }
+    assert await fetch_or_gone("g-1", _answer(["not", "an", "object"])) is None
+    assert await fetch_or_gone("g-1", _not_found()) == {
+        "id": "g-1",
+        "state": "failed",
+        "failure_reason": GONE,
+    }
+    with pytest.raises(Rejected, match="bad request"):  # only a 404 means gone
+        await fetch_or_gone("g-1", _refused())

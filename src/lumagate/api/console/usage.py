@@ -42,12 +42,19 @@ async def _rows(services: ConsoleServices, request: Request) -> tuple[int, str, 
     return days, key_ref, await services.insights.usage(days, key_ids)
 
 
+async def _usage(
+    services: ConsoleServices, request: Request
+) -> tuple[int, str, list[UsageRow], dict[str, str]]:
+    """:func:`_rows`, and every key's name by id (the page and the CSV name the keys)."""
+    days, key_ref, rows = await _rows(services, request)
+    return days, key_ref, rows, {k.id: k.name for k in await services.admin.list_keys()}
+
+
 async def usage_page(
     request: Request, session: ConsoleSession = Depends(require_session)
 ) -> HTMLResponse:
     console = console_of(request)
-    days, key_ref, rows = await _rows(console.services, request)
-    names = {k.id: k.name for k in await console.services.admin.list_keys()}
+    days, key_ref, rows, names = await _usage(console.services, request)
     t = translator_for(request)
     per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
@@ -84,9 +91,7 @@ def _cell(text: str) -> str:
 async def usage_csv(
     request: Request, session: ConsoleSession = Depends(require_session)
 ) -> Response:
-    console = console_of(request)
-    days, _, rows = await _rows(console.services, request)
-    names = {k.id: k.name for k in await console.services.admin.list_keys()}
+    days, _, rows, names = await _usage(console_of(request).services, request)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["day", "key_id", "key_name", "generations", "credits"])
