@@ -22,6 +22,7 @@ from lumagate.security.keys import (
     hash_api_key,
 )
 from lumagate.store.database import Database
+from lumagate.store.hot_read import HotRead
 from lumagate.store.ledger import append_entry
 from lumagate.store.rows import key_from_row, task_from_row
 from lumagate.store.schema import api_keys, tasks
@@ -41,6 +42,9 @@ class KeyStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # The GET's statement on the raw driver (store/hot_read.py), closed with the database.
+        self.hot = HotRead(db.url, db.dialect, _KEY_AND_TASK)
+        db.close_with(self.hot.close)
 
     async def create(
         self,
@@ -114,12 +118,14 @@ class KeyStore:
         one round trip, and a revoked key is refused at once on every replica). The task is None
         unless it is the key's own and not hidden, as :meth:`TaskStore.get` with a tenant."""
         digest = hash_api_key(plaintext)
-        async with self.db.read_one() as conn:
-            found = await conn.execute(_KEY_AND_TASK, {"task_id": task_id, "digest": digest})
-            row = found.first()
-        if row is None:
+        parameters = {"task_id": task_id, "digest": digest}
+        rows = await self.hot.fetch(parameters)
+        if rows is None:  # the raw driver could not answer: the async engine does
+            async with self.db.read_one() as conn:
+                rows = [tuple(row) for row in await conn.execute(_KEY_AND_TASK, parameters)]
+        if not rows:
             return None, None
-        values = tuple(row)
+        values = rows[0]
         key_values = values[: len(_KEY_COLUMNS)]
         key_row = dict(zip((c.name for c in _KEY_COLUMNS), key_values, strict=True))
         if not digests_match(key_row["key_hash"], digest):

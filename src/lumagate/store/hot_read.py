@@ -1,0 +1,144 @@
+"""The one statement of a client's polled GET (key and task together), below SQLAlchemy.
+
+Through SQLAlchemy's async engine that one-row primary-key read cost far more than the query:
+on SQLite aiosqlite hands every step of a statement to its thread and back (a queue put and a
+wake-up each), on PostgreSQL the asyncpg adapter runs each call in a greenlet. This module runs
+the very statement ``store/keys.py`` builds (compiled once for the dialect) on the driver
+itself, and decodes the row with the columns' own SQLAlchemy result processors, so the row is
+the one the engine would have given:
+
+- SQLite: the stdlib :mod:`sqlite3` on the event loop thread, one read-only connection per
+  process on the WAL database. A WAL reader never waits for the writer; its busy timeout is
+  ``BUSY_MS`` (a checkpoint's brief lock), and if it is still busy the caller's async path
+  answers instead. Each call steps the statement to its end, so no read snapshot is held
+  between calls and a revoked key is refused at once.
+- PostgreSQL: a small pool of raw asyncpg connections (the statement is prepared once per
+  connection by asyncpg's statement cache), JSON decoded by the same codec as SQLAlchemy's.
+
+``fetch`` returns None when the fast path cannot answer (an in-memory database, a busy file,
+a connection that failed): the caller then runs the statement through SQLAlchemy, so errors
+and their handling stay the engine's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]  # no stubs; used only here
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.sql import Select
+
+log = logging.getLogger(__name__)
+
+BUSY_MS = 2  # a WAL reader waits only for a checkpoint's lock of the WAL index
+PG_POOL_SIZE = 4
+Row = tuple[Any, ...]
+Processor = Callable[[Any], Any] | None
+
+
+class HotRead:
+    """Runs one prepared ``statement`` on the raw driver; see the module doc."""
+
+    def __init__(self, url: str, dialect: Dialect, statement: Select[Any]) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self._processors: list[Processor] = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        ]
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        database = parsed.database or ""
+        self._sqlite_path = (
+            database
+            if self.is_sqlite and database and database != ":memory:" and "file:" not in database
+            else None
+        )
+        self._sqlite: sqlite3.Connection | None = None
+        self._pg_dsn = None if self.is_sqlite else parsed.set(drivername="postgresql")
+        self._pg_pool: asyncpg.Pool | None = None
+        self._pg_opening: asyncio.Lock | None = None
+
+    def parameters(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        """The positional parameters of the compiled statement, in its order."""
+        return tuple(values[name] for name in self.names)
+
+    async def fetch(self, values: dict[str, Any]) -> list[Row] | None:
+        """The decoded rows, or None when the caller must take the async engine's path."""
+        arguments = self.parameters(values)
+        if self.is_sqlite:
+            raw = self._sqlite_rows(arguments)
+        else:
+            raw = await self._pg_rows(arguments)
+        return None if raw is None else [self._decode(row) for row in raw]
+
+    def _decode(self, row: Sequence[Any]) -> Row:
+        return tuple(
+            value if process is None or value is None else process(value)
+            for process, value in zip(self._processors, row, strict=True)
+        )
+
+    def _sqlite_rows(self, arguments: tuple[Any, ...]) -> list[Row] | None:
+        if self._sqlite_path is None:
+            return None
+        try:
+            if self._sqlite is None:
+                self._sqlite = _open_reader(self._sqlite_path)
+            return self._sqlite.execute(self.sql, arguments).fetchall()  # stepped to its end
+        except sqlite3.OperationalError as error:  # busy, or the file is not there yet
+            log.debug("hot read falls back to the async engine: %s", error)
+            return None
+
+    async def _pg_rows(self, arguments: tuple[Any, ...]) -> list[Row] | None:
+        try:
+            pool = self._pg_pool or await self._open_pool()
+            rows = await pool.fetch(self.sql, *arguments)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            log.debug("hot read falls back to the async engine: %s", error)
+            return None
+        return [tuple(row) for row in rows]
+
+    async def _open_pool(self) -> asyncpg.Pool:
+        if self._pg_opening is None:
+            self._pg_opening = asyncio.Lock()
+        async with self._pg_opening:
+            if self._pg_pool is None:
+                assert self._pg_dsn is not None
+                self._pg_pool = await asyncpg.create_pool(
+                    self._pg_dsn.render_as_string(hide_password=False),
+                    min_size=1,
+                    max_size=PG_POOL_SIZE,
+                    init=_pg_codecs,
+                )
+            return self._pg_pool
+
+    async def close(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None
+        pool, self._pg_pool = self._pg_pool, None
+        if pool is not None:
+            await pool.close()
+
+
+def _open_reader(path: str) -> sqlite3.Connection:
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    connection = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    connection.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+    return connection
+
+
+async def _pg_codecs(connection: asyncpg.Connection) -> None:
+    """JSON columns as SQLAlchemy's asyncpg dialect decodes them (its result processor for
+    JSON is none: the codec does it)."""
+    for name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
