@@ -98,7 +98,6 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
         openapi_tags=OPENAPI_TAGS,
     )
     app.state.services = bind_services(gateway)
-    app.add_middleware(HotRoutes)  # innermost: the polled GET of one task skips the router
     app.add_middleware(BoundaryMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(
@@ -109,9 +108,10 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
         expose_headers=settings.cors_expose_headers,
     )
     app.add_middleware(HttpMetricsMiddleware, metrics=gateway.observability.metrics)
-    app.add_middleware(RequestIdMiddleware)  # outermost: every line of a request carries its id
+    app.add_middleware(RequestIdMiddleware)  # every line of a request carries its id
     install_error_handlers(app)
-    app.add_middleware(BodyDeadline, seconds=settings.body_timeout_seconds)  # outermost: 408
+    app.add_middleware(BodyDeadline, seconds=settings.body_timeout_seconds)  # 408
+    app.add_middleware(HotRoutes)  # outermost: the polled GET of one task skips all the above
     admin.install(app)
     reseller.install(app)
     official.install(app)
