@@ -13,7 +13,12 @@ the one the engine would have given:
   answers instead. Each call steps the statement to its end, so no read snapshot is held
   between calls and a revoked key is refused at once.
 - PostgreSQL: a small pool of raw asyncpg connections (the statement is prepared once per
-  connection by asyncpg's statement cache), JSON decoded by the same codec as SQLAlchemy's.
+  connection by asyncpg's statement cache), JSON columns decoded with ``json.loads``.
+
+Turning a row into domain objects (a pydantic request, the dataclasses) cost more than the
+query, and a client polling its task reads the same row again and again. So the objects built
+from a row are kept for that exact raw row (``MEMO_ROWS`` of them, least recently used out):
+any change to the row, a revocation or a new state, is a different row and is built afresh.
 
 ``fetch`` returns None when the fast path cannot answer (an in-memory database, a busy file,
 a connection that failed): the caller then runs the statement through SQLAlchemy, so errors
@@ -26,18 +31,22 @@ import asyncio
 import json
 import logging
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs; used only here
+from sqlalchemy import JSON
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 log = logging.getLogger(__name__)
 
 BUSY_MS = 2  # a WAL reader waits only for a checkpoint's lock of the WAL index
 PG_POOL_SIZE = 4
+MEMO_ROWS = 2048  # rows whose domain objects are kept: a polled task's row rarely changes
+T = TypeVar("T")
 Row = tuple[Any, ...]
 Processor = Callable[[Any], Any] | None
 
@@ -49,12 +58,10 @@ class HotRead:
         compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
-        self._processors: list[Processor] = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns
-        ]
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self._processors = [_processor(column, dialect) for column in statement.selected_columns]
+        self._memo: OrderedDict[Row, object] = OrderedDict()
         database = parsed.database or ""
         self._sqlite_path = (
             database
@@ -70,16 +77,29 @@ class HotRead:
         """The positional parameters of the compiled statement, in its order."""
         return tuple(values[name] for name in self.names)
 
-    async def fetch(self, values: dict[str, Any]) -> list[Row] | None:
-        """The decoded rows, or None when the caller must take the async engine's path."""
+    async def fetch(self, values: dict[str, Any], build: Callable[[Row], T]) -> list[T] | None:
+        """``build`` of each decoded row, or None when the caller must take the async engine's
+        path. ``build`` must depend on the row alone: its result is kept for that raw row."""
         arguments = self.parameters(values)
         if self.is_sqlite:
             raw = self._sqlite_rows(arguments)
         else:
             raw = await self._pg_rows(arguments)
-        return None if raw is None else [self._decode(row) for row in raw]
+        return None if raw is None else [self._built(row, build) for row in raw]
 
-    def _decode(self, row: Sequence[Any]) -> Row:
+    def _built(self, raw: Row, build: Callable[[Row], T]) -> T:
+        memo = self._memo
+        if raw in memo:
+            memo.move_to_end(raw)
+            return cast(T, memo[raw])
+        built = build(self.decode(raw))
+        memo[raw] = built
+        if len(memo) > MEMO_ROWS:
+            memo.popitem(last=False)
+        return built
+
+    def decode(self, row: Sequence[Any]) -> Row:
+        """The row as the engine would give it (each column's result processor applied)."""
         return tuple(
             value if process is None or value is None else process(value)
             for process, value in zip(self._processors, row, strict=True)
@@ -115,7 +135,6 @@ class HotRead:
                     self._pg_dsn.render_as_string(hide_password=False),
                     min_size=1,
                     max_size=PG_POOL_SIZE,
-                    init=_pg_codecs,
                 )
             return self._pg_pool
 
@@ -135,10 +154,10 @@ def _open_reader(path: str) -> sqlite3.Connection:
     return connection
 
 
-async def _pg_codecs(connection: asyncpg.Connection) -> None:
-    """JSON columns as SQLAlchemy's asyncpg dialect decodes them (its result processor for
-    JSON is none: the codec does it)."""
-    for name in ("json", "jsonb"):
-        await connection.set_type_codec(
-            name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
-        )
+def _processor(column: ColumnElement[Any], dialect: Dialect) -> Processor:
+    """The column's result processor. asyncpg gives JSON as text (SQLAlchemy's dialect
+    decodes it in a codec it installs, so its JSON processor is none): decode it here."""
+    if isinstance(column.type, JSON) and dialect.name == "postgresql":
+        return json.loads
+    processor: Processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    return processor

@@ -68,7 +68,7 @@ async def test_the_raw_read_decodes_the_rows_the_engine_reads(db: Database) -> N
         finished_at=NOW + timedelta(minutes=2),
         server_id="srv-1",
     )
-    assert await keys.hot.fetch({"task_id": task_id, "digest": "x"}) is not None  # not a fallback
+    assert await keys.hot.fetch({"task_id": task_id, "digest": "x"}, len) == []  # no fallback
     found_key, found_task = await keys.authenticate_with_task(plaintext, task_id, NOW)
     assert found_key == await keys.get(key.id)
     assert found_task is not None
@@ -107,7 +107,29 @@ async def test_a_database_the_raw_driver_cannot_open_falls_back(db: Database) ->
     else:
         unreachable = db.url.rsplit("@", 1)[0] + "@127.0.0.1:9/nowhere"
         keys.hot = HotRead(unreachable, db.dialect, _KEY_AND_TASK)
-    assert await keys.hot.fetch({"task_id": task_id, "digest": "x"}) is None
+    assert await keys.hot.fetch({"task_id": task_id, "digest": "x"}, len) is None
     found_key, found_task = await keys.authenticate_with_task(plaintext, task_id, NOW)
     assert found_key == key and found_task is not None and found_task.id == task_id
     await keys.hot.close()
+
+
+async def test_objects_kept_for_a_row_are_rebuilt_when_the_row_changes(db: Database) -> None:
+    keys = KeyStore(db)
+    key, plaintext = await keys.create("memo", NOW)
+    task_id = await _task(db, key.id)
+    _, first = await keys.authenticate_with_task(plaintext, task_id, NOW)
+    _, again = await keys.authenticate_with_task(plaintext, task_id, NOW)
+    assert first is not None and again is first  # the same row: built once
+    async with db.write() as conn:
+        await conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task_id)
+            .values(state=TaskState.PROCESSING.value, progress=40)
+        )
+    _, changed = await keys.authenticate_with_task(plaintext, task_id, NOW)
+    assert changed is not None and changed is not first
+    assert (changed.state, changed.progress) == (TaskState.PROCESSING, 40)
+    assert changed == await TaskStore(db).get(task_id, key.id)
+    async with db.write() as conn:
+        await conn.execute(update(tasks).where(tasks.c.id == task_id).values(hidden=True))
+    assert await keys.authenticate_with_task(plaintext, task_id, NOW) == (key, None)
