@@ -12,9 +12,9 @@ the one the engine would have given:
   ``BUSY_MS`` (a checkpoint's brief lock), and if it is still busy the caller's async path
   answers instead. Each call steps the statement to its end, so no read snapshot is held
   between calls and a revoked key is refused at once.
-- PostgreSQL: a small pool of raw asyncpg connections (the statement is prepared once per
-  connection by asyncpg's statement cache), JSON columns decoded with ``json.loads``; a
-  connection goes back to the pool without asyncpg's reset query (nothing to reset).
+- PostgreSQL: a few raw asyncpg connections (:mod:`lumagate.store.hot_pg`; the statement
+  is prepared once per connection by asyncpg's statement cache), JSON columns decoded with
+  ``json.loads``.
 
 Turning a row into domain objects (a pydantic request, the dataclasses) cost more than the
 query, and a client polling its task reads the same row again and again. So the objects built
@@ -28,7 +28,6 @@ and their handling stay the engine's.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sqlite3
@@ -37,15 +36,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-import asyncpg  # type: ignore[import-untyped]  # no stubs; used only here
+import asyncpg  # type: ignore[import-untyped]  # no stubs; used only in store/hot_*
 from sqlalchemy import JSON
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.sql import ColumnElement, Select
 
+from lumagate.store.hot_pg import RawConnections
+
 log = logging.getLogger(__name__)
 
 BUSY_MS = 2  # a WAL reader waits only for a checkpoint's lock of the WAL index
-PG_POOL_SIZE = 4
+PG_CONNECTIONS = 4  # per process, beside the engine's pool
 MEMO_ROWS = 2048  # rows whose domain objects are kept: a polled task's row rarely changes
 T = TypeVar("T")
 Row = tuple[Any, ...]
@@ -70,9 +71,10 @@ class HotRead:
             else None
         )
         self._sqlite: sqlite3.Connection | None = None
-        self._pg_dsn = None if self.is_sqlite else parsed.set(drivername="postgresql")
-        self._pg_pool: asyncpg.Pool | None = None
-        self._pg_opening: asyncio.Lock | None = None
+        self._pg = None
+        if not self.is_sqlite:
+            dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+            self._pg = RawConnections(dsn, PG_CONNECTIONS)
 
     def parameters(self, values: dict[str, Any]) -> tuple[Any, ...]:
         """The positional parameters of the compiled statement, in its order."""
@@ -118,35 +120,21 @@ class HotRead:
             return None
 
     async def _pg_rows(self, arguments: tuple[Any, ...]) -> list[Row] | None:
+        if self._pg is None:
+            return None
         try:
-            pool = self._pg_pool or await self._open_pool()
-            rows = await pool.fetch(self.sql, *arguments)
+            rows = await self._pg.fetch(self.sql, arguments)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             log.debug("hot read falls back to the async engine: %s", error)
             return None
         return [tuple(row) for row in rows]
 
-    async def _open_pool(self) -> asyncpg.Pool:
-        if self._pg_opening is None:
-            self._pg_opening = asyncio.Lock()
-        async with self._pg_opening:
-            if self._pg_pool is None:
-                assert self._pg_dsn is not None
-                self._pg_pool = await asyncpg.create_pool(
-                    self._pg_dsn.render_as_string(hide_password=False),
-                    min_size=1,
-                    max_size=PG_POOL_SIZE,
-                    reset=_keep_session,
-                )
-            return self._pg_pool
-
     async def close(self) -> None:
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
-        pool, self._pg_pool = self._pg_pool, None
-        if pool is not None:
-            await pool.close()
+        if self._pg is not None:
+            await self._pg.close()
 
 
 def _open_reader(path: str) -> sqlite3.Connection:
@@ -154,11 +142,6 @@ def _open_reader(path: str) -> sqlite3.Connection:
     connection = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     connection.execute(f"PRAGMA busy_timeout={BUSY_MS}")
     return connection
-
-
-async def _keep_session(_connection: asyncpg.Connection) -> None:
-    """No reset query on release: asyncpg's default (``RESET ALL``, ``UNLISTEN *``, …) is a
-    second round trip per read, and these connections only ever run the one ``SELECT``."""
 
 
 def _processor(column: ColumnElement[Any], dialect: Dialect) -> Processor:

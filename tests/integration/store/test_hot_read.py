@@ -6,19 +6,23 @@ Every test takes ``database_url``, so it runs once on SQLite and once on Postgre
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import update
+from sqlalchemy.engine import make_url
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
 from lumagate.store import migrate
 from lumagate.store.database import Database
+from lumagate.store.hot_pg import RawConnections
 from lumagate.store.hot_read import HotRead
 from lumagate.store.keys import _KEY_AND_TASK, KeyStore
 from lumagate.store.schema import tasks
@@ -133,3 +137,21 @@ async def test_objects_kept_for_a_row_are_rebuilt_when_the_row_changes(db: Datab
     async with db.write() as conn:
         await conn.execute(update(tasks).where(tasks.c.id == task_id).values(hidden=True))
     assert await keys.authenticate_with_task(plaintext, task_id, NOW) == (key, None)
+
+
+async def test_raw_postgresql_connections_stay_few_and_survive_a_failed_statement(
+    pg_url: str,
+) -> None:
+    dsn = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connections = RawConnections(dsn, size=2)
+    try:
+        reads = [connections.fetch("SELECT $1::int, pg_backend_pid()", (i,)) for i in range(12)]
+        rows = await asyncio.gather(*reads)
+        assert [row[0][0] for row in rows] == list(range(12))
+        assert len({row[0][1] for row in rows}) <= 2  # twelve reads, two connections
+        with pytest.raises(asyncpg.PostgresError):
+            await connections.fetch("SELECT 1 / $1::int", (0,))
+        again = await asyncio.gather(*[connections.fetch("SELECT $1::int", (7,)) for _ in range(4)])
+        assert [[tuple(row) for row in rows] for rows in again] == [[(7,)]] * 4
+    finally:
+        await connections.close()
