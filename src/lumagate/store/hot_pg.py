@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs; used only in store/hot_*
@@ -28,6 +29,13 @@ class RawConnections:
         self._waiting: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
         self._count = 0  # open, or being opened
         self._closed = False
+        self._tracers: list[Callable[[str], None]] = []
+
+    def trace(self, tracer: Callable[[str], None]) -> None:
+        """Call ``tracer`` with the text of every statement sent from now on (tests)."""
+        self._tracers.append(tracer)
+        for connection in self._free:
+            _add_tracer(connection, tracer)
 
     async def fetch(self, sql: str, arguments: tuple[Any, ...]) -> list[Any]:
         connection = await self._take()
@@ -46,10 +54,13 @@ class RawConnections:
             if self._count < self.size:
                 self._count += 1
                 try:
-                    return await asyncpg.connect(self.dsn)
+                    connection = await asyncpg.connect(self.dsn)
                 except BaseException:
                     self._count -= 1
                     raise
+                for tracer in self._tracers:
+                    _add_tracer(connection, tracer)
+                return connection
             given = await self._wait()
             if given is not None:
                 return given  # None: a connection was dropped, so there is room to open one
@@ -95,3 +106,7 @@ class RawConnections:
             connection = self._free.pop()
             self._count -= 1
             await connection.close()
+
+
+def _add_tracer(connection: asyncpg.Connection, tracer: Callable[[str], None]) -> None:
+    connection.add_query_logger(lambda record: tracer(record.query))

@@ -71,10 +71,21 @@ class HotRead:
             else None
         )
         self._sqlite: sqlite3.Connection | None = None
+        self._sqlite_tracer: Callable[[str], None] | None = None
         self._pg = None
         if not self.is_sqlite:
             dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
             self._pg = RawConnections(dsn, PG_CONNECTIONS)
+
+    def trace(self, tracer: Callable[[str], None]) -> None:
+        """Call ``tracer`` with every statement the driver sends from now on, as the driver
+        reports it (SQLite's trace callback, asyncpg's query logger): tests count them."""
+        if self._pg is not None:
+            self._pg.trace(tracer)
+            return
+        self._sqlite_tracer = tracer
+        if self._sqlite is not None:
+            self._sqlite.set_trace_callback(tracer)
 
     def parameters(self, values: dict[str, Any]) -> tuple[Any, ...]:
         """The positional parameters of the compiled statement, in its order."""
@@ -114,6 +125,7 @@ class HotRead:
         try:
             if self._sqlite is None:
                 self._sqlite = _open_reader(self._sqlite_path)
+                self._sqlite.set_trace_callback(self._sqlite_tracer)
             return self._sqlite.execute(self.sql, arguments).fetchall()  # stepped to its end
         except sqlite3.OperationalError as error:  # busy, or the file is not there yet
             log.debug("hot read falls back to the async engine: %s", error)
