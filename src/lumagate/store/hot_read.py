@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 BUSY_MS = 2  # a WAL reader waits only for a checkpoint's lock of the WAL index
 PG_CONNECTIONS = 4  # per process, beside the engine's pool
+PG_REST_SECONDS = 10.0  # after a failure, the async engine alone answers this long
 MEMO_ROWS = 2048  # rows whose domain objects are kept: a polled task's row rarely changes
 T = TypeVar("T")
 Row = tuple[Any, ...]
@@ -73,6 +75,7 @@ class HotRead:
         self._sqlite: sqlite3.Connection | None = None
         self._sqlite_tracer: Callable[[str], None] | None = None
         self._pg = None
+        self._pg_resting_until = 0.0
         if not self.is_sqlite:
             dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
             self._pg = RawConnections(dsn, PG_CONNECTIONS)
@@ -132,12 +135,15 @@ class HotRead:
             return None
 
     async def _pg_rows(self, arguments: tuple[Any, ...]) -> list[Row] | None:
-        if self._pg is None:
+        if self._pg is None or time.monotonic() < self._pg_resting_until:
             return None
         try:
             rows = await self._pg.fetch(self.sql, arguments)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            log.debug("hot read falls back to the async engine: %s", error)
+            # The engine's path answers, and for a while alone: a database that is down, or a
+            # URL the raw driver cannot use, must not cost every GET a failed attempt first.
+            self._pg_resting_until = time.monotonic() + PG_REST_SECONDS
+            log.warning("hot read uses the async engine for %ss: %s", PG_REST_SECONDS, error)
             return None
         return [tuple(row) for row in rows]
 
