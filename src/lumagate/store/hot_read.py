@@ -133,6 +133,12 @@ class HotRead:
         except sqlite3.OperationalError as error:  # busy, or the file is not there yet
             log.debug("hot read falls back to the async engine: %s", error)
             return None
+        except sqlite3.Error as error:  # anything else: the engine answers (and reports it)
+            log.warning("hot read falls back to the async engine: %s", error)
+            if self._sqlite is not None:
+                self._sqlite.close()
+                self._sqlite = None  # opened afresh by the next read
+            return None
 
     async def _pg_rows(self, arguments: tuple[Any, ...]) -> list[Row] | None:
         if self._pg is None or time.monotonic() < self._pg_resting_until:
