@@ -1,5 +1,6 @@
-"""The polled ``GET …/luma/generations/{id}`` is answered before the router (api/hot_routes.py):
-its bodies and errors must be the ones the FastAPI routes give, under every prefix and base."""
+"""The polled ``GET …/luma/generations/{id}`` is answered before the middleware stack and the
+router (api/hot_routes.py): its bodies, errors and headers must be the ones the FastAPI routes
+and the middlewares give, under every prefix and base, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -23,8 +24,12 @@ from lumagate.settings import Settings
 
 
 @pytest.fixture
-async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
-    app = create_app(Settings(data_dir=tmp_path, public_url="http://gateway"), start_engine=False)
+async def app(tmp_path: Path, database_url: str) -> AsyncIterator[FastAPI]:
+    """The app on SQLite and on PostgreSQL (each has its own raw hot read, store/hot_read.py)."""
+    settings = Settings(
+        data_dir=tmp_path / "data", public_url="http://gateway", database_url=database_url
+    )
+    app = create_app(settings, start_engine=False)
     async with app.router.lifespan_context(app):
         yield app
 
