@@ -43,6 +43,7 @@ from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, TaskNotFound
 from lumagate.domain.tenant import ApiKey
 from lumagate.observability import log_context
+from lumagate.observability.http import HttpObserver
 from lumagate.observability.request_id import HEADER as REQUEST_ID_HEADER
 from lumagate.observability.request_id import request_id_from
 from lumagate.security.keys import parse_authorization
@@ -65,6 +66,7 @@ class HotRoutes:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._observer: HttpObserver | None = None  # made on the first GET (the app's metrics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -92,7 +94,9 @@ class HotRoutes:
                 status = response.status_code
                 await response(scope, receive, send)
         finally:
-            services.metrics.http_request("GET", template, status, time.monotonic() - started)
+            observer = self._observer or HttpObserver(services.metrics)
+            self._observer = observer
+            observer.observe("GET", template, status, time.monotonic() - started)
 
     async def _generation(
         self, task_id: str, services: ApiServices, request: Request
