@@ -21,6 +21,16 @@ STATE_NAME = "rate_limit_headers"  # request.state.rate_limit_headers, set by ap
 HeaderReader = Callable[[], Awaitable[dict[str, str]]]
 
 
+async def read_headers(reader: HeaderReader) -> dict[str, str]:
+    """The headers ``reader`` gives; none (and the failure logged) when it fails. Also used by
+    the hot route (``api/hot_routes.py``), which answers before this middleware."""
+    try:
+        return await reader()
+    except Exception:
+        log.exception("rate-limit headers could not be read")
+        return {}
+
+
 class RateLimitHeadersMiddleware:
     """Adds ``x-ratelimit-*`` headers to responses whose request named a key with an rpm."""
 
@@ -36,13 +46,8 @@ class RateLimitHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             reader: HeaderReader | None = state.get(STATE_NAME)
             if message["type"] == "http.response.start" and reader is not None:
-                try:
-                    extra = await reader()
-                except Exception:
-                    log.exception("rate-limit headers could not be read")
-                    extra = {}
                 headers = MutableHeaders(scope=message)
-                for name, value in extra.items():
+                for name, value in (await read_headers(reader)).items():
                     headers[name] = value
             await send(message)
 

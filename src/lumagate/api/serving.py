@@ -12,14 +12,22 @@
   installed after that, so uvicorn's own handlers redact too and its access lines still work.
   The configuration is :func:`lumagate.observability.json_logs.uvicorn_log_config`: one
   handler for every logger, readable text or JSON lines (``LUMAGATE_LOG_FORMAT``).
+- The heap: once start-up completes, every object then alive is moved out of the garbage
+  collector's generations (``gc.freeze``, :class:`FrozenAfterStartup`). A full collection
+  walked the ~160k objects of the imports and the app each time (~100 ms on the shared
+  machine, the largest part of a GET's p99 at half load); after the freeze it walks only what
+  was made since. The few hundred objects of start-up garbage then alive are never freed.
+  Only ``lumagate serve`` does this: a test process building many apps would leak them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from lumagate.observability.json_logs import uvicorn_log_config
@@ -35,7 +43,7 @@ def server_config(
 ) -> uvicorn.Config:
     """A uvicorn config for ``app`` with the gateway's timeouts; installs log redaction."""
     config = uvicorn.Config(
-        app,
+        FrozenAfterStartup(app),
         host=host,
         port=port,
         log_level=log_level,
@@ -49,6 +57,25 @@ def server_config(
     configured = (settings.admin_key, settings.secret_key)
     install_log_redaction(v for v in configured if v)  # after uvicorn's dictConfig
     return config
+
+
+class FrozenAfterStartup:
+    """Freezes the heap when the app reports its start-up complete (see the module doc)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def freeze_when_started(message: Message) -> None:
+            if message["type"] == "lifespan.startup.complete":
+                gc.freeze()
+            await send(message)
+
+        await self.app(scope, receive, freeze_when_started)
 
 
 def header_deadline_protocol(seconds: float) -> type[asyncio.Protocol]:

@@ -7,14 +7,19 @@ the queued rows, walked on ``ix_tasks_dispatch``) and one of the accounts serve 
 for ``SNAPSHOT_SECONDS``: a position is two bisections in memory. An estimate is therefore up
 to that many seconds stale, which an estimate of minutes tolerates; the recent run time is a
 rolling window of completions read every ``RUN_TIME_SECONDS``.
+
+Both are maintained, not computed on a request: once a value exists, the estimate that finds
+it stale answers with it and starts one refresh in the background, so no client GET waits
+for a queue or history read (only the replica's first estimate of each does).
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,6 +29,8 @@ from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.store.accounts import AccountStore
 from lumagate.store.tasks import TaskStore
+
+log = logging.getLogger(__name__)
 
 SNAPSHOT_SECONDS = 5.0
 RUN_TIME_SECONDS = 10.0
@@ -58,7 +65,8 @@ class WaitEstimator:
         self.clock = clock
         self._snapshot: tuple[float, QueueSnapshot] | None = None
         self._run_seconds: tuple[float, float | None] | None = None
-        self._lock = asyncio.Lock()  # one refresh at a time, however many GETs arrive
+        self._lock = asyncio.Lock()  # one first read, however many GETs arrive
+        self._refreshes: dict[str, asyncio.Task[None]] = {}
 
     async def estimate(self, task: Task) -> int | None:
         if task.is_terminal:
@@ -75,27 +83,54 @@ class WaitEstimator:
 
     async def _recent_run_seconds(self) -> float | None:
         cached = self._run_seconds
-        if cached is None or self.clock() - cached[0] > RUN_TIME_SECONDS:
+        if cached is None:  # the first estimate of this replica: read it now
             cached = (self.clock(), await self.tasks.recent_run_seconds())
             self._run_seconds = cached
+        elif self.clock() - cached[0] > RUN_TIME_SECONDS:
+            self._refresh_in_background("run", self._read_run_seconds)
         return cached[1]
+
+    async def _read_run_seconds(self) -> None:
+        self._run_seconds = (self.clock(), await self.tasks.recent_run_seconds())
 
     async def _queue(self) -> QueueSnapshot:
         cached = self._snapshot
-        if cached is not None and self.clock() - cached[0] <= SNAPSHOT_SECONDS:
-            return cached[1]
-        async with self._lock:
-            cached = self._snapshot
-            if cached is not None and self.clock() - cached[0] <= SNAPSHOT_SECONDS:
-                return cached[1]
-            snapshot = QueueSnapshot()
-            for priority, created_at in await self.tasks.queued_order():
-                snapshot.by_priority.setdefault(priority, []).append(created_at)
-            for account in await self.accounts.all():
-                if account.enabled:
-                    for channel in account.channels:
-                        snapshot.capacity[channel] = (
-                            snapshot.capacity.get(channel, 0) + account.max_concurrency
-                        )
-            self._snapshot = (self.clock(), snapshot)
-            return snapshot
+        if cached is None:  # the first estimate of a queued task: read it now, once
+            async with self._lock:
+                if self._snapshot is None:
+                    await self._read_queue()
+                cached = self._snapshot
+                assert cached is not None
+        elif self.clock() - cached[0] > SNAPSHOT_SECONDS:
+            self._refresh_in_background("queue", self._read_queue)
+        return cached[1]
+
+    async def _read_queue(self) -> None:
+        snapshot = QueueSnapshot()
+        for priority, created_at in await self.tasks.queued_order():
+            snapshot.by_priority.setdefault(priority, []).append(created_at)
+        for account in await self.accounts.all():
+            if account.enabled:
+                for channel in account.channels:
+                    snapshot.capacity[channel] = (
+                        snapshot.capacity.get(channel, 0) + account.max_concurrency
+                    )
+        self._snapshot = (self.clock(), snapshot)
+
+    def _refresh_in_background(self, name: str, read: Callable[[], Awaitable[None]]) -> None:
+        """Start ``read`` unless one is running: the GET that found the value stale answers
+        with it at once instead of waiting for the read (and every GET behind it)."""
+        running = self._refreshes.get(name)
+        if running is None or running.done():
+            self._refreshes[name] = asyncio.create_task(self._logged(name, read))
+
+    @staticmethod
+    async def _logged(name: str, read: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await read()
+        except Exception:  # the old value stays; the next stale estimate tries again
+            log.exception("wait estimate %s could not be refreshed", name)
+
+    async def settle(self) -> None:
+        """Wait for the refreshes under way (tests; a stop that wants none in flight)."""
+        await asyncio.gather(*self._refreshes.values())

@@ -16,13 +16,13 @@ invalidates the whole pool, so after a database restart only the statements in f
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -34,6 +34,7 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
+        self._closers: list[Callable[[], Awaitable[None]]] = []  # raw-driver readers (hot_read)
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
@@ -97,8 +98,17 @@ class Database:
         ``WHERE`` no longer held, e.g. another process moved the row first)."""
         async with self.write() as conn:
             return int((await conn.execute(statement)).rowcount)
+    @property
+    def dialect(self) -> Dialect:
+        return self._single.dialect
+
+    def close_with(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Run ``closer`` on :meth:`dispose` (a reader that holds its own connections)."""
+        self._closers.append(closer)
 
     async def dispose(self) -> None:
+        for closer in self._closers:
+            await closer()
         await self._writer.dispose()
         if self.is_sqlite:
             await self._reader.dispose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
@@ -22,12 +23,15 @@ from lumagate.security.keys import (
     hash_api_key,
 )
 from lumagate.store.database import Database
+from lumagate.store.hot_read import HotRead
 from lumagate.store.ledger import append_entry
 from lumagate.store.rows import key_from_row, task_from_row
 from lumagate.store.schema import api_keys, tasks
 
 _KEY_COLUMNS = tuple(api_keys.c)
 _TASK_COLUMNS = tuple(tasks.c)
+_KEY_NAMES = tuple(c.name for c in _KEY_COLUMNS)
+_TASK_NAMES = tuple(c.name for c in _TASK_COLUMNS)
 # Built once: composing this select per request cost more CPU than running it.
 _KEY_AND_TASK = (
     select(*_KEY_COLUMNS, *_TASK_COLUMNS)
@@ -36,11 +40,23 @@ _KEY_AND_TASK = (
 )
 
 
+def _key_and_task(values: tuple[Any, ...]) -> tuple[str, ApiKey, Task | None, bool]:
+    """A row of ``_KEY_AND_TASK``: the key's digest, the key, the task (None: the outer join
+    found none) and whether the task is hidden. Depends on the row alone (hot_read keeps it)."""
+    key_row = dict(zip(_KEY_NAMES, values[: len(_KEY_NAMES)], strict=True))
+    task_row = dict(zip(_TASK_NAMES, values[len(_KEY_NAMES) :], strict=True))
+    task = None if task_row["id"] is None else task_from_row(task_row)
+    return key_row["key_hash"], key_from_row(key_row), task, bool(task_row["hidden"])
+
+
 class KeyStore:
     """The ``api_keys`` table: creating, finding, authenticating and revoking keys."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # The GET's statement on the raw driver (store/hot_read.py), closed with the database.
+        self.hot = HotRead(db.url, db.dialect, _KEY_AND_TASK)
+        db.close_with(self.hot.close)
 
     async def create(
         self,
@@ -114,24 +130,20 @@ class KeyStore:
         one round trip, and a revoked key is refused at once on every replica). The task is None
         unless it is the key's own and not hidden, as :meth:`TaskStore.get` with a tenant."""
         digest = hash_api_key(plaintext)
-        async with self.db.read_one() as conn:
-            found = await conn.execute(_KEY_AND_TASK, {"task_id": task_id, "digest": digest})
-            row = found.first()
-        if row is None:
+        parameters = {"task_id": task_id, "digest": digest}
+        rows = await self.hot.fetch(parameters, _key_and_task)
+        if rows is None:  # the raw driver could not answer: the async engine does
+            async with self.db.read_one() as conn:
+                found = await conn.execute(_KEY_AND_TASK, parameters)
+                rows = [_key_and_task(tuple(row)) for row in found]
+        if not rows:
             return None, None
-        values = tuple(row)
-        key_values = values[: len(_KEY_COLUMNS)]
-        key_row = dict(zip((c.name for c in _KEY_COLUMNS), key_values, strict=True))
-        if not digests_match(key_row["key_hash"], digest):
+        key_hash, key, task, hidden = rows[0]
+        if not digests_match(key_hash, digest) or not key.usable(now):
             return None, None
-        key = key_from_row(key_row)
-        if not key.usable(now):
-            return None, None
-        task_values = values[len(_KEY_COLUMNS) :]
-        task_row = dict(zip((c.name for c in _TASK_COLUMNS), task_values, strict=True))
-        if task_row["id"] is None or task_row["tenant_id"] != key.id or task_row["hidden"]:
+        if task is None or task.tenant_id != key.id or hidden:
             return key, None  # no such task (the outer join found none), or not the caller's
-        return key, task_from_row(task_row)
+        return key, task
 
     async def get(self, key_id: str) -> ApiKey | None:
         async with self.db.read_one() as conn:

@@ -1,9 +1,11 @@
-"""A client's GET of one task costs one statement: the key and the task read together, on an
-autocommit connection (no BEGIN, no ROLLBACK around it), on SQLite and PostgreSQL; and the
-combined read still refuses a revoked key at once and hides another tenant's task."""
+"""A client's GET of one task costs one statement: the key and the task read together, sent by
+the raw driver outside any transaction (no BEGIN, no ROLLBACK around it), on SQLite and
+PostgreSQL; and the combined read still refuses a revoked key at once and hides another
+tenant's task."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -83,15 +85,27 @@ def round_trips() -> Iterator[list[str]]:
             event.remove(Engine, name, listener)
 
 
+async def _scheduled_callbacks_run() -> None:
+    """Every callback the loop has been given so far has run (call_soon is FIFO)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    loop.call_soon(done.set_result, None)
+    await done
+
+
 async def test_key_and_task_are_one_statement_without_a_transaction(db: Database) -> None:
     keys = KeyStore(db)
     key, plaintext = await keys.create("reader", NOW)
     task_id = await _task(db, key.id)
+    sent: list[str] = []
+    keys.hot.trace(sent.append)  # what the raw driver sends (store/hot_read.py)
     with round_trips() as seen:
         found_key, task = await keys.authenticate_with_task(plaintext, task_id, NOW)
     assert found_key is not None and found_key.id == key.id
     assert task is not None and task.id == task_id and task.request.prompt == "a fox"
-    assert seen == ["SELECT"]
+    await _scheduled_callbacks_run()  # asyncpg reports queries to its loggers by call_soon
+    assert seen == []  # nothing through the engine: no statement, no ROLLBACK or COMMIT
+    assert [text.split()[0].upper() for text in sent] == ["SELECT"]
 
 
 async def test_the_combined_read_keeps_the_rules_of_the_two_reads(db: Database) -> None:
