@@ -98,6 +98,7 @@ class Database:
         ``WHERE`` no longer held, e.g. another process moved the row first)."""
         async with self.write() as conn:
             return int((await conn.execute(statement)).rowcount)
+
     @property
     def dialect(self) -> Dialect:
         return self._single.dialect
