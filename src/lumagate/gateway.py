@@ -64,6 +64,23 @@ def dialect_renderers() -> dict[str, TaskRenderer]:
     }
 
 
+def media_store(settings: Settings, stores: Stores, fetcher: GuardedFetcher) -> MediaStore:
+    """The media store on the configured backend, its links signed when they expire."""
+    signer = (
+        None
+        if settings.media_url_ttl_seconds is None
+        else LinkSigner(stores.box.derive("media-links"), settings.media_url_ttl_seconds)
+    )
+    return MediaStore(
+        media_backend(settings),
+        settings.resolved_public_url(),
+        fetcher,
+        signer,
+        serve_by_redirect=settings.media_serve == "redirect",
+        presign_seconds=settings.media_url_ttl_seconds or DEFAULT_PRESIGN_SECONDS,
+    )
+
+
 class Gateway:
     """One lumagate server process: ``stores``, ``services`` and ``engine`` parts."""
 
@@ -81,19 +98,7 @@ class Gateway:
             max_bytes=settings.max_image_bytes,
             timeout=settings.image_fetch_timeout_seconds,
         )
-        signer = (
-            None
-            if settings.media_url_ttl_seconds is None
-            else LinkSigner(self.stores.box.derive("media-links"), settings.media_url_ttl_seconds)
-        )
-        media = MediaStore(
-            media_backend(settings),
-            settings.resolved_public_url(),
-            self.fetcher,
-            signer,
-            serve_by_redirect=settings.media_serve == "redirect",
-            presign_seconds=settings.media_url_ttl_seconds or DEFAULT_PRESIGN_SECONDS,
-        )
+        media = media_store(settings, self.stores, self.fetcher)
         signals, events = EngineSignals(), TaskEvents()
         keys = key_admin(self.stores)
         sender = CallbackSender(

@@ -77,6 +77,25 @@ def bind_services(gateway: Gateway) -> ApiServices:
     )
 
 
+def install_middlewares(app: FastAPI, settings: Settings, gateway: Gateway) -> None:
+    """The middleware stack, innermost first (each ``add_middleware`` wraps the ones before)."""
+    app.add_middleware(HotCreate)  # innermost: the reseller create skips the router
+    app.add_middleware(BoundaryMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitHeadersMiddleware)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["*"],
+        allow_headers=settings.cors_allow_headers,
+        expose_headers=settings.cors_expose_headers,
+    )
+    app.add_middleware(HttpMetricsMiddleware, metrics=gateway.observability.metrics)
+    app.add_middleware(RequestIdMiddleware)  # every line of a request carries its id
+    install_error_handlers(app)
+    app.add_middleware(BodyDeadline, seconds=settings.body_timeout_seconds)  # 408
+    app.add_middleware(HotRoutes)  # outermost: the polled GET of one task skips all the above
+
+
 def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
     gateway = Gateway(settings)
 
@@ -103,21 +122,7 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = bind_services(gateway)
-    app.add_middleware(HotCreate)  # innermost: the reseller create skips the router
-    app.add_middleware(BoundaryMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(RateLimitHeadersMiddleware)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["*"],
-        allow_headers=settings.cors_allow_headers,
-        expose_headers=settings.cors_expose_headers,
-    )
-    app.add_middleware(HttpMetricsMiddleware, metrics=gateway.observability.metrics)
-    app.add_middleware(RequestIdMiddleware)  # every line of a request carries its id
-    install_error_handlers(app)
-    app.add_middleware(BodyDeadline, seconds=settings.body_timeout_seconds)  # 408
-    app.add_middleware(HotRoutes)  # outermost: the polled GET of one task skips all the above
+    install_middlewares(app, settings, gateway)
     admin.install(app)
     reseller.install(app)
     official.install(app)
