@@ -93,7 +93,7 @@ def replicas(
     def add_accounts(first: GatewayServer) -> None:
         api = sim.base_url + "/dream-machine/v1"
         for name, extra in (("luma-chaos-a", []), ("luma-chaos-b", ["--no-callbacks"])):
-            first.cli(
+            first.cli_in_process(
                 *("accounts", "add", "luma-official", "--api-key", name, "--base-url", api),
                 *("--name", name, "--max-concurrency", str(LIMIT), "--channels", "default,vip"),
                 *extra,
