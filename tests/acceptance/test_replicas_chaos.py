@@ -63,8 +63,8 @@ LIMIT = 3
 PREFIX = "chaos"
 FINISH_SECONDS = 170.0
 TIMELINE: dict[str, object] = {
-    "queued_seconds": 0.1,
-    "dreaming_seconds": 0.3,
+    "queued_seconds": 0.05,
+    "dreaming_seconds": 0.15,
     "creates_per_minute": 100_000,
     "web_null_video_rate": 0.0,
     "callback_duplicate_rate": 0.2,
@@ -186,7 +186,7 @@ def _kill_a_renderer(replicas: Cluster) -> tuple[GatewayServer, str]:
 
 
 def _assert_terminal_once(replicas: Cluster, run: Run, http: httpx.Client) -> dict[str, Any]:
-    done = wait_terminal(http, run.ids, FINISH_SECONDS, poll=2.0)
+    done = wait_terminal(http, run.ids, FINISH_SECONDS, poll=0.5)
     states = Counter(t["state"] for t in done.values())
     failed = {i: t["failure_reason"] for i, t in done.items() if t["state"] != "completed"}
     assert states["completed"] == TASKS, failed
