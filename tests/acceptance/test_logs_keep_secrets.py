@@ -46,7 +46,7 @@ def receiver() -> Iterator[CallbackReceiver]:
 
 
 def _add_account(server: GatewayServer, kind: str, name: str, *args: str) -> None:
-    server.cli("accounts", "add", kind, *args, "--name", name, "--max-concurrency", "2")
+    server.cli_in_process("accounts", "add", kind, *args, "--name", name, "--max-concurrency", "2")
 
 
 def _gateway(data_dir: Path, sim: SimServer) -> tuple[GatewayServer, str, str]:
@@ -89,7 +89,9 @@ def _gateway(data_dir: Path, sim: SimServer) -> tuple[GatewayServer, str, str]:
         "--channels",
         "vip",
     )
-    created = server.cli("keys", "create", "--name", "tenant", "--channels", "default,vip")
+    created = server.cli_in_process(
+        "keys", "create", "--name", "tenant", "--channels", "default,vip"
+    )
     tenant_key = created.stdout.strip().splitlines()[-1]
     secret = re.search(r"whsec_\S+", created.stderr)
     assert secret is not None, created.stderr

@@ -63,8 +63,8 @@ LIMIT = 3
 PREFIX = "chaos"
 FINISH_SECONDS = 170.0
 TIMELINE: dict[str, object] = {
-    "queued_seconds": 0.1,
-    "dreaming_seconds": 0.3,
+    "queued_seconds": 0.05,
+    "dreaming_seconds": 0.15,
     "creates_per_minute": 100_000,
     "web_null_video_rate": 0.0,
     "callback_duplicate_rate": 0.2,
@@ -93,7 +93,7 @@ def replicas(
     def add_accounts(first: GatewayServer) -> None:
         api = sim.base_url + "/dream-machine/v1"
         for name, extra in (("luma-chaos-a", []), ("luma-chaos-b", ["--no-callbacks"])):
-            first.cli(
+            first.cli_in_process(
                 *("accounts", "add", "luma-official", "--api-key", name, "--base-url", api),
                 *("--name", name, "--max-concurrency", str(LIMIT), "--channels", "default,vip"),
                 *extra,
@@ -186,7 +186,7 @@ def _kill_a_renderer(replicas: Cluster) -> tuple[GatewayServer, str]:
 
 
 def _assert_terminal_once(replicas: Cluster, run: Run, http: httpx.Client) -> dict[str, Any]:
-    done = wait_terminal(http, run.ids, FINISH_SECONDS, poll=2.0)
+    done = wait_terminal(http, run.ids, FINISH_SECONDS, poll=0.5)
     states = Counter(t["state"] for t in done.values())
     failed = {i: t["failure_reason"] for i, t in done.items() if t["state"] != "completed"}
     assert states["completed"] == TASKS, failed

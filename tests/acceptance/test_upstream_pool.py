@@ -45,8 +45,8 @@ pytestmark = pytest.mark.slow
 
 WEB_TOKEN = "pool-web-session"
 FAST_TIMELINE: dict[str, object] = {
-    "queued_seconds": 0.1,
-    "dreaming_seconds": 0.4,
+    "queued_seconds": 0.05,
+    "dreaming_seconds": 0.15,
     "creates_per_minute": 100_000,
     "web_null_video_rate": 0.3,
     "callback_duplicate_rate": 0.2,
@@ -112,7 +112,7 @@ def test_200_tasks_over_three_accounts_never_exceed_their_limit(
         with client(server, server.create_key("load")) as http:
             prompts = [f"load run task {i:03d}" for i in range(200)]
             ids = _submit(http, prompts)
-            done = wait_terminal(http, ids, 170, poll=2.0)
+            done = wait_terminal(http, ids, 170, poll=0.5)
         assert [t["state"] for t in done.values()].count("completed") == 200
         peaks = _max_running(sim)
         assert set(peaks) >= {"luma-pool-a", "luma-pool-b", WEB_TOKEN}
@@ -127,7 +127,7 @@ def test_200_tasks_over_three_accounts_never_exceed_their_limit(
 def test_faults_429s_and_a_dead_session_end_every_task_with_a_reason(
     start_sim: Any, tmp_path: Path, server_database: ServerDatabase
 ) -> None:
-    sim = start_sim(error_rate=0.1, max_concurrency=2, dreaming_seconds=0.8)
+    sim = start_sim(error_rate=0.1, max_concurrency=2, dreaming_seconds=0.4)
     server = make_gateway(
         tmp_path / "gw",
         _pool(sim, official_a_limit=3),
@@ -145,7 +145,7 @@ def test_faults_429s_and_a_dead_session_end_every_task_with_a_reason(
                 assert debug.post(
                     "/_sim/sessions/expire", json={"credential": WEB_TOKEN}
                 ).is_success
-            done = wait_terminal(http, ids, 150, poll=2.0)
+            done = wait_terminal(http, ids, 150, poll=0.5)
         for task in done.values():
             assert task["state"] in ("completed", "failed")
             if task["state"] == "failed":
@@ -165,7 +165,7 @@ def test_faults_429s_and_a_dead_session_end_every_task_with_a_reason(
 def test_kill_9_in_a_busy_run_then_restart_creates_nothing_twice(
     start_sim: Any, tmp_path: Path, server_database: ServerDatabase
 ) -> None:
-    sim = start_sim(lost_response_rate=0.1, dreaming_seconds=1.0)
+    sim = start_sim(lost_response_rate=0.1, dreaming_seconds=0.5)
     server = make_gateway(tmp_path / "gw", _pool(sim), **server_database()).start()
     try:
         key = server.create_key("crash")
@@ -179,7 +179,7 @@ def test_kill_9_in_a_busy_run_then_restart_creates_nothing_twice(
         before = len(ledger(sim))
         server.start()
         with client(server, key) as http:
-            done = wait_terminal(http, ids, 150, poll=2.0)
+            done = wait_terminal(http, ids, 150, poll=0.5)
         assert all(t["state"] == "completed" for t in done.values()), [
             t["failure_reason"] for t in done.values() if t["state"] != "completed"
         ]

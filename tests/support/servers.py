@@ -116,14 +116,32 @@ class GatewayServer:
             timeout=120,
         )
 
+    def cli_in_process(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The same ``lumagate`` command run in this process (Typer's runner, this server's
+        ``LUMAGATE_*`` settings only): the command's own code without a Python start-up, for
+        set-up steps (adding accounts) that the test is not about. Fails like ``check=True``."""
+        from typer.testing import CliRunner
+
+        from lumagate.cli.main import app
+
+        self._seed()
+        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("LUMAGATE_")}
+        env.update({k: v for k, v in self.env.items() if k.startswith("LUMAGATE_")})
+        result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+        if result.exit_code != 0:
+            raise subprocess.CalledProcessError(
+                result.exit_code, ["lumagate", *args], result.stdout, result.stderr
+            )
+        return subprocess.CompletedProcess(["lumagate", *args], 0, result.stdout, result.stderr)
+
     def create_key(self, name: str = "tenant", *extra: str) -> str:
         """A new tenant key (``extra``: ``lumagate keys create`` options).
 
         Through ``POST /admin/keys`` while the server runs (the same service as the CLI, without
-        a CLI start-up per key); through ``lumagate keys create`` otherwise.
+        a CLI start-up per key); through ``lumagate keys create`` (in this process) otherwise.
         """
         if self.process is None:
-            result = self.cli("keys", "create", "--name", name, *extra)
+            result = self.cli_in_process("keys", "create", "--name", name, *extra)
             return result.stdout.strip().splitlines()[-1]
         key: str = self.create_tenant(name, *extra)["key"]
         return key

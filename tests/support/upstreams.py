@@ -1,8 +1,9 @@
 """Helpers for tests that run a real gateway against ``lumagate sim``: accounts, tasks, ledger.
 
 A gateway here is ``lumagate serve`` in a subprocess whose accounts are added with the real
-``lumagate accounts add`` command, with ``LUMAGATE_PUBLIC_URL`` set to its own loopback address
-(so the sim can call it back and fetch published images).
+``lumagate accounts add`` command (run in the test process: the server is the process under
+test, the set-up command's Python start-up is not), with ``LUMAGATE_PUBLIC_URL`` set to its own
+loopback address (so the sim can call it back and fetch published images).
 """
 
 from __future__ import annotations
@@ -83,8 +84,8 @@ def make_gateway(data_dir: Path, accounts: Sequence[AccountSpec], **settings: st
     data_dir.mkdir(parents=True, exist_ok=True)
     # No LUMAGATE_PUBLIC_URL: the server's own loopback address, with the port it binds.
     server = GatewayServer(data_dir, server_env(data_dir, **{**FAST_GATEWAY, **settings}))
-    for spec in accounts:
-        server.cli(
+    for spec in accounts:  # the real command, in this process: no start-up per account
+        server.cli_in_process(
             "accounts",
             "add",
             spec.kind,
