@@ -26,16 +26,33 @@ def next_poll_at(now: datetime, seconds: float) -> datetime:
     return datetime.fromtimestamp(instant, UTC)
 
 
+def on_grid(instant: datetime, seconds: float) -> datetime:
+    """The first grid instant of ``seconds`` at or after ``instant`` (tasks aimed at nearby
+    times land on one instant, so one list call reads them together)."""
+    if seconds <= 0:
+        return instant
+    return datetime.fromtimestamp(math.ceil(instant.timestamp() / seconds) * seconds, UTC)
+
+
+BACKOFF_SHARE = 0.5  # an unfinished task waits half the time it has run (or overrun) ...
+BACKOFF_INTERVALS = 10  # ... at most this many poll intervals
+
+
 @dataclass(frozen=True)
 class PollPlan:
     """When the refresher polls a running task next, given how long tasks recently took.
 
-    A task not expected to finish soon is not polled at the short cadence: its next poll is
-    put near its expected end (``started + expected_seconds``), a margin early when polling is
-    how we learn of the end, a margin late when the upstream calls back (``interval`` longer
-    than ``cadence``: the fallback poll should find the callback already applied). With no
-    recent run time, a called-back task's fallback poll backs off with its age (half of it, at
-    most ten intervals). Near and past the expected end the plain grid of ``interval`` holds.
+    Polled (no upstream callback): a task is first read at its expected end
+    (``started + expected_seconds``, on the grid), not before; past that end, or with no recent
+    run time, the wait backs off with how long the task has overrun (or run): half of it, at
+    least one ``interval`` and at most ten. A lone 2-minute task so costs fewer reads than a
+    client polling every 5 s through a pass-through proxy, and is found at most ten intervals
+    late; tasks of one account still come due on the same grid instants.
+
+    Called back (``interval`` longer than ``cadence``: the upstream says when it ends), the
+    fallback poll is put a margin after the expected end, so it finds the callback already
+    applied; with no recent run time it backs off with the task's age (half of it, at most ten
+    intervals).
 
     ``claimed_until`` is when the refresher's claim already made the task due again: a next
     poll earlier than that is simply the claim's (no write); only a later one is stored.
@@ -49,15 +66,18 @@ class PollPlan:
         grid = next_poll_at(now, interval)
         if started is None:
             return grid
-        called_back = interval > self.cadence
-        if self.expected_seconds is None:
-            if not called_back:
-                return grid
-            age = max(0.0, (now - started).total_seconds())
-            return max(grid, now + timedelta(seconds=min(age / 2, 10 * interval)))
-        margin = max(2 * self.cadence, 0.1 * self.expected_seconds)
-        offset = self.expected_seconds + (margin if called_back else -margin)
-        return max(grid, started + timedelta(seconds=offset))
+        age = max(0.0, (now - started).total_seconds())
+        if interval > self.cadence:  # called back
+            if self.expected_seconds is None:
+                return max(grid, now + timedelta(seconds=min(age / 2, 10 * interval)))
+            margin = max(2 * self.cadence, 0.1 * self.expected_seconds)
+            return max(grid, started + timedelta(seconds=self.expected_seconds + margin))
+        if self.expected_seconds is not None and age < self.expected_seconds:
+            end = started + timedelta(seconds=self.expected_seconds)
+            return max(grid, on_grid(end, interval))
+        overrun = age if self.expected_seconds is None else age - self.expected_seconds
+        wait = min(max(interval, BACKOFF_SHARE * overrun), BACKOFF_INTERVALS * interval)
+        return max(grid, on_grid(now + timedelta(seconds=wait), interval))
 
     def needs_write(self, wanted: datetime) -> bool:
         """Whether ``wanted`` is enough later than the claim's own due time to store it."""

@@ -2,6 +2,8 @@
 
 Due tasks are claimed by pushing their next poll out (so replicas share the work without
 double polling), grouped by account and refreshed with one ``refresh_many`` call each.
+Where one engine alone polls (SQLite) the claim is held in memory instead
+(``engine/poll_schedule.py``): a poll that changes nothing writes nothing.
 Providers that learn of a change early (an upstream callback, a finished local render) make
 the task due at once through :meth:`Refresher.poke`.
 """
@@ -22,11 +24,13 @@ from lumagate.engine.context import EngineContext
 from lumagate.engine.health import grace_left, session_gone_reason, session_lost
 from lumagate.engine.outcomes import apply_job, fail
 from lumagate.engine.periodic import PassOutcome, run_periodically
+from lumagate.engine.poll_schedule import PollSchedule
 from lumagate.providers.base import AuthenticationFailed, ProviderError
 
 log = logging.getLogger(__name__)
 
 SESSION_RECHECK_SECONDS = 30.0
+CLAIM_LIMIT = 500  # tasks polled per pass at most (a fuller pass runs the next one at once)
 EXPECTED_RUN_CACHE_SECONDS = 60.0  # how long one read of the recent run time is reused
 
 
@@ -34,6 +38,8 @@ class Refresher:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
         self._expected: tuple[float, float | None] = (-EXPECTED_RUN_CACHE_SECONDS, None)
+        # One engine per data directory on SQLite: no other replica to keep off a task.
+        self.schedule = PollSchedule() if ctx.single_node else None
 
     async def run(self) -> None:
         await run_periodically(
@@ -44,8 +50,13 @@ class Refresher:
         )
 
     async def _pass(self) -> PassOutcome:
-        await self.refresh_once()
-        return PassOutcome(due=await self.ctx.tasks.next_poll_due())
+        polled = await self.refresh_once()
+        if self.schedule is None:
+            return PassOutcome(due=await self.ctx.tasks.next_poll_due())
+        stored = await self.ctx.tasks.next_poll_due(after=utcnow())
+        held = self.schedule.next_due()
+        due = min((t for t in (stored, held) if t is not None), default=None)
+        return PassOutcome(again=polled >= CLAIM_LIMIT, due=due)
 
     async def poke(self, account_id: str, upstream_id: str) -> None:
         if await self.ctx.tasks.poll_soon(account_id, upstream_id, utcnow()):
@@ -55,20 +66,36 @@ class Refresher:
         ctx = self.ctx
         hold = timedelta(seconds=max(ctx.settings.refresh_interval_seconds, 5.0))
         claimed_at = utcnow()
-        due = await ctx.tasks.claim_due_for_refresh(claimed_at, hold)
+        due = await self._claim(claimed_at, hold)
         if not due:
             return 0
-        plan = PollPlan(
-            claimed_until=claimed_at + hold,
-            cadence=ctx.settings.refresh_interval_seconds,
-            expected_seconds=await self._expected_run_seconds(),
-        )
+        plan = await self.plan(claimed_at + hold)
         by_account: dict[str, list[Task]] = defaultdict(list)
         for task in due:
             if task.account_id and task.upstream_id:
                 by_account[task.account_id].append(task)
         await asyncio.gather(*(self._refresh_account(a, ts, plan) for a, ts in by_account.items()))
         return len(due)
+
+    async def plan(self, claimed_until: datetime | None = None) -> PollPlan:
+        """How polls are placed now (the dispatcher places each new task's first poll by it)."""
+        return PollPlan(
+            claimed_until=claimed_until or utcnow(),
+            cadence=self.ctx.settings.refresh_interval_seconds,
+            expected_seconds=await self._expected_run_seconds(),
+        )
+
+    async def _claim(self, now: datetime, hold: timedelta) -> list[Task]:
+        """The due tasks, their next poll pushed out by ``hold`` (in memory where one engine
+        alone polls, else in the database so no other replica polls them meanwhile)."""
+        if self.schedule is None:
+            return await self.ctx.tasks.claim_due_for_refresh(now, hold, CLAIM_LIMIT)
+        stale = await self.ctx.tasks.polls.stale(now)
+        due = await self.ctx.tasks.polls.followed(self.schedule.due(stale, now)[:CLAIM_LIMIT])
+        stored = dict(stale)
+        for task in due:
+            self.schedule.hold(task.id, stored.get(task.id), now + hold)
+        return due
 
     async def _expected_run_seconds(self) -> float | None:
         """The recent submit-to-finish time (a rolling window of completions), read once a
@@ -103,7 +130,7 @@ class Refresher:
             job = jobs.get(task.upstream_id or "")
             if job is None:
                 continue
-            changed = await apply_job(ctx, task, job, now, account, plan)
+            changed = await apply_job(ctx, task, job, now, account, plan, self.schedule)
             if changed is not None and changed.state.is_terminal:
                 ctx.signals.dispatch.set()  # a slot is free
 

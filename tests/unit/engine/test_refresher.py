@@ -86,14 +86,15 @@ async def test_due_tasks_are_asked_about_in_one_call_and_recorded(
         "u1": UpstreamJob("u1", UpstreamState.COMPLETED, media=MEDIA),
         "u2": UpstreamJob("u2", UpstreamState.PROCESSING, progress=60),
     }
-    assert await Refresher(ctx).refresh_once() == 3
+    refresher = Refresher(ctx)
+    assert await refresher.refresh_once() == 3
     assert provider.calls == [["u1", "u2", "u3"]]
     assert (await _state(stores, done)).state == TaskState.COMPLETED
     moving = await _state(stores, running)
     assert moving.state == TaskState.PROCESSING and moving.progress == 60
     assert (await _state(stores, silent)).state == TaskState.SUBMITTED
     assert await ctx.signals.dispatch.wait(0.0) is True  # a slot is free
-    assert await Refresher(ctx).refresh_once() == 0  # their next polls are not due yet
+    assert await refresher.refresh_once() == 0  # their next polls are not due yet
 
 
 async def test_a_removed_account_fails_its_tasks(ctx: EngineContext, stores: Stores) -> None:
