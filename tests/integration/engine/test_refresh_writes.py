@@ -177,3 +177,20 @@ async def test_a_known_run_time_puts_the_next_poll_near_the_expected_end(
         for _ in range(3):
             assert await gw.engine.engine.refresher.refresh_once() == 0
     assert seen == [] and reads(sim) == before
+
+
+async def test_a_poke_makes_a_task_whose_poll_is_held_due_at_once(
+    gateway: tuple[Gateway, SimServer],
+) -> None:
+    gw, sim = gateway
+    ids = await _processing_tasks(gw, 2)
+    await _make_due(gw)
+    refresher = gw.engine.engine.refresher
+    assert await refresher.refresh_once() == 2  # nothing changed: held (memory or claim)
+    assert await refresher.refresh_once() == 0
+    task = await gw.stores.tasks.get(ids[0])
+    assert task is not None and task.account_id and task.upstream_id
+    await refresher.poke(task.account_id, task.upstream_id)  # an upstream callback came
+    before = reads(sim)
+    assert await refresher.refresh_once() == 1
+    assert reads(sim) - before == 1
