@@ -81,4 +81,4 @@ async def test_the_poll_that_ends_a_task_submits_the_next_at_once(
     finally:
         await gw.stop()
     routes = sim_get(sim, "/_sim/stats")[KEY]["routes"]
-    assert routes.get(CREATE) == 2, routes  # each task created once, the second only once a slot was free
+    assert routes.get(CREATE) == 2, routes  # each task created once: the second once a slot freed
