@@ -42,12 +42,15 @@ BACKOFF_INTERVALS = 10  # ... at most this many poll intervals
 class PollPlan:
     """When the refresher polls a running task next, given how long tasks recently took.
 
-    Polled (no upstream callback): a task is first read at its expected end
-    (``started + expected_seconds``, on the grid), not before; past that end, or with no recent
-    run time, the wait backs off with how long the task has overrun (or run): half of it, at
-    least one ``interval`` and at most ten. A lone 2-minute task so costs fewer reads than a
-    client polling every 5 s through a pass-through proxy, and is found at most ten intervals
-    late; tasks of one account still come due on the same grid instants.
+    Polled (no upstream callback): a task is first read a margin before its expected end
+    (``started + expected_seconds``; the margin is one ``interval`` or 10 % of the run time,
+    whichever is longer), then on the grid of ``interval`` until a margin past that end; past
+    that, or with no recent run time at all, the wait backs off with how long the task has
+    overrun (or run): half of it, at least one ``interval``, at most ten. The early first read
+    keeps the estimate honest: a task's end is recorded when a poll finds it, so aiming at the
+    end itself would record every end late and push the next estimate later still. A lone
+    2-minute task so costs about a dozen reads (a client polling a pass-through proxy every 5 s
+    costs 24), and tasks of one account still come due on the same grid instants.
 
     Called back (``interval`` longer than ``cadence``: the upstream says when it ends), the
     fallback poll is put a margin after the expected end, so it finds the callback already
@@ -67,17 +70,26 @@ class PollPlan:
         if started is None:
             return grid
         age = max(0.0, (now - started).total_seconds())
+        expected = self.expected_seconds
         if interval > self.cadence:  # called back
-            if self.expected_seconds is None:
+            if expected is None:
                 return max(grid, now + timedelta(seconds=min(age / 2, 10 * interval)))
-            margin = max(2 * self.cadence, 0.1 * self.expected_seconds)
-            return max(grid, started + timedelta(seconds=self.expected_seconds + margin))
-        if self.expected_seconds is not None and age < self.expected_seconds:
-            end = started + timedelta(seconds=self.expected_seconds)
-            return max(grid, on_grid(end, interval))
-        overrun = age if self.expected_seconds is None else age - self.expected_seconds
+            margin = max(2 * self.cadence, 0.1 * expected)
+            return max(grid, started + timedelta(seconds=expected + margin))
+        overrun = age
+        if expected is not None:
+            margin = max(interval, 0.1 * expected)
+            if age < expected - margin:
+                return max(grid, on_grid(started + timedelta(seconds=expected - margin), interval))
+            if age < expected + margin:
+                return grid
+            overrun = age - expected - margin
         wait = min(max(interval, BACKOFF_SHARE * overrun), BACKOFF_INTERVALS * interval)
-        return max(grid, on_grid(now + timedelta(seconds=wait), interval))
+        return (
+            grid
+            if wait <= interval
+            else max(grid, on_grid(now + timedelta(seconds=wait), interval))
+        )
 
     def needs_write(self, wanted: datetime) -> bool:
         """Whether ``wanted`` is enough later than the claim's own due time to store it."""

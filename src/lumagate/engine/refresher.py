@@ -25,13 +25,14 @@ from lumagate.engine.health import grace_left, session_gone_reason, session_lost
 from lumagate.engine.outcomes import apply_job, fail
 from lumagate.engine.periodic import PassOutcome, run_periodically
 from lumagate.engine.poll_schedule import PollSchedule
-from lumagate.providers.base import AuthenticationFailed, ProviderError
+from lumagate.providers.base import AuthenticationFailed, ProviderError, UpstreamState
 
 log = logging.getLogger(__name__)
 
 SESSION_RECHECK_SECONDS = 30.0
 CLAIM_LIMIT = 500  # tasks polled per pass at most (a fuller pass runs the next one at once)
-EXPECTED_RUN_CACHE_SECONDS = 60.0  # how long one read of the recent run time is reused
+EXPECTED_RUN_CACHE_SECONDS = 10.0  # how long one read of the recent run time is reused
+# (read again sooner once a poll found a task ended: the next task's first poll aims by it)
 
 
 class Refresher:
@@ -98,8 +99,9 @@ class Refresher:
         return due
 
     async def _expected_run_seconds(self) -> float | None:
-        """The recent submit-to-finish time (a rolling window of completions), read once a
-        minute: it places each task's next poll near its expected end."""
+        """The recent submit-to-finish time (a rolling window of completions), read at most every
+        ``EXPECTED_RUN_CACHE_SECONDS`` (and anew once a poll found a task completed): it places
+        each task's next poll near its expected end."""
         stamp, value = self._expected
         if time.monotonic() - stamp > EXPECTED_RUN_CACHE_SECONDS:
             value = await self.ctx.tasks.recent_run_seconds()
@@ -130,6 +132,8 @@ class Refresher:
             job = jobs.get(task.upstream_id or "")
             if job is None:
                 continue
+            if job.state == UpstreamState.COMPLETED:
+                self._expected = (-EXPECTED_RUN_CACHE_SECONDS, None)  # a new run time to read
             changed = await apply_job(ctx, task, job, now, account, plan, self.schedule)
             if changed is not None and changed.state.is_terminal:
                 ctx.signals.dispatch.set()  # a slot is free

@@ -42,7 +42,9 @@ class TaskPolls:
         """The tasks of ``task_ids`` still followed (submitted or processing), by primary key."""
         if not task_ids:
             return []
-        query = select(tasks).where(tasks.c.id.in_(list(task_ids)), tasks.c.state.in_(FOLLOWED))
+        # By primary key only (the state is checked on the rows found): with the state in the
+        # WHERE clause a planner may walk every running task's index entries instead.
+        query = select(tasks).where(tasks.c.id.in_(list(task_ids)))
         async with self.db.read_one() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [task_from_row(r) for r in rows]
+        return [task_from_row(r) for r in rows if r["state"] in FOLLOWED]

@@ -5,7 +5,8 @@ official account on the sim, in polling mode. Statements are counted at the engi
 reads at the sim's stats. A task whose poll changes nothing costs no write on SQLite (one engine
 alone polls: its schedule is held in memory, ``engine/poll_schedule.py``) and only the claim on
 PostgreSQL (replicas must not poll one task twice); with a known recent run time its next poll
-is put at its expected end, so passes before then send no write and no upstream read at all.
+is put a margin before its expected end, so passes before then send no write and no upstream
+read at all.
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ async def test_a_known_run_time_puts_the_next_poll_near_the_expected_end(
     started = min(t.submitted_at for t in [await gw.stores.tasks.get(i) for i in ids] if t)
     for next_poll in polls:
         lead = (next_poll.replace(tzinfo=started.tzinfo) - started).total_seconds()
-        assert 600 <= lead <= 602, lead  # its expected end (on the 2 s grid), not before
+        assert 540 <= lead <= 542, lead  # 600 s less a 10 % margin (on the 2 s grid)
     before = reads(sim)
     with writes() as seen:
         for _ in range(3):
