@@ -43,12 +43,13 @@ class PollPlan:
     """When the refresher polls a running task next, given how long tasks recently took.
 
     Polled (no upstream callback): a task is first read a margin before its expected end
-    (``started + expected_seconds``; the margin is one ``interval`` or 10 % of the run time,
+    (``started + expected_seconds``; the margin is two ``interval`` or 10 % of the run time,
     whichever is longer), then on the grid of ``interval`` until a margin past that end; past
     that, or with no recent run time at all, the wait backs off with how long the task has
     overrun (or run): half of it, at least one ``interval``, at most ten. The early first read
-    keeps the estimate honest: a task's end is recorded when a poll finds it, so aiming at the
-    end itself would record every end late and push the next estimate later still. A lone
+    keeps the estimate honest: a task's end is recorded when a poll finds it (and its video is
+    kept), so aiming at the end itself would record every end late and push the next estimate
+    later still. A lone
     2-minute task so costs about a dozen reads (a client polling a pass-through proxy every 5 s
     costs 24), and tasks of one account still come due on the same grid instants.
 
@@ -78,7 +79,7 @@ class PollPlan:
             return max(grid, started + timedelta(seconds=expected + margin))
         overrun = age
         if expected is not None:
-            margin = max(interval, 0.1 * expected)
+            margin = max(2 * interval, 0.1 * expected)
             if age < expected - margin:
                 return max(grid, on_grid(started + timedelta(seconds=expected - margin), interval))
             if age < expected + margin:

@@ -31,8 +31,8 @@ def test_a_polled_task_is_first_read_a_margin_before_its_expected_end() -> None:
     assert plan.needs_write(wanted)
     unaligned = START + timedelta(milliseconds=300)  # tasks of one wave meet on the grid
     assert plan.next_poll(now, 2.0, unaligned) == START + timedelta(seconds=110)
-    short = _plan(4.0, now).next_poll(now, 1.0, now)  # the margin is one interval at least
-    assert short == on_grid(now + timedelta(seconds=3), 1.0)
+    short = _plan(4.0, now).next_poll(now, 1.0, now)  # the margin is two intervals at least
+    assert short == on_grid(now + timedelta(seconds=2), 1.0)
 
 
 def test_past_its_expected_end_a_polled_task_backs_off_with_its_overrun() -> None:
