@@ -41,6 +41,7 @@ class Refresher:
         self._expected: tuple[float, float | None] = (-EXPECTED_RUN_CACHE_SECONDS, None)
         # One engine per data directory on SQLite: no other replica to keep off a task.
         self.schedule = PollSchedule() if ctx.single_node else None
+        self._claimed_at = utcnow()  # the instant of the last claim's read of due polls
 
     async def run(self) -> None:
         await run_periodically(
@@ -54,10 +55,15 @@ class Refresher:
         polled = await self.refresh_once()
         if self.schedule is None:
             return PassOutcome(due=await self.ctx.tasks.next_poll_due())
-        stored = await self.ctx.tasks.next_poll_due(after=utcnow())
-        held = self.schedule.next_due()
-        due = min((t for t in (stored, held) if t is not None), default=None)
-        return PassOutcome(again=polled >= CLAIM_LIMIT, due=due)
+        return PassOutcome(again=polled >= CLAIM_LIMIT, due=await self.next_due())
+
+    async def next_due(self) -> datetime | None:
+        """When a poll is next due: the earliest held here or stored. Stored polls up to the
+        last claim's instant were all seen (and polled or held here); a later one, even one
+        already past (a loop woken a hair early), is still due from the store."""
+        stored = await self.ctx.tasks.next_poll_due(after=self._claimed_at)
+        held = self.schedule.next_due() if self.schedule is not None else None
+        return min((t for t in (stored, held) if t is not None), default=None)
 
     async def poke(self, account_id: str, upstream_id: str) -> None:
         if await self.ctx.tasks.poll_soon(account_id, upstream_id, utcnow()):
@@ -66,7 +72,7 @@ class Refresher:
     async def refresh_once(self) -> int:
         ctx = self.ctx
         hold = timedelta(seconds=max(ctx.settings.refresh_interval_seconds, 5.0))
-        claimed_at = utcnow()
+        claimed_at = self._claimed_at = utcnow()
         due = await self._claim(claimed_at, hold)
         if not due:
             return 0
