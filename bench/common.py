@@ -27,12 +27,13 @@ class Plan:
     running: int
     latency_tasks: int
     idle_seconds: float
+    lone_task_seconds: float  # how long the lone polled task of the upstream section runs
 
     @classmethod
     def make(cls, quick: bool) -> Plan:
         if quick:
-            return cls(True, 1, 2.0, 32, 20_000, 2_000, 200, 5, 30.0)
-        return cls(False, 3, 4.0, 32, 100_000, 10_000, 1_000, 12, 60.0)
+            return cls(True, 1, 2.0, 32, 20_000, 2_000, 200, 5, 30.0, 20.0)
+        return cls(False, 3, 4.0, 32, 100_000, 10_000, 1_000, 12, 60.0, 120.0)
 
 
 def official_account(sim: SimServer, max_concurrency: int, *, callbacks: bool = True) -> list[str]:

@@ -32,16 +32,20 @@ class Row:
     tasks: int
     calls: int
     routes: dict[str, int]
+    seconds: float = QUEUED_SECONDS + DREAMING_SECONDS  # how long each task runs upstream
 
     @property
     def per_task(self) -> float:
         return self.calls / self.tasks if self.tasks else float("nan")
 
 
-def _measure(kind: str, callbacks: bool, batch: int) -> Row:
+def _measure(
+    kind: str, callbacks: bool, batch: int, seconds: float = QUEUED_SECONDS + DREAMING_SECONDS
+) -> Row:
+    """Calls per completed task for ``WAVES`` waves of ``batch`` tasks running ``seconds``."""
     with sim_server(
         queued_seconds=QUEUED_SECONDS,
-        dreaming_seconds=DREAMING_SECONDS,
+        dreaming_seconds=seconds - QUEUED_SECONDS,
         max_concurrency=max(10, batch),
         creates_per_minute=100_000,
         callback_duplicate_rate=0.1,
@@ -75,7 +79,7 @@ def _measure(kind: str, callbacks: bool, batch: int) -> Row:
         completed = sum(1 for s in states.values() if s == "completed")
         routes = calls_by_route(sim, credential)
     follow = "callbacks" if callbacks else "polling"
-    return Row(kind, follow, batch, completed, sum(routes.values()), routes)
+    return Row(kind, follow, batch, completed, sum(routes.values()), routes, seconds)
 
 
 def measure(batches: tuple[int, ...] = (1, 10, 50)) -> list[Row]:

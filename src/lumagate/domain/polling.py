@@ -26,16 +26,37 @@ def next_poll_at(now: datetime, seconds: float) -> datetime:
     return datetime.fromtimestamp(instant, UTC)
 
 
+def on_grid(instant: datetime, seconds: float) -> datetime:
+    """The first grid instant of ``seconds`` at or after ``instant`` (tasks aimed at nearby
+    times land on one instant, so one list call reads them together)."""
+    if seconds <= 0:
+        return instant
+    return datetime.fromtimestamp(math.ceil(instant.timestamp() / seconds) * seconds, UTC)
+
+
+BACKOFF_SHARE = 0.5  # an unfinished task waits half the time it has run (or overrun) ...
+BACKOFF_INTERVALS = 10  # ... at most this many poll intervals
+
+
 @dataclass(frozen=True)
 class PollPlan:
     """When the refresher polls a running task next, given how long tasks recently took.
 
-    A task not expected to finish soon is not polled at the short cadence: its next poll is
-    put near its expected end (``started + expected_seconds``), a margin early when polling is
-    how we learn of the end, a margin late when the upstream calls back (``interval`` longer
-    than ``cadence``: the fallback poll should find the callback already applied). With no
-    recent run time, a called-back task's fallback poll backs off with its age (half of it, at
-    most ten intervals). Near and past the expected end the plain grid of ``interval`` holds.
+    Polled (no upstream callback): a task is first read a margin before its expected end
+    (``started + expected_seconds``; the margin is two ``interval`` or 10 % of the run time,
+    whichever is longer), then on the grid of ``interval`` until a margin past that end; past
+    that, or with no recent run time at all, the wait backs off with how long the task has
+    overrun (or run): half of it, at least one ``interval``, at most ten. The early first read
+    keeps the estimate honest: a task's end is recorded when a poll finds it (and its video is
+    kept), so aiming at the end itself would record every end late and push the next estimate
+    later still. A lone
+    2-minute task so costs about a dozen reads (a client polling a pass-through proxy every 5 s
+    costs 24), and tasks of one account still come due on the same grid instants.
+
+    Called back (``interval`` longer than ``cadence``: the upstream says when it ends), the
+    fallback poll is put a margin after the expected end, so it finds the callback already
+    applied; with no recent run time it backs off with the task's age (half of it, at most ten
+    intervals).
 
     ``claimed_until`` is when the refresher's claim already made the task due again: a next
     poll earlier than that is simply the claim's (no write); only a later one is stored.
@@ -49,15 +70,27 @@ class PollPlan:
         grid = next_poll_at(now, interval)
         if started is None:
             return grid
-        called_back = interval > self.cadence
-        if self.expected_seconds is None:
-            if not called_back:
+        age = max(0.0, (now - started).total_seconds())
+        expected = self.expected_seconds
+        if interval > self.cadence:  # called back
+            if expected is None:
+                return max(grid, now + timedelta(seconds=min(age / 2, 10 * interval)))
+            margin = max(2 * self.cadence, 0.1 * expected)
+            return max(grid, started + timedelta(seconds=expected + margin))
+        overrun = age
+        if expected is not None:
+            margin = max(2 * interval, 0.1 * expected)
+            if age < expected - margin:
+                return max(grid, on_grid(started + timedelta(seconds=expected - margin), interval))
+            if age < expected + margin:
                 return grid
-            age = max(0.0, (now - started).total_seconds())
-            return max(grid, now + timedelta(seconds=min(age / 2, 10 * interval)))
-        margin = max(2 * self.cadence, 0.1 * self.expected_seconds)
-        offset = self.expected_seconds + (margin if called_back else -margin)
-        return max(grid, started + timedelta(seconds=offset))
+            overrun = age - expected - margin
+        wait = min(max(interval, BACKOFF_SHARE * overrun), BACKOFF_INTERVALS * interval)
+        return (
+            grid
+            if wait <= interval
+            else max(grid, on_grid(now + timedelta(seconds=wait), interval))
+        )
 
     def needs_write(self, wanted: datetime) -> bool:
         """Whether ``wanted`` is enough later than the claim's own due time to store it."""

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 
 from lumagate.domain.channels import ALL_CHANNELS, Channel
 from lumagate.domain.clock import utcnow
+from lumagate.domain.polling import PollPlan
 from lumagate.domain.scheduling import (
     AccountSlot,
     choose_account,
@@ -42,8 +43,12 @@ CLAIM_BATCH = 64
 
 
 class Dispatcher:
-    def __init__(self, ctx: EngineContext) -> None:
+    def __init__(
+        self, ctx: EngineContext, poll_plan: Callable[[], Awaitable[PollPlan]] | None = None
+    ) -> None:
         self.ctx = ctx
+        # Where a new task's first poll goes (the refresher's plan: at its expected end).
+        self._poll_plan = poll_plan
         self._inflight: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -154,7 +159,8 @@ class Dispatcher:
             )
             ctx.signals.reconcile_soon(delay)
         else:
-            await apply_job(ctx, task, job, utcnow(), account)
+            plan = None if self._poll_plan is None else await self._poll_plan()
+            await apply_job(ctx, task, job, utcnow(), account, plan)
             ctx.signals.refresh.set()
 
     @contextlib.asynccontextmanager

@@ -11,6 +11,7 @@ from lumagate.domain.states import TaskState, can_transition
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext, is_pinned
 from lumagate.engine.mirror_hold import hold_for_mirror, needs_mirror
+from lumagate.engine.poll_schedule import PollSchedule
 from lumagate.observability import log_context
 from lumagate.providers.base import UpstreamJob, UpstreamState
 
@@ -36,17 +37,22 @@ async def apply_job(
     now: datetime,
     account: AccountHandle | None = None,
     plan: PollPlan | None = None,
+    schedule: PollSchedule | None = None,
 ) -> Task | None:
     """Record ``job`` on ``task``; returns the changed task, or None if nothing moved.
 
     ``plan`` (the refresher's polls): the next poll follows the task's expected end, and a
-    poll that changes nothing writes nothing unless the next poll must move past the claim's."""
+    poll that changes nothing writes nothing unless the next poll must move past the claim's.
+    With ``schedule`` (one engine alone polls) that next poll is held there, never written."""
     target = target_state(job)
     interval = job.poll_after or ctx.settings.refresh_interval_seconds
     if plan is None:
         next_poll = next_poll_at(now, interval)
     else:
-        next_poll = plan.next_poll(now, interval, task.submitted_at or task.started_at)
+        started = task.submitted_at or task.started_at
+        if task.state == TaskState.SUBMITTING:
+            started = now  # submitted just now: its first poll
+        next_poll = plan.next_poll(now, interval, started)
     values: dict[str, object] = {}
     if task.state == TaskState.SUBMITTING:
         values.update(upstream_id=job.upstream_id, submitted_at=now)
@@ -68,7 +74,7 @@ async def apply_job(
         values["next_poll_at"] = next_poll
     if target == task.state or not can_transition(task.state, target):
         if task.state in (TaskState.SUBMITTED, TaskState.PROCESSING):
-            await _record_unchanged(ctx, task, progress, now, next_poll, plan)
+            await _record_unchanged(ctx, task, progress, now, next_poll, plan, schedule)
         return None
     if target == TaskState.COMPLETED and await needs_mirror(ctx, task, job.media, account):
         with log_context.bind(task_id=task.id, account=account.name if account else None):
@@ -101,11 +107,15 @@ async def _record_unchanged(
     now: datetime,
     next_poll: datetime,
     plan: PollPlan | None,
+    schedule: PollSchedule | None = None,
 ) -> None:
     """A poll that moved no state: write the progress if it moved, else at most the next poll
-    (none when the claim already scheduled it; none at all outside the refresher)."""
+    (held in ``schedule`` if there is one; not written when the claim already scheduled it;
+    none at all outside the refresher)."""
     if progress != task.progress:
         await ctx.tasks.set_progress(task, progress, now, next_poll)
+    elif schedule is not None:
+        schedule.hold(task.id, schedule.stored_at(task.id), next_poll)
     elif plan is not None and plan.needs_write(next_poll):
         await ctx.tasks.reschedule_poll(task, next_poll)
 

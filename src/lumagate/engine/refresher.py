@@ -2,6 +2,8 @@
 
 Due tasks are claimed by pushing their next poll out (so replicas share the work without
 double polling), grouped by account and refreshed with one ``refresh_many`` call each.
+Where one engine alone polls (SQLite) the claim is held in memory instead
+(``engine/poll_schedule.py``): a poll that changes nothing writes nothing.
 Providers that learn of a change early (an upstream callback, a finished local render) make
 the task due at once through :meth:`Refresher.poke`.
 """
@@ -22,18 +24,24 @@ from lumagate.engine.context import EngineContext
 from lumagate.engine.health import grace_left, session_gone_reason, session_lost
 from lumagate.engine.outcomes import apply_job, fail
 from lumagate.engine.periodic import PassOutcome, run_periodically
-from lumagate.providers.base import AuthenticationFailed, ProviderError
+from lumagate.engine.poll_schedule import PollSchedule
+from lumagate.providers.base import AuthenticationFailed, ProviderError, UpstreamState
 
 log = logging.getLogger(__name__)
 
 SESSION_RECHECK_SECONDS = 30.0
-EXPECTED_RUN_CACHE_SECONDS = 60.0  # how long one read of the recent run time is reused
+CLAIM_LIMIT = 500  # tasks polled per pass at most (a fuller pass runs the next one at once)
+EXPECTED_RUN_CACHE_SECONDS = 10.0  # how long one read of the recent run time is reused
+# (read again sooner once a poll found a task ended: the next task's first poll aims by it)
 
 
 class Refresher:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
         self._expected: tuple[float, float | None] = (-EXPECTED_RUN_CACHE_SECONDS, None)
+        # One engine per data directory on SQLite: no other replica to keep off a task.
+        self.schedule = PollSchedule() if ctx.single_node else None
+        self._claimed_at = utcnow()  # the instant of the last claim's read of due polls
 
     async def run(self) -> None:
         await run_periodically(
@@ -44,8 +52,18 @@ class Refresher:
         )
 
     async def _pass(self) -> PassOutcome:
-        await self.refresh_once()
-        return PassOutcome(due=await self.ctx.tasks.next_poll_due())
+        polled = await self.refresh_once()
+        if self.schedule is None:
+            return PassOutcome(due=await self.ctx.tasks.next_poll_due())
+        return PassOutcome(again=polled >= CLAIM_LIMIT, due=await self.next_due())
+
+    async def next_due(self) -> datetime | None:
+        """When a poll is next due: the earliest held here or stored. Stored polls up to the
+        last claim's instant were all seen (and polled or held here); a later one, even one
+        already past (a loop woken a hair early), is still due from the store."""
+        stored = await self.ctx.tasks.next_poll_due(after=self._claimed_at)
+        held = self.schedule.next_due() if self.schedule is not None else None
+        return min((t for t in (stored, held) if t is not None), default=None)
 
     async def poke(self, account_id: str, upstream_id: str) -> None:
         if await self.ctx.tasks.poll_soon(account_id, upstream_id, utcnow()):
@@ -54,15 +72,11 @@ class Refresher:
     async def refresh_once(self) -> int:
         ctx = self.ctx
         hold = timedelta(seconds=max(ctx.settings.refresh_interval_seconds, 5.0))
-        claimed_at = utcnow()
-        due = await ctx.tasks.claim_due_for_refresh(claimed_at, hold)
+        claimed_at = self._claimed_at = utcnow()
+        due = await self._claim(claimed_at, hold)
         if not due:
             return 0
-        plan = PollPlan(
-            claimed_until=claimed_at + hold,
-            cadence=ctx.settings.refresh_interval_seconds,
-            expected_seconds=await self._expected_run_seconds(),
-        )
+        plan = await self.plan(claimed_at + hold)
         by_account: dict[str, list[Task]] = defaultdict(list)
         for task in due:
             if task.account_id and task.upstream_id:
@@ -70,9 +84,30 @@ class Refresher:
         await asyncio.gather(*(self._refresh_account(a, ts, plan) for a, ts in by_account.items()))
         return len(due)
 
+    async def plan(self, claimed_until: datetime | None = None) -> PollPlan:
+        """How polls are placed now (the dispatcher places each new task's first poll by it)."""
+        return PollPlan(
+            claimed_until=claimed_until or utcnow(),
+            cadence=self.ctx.settings.refresh_interval_seconds,
+            expected_seconds=await self._expected_run_seconds(),
+        )
+
+    async def _claim(self, now: datetime, hold: timedelta) -> list[Task]:
+        """The due tasks, their next poll pushed out by ``hold`` (in memory where one engine
+        alone polls, else in the database so no other replica polls them meanwhile)."""
+        if self.schedule is None:
+            return await self.ctx.tasks.claim_due_for_refresh(now, hold, CLAIM_LIMIT)
+        stale = await self.ctx.tasks.polls.stale(now)
+        due = await self.ctx.tasks.polls.followed(self.schedule.due(stale, now)[:CLAIM_LIMIT])
+        stored = dict(stale)
+        for task in due:
+            self.schedule.hold(task.id, stored.get(task.id), now + hold)
+        return due
+
     async def _expected_run_seconds(self) -> float | None:
-        """The recent submit-to-finish time (a rolling window of completions), read once a
-        minute: it places each task's next poll near its expected end."""
+        """The recent submit-to-finish time (a rolling window of completions), read at most every
+        ``EXPECTED_RUN_CACHE_SECONDS`` (and anew once a poll found a task completed): it places
+        each task's next poll near its expected end."""
         stamp, value = self._expected
         if time.monotonic() - stamp > EXPECTED_RUN_CACHE_SECONDS:
             value = await self.ctx.tasks.recent_run_seconds()
@@ -103,7 +138,9 @@ class Refresher:
             job = jobs.get(task.upstream_id or "")
             if job is None:
                 continue
-            changed = await apply_job(ctx, task, job, now, account, plan)
+            if job.state == UpstreamState.COMPLETED:
+                self._expected = (-EXPECTED_RUN_CACHE_SECONDS, None)  # a new run time to read
+            changed = await apply_job(ctx, task, job, now, account, plan, self.schedule)
             if changed is not None and changed.state.is_terminal:
                 ctx.signals.dispatch.set()  # a slot is free
 

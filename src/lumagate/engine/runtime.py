@@ -28,8 +28,8 @@ class Engine:
 
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
-        self.dispatcher = Dispatcher(ctx)
         self.refresher = Refresher(ctx)
+        self.dispatcher = Dispatcher(ctx, self.refresher.plan)
         self.reconciler = Reconciler(ctx)
         self._loops: list[asyncio.Task[None]] = []
         self._extra_loops: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []

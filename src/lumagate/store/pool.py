@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 
 from lumagate.store.database import Database
 from lumagate.store.schema import accounts, tasks
+from lumagate.store.task_polls import FOLLOWED
 from lumagate.store.task_writes import running_query
-from lumagate.store.tasks import FOLLOWED
 
 
 class PoolStore:

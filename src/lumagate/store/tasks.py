@@ -24,9 +24,9 @@ from lumagate.store.rows import media_to_json, task_from_row
 from lumagate.store.schema import tasks
 from lumagate.store.task_ends import TaskEnds
 from lumagate.store.task_pages import TaskPageQuery, keyset_page
+from lumagate.store.task_polls import FOLLOWED, TaskPolls
 
 ACTIVE = [s.value for s in ACTIVE_UPSTREAM_STATES]
-FOLLOWED = [TaskState.SUBMITTED.value, TaskState.PROCESSING.value]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class TaskStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.ends = TaskEnds(db)  # deadlines and upstream cancels (``store/task_ends.py``)
+        self.polls = TaskPolls(db)  # reads of the in-memory poll schedule (``store/task_polls``)
 
     # -- creation -----------------------------------------------------------------------
     async def find_idempotent(
@@ -336,13 +337,14 @@ class TaskStore:
             )
         return result.rowcount
 
-    async def next_poll_due(self) -> datetime | None:
+    async def next_poll_due(self, after: datetime | None = None) -> datetime | None:
+        """The earliest stored next poll of a followed task (only those later than ``after``:
+        the in-memory schedule holds the earlier ones)."""
+        query = select(func.min(tasks.c.next_poll_at)).where(tasks.c.state.in_(FOLLOWED))
+        if after is not None:
+            query = query.where(tasks.c.next_poll_at > after)
         async with self.db.read() as conn:
-            value = (
-                await conn.execute(
-                    select(func.min(tasks.c.next_poll_at)).where(tasks.c.state.in_(FOLLOWED))
-                )
-            ).scalar_one()
+            value = (await conn.execute(query)).scalar_one()
         return None if value is None else ensure_utc(value)
 
     async def by_upstream(self, account_id: str, upstream_id: str) -> Task | None:

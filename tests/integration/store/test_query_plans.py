@@ -233,6 +233,17 @@ async def test_refresh_claim_reads_only_followed_tasks(db: Database) -> None:
     assert_indexed(plan, None, sorts=True)
 
 
+async def test_in_memory_poll_schedule_reads_only_followed_tasks(db: Database) -> None:
+    """SQLite's refresher (schedule in memory) reads the due stored polls of the running tasks
+    through an index on the state (no sort: it asks for no order), then the due ones by key."""
+    store = TaskStore(db)
+    (stale,) = await plans_while(db, lambda: store.polls.stale(NOW))
+    assert_indexed(stale, None)
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    (by_id,) = await plans_while(db, lambda: store.polls.followed(ids))
+    assert_indexed(by_id, pk(db))
+
+
 async def test_deadline_sweep_reads_only_unfinished_tasks_past_their_deadline(db: Database) -> None:
     """Through ``ix_tasks_deadline`` (state, deadline_at): the ended tasks of the history, whose
     deadlines have passed too, are never read; the order over the unfinished states may need a

@@ -18,6 +18,7 @@ from lumagate.providers.base import AuthenticationFailed, UpstreamJob, UpstreamS
 from lumagate.wiring.operator import account_admin
 from lumagate.wiring.stores import Stores
 from tests.support.stores import engine_context, stored_task
+from tests.support.waiting import async_wait_until
 
 MEDIA = TaskMedia(video="https://cdn.example/v.mp4", width=1280, height=720)
 
@@ -86,14 +87,15 @@ async def test_due_tasks_are_asked_about_in_one_call_and_recorded(
         "u1": UpstreamJob("u1", UpstreamState.COMPLETED, media=MEDIA),
         "u2": UpstreamJob("u2", UpstreamState.PROCESSING, progress=60),
     }
-    assert await Refresher(ctx).refresh_once() == 3
+    refresher = Refresher(ctx)
+    assert await refresher.refresh_once() == 3
     assert provider.calls == [["u1", "u2", "u3"]]
     assert (await _state(stores, done)).state == TaskState.COMPLETED
     moving = await _state(stores, running)
     assert moving.state == TaskState.PROCESSING and moving.progress == 60
     assert (await _state(stores, silent)).state == TaskState.SUBMITTED
     assert await ctx.signals.dispatch.wait(0.0) is True  # a slot is free
-    assert await Refresher(ctx).refresh_once() == 0  # their next polls are not due yet
+    assert await refresher.refresh_once() == 0  # their next polls are not due yet
 
 
 async def test_a_removed_account_fails_its_tasks(ctx: EngineContext, stores: Stores) -> None:
@@ -113,3 +115,18 @@ async def test_a_dead_session_past_its_grace_fails_its_tasks(
     failed = await _state(stores, task)
     assert failed.state == TaskState.FAILED
     assert "session expired" in (failed.failure_reason or "")
+
+
+async def test_a_stored_poll_that_falls_due_just_after_a_claim_is_not_lost(
+    ctx: EngineContext, stores: Stores
+) -> None:
+    """A loop woken a hair before a stored poll claims nothing; the poll stays its next due
+    time (it was once dropped, and the task waited a whole refresh period more)."""
+    (task,) = await _followed(stores, "u1")
+    due = utcnow() + timedelta(milliseconds=200)
+    await stores.tasks.reschedule_poll(task, due)
+    refresher = Refresher(ctx)
+    assert refresher.schedule is not None  # SQLite: the schedule is held in memory
+    assert await refresher.refresh_once() == 0  # claimed before it was due
+    await async_wait_until(lambda: utcnow() > due, "the stored poll fell due")
+    assert await refresher.next_due() == due

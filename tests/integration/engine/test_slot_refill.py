@@ -1,0 +1,84 @@
+"""A freed slot is refilled at once, in polling mode too: no wait for a dispatcher tick.
+
+In-process gateway with its engine running, one official account of one slot on the sim,
+polling mode (no upstream callbacks). The dispatcher's own period is an hour, so the second
+task can only be submitted because the poll (or the mirror copy) that ended the first woke the
+dispatcher; the test waits on that condition and fails long before the hour is up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from lumagate.domain.channels import Channel
+from lumagate.domain.clock import utcnow
+from lumagate.domain.states import TaskState
+from lumagate.gateway import Gateway
+from lumagate.service.tasks import CreateCommand
+from lumagate.settings import Settings
+from lumagate.sim.testing import StartSim
+from tests.support.databases import replica_secrets
+from tests.support.upstreams import sim_get
+
+KEY = "luma-slot-refill"
+CREATE = "POST /generations/video"
+
+
+async def _until(probe: Callable[[], Awaitable[bool]], what: str, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await probe():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize("mirror", [False, True], ids=["links", "mirrored"])
+async def test_the_poll_that_ends_a_task_submits_the_next_at_once(
+    tmp_path: Path, database_url: str, start_sim: StartSim, mirror: bool
+) -> None:
+    sim = start_sim(queued_seconds=0.0, dreaming_seconds=0.3, max_concurrency=1)
+    secrets = {} if database_url.startswith("sqlite") else replica_secrets()
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        public_url="http://127.0.0.1:9",
+        sandbox_enabled=False,
+        upstream_callbacks=False,
+        mirror_media=mirror,
+        refresh_interval_seconds=0.2,
+        dispatch_interval_seconds=3600,
+        upstream_upkeep_seconds=3600,
+        **secrets,
+    )
+    gw = Gateway(settings)
+    await gw.prepare()
+    await gw.stores.accounts.create(
+        name="official",
+        kind="luma-official",
+        now=utcnow(),
+        base_url=sim.base_url + "/dream-machine/v1",
+        credentials={"api_key": KEY},
+        max_concurrency=1,
+    )
+    key, _ = await gw.stores.keys.create("tenant", utcnow())
+    command = CreateCommand(channel=Channel.DEFAULT, dialect="reseller", prompt="a calm sea")
+    await gw.start()
+    try:
+        first = (await gw.services.tasks.create(key, command)).id
+        second = (await gw.services.tasks.create(key, command)).id
+
+        async def ended(task_id: str) -> bool:
+            task = await gw.stores.tasks.get(task_id)
+            return task is not None and task.state == TaskState.COMPLETED
+
+        await _until(lambda: ended(first), "the first task completed")
+        await _until(lambda: ended(second), "the second task submitted and completed")
+    finally:
+        await gw.stop()
+    routes = sim_get(sim, "/_sim/stats")[KEY]["routes"]
+    assert routes.get(CREATE) == 2, routes  # each task created once: the second once a slot freed
