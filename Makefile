@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Test workers (pytest-xdist): 3 on a 2-core machine, because many tests wait on servers they start
-# (6 m 38 s with 3 and 6 m 42 s with 4, against about 8 m 30 s with 2); `make test TEST_WORKERS=0` runs serially.
+# (with 2 the cores idled ~40 % of the run; 6 m 38 s with 3, 6 m 42 s with 4); `make test TEST_WORKERS=0` runs serially.
 TEST_WORKERS ?= 3
 
 .PHONY: run test lint install bench
