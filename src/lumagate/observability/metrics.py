@@ -95,10 +95,6 @@ class GatewayMetrics:
         self.upstream_calls.labels(provider, operation, outcome).inc()
         self.upstream_seconds.labels(provider, operation).observe(seconds)
 
-    def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(method, route, str(status)).inc()
-        self.http_seconds.labels(method, route).observe(seconds)
-
 
 def _counted_and_timed(
     registry: CollectorRegistry,

@@ -10,6 +10,7 @@ a failure after the last attempt; files kept before a failed attempt are not cop
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 from lumagate.domain.clock import utcnow
 from lumagate.domain.mirroring import MirrorState
@@ -96,6 +97,7 @@ async def test_transient_failures_back_off_then_fail_after_the_last_attempt(rig:
     rig.files.routes.update({"/v.mp4": (503, b"busy")})
     task = await submitted(rig)
     await completed_upstream(rig, task, upstream_media(rig))
+    attempted = utcnow()
     await rig.worker.run_once()
     job = await rig.mirrors.get(task.id)
     assert job is not None and job.state == MirrorState.PENDING and job.attempts == 1
@@ -103,7 +105,10 @@ async def test_transient_failures_back_off_then_fail_after_the_last_attempt(rig:
     assert (await task_now(rig, task.id)).state == TaskState.PROCESSING
     assert rig.provider.download_calls == 0  # an outage is waited out, not refreshed
     due = await due_at(rig, task.id)
-    assert due > utcnow()
+    # The first retry waits at least half the base backoff after the failed attempt (0.05 s in
+    # the rig; RetryPolicy draws from [ceiling/2, ceiling]); measured from before the attempt,
+    # so a slow machine cannot make the check fail.
+    assert due >= attempted + timedelta(seconds=0.025)
     await async_wait_until(lambda: utcnow() >= due, "the backoff passed", timeout=5)
     await rig.worker.run_once()
     failed = await task_now(rig, task.id)
