@@ -183,13 +183,13 @@ class KeyStore:
         return [key_from_row(r) for r in rows]
 
     async def revoke(self, key_id: str, now: datetime) -> bool:
-        async with self.db.write() as conn:
-            result = await conn.execute(
+        return (
+            await self.db.changed(
                 update(api_keys)
                 .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
-        return result.rowcount > 0
+        ) > 0
 
     async def update_limits(
         self,
@@ -200,15 +200,15 @@ class KeyStore:
         max_running: int | None,
     ) -> bool:
         """Replace a key's channels and rate limits (None: no limit); credits are the ledger's."""
-        async with self.db.write() as conn:
-            result = await conn.execute(
+        return (
+            await self.db.changed(
                 update(api_keys)
                 .where(api_keys.c.id == key_id)
                 .values(
                     channels=",".join(c.value for c in channels), rpm=rpm, max_running=max_running
                 )
             )
-        return result.rowcount > 0
+        ) > 0
 
     async def sealed_webhook_secret(self, key_id: str) -> str | None:
         async with self.db.read() as conn:
@@ -218,10 +218,10 @@ class KeyStore:
 
     async def set_webhook_secret_if_missing(self, key_id: str, sealed: str) -> bool:
         """Give a key created without a webhook secret one; False if it already had one."""
-        async with self.db.write() as conn:
-            result = await conn.execute(
+        return (
+            await self.db.changed(
                 update(api_keys)
                 .where(api_keys.c.id == key_id, api_keys.c.webhook_secret.is_(None))
                 .values(webhook_secret=sealed)
             )
-        return result.rowcount > 0
+        ) > 0
