@@ -95,7 +95,7 @@ OPTIONS: tuple[_Option, ...] = (  # name, type, default, --help panel, help
     _Option("callback_retries", int, 3, CALLBACKS, "Callback retries after a non-2xx reply."),
     _Option("callback_retry_delay", float, 0.1, CALLBACKS, "Seconds between callback attempts."),
     _Option("callback_timeout", float, 5.0, CALLBACKS, "Timeout of one callback attempt, seconds."),
-    _Option("tick_seconds", float, 0.05, TIMELINE, "Period of the background timeline ticker."),
+    _Option("tick_seconds", float, 0.05, TIMELINE, "Longest sleep of the timeline ticker."),
     _Option("media_dir", Path | None, None, MEDIA,
             "Where rendered clips are cached (default: a temp dir)."),
     _Option("public_base_url", str | None, None, MEDIA,

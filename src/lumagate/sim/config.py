@@ -24,7 +24,7 @@ class SimConfig(BaseModel):
     # Timeline.
     queued_seconds: float = Field(default=1.0, ge=0.0, description="Time spent queued/pending.")
     dreaming_seconds: float = Field(default=3.0, ge=0.0, description="Time dreaming/processing.")
-    tick_seconds: float = Field(default=0.05, gt=0.0, le=1.0, description="Ticker period.")
+    tick_seconds: float = Field(default=0.05, gt=0.0, le=1.0, description="Longest ticker sleep.")
 
     # Faults (API routes only), drawn from an RNG seeded with ``seed``.
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Share answered 500.")

@@ -94,7 +94,7 @@ async def create_generation(
         source_id=sources[0] if sources else None,
         cost_cents=config.generation_cost_cents,
     )
-    world.record(generation)
+    runtime.created(generation)
     if runtime.lose_response():
         raise HTTPException(status_code=502, detail="Bad gateway")
     return official_view(generation, links=runtime.links)

@@ -1,8 +1,12 @@
 """The running sim: config, world, sessions, uploads, media, callbacks and the ticker together.
 
 Routes reach it through the ``Runtime`` dependency. ``sync`` moves the timeline forward and
-turns state changes into callbacks and quirks; it runs every ``tick_seconds`` in the background
-and again at the start of every API request, so answers are exact even between ticks.
+turns state changes into callbacks and quirks; it runs in the background at the next phase change
+of a running generation (or every ``tick_seconds`` at the latest) and again at the start of every
+API request, so answers are exact even between ticks and a callback leaves when its state begins,
+not up to a tick later (a created generation wakes the ticker so its changes are timed too).
+A created generation's clip is rendered at once in the background, so the first download after
+it completes does not wait for a render (a real upstream's video exists when it completes).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from lumagate.sim.media_links import MediaLinks
 from lumagate.sim.sessions import SessionRegistry
 from lumagate.sim.uploads import UploadStore
 from lumagate.sim.views import official_view
-from lumagate.sim.world import World
+from lumagate.sim.world import SimGeneration, World
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +61,8 @@ class SimRuntime:
             )
         self.clips = ClipCache(config.media_dir or self._temp_media or Path("."))
         self._ticker: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._warming: set[asyncio.Task[object]] = set()
 
     @staticmethod
     def now() -> float:
@@ -98,6 +104,19 @@ class SimRuntime:
                     policy=policy,
                 )
 
+    def created(self, generation: SimGeneration) -> None:
+        """Record a new generation: time its phase changes, and render its clip ahead."""
+        self.world.record(generation)
+        self._wake.set()
+        warm = asyncio.get_running_loop().create_task(self.clips.get(generation.aspect_ratio))
+        self._warming.add(warm)
+        warm.add_done_callback(self._warmed)
+
+    def _warmed(self, task: asyncio.Task[object]) -> None:
+        self._warming.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # a download renders again
+            logger.warning("sim clip render failed: %r", task.exception())
+
     def set_config(self, config: SimConfig) -> None:
         """Swap the config at run time; a new seed reseeds the dice."""
         if config.seed != self.config.seed:
@@ -128,6 +147,8 @@ class SimRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
+        for warm in list(self._warming):
+            warm.cancel()
         await self.callbacks.aclose()
         if self._temp_media is not None:
             shutil.rmtree(self._temp_media, ignore_errors=True)
@@ -138,7 +159,18 @@ class SimRuntime:
                 self.sync()
             except Exception:  # the ticker must survive anything a single tick does
                 logger.exception("sim tick failed")
-            await asyncio.sleep(self.config.tick_seconds)
+            await self._wait_for_next_change()
+
+    async def _wait_for_next_change(self) -> None:
+        """Until the next phase change, a new generation, or ``tick_seconds``, the soonest."""
+        wait = self.config.tick_seconds
+        due = self.world.next_change()
+        if due is not None:
+            wait = max(0.0, min(wait, due - self.now()))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                await self._wake.wait()
+        self._wake.clear()
 
 
 def get_runtime(request: Request) -> SimRuntime:

@@ -116,7 +116,7 @@ def _create(
         moderated=bool(marker) and marker in body.user_prompt.lower(),
         source_id=source.id if source else None,
     )
-    world.record(generation)
+    runtime.created(generation)
     foreign = [url for url in body.image_urls() if not _hosted(url, request, runtime)]
     world.note_foreign_images(identity, len(foreign))
     if runtime.lose_response():

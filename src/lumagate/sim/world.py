@@ -72,6 +72,14 @@ class SimGeneration:
             return "dreaming"
         return "completed"
 
+    def next_change(self) -> float | None:
+        """The monotonic time of this generation's next phase change (None once it ended)."""
+        if self.terminal:
+            return None
+        if self.state == "queued":
+            return self.started + self.queued_seconds
+        return self.started + self.queued_seconds + self.dreaming_seconds
+
     def seconds_left(self, now: float) -> float:
         if self.terminal:
             return 0.0
@@ -262,6 +270,11 @@ class World:
                 del self._active[gid]
                 self.stats_for(generation.credential).running -= 1
         return transitions
+
+    def next_change(self) -> float | None:
+        """The earliest next phase change of any running generation (monotonic seconds)."""
+        times = (g.next_change() for g in self._active.values())
+        return min((t for t in times if t is not None), default=None)
 
     def _refund(self, generation: SimGeneration) -> None:
         cred = generation.credential

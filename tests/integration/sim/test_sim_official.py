@@ -226,6 +226,21 @@ def test_callbacks_for_each_state_with_retries(sim: SimServer) -> None:
     assert all(d["delivered"] for d in deliveries)
 
 
+def test_callbacks_leave_when_the_state_begins_not_at_the_next_tick(start_sim: StartSim) -> None:
+    """The ticker wakes at each phase change itself: with its period an hour and no request
+    to sync the timeline, only that wake-up can send these callbacks."""
+    sim = start_sim(queued_seconds=0.3, dreaming_seconds=0.3)
+    sim.runtime.config = sim.runtime.config.model_copy(update={"tick_seconds": 3600.0})
+    with CallbackRecorder() as hooks, official(sim) as client:
+        created = create(client, callback_url=hooks.url).json()
+        deadline = time.monotonic() + 10
+        while len(hooks.received) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert hooks.states_for(created["id"]) == ["dreaming", "completed"]
+    generation = sim.runtime.world.generations[created["id"]]
+    assert generation.state == "completed"
+
+
 def test_callbacks_can_be_duplicated_and_dead_receivers_are_harmless(
     start_sim: StartSim,
 ) -> None:
