@@ -191,7 +191,10 @@ class LumaWebProvider:
             return UpstreamJob(upstream_id, state)
         if flat_media(raw, download=None) is None:
             return UpstreamJob(upstream_id, UpstreamState.PROCESSING, progress=99)  # not yet
-        download = await self._download_link(account, upstream_id, _url(raw.get("video_raw")))
+        # Paid plans list the watermark-free ``video_raw``: no call needed (issue 10).
+        download = _url(raw.get("video_raw")) or await self._download_link(
+            account, upstream_id, _url(raw.get("video"))
+        )
         if download is None:
             return UpstreamJob(upstream_id, UpstreamState.PROCESSING, progress=99)  # next poll
         return UpstreamJob(
@@ -228,12 +231,14 @@ class LumaWebProvider:
         return replace(job, dropped_fields=dropped_fields(submission.request))
 
     async def _download_link(
-        self, account: AccountHandle, upstream_id: str, fallback: str | None
+        self, account: AccountHandle, upstream_id: str, watermarked: str | None
     ) -> str | None:
+        """The watermark-free link of a generation listed without ``video_raw``; the
+        watermarked video when the plan has none; None to ask again on the next poll."""
         try:
-            return await self.download_url(account, upstream_id) or fallback
+            return await self.download_url(account, upstream_id)
         except (UpstreamNotFound, Rejected):
-            return fallback  # no watermark-free link for this plan: the raw video is the best
+            return watermarked  # no watermark-free link for this plan: the video is the best
         except ProviderError:
             return None
 
