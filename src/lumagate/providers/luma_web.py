@@ -9,8 +9,9 @@ The web API takes ``user_prompt``, ``aspect_ratio``, ``expand_prompt``, ``loop``
 and ``image_end_url``; model, resolution, duration and concepts are dropped and recorded.
 Images not hosted by Luma (``/app_data/photon/``) are re-uploaded through ``file_upload`` and a
 presigned PUT, because the web app refuses (or moderates away) foreign URLs. ``completed`` with
-``video: null`` is not completion; at completion the watermark-free link from
-``download_video_url`` becomes the task's download (it is presigned for about an hour).
+``video: null`` is not completion; at completion the watermark-free ``video_raw`` the list
+already carries becomes the task's download, and only a generation without one costs a call to
+``download_video_url`` (a presigned link, about an hour).
 """
 
 from __future__ import annotations
