@@ -4,8 +4,8 @@ With upstream callbacks an official task costs about 2 calls: the create and at 
 when the "completed" callback arrives (several tasks finishing together share one list call).
 Polling instead reads one list page per account per refresh, so its cost per task falls as more
 tasks run on the account at once: reported for batch sizes 1, 10 and 50 (the account runs that
-many at once and gets that many tasks per wave, three waves). The web account adds one
-``download_video_url`` per task and sometimes a poll more (``video: null``). Upkeep calls
+many at once and gets that many tasks per wave, three waves). The web account sometimes
+needs a poll more (``video: null``); its download is the listed ``video_raw``. Upkeep calls
 (credits, keep-alive, usage) are counted too: one each per run at the default interval.
 
 Run: ``python -m bench.upstream_calls`` (or ``python -m bench`` for every benchmark).

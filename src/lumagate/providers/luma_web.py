@@ -9,8 +9,9 @@ The web API takes ``user_prompt``, ``aspect_ratio``, ``expand_prompt``, ``loop``
 and ``image_end_url``; model, resolution, duration and concepts are dropped and recorded.
 Images not hosted by Luma (``/app_data/photon/``) are re-uploaded through ``file_upload`` and a
 presigned PUT, because the web app refuses (or moderates away) foreign URLs. ``completed`` with
-``video: null`` is not completion; at completion the watermark-free link from
-``download_video_url`` becomes the task's download (it is presigned for about an hour).
+``video: null`` is not completion; at completion the watermark-free ``video_raw`` the list
+already carries becomes the task's download, and only a generation without one costs a call to
+``download_video_url`` (a presigned link, about an hour).
 """
 
 from __future__ import annotations
@@ -191,7 +192,10 @@ class LumaWebProvider:
             return UpstreamJob(upstream_id, state)
         if flat_media(raw, download=None) is None:
             return UpstreamJob(upstream_id, UpstreamState.PROCESSING, progress=99)  # not yet
-        download = await self._download_link(account, upstream_id, _url(raw.get("video_raw")))
+        # Paid plans list the watermark-free ``video_raw``: no call needed (issue 10).
+        download = _url(raw.get("video_raw")) or await self._download_link(
+            account, upstream_id, _url(raw.get("video"))
+        )
         if download is None:
             return UpstreamJob(upstream_id, UpstreamState.PROCESSING, progress=99)  # next poll
         return UpstreamJob(
@@ -228,12 +232,14 @@ class LumaWebProvider:
         return replace(job, dropped_fields=dropped_fields(submission.request))
 
     async def _download_link(
-        self, account: AccountHandle, upstream_id: str, fallback: str | None
+        self, account: AccountHandle, upstream_id: str, watermarked: str | None
     ) -> str | None:
+        """The watermark-free link of a generation listed without ``video_raw``; the
+        watermarked video when the plan has none; None to ask again on the next poll."""
         try:
-            return await self.download_url(account, upstream_id) or fallback
+            return await self.download_url(account, upstream_id)
         except (UpstreamNotFound, Rejected):
-            return fallback  # no watermark-free link for this plan: the raw video is the best
+            return watermarked  # no watermark-free link for this plan: the video is the best
         except ProviderError:
             return None
 

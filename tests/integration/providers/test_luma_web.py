@@ -94,14 +94,18 @@ def test_extend_and_the_watermark_free_link(scenario: Scenario, sim: SimServer) 
     extend = entry_for(sim, scenario.prompt("extend"))
     assert extend["kind"] == "extend" and extend["request"]["extend_of"] == source["generation_id"]
     for name in ("text", "extend"):
-        # The gateway kept the watermark-free video (from download_video_url), not the preview.
+        # The gateway kept the watermark-free video (the listed video_raw), not the preview.
         task_id = scenario.ids[name]
         rows = db_rows(scenario.server, "SELECT source FROM media_mirrors WHERE id = ?", task_id)
         source = rows[0]["source"]
         source = json.loads(source) if isinstance(source, str) else source
-        assert "download=1" in source["download"] and "wm=1" in source["video"]
+        assert source["download"] == source["video_raw"] and "wm=1" not in source["download"]
+        assert "wm=1" in source["video"]
         task = scenario.task(name)
         assert "/files/mirrors/" in task["video"]["download_url"]
+    # Every generation listed its video_raw: not one extra call for a download link.
+    routes = sim_get(sim, "/_sim/stats")[TOKEN]["routes"]
+    assert not [route for route in routes if route.endswith("/download_video_url")], routes
 
 
 def test_rotated_cookie_is_persisted_across_a_restart(start_sim: StartSim, tmp_path: Path) -> None:
@@ -208,4 +212,5 @@ async def test_completed_with_null_video_is_not_done(
     assert first.state == UpstreamState.PROCESSING and first.media is None
     second = (await provider.refresh_many(account, [job.upstream_id]))[job.upstream_id]
     assert second.state == UpstreamState.COMPLETED and second.media is not None
-    assert second.media.download is not None and "download=1" in second.media.download
+    assert second.media.download == second.media.video_raw and "wm=1" in second.media.video
+    assert second.media.download is not None and "wm=1" not in second.media.download
