@@ -22,8 +22,8 @@ from lumagate.domain.scheduling import AccountSlot
 from lumagate.engine.dispatcher import busy_channels
 from lumagate.gateway import Gateway
 from lumagate.service.tasks import CreateCommand
-from lumagate.settings import Settings
 from lumagate.sim.testing import StartSim
+from tests.support.engine_gateway import official_gateway
 
 KEY = "luma-create-wakeups"  # the sim takes official keys with its prefix, luma-
 COMMAND = CreateCommand(channel=Channel.DEFAULT, dialect="reseller", prompt="a calm sea")
@@ -32,24 +32,7 @@ COMMAND = CreateCommand(channel=Channel.DEFAULT, dialect="reseller", prompt="a c
 @pytest.fixture
 async def gateway(tmp_path: Path, database_url: str, start_sim: StartSim) -> AsyncIterator[Gateway]:
     sim = start_sim(queued_seconds=0.0, dreaming_seconds=3600)
-    gw = Gateway(
-        Settings(
-            data_dir=tmp_path,
-            database_url=database_url,
-            public_url="http://127.0.0.1:9",
-            sandbox_enabled=False,
-            upstream_callbacks=False,
-        )
-    )
-    await gw.prepare()
-    await gw.stores.accounts.create(
-        name="official",
-        kind="luma-official",
-        now=utcnow(),
-        base_url=sim.base_url + "/dream-machine/v1",
-        credentials={"api_key": KEY},
-        max_concurrency=1,
-    )
+    gw = await official_gateway(tmp_path, database_url, sim.base_url, KEY)
     try:
         yield gw
     finally:

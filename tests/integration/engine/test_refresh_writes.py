@@ -28,9 +28,9 @@ from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
 from lumagate.gateway import Gateway
 from lumagate.service.tasks import CreateCommand
-from lumagate.settings import Settings
 from lumagate.sim.testing import SimServer, StartSim
 from lumagate.store.schema import tasks
+from tests.support.engine_gateway import official_gateway
 from tests.support.upstreams import sim_get
 
 KEY = "luma-refresh-writes"  # the sim takes official keys with its prefix, luma-
@@ -65,23 +65,7 @@ async def gateway(
     tmp_path: Path, database_url: str, start_sim: StartSim
 ) -> AsyncIterator[tuple[Gateway, SimServer]]:
     sim = start_sim(queued_seconds=0.0, dreaming_seconds=3600, max_concurrency=10)
-    settings = Settings(
-        data_dir=tmp_path,
-        database_url=database_url,
-        public_url="http://127.0.0.1:9",
-        sandbox_enabled=False,
-        upstream_callbacks=False,
-    )
-    gw = Gateway(settings)
-    await gw.prepare()
-    await gw.stores.accounts.create(
-        name="official",
-        kind="luma-official",
-        now=utcnow(),
-        base_url=sim.base_url + "/dream-machine/v1",
-        credentials={"api_key": KEY},
-        max_concurrency=10,
-    )
+    gw = await official_gateway(tmp_path, database_url, sim.base_url, KEY, max_concurrency=10)
     try:
         yield gw, sim
     finally:

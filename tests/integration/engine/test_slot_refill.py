@@ -17,11 +17,10 @@ import pytest
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.states import TaskState
-from lumagate.gateway import Gateway
 from lumagate.service.tasks import CreateCommand
-from lumagate.settings import Settings
 from lumagate.sim.testing import StartSim
 from tests.support.databases import replica_secrets
+from tests.support.engine_gateway import official_gateway
 from tests.support.upstreams import sim_get
 
 KEY = "luma-slot-refill"
@@ -43,27 +42,16 @@ async def test_the_poll_that_ends_a_task_submits_the_next_at_once(
 ) -> None:
     sim = start_sim(queued_seconds=0.0, dreaming_seconds=0.3, max_concurrency=1)
     secrets = {} if database_url.startswith("sqlite") else replica_secrets()
-    settings = Settings(
-        data_dir=tmp_path,
-        database_url=database_url,
-        public_url="http://127.0.0.1:9",
-        sandbox_enabled=False,
-        upstream_callbacks=False,
+    gw = await official_gateway(
+        tmp_path,
+        database_url,
+        sim.base_url,
+        KEY,
         mirror_media=mirror,
         refresh_interval_seconds=0.2,
         dispatch_interval_seconds=3600,
         upstream_upkeep_seconds=3600,
         **secrets,
-    )
-    gw = Gateway(settings)
-    await gw.prepare()
-    await gw.stores.accounts.create(
-        name="official",
-        kind="luma-official",
-        now=utcnow(),
-        base_url=sim.base_url + "/dream-machine/v1",
-        credentials={"api_key": KEY},
-        max_concurrency=1,
     )
     key, _ = await gw.stores.keys.create("tenant", utcnow())
     command = CreateCommand(channel=Channel.DEFAULT, dialect="reseller", prompt="a calm sea")
