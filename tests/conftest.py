@@ -8,7 +8,7 @@ on PostgreSQL are separate units, so they can run side by side (tests/support/xd
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,8 @@ import pytest
 
 from lumagate.sim import SimConfig
 from lumagate.sim.testing import SimServer, StartSim
+from lumagate.store import migrate
+from lumagate.store.database import Database
 from tests.support.databases import (
     ServerDatabase,
     create_pg_database,
@@ -155,3 +157,15 @@ def start_sim(sim_media_dir: Path, sim_defaults: dict[str, Any]) -> Iterator[Sta
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database of the ``database_url`` parameter (SQLite and PostgreSQL), opened
+    by the store's ``Database`` and disposed after the test."""
+    database = Database(database_url)
+    await migrate.upgrade(database)
+    try:
+        yield database
+    finally:
+        await database.dispose()

@@ -38,7 +38,6 @@ from lumagate.providers.base import UpstreamJob, UpstreamState
 from lumagate.providers.registry import ProviderRegistry
 from lumagate.security.crypto import SecretBox
 from lumagate.settings import Settings
-from lumagate.store import migrate
 from lumagate.store.accounts import AccountStore
 from lumagate.store.database import Database
 from lumagate.store.mirrors import MirrorStore
@@ -155,16 +154,6 @@ def files() -> Iterator[Files]:
     server = Files()
     yield server
     server.close()
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await migrate.upgrade(database)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 @pytest.fixture

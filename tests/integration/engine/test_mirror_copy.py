@@ -22,7 +22,6 @@ from tests.support.mirror_rig import (
     VIDEO,
     Rig,
     completed_upstream,
-    db,
     due_at,
     files,
     kept_bytes,
@@ -33,7 +32,7 @@ from tests.support.mirror_rig import (
 )
 from tests.support.waiting import async_wait_until
 
-__all__ = ["db", "files", "rig"]
+__all__ = ["files", "rig"]
 
 
 async def test_a_completion_is_held_until_its_files_are_kept(rig: Rig) -> None:

@@ -24,7 +24,6 @@ from tests.support.mirror_rig import (
     VIDEO,
     Rig,
     completed_upstream,
-    db,
     due_at,
     files,
     kept_bytes,
@@ -35,7 +34,7 @@ from tests.support.mirror_rig import (
 )
 from tests.support.waiting import async_wait_until
 
-__all__ = ["db", "files", "rig"]
+__all__ = ["files", "rig"]
 
 
 def _mirror_files(rig: Rig) -> list[Path]:

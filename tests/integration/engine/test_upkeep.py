@@ -8,12 +8,11 @@ keep-alive and capacity reading), store what it learned, and leave kinds without
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from cryptography.fernet import Fernet
 
 from lumagate.domain.accounts import AVAILABLE, AccountHandle
@@ -28,7 +27,6 @@ from lumagate.providers.base import Provider, UpstreamJob
 from lumagate.providers.registry import ProviderRegistry
 from lumagate.security.crypto import SecretBox
 from lumagate.settings import Settings
-from lumagate.store import migrate
 from lumagate.store.accounts import AccountStore
 from lumagate.store.database import Database
 from lumagate.store.pool import PoolStore
@@ -61,16 +59,6 @@ class KeptAlive(Plain):
     async def maintain(self, account: AccountHandle) -> Mapping[str, Any]:
         self.maintained.append(account.id)
         return {AVAILABLE: 7}
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await migrate.upgrade(database)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 def _context(db: Database, tmp_path: Path) -> tuple[EngineContext, AccountStore]:

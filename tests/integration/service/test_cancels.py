@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,7 +19,6 @@ from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.service.billing import BillingService
 from lumagate.service.cancels import TaskCancels
-from lumagate.store import migrate
 from lumagate.store.database import Database
 from lumagate.store.keys import KeyStore
 from lumagate.store.ledger import LedgerStore
@@ -28,16 +26,6 @@ from lumagate.store.tasks import NewTask, TaskStore
 from lumagate.store.unit_of_work import Transactions
 
 T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await migrate.upgrade(database)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def queued(db: Database, tenant: str, *, deadline: datetime | None = None) -> Task:

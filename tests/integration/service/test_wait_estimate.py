@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from cryptography.fernet import Fernet
 
 from lumagate.domain.channels import Channel
@@ -16,23 +14,12 @@ from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
 from lumagate.security.crypto import SecretBox
 from lumagate.service.wait_estimate import SNAPSHOT_SECONDS, WaitEstimator
-from lumagate.store import migrate
 from lumagate.store.accounts import AccountStore
 from lumagate.store.database import Database
 from lumagate.store.schema import tasks
 from lumagate.store.tasks import TaskStore
 
 NOW = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await migrate.upgrade(database)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 class CountingTasks(TaskStore):

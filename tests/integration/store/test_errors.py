@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from lumagate.domain.channels import Channel
 from lumagate.domain.errors import KeyNotFound
 from lumagate.domain.request import GenerationRequest
 from lumagate.security.crypto import SecretBox
-from lumagate.store import migrate
 from lumagate.store.accounts import AccountStore
 from lumagate.store.database import Database
 from lumagate.store.errors import (
@@ -32,16 +30,6 @@ from lumagate.store.tasks import NewTask, TaskStore
 from lumagate.store.unit_of_work import Transactions
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await migrate.upgrade(database)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 def keyed_task(tenant_id: str, key: str) -> NewTask:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +19,6 @@ from sqlalchemy.engine import make_url
 from lumagate.domain.channels import Channel
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
-from lumagate.store import migrate
 from lumagate.store.database import Database
 from lumagate.store.hot_pg import RawConnections
 from lumagate.store.hot_read import HotRead
@@ -31,16 +29,6 @@ from lumagate.store.unit_of_work import Transactions
 
 NOW = datetime(2026, 12, 1, 9, 0, 0, 123456, tzinfo=UTC)
 MEDIA = {"video": "tasks/a/video.mp4", "width": 1280, "height": 720, "thumbnail": "t.jpg"}
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await migrate.upgrade(database)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def _task(db: Database, tenant_id: str, **values: Any) -> str:

@@ -4,15 +4,12 @@ backlog, the filtered task log; and changing a key's limits."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import update
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.request import GenerationRequest
-from lumagate.store import migrate
 from lumagate.store.database import Database
 from lumagate.store.insights import InsightStore, TaskFilter
 from lumagate.store.keys import KeyStore
@@ -22,16 +19,6 @@ from lumagate.store.unit_of_work import Transactions
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await migrate.upgrade(database)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def _task(db: Database, tenant: str, channel: Channel, dialect: str, at: datetime) -> str:

@@ -7,33 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.request import GenerationRequest
-from lumagate.store import migrate
 from lumagate.store.database import Database
 from lumagate.store.keys import KeyStore
 from lumagate.store.schema import tasks
 
 NOW = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await migrate.upgrade(database)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def _task(db: Database, tenant_id: str, *, hidden: bool = False) -> str:

@@ -5,16 +5,13 @@ cursor that keeps its place while tasks are inserted before it. Also the rate wi
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import update
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
-from lumagate.store import migrate
 from lumagate.store.database import Database
 from lumagate.store.schema import tasks
 from lumagate.store.task_pages import TaskPageQuery
@@ -23,16 +20,6 @@ from lumagate.store.unit_of_work import Transactions
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await migrate.upgrade(database)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def _task(db: Database, tenant: str, at: datetime, task_id: str | None = None) -> str:

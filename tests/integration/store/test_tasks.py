@@ -46,16 +46,6 @@ from lumagate.store.unit_of_work import Transactions
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
 
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await migrate.upgrade(database)
-    try:
-        yield database
-    finally:
-        await database.dispose()
-
-
 def new_task(tenant: str, *, channel: Channel = Channel.DEFAULT, prompt: str = "p") -> NewTask:
     return NewTask(
         id=str(uuid.uuid4()),
