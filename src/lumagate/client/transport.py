@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Generator
 from typing import Any, Generic, Self, TypeVar
 
@@ -81,7 +82,7 @@ def checked(response: httpx.Response) -> httpx.Response:
     raise error_from_response(response)
 
 
-class _Session(Generic[TransportT]):
+class _Session(ABC, Generic[TransportT]):
     """What both sessions are made of: the gateway's base URL, the default channel of the
     reseller clients (``None`` for the admin client) and an httpx client with the key."""
 
@@ -99,8 +100,9 @@ class _Session(Generic[TransportT]):
         calls.prefix(channel)  # an unknown channel is refused now, not at the first create
         self._open(client_options(self.base_url, api_key, timeout), transport)
 
+    @abstractmethod
     def _open(self, options: dict[str, Any], transport: TransportT | None) -> None:
-        raise NotImplementedError
+        """Make ``self._http``: the blocking or the asyncio httpx client."""
 
 
 class GatewaySession(_Session[httpx.BaseTransport]):
