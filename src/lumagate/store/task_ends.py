@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, and_, select, update
 
 from lumagate.domain.states import NON_TERMINAL_STATES, TaskState
 from lumagate.domain.task import Task
@@ -29,6 +29,18 @@ from lumagate.store.schema import tasks
 
 UNFINISHED = sorted(s.value for s in NON_TERMINAL_STATES)
 ENDED_EARLY = [TaskState.CANCELLED.value, TaskState.FAILED.value]
+
+
+async def claim_due_tasks(
+    db: Database, eligible: ColumnElement[bool], *, now: datetime, hold: timedelta, limit: int
+) -> list[Task]:
+    """Tasks matching ``eligible``, their ``next_poll_at`` pushed out by ``hold``: the claim of a
+    due upstream cancel here and of a due poll (``TaskStore.claim_due_for_refresh``), since that
+    one column holds the due time of both."""
+    rows = await claim_due(
+        db, tasks, due=tasks.c.next_poll_at, eligible=eligible, now=now, hold=hold, limit=limit
+    )
+    return [task_from_row(r) for r in rows]
 
 
 class TaskEnds:
@@ -52,20 +64,12 @@ class TaskEnds:
         self, now: datetime, hold: timedelta, limit: int = 100
     ) -> list[Task]:
         """Ended tasks whose upstream cancel is due; their next try moves ``hold`` away."""
-        rows = await claim_due(
-            self.db,
-            tasks,
-            due=tasks.c.next_poll_at,
-            eligible=and_(
-                tasks.c.state.in_(ENDED_EARLY),
-                tasks.c.next_poll_at <= now,
-                tasks.c.upstream_id.is_not(None),
-            ),
-            now=now,
-            hold=hold,
-            limit=limit,
+        eligible = and_(
+            tasks.c.state.in_(ENDED_EARLY),
+            tasks.c.next_poll_at <= now,
+            tasks.c.upstream_id.is_not(None),
         )
-        return [task_from_row(r) for r in rows]
+        return await claim_due_tasks(self.db, eligible, now=now, hold=hold, limit=limit)
 
     async def upstream_cancel_done(self, task_id: str) -> None:
         """Nothing more to cancel upstream for this task (done, or the upstream cannot)."""

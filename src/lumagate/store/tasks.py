@@ -18,11 +18,10 @@ from lumagate.domain.clock import ensure_utc
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import ACTIVE_UPSTREAM_STATES, TaskState, check_transition
 from lumagate.domain.task import Task, TaskMedia
-from lumagate.store.claims import claim_due
 from lumagate.store.database import Database
 from lumagate.store.rows import media_to_json, task_from_row
 from lumagate.store.schema import tasks
-from lumagate.store.task_ends import TaskEnds
+from lumagate.store.task_ends import TaskEnds, claim_due_tasks
 from lumagate.store.task_pages import TaskPageQuery, keyset_page
 from lumagate.store.task_polls import FOLLOWED, TaskPolls
 
@@ -309,19 +308,11 @@ class TaskStore:
         self, now: datetime, hold: timedelta, limit: int = 500
     ) -> list[Task]:
         """Followed tasks whose next poll is due; pushes their next poll out by ``hold``."""
-        rows = await claim_due(
-            self.db,
-            tasks,
-            due=tasks.c.next_poll_at,
-            eligible=and_(
-                tasks.c.state.in_(FOLLOWED),
-                or_(tasks.c.next_poll_at.is_(None), tasks.c.next_poll_at <= now),
-            ),
-            now=now,
-            hold=hold,
-            limit=limit,
+        eligible = and_(
+            tasks.c.state.in_(FOLLOWED),
+            or_(tasks.c.next_poll_at.is_(None), tasks.c.next_poll_at <= now),
         )
-        return [task_from_row(r) for r in rows]
+        return await claim_due_tasks(self.db, eligible, now=now, hold=hold, limit=limit)
 
     async def poll_soon(self, account_id: str, upstream_id: str, now: datetime) -> int:
         """Make a followed task due now (an upstream callback or a finished local render)."""
