@@ -18,6 +18,7 @@ from typing import Any
 
 from lumagate.domain import messages as msg
 from lumagate.domain.messages import ENGLISH, Language, preferred_language
+from lumagate.observability.asgi import ScopeMiddleware
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -43,17 +44,14 @@ def _language(scope: Scope) -> Language:
     return ENGLISH
 
 
-class BodyDeadline:
+class BodyDeadline(ScopeMiddleware):
     """ASGI middleware: 408 and a closed connection when a body takes over ``seconds``."""
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:
-        self.app = app
+        super().__init__(app)
         self.seconds = seconds
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await _Exchange(self.seconds, receive, send, _language(scope)).run(self.app, scope)
 
 

@@ -27,6 +27,7 @@ from lumagate.api.errors import error_response
 from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest, PayloadTooLarge
 from lumagate.domain.limits import MAX_JSON_DEPTH, MAX_QUERY_VALUE, check_document, problem_text
+from lumagate.observability.asgi import ScopeMiddleware
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -68,17 +69,14 @@ def check_body(raw: bytes) -> None:
     check_document(document)
 
 
-class BoundaryMiddleware:
+class BoundaryMiddleware(ScopeMiddleware):
     """Pure ASGI (no ``BaseHTTPMiddleware``): buffers a bounded body once and replays it."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_body_bytes = max_body_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             check_query(scope)
             if scope["method"] not in BODY_METHODS or self._is_multipart(scope):

@@ -13,7 +13,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from lumagate.observability.asgi import ScopeMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +33,10 @@ async def read_headers(reader: HeaderReader) -> dict[str, str]:
         return {}
 
 
-class RateLimitHeadersMiddleware:
+class RateLimitHeadersMiddleware(ScopeMiddleware):
     """Adds ``x-ratelimit-*`` headers to responses whose request named a key with an rpm."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         state: MutableMapping[str, Any] = scope.setdefault("state", {})
 
         async def send_with_headers(message: Message) -> None:

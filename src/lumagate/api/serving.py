@@ -27,9 +27,10 @@ import gc
 from typing import Any
 
 import uvicorn
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from lumagate.observability.asgi import ScopeMiddleware
 from lumagate.observability.json_logs import uvicorn_log_config
 from lumagate.security.log_redaction import install_log_redaction
 from lumagate.settings import Settings
@@ -59,17 +60,12 @@ def server_config(
     return config
 
 
-class FrozenAfterStartup:
+class FrozenAfterStartup(ScopeMiddleware):
     """Freezes the heap when the app reports its start-up complete (see the module doc)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    handles = "lifespan"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "lifespan":
-            await self.app(scope, receive, send)
-            return
-
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def freeze_when_started(message: Message) -> None:
             if message["type"] == "lifespan.startup.complete":
                 gc.freeze()

@@ -12,6 +12,7 @@ import time
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lumagate.observability.asgi import ScopeMiddleware
 from lumagate.observability.metrics import GatewayMetrics
 
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -41,17 +42,14 @@ class HttpObserver:
         series[1].observe(seconds)
 
 
-class HttpMetricsMiddleware:
+class HttpMetricsMiddleware(ScopeMiddleware):
     """Counts every HTTP response by method, route template and status, and times it."""
 
     def __init__(self, app: ASGIApp, metrics: GatewayMetrics) -> None:
-        self.app = app
+        super().__init__(app)
         self.observer = HttpObserver(metrics)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.monotonic()
         status = 500
 

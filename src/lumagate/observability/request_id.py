@@ -11,9 +11,10 @@ import re
 import uuid
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from lumagate.observability import log_context
+from lumagate.observability.asgi import ScopeMiddleware
 
 HEADER = "x-request-id"
 _SANE = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -29,16 +30,10 @@ def request_id_from(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(ScopeMiddleware):
     """Binds the request id around the app and adds it to the response headers."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = request_id_from(scope)
 
         async def with_header(message: Message) -> None:
