@@ -70,31 +70,23 @@ async def create_generation(
         raise HTTPException(status_code=429, detail="Too many concurrent generations")
     if rejection == "rate":
         raise HTTPException(status_code=429, detail="Rate limit exceeded: too many creates")
-    prompt = body.prompt or ""
-    marker = config.moderation_marker.lower()
-    generation = SimGeneration(
-        id=world.new_generation_id(),
-        seq=world.next_seq(),
+    generation = runtime.start_generation(
+        request,
+        now,
         credential=key,
         surface="official",
         kind="extend" if sources else "create",
-        prompt=prompt,
+        prompt=body.prompt or "",
         aspect_ratio=body.aspect_ratio,
         resolution=body.resolution,
         duration=body.duration,
         model=body.model,
         loop=body.loop,
         request=body.model_dump(mode="json", exclude_unset=True),
-        base_url=runtime.base_url(request),
-        started=now,
-        queued_seconds=config.queued_seconds,
-        dreaming_seconds=config.dreaming_seconds,
-        moderated=bool(marker) and marker in prompt.lower(),
         callback_url=body.callback_url,
         source_id=sources[0] if sources else None,
         cost_cents=config.generation_cost_cents,
     )
-    runtime.created(generation)
     if runtime.lose_response():
         raise HTTPException(status_code=502, detail="Bad gateway")
     return official_view(generation, links=runtime.links)

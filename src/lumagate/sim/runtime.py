@@ -19,7 +19,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 
@@ -103,6 +103,27 @@ class SimRuntime:
                     copies=copies,
                     policy=policy,
                 )
+
+    def start_generation(
+        self, http: Request, now: float, /, *, prompt: str, **asked: Any
+    ) -> SimGeneration:
+        """Record a generation created by ``http`` at ``now``: its id, sequence, base URL, phase
+        timings and moderation come from this sim; ``asked`` holds the other
+        :class:`SimGeneration` fields, as each dialect's create reads them from its body."""
+        marker = self.config.moderation_marker.lower()
+        generation = SimGeneration(
+            id=self.world.new_generation_id(),
+            seq=self.world.next_seq(),
+            prompt=prompt,
+            base_url=self.base_url(http),
+            started=now,
+            queued_seconds=self.config.queued_seconds,
+            dreaming_seconds=self.config.dreaming_seconds,
+            moderated=bool(marker) and marker in prompt.lower(),
+            **asked,
+        )
+        self.created(generation)
+        return generation
 
     def created(self, generation: SimGeneration) -> None:
         """Record a new generation: time its phase changes, and render its clip ahead."""

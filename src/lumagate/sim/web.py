@@ -95,10 +95,9 @@ def _create(
     request_body = body.model_dump(mode="json", exclude_unset=True)
     if source is not None:
         request_body["extend_of"] = source.id
-    marker = config.moderation_marker.lower()
-    generation = SimGeneration(
-        id=world.new_generation_id(),
-        seq=world.next_seq(),
+    generation = runtime.start_generation(
+        request,
+        now,
         credential=identity,
         surface="web",
         kind="extend" if source is not None else "create",
@@ -109,14 +108,8 @@ def _create(
         model="ray-2",
         loop=body.loop,
         request=request_body,
-        base_url=runtime.base_url(request),
-        started=now,
-        queued_seconds=config.queued_seconds,
-        dreaming_seconds=config.dreaming_seconds,
-        moderated=bool(marker) and marker in body.user_prompt.lower(),
         source_id=source.id if source else None,
     )
-    runtime.created(generation)
     foreign = [url for url in body.image_urls() if not _hosted(url, request, runtime)]
     world.note_foreign_images(identity, len(foreign))
     if runtime.lose_response():
