@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from lumagate.api.console.account_forms import SECRET_FIELD, new_account
@@ -71,12 +71,10 @@ async def add(request: Request, session: ConsoleSession = Depends(require_sessio
         )
         account = await console.services.admin.add_account(new)
     except FormError as exc:
-        return RedirectResponse(
-            back(PATH, err=exc.key, detail=str(exc.values.get("field", ""))), 303
-        )
+        return back(PATH, err=exc.key, detail=str(exc.values.get("field", "")))
     except GatewayError as exc:
-        return RedirectResponse(back(PATH, err="error.invalid", detail=exc.message), 303)
-    return RedirectResponse(back(PATH, msg="flash.account_added", detail=account.name), 303)
+        return back(PATH, err="error.invalid", detail=exc.message)
+    return back(PATH, msg="flash.account_added", detail=account.name)
 
 
 Action = Callable[[FormData, str, Request], Awaitable[str]]
@@ -125,14 +123,14 @@ def _action_route(name: str) -> Callable[..., Awaitable[Response]]:
         try:
             message = await ACTIONS[name](form, account_id, request)
         except AccountNotFound:
-            return RedirectResponse(back(PATH, err="error.account_not_found"), 303)
+            return back(PATH, err="error.account_not_found")
         except FormError as exc:
-            return RedirectResponse(back(PATH, err=exc.key), 303)
+            return back(PATH, err=exc.key)
         except AccountBusyError:
-            return RedirectResponse(back(PATH, err="error.account_busy"), 303)
+            return back(PATH, err="error.account_busy")
         except GatewayError as exc:
-            return RedirectResponse(back(PATH, err="error.invalid", detail=exc.message), 303)
-        return RedirectResponse(back(PATH, msg=message), 303)
+            return back(PATH, err="error.invalid", detail=exc.message)
+        return back(PATH, msg=message)
 
     return act
 
@@ -145,13 +143,13 @@ async def test_credentials(
     try:
         account = await services.admin.account(account_id)
     except AccountNotFound:
-        return RedirectResponse(back(PATH, err="error.account_not_found"), 303)
+        return back(PATH, err="error.account_not_found")
     check = await services.checks.test(account.id)
     if check.ok:
-        return RedirectResponse(back(PATH, msg="flash.test_ok"), 303)
+        return back(PATH, msg="flash.test_ok")
     if check.untestable:
-        return RedirectResponse(back(PATH, err="error.untestable"), 303)
-    return RedirectResponse(back(PATH, err="error.test_failed", detail=check.message), 303)
+        return back(PATH, err="error.untestable")
+    return back(PATH, err="error.test_failed", detail=check.message)
 
 
 def router() -> APIRouter:

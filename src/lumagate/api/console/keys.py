@@ -32,10 +32,10 @@ def _refused(exc: FormError | GatewayError) -> RedirectResponse:
     service's refusal in its own words."""
     if isinstance(exc, FormError):
         detail = str(exc.values.get("field", ""))
-        return RedirectResponse(back(PATH, err=exc.key, detail=detail), 303)
+        return back(PATH, err=exc.key, detail=detail)
     if isinstance(exc, KeyNotFound):
-        return RedirectResponse(back(PATH, err="error.key_not_found"), 303)
-    return RedirectResponse(back(PATH, err="error.invalid", detail=exc.message), 303)
+        return back(PATH, err="error.key_not_found")
+    return back(PATH, err="error.invalid", detail=exc.message)
 
 
 async def list_page(
@@ -85,7 +85,7 @@ async def top_up(
         )
     except (FormError, GatewayError) as exc:
         return _refused(exc)
-    return RedirectResponse(back(PATH, msg="flash.topped_up", detail=str(balance)), 303)
+    return back(PATH, msg="flash.topped_up", detail=str(balance))
 
 
 async def limits(
@@ -101,7 +101,7 @@ async def limits(
         )
     except (FormError, GatewayError) as exc:
         return _refused(exc)
-    return RedirectResponse(back(PATH, msg="flash.limits_changed"), 303)
+    return back(PATH, msg="flash.limits_changed")
 
 
 async def revoke(
@@ -111,8 +111,8 @@ async def revoke(
     try:
         await console_of(request).services.admin.revoke_key(key_id)
     except KeyNotFound:
-        return RedirectResponse(back(PATH, err="error.key_not_found"), 303)
-    return RedirectResponse(back(PATH, msg="flash.key_revoked"), 303)
+        return back(PATH, err="error.key_not_found")
+    return back(PATH, msg="flash.key_revoked")
 
 
 def router() -> APIRouter:

@@ -106,11 +106,11 @@ async def create(request: Request, session: ConsoleSession = Depends(require_ses
         else:
             task = await services.tasks.create(tenant, command)
     except KeyNotFound:
-        return RedirectResponse(back(PATH, err="error.key_not_found"), 303)
+        return back(PATH, err="error.key_not_found")
     except FormError as exc:
-        return RedirectResponse(back(PATH, err=exc.key), 303)
+        return back(PATH, err=exc.key)
     except GatewayError as exc:
-        return RedirectResponse(back(PATH, err="error.invalid", detail=exc.message), 303)
+        return back(PATH, err="error.invalid", detail=exc.message)
     return RedirectResponse(f"{PATH}?task={task.id}&key={tenant.id}", 303)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from lumagate.api.console.deps import (
     ConsoleServices,
@@ -189,10 +189,10 @@ async def cancel(
     try:
         await console_of(request).services.admin.cancel_task(task_id)
     except TaskNotFound:
-        return RedirectResponse(back(PATH, err="error.task_not_found"), 303)
+        return back(PATH, err="error.task_not_found")
     except TaskAlreadyEnded:
-        return RedirectResponse(back(page, err="error.task_ended"), 303)
-    return RedirectResponse(back(page, msg="flash.task_cancelled"), 303)
+        return back(page, err="error.task_ended")
+    return back(page, msg="flash.task_cancelled")
 
 
 def router() -> APIRouter:

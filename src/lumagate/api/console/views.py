@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
+from fastapi.responses import RedirectResponse
+
 from lumagate.domain.accounts import AVAILABLE, CREDIT_BALANCE, Account
 from lumagate.domain.channels import ALL_CHANNELS, Channel, parse_channels
 from lumagate.domain.clock import utcnow
@@ -89,7 +91,10 @@ def channels_from(values: list[str]) -> tuple[Channel, ...]:
         raise FormError("error.channels") from None
 
 
-def back(path: str, *, msg: str | None = None, err: str | None = None, detail: str = "") -> str:
-    """``path`` with a flash message key (and an optional detail) for the page to show."""
+def back(
+    path: str, *, msg: str | None = None, err: str | None = None, detail: str = ""
+) -> RedirectResponse:
+    """A 303 back to ``path`` with a flash message key (and an optional detail) for the page to
+    show: how every console form answers."""
     query = {k: v for k, v in (("msg", msg), ("err", err), ("detail", detail[:300])) if v}
-    return path + ("?" + urlencode(query) if query else "")
+    return RedirectResponse(path + ("?" + urlencode(query) if query else ""), 303)
