@@ -13,7 +13,6 @@ upstream's completion itself, is kept beside it (in polling mode it holds the po
 from __future__ import annotations
 
 import itertools
-import math
 import time
 
 import httpx
@@ -27,32 +26,12 @@ from bench.slot_watch import SlotWatch, watched_sim
 from lumagate.sim.testing import SimServer
 
 SECTION = "engine"
-CLIENT_POLL_SECONDS = 5.0  # what a pass-through proxy's client polls at
 LATENCY_TARGETS = {"callbacks": (50.0, 50.0), "polling": (50.0, 250.0)}
 
 
 def upstream_call_figures(plan: Plan) -> list[Figure]:
-    rows = [upstream_calls._measure("luma-official", True, 10)]
-    rows.append(upstream_calls._measure("luma-official", False, 1, seconds=plan.lone_task_seconds))
-    rows += [upstream_calls._measure("luma-official", False, b) for b in (10, 50)]
-    if not plan.quick:
-        rows += [upstream_calls._measure("luma-web", False, b) for b in (1, 50)]
-    figures = []
-    for row in rows:
-        target = "<= 2" if row.follow == "callbacks" else ("<= 1.2" if row.batch >= 50 else "<= 1x")
-        figures.append(
-            Figure(
-                SECTION,
-                f"upstream calls/task, {row.upstream} {row.follow}, {row.batch} running, "
-                f"{row.seconds:.0f} s task",
-                row.per_task,
-                "calls",
-                1 + math.ceil(row.seconds / CLIENT_POLL_SECONDS),
-                "pass-through proxy",
-                target,
-            )
-        )
-    return figures
+    """Upstream calls per task (``bench/upstream_calls.py``: the lone tasks run at once)."""
+    return upstream_calls.figures(plan)
 
 
 def latency_figures(plan: Plan) -> list[Figure]:

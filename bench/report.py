@@ -31,6 +31,7 @@ class Figure:
     baseline_name: str = ""
     target: str = ""
     samples: list[float] = field(default_factory=list)
+    breakdown: dict[str, float] = field(default_factory=dict)  # what the value is made of
 
     @property
     def ratio(self) -> float | None:
