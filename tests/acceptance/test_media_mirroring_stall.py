@@ -2,9 +2,10 @@
 restart (``lumagate serve`` + ``lumagate sim`` as subprocesses, SQLite and PostgreSQL).
 
 The sim's storage is switched to ``stall``: a download gets the first half of the file and then
-hangs, so the gateway is killed while it holds a half-written temporary file. After the restart
-the copy completes once, with the right bytes; the half-written file is never served or
-counted as kept, and no file is downloaded whole twice (the sim counts every GET per file).
+hangs, so the gateway is killed while it holds half-written temporary files (the video's, and
+those of the files copied beside it). After the restart each copy completes once, with the
+right bytes; no half-written file is served or counted as kept, and no file is downloaded whole
+twice (the sim counts every GET per file).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from lumagate.domain.mirroring import MirrorJob, pending_copies
+from lumagate.store.rows import media_from_json
 from tests.support.databases import ServerDatabase
 from tests.support.mirroring import (
     get_ok,
@@ -43,6 +46,17 @@ def _mirror_files(server: GatewayServer) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
+def _files_to_copy(server: GatewayServer, task_id: str) -> int:
+    source = media_from_json(mirror_rows(server)[task_id]["source"])
+    assert source is not None
+    return len(pending_copies(MirrorJob(task_id, None, None, source, "mirrors/x")))
+
+
+def _stalled(sim: SimProcess, files: int) -> dict[str, int] | None:
+    stalled: dict[str, int] = sim_get(sim, "/_sim/media")["stalled"]
+    return stalled if len(stalled) == files else None
+
+
 def _half_written(server: GatewayServer) -> bool:
     """A temporary file of a copy exists and has bytes in it: the download is under way."""
     return any(p.name.startswith(".tmp-") and p.stat().st_size > 0 for p in _mirror_files(server))
@@ -60,8 +74,13 @@ def test_kill_9_mid_download_then_restart_keeps_each_file_once(
         with client(server, key) as http:
             task_id = create(http, {"user_prompt": "mirror stall"})
             wait_until(lambda: _half_written(server), "a copy is half written", timeout=60)
-            stalled = sim_get(sim, "/_sim/media")["stalled"]
-            assert len(stalled) == 1 and next(iter(stalled)).endswith(".mp4"), stalled
+            files = _files_to_copy(server, task_id)
+            # Every file is opened once the video's upstream answered: each one GET, stalled.
+            stalled = wait_until(
+                lambda: _stalled(sim, files), f"the {files} downloads stalled", timeout=30
+            )
+            assert set(stalled.values()) == {1}, stalled
+            assert any(name.endswith(".mp4") for name in stalled), stalled
             task = http.get(f"/luma/generations/{task_id}").json()
             assert task["state"] == "processing" and task["video"] is None, task
         server.kill()
@@ -84,9 +103,9 @@ def test_kill_9_mid_download_then_restart_keeps_each_file_once(
         root = server.data_dir / "media"
         assert sorted(p.relative_to(root).as_posix() for p in finished) == copied
         media = sim_get(sim, "/_sim/media")
-        # Every kept file was downloaded once, plus the one interrupted GET of the video and
+        # Every kept file was downloaded once, plus the one interrupted GET of each file and
         # the GET of ``upstream_bytes`` above: nothing was downloaded whole twice.
         assert media["stalled"] == stalled, media
-        assert sum(media["served"].values()) == len(copied) + 1 + 1, media
+        assert sum(media["served"].values()) == len(copied) + len(stalled) + 1, media
     finally:
         server.stop()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from lumagate.domain.accounts import AccountHandle
+from lumagate.domain.mirroring import MirrorJob
 from lumagate.domain.retry import RetryPolicy
 from lumagate.domain.task import Task
 from lumagate.engine.events import TaskEvents
@@ -18,6 +20,22 @@ from lumagate.store.mirrors import MirrorStore
 from lumagate.store.pool import PoolStore
 from lumagate.store.tasks import TaskStore
 from lumagate.store.unit_of_work import Transactions
+
+
+class MirrorStarter(Protocol):
+    """Starts a stored mirror job's attempt in this process, within the copy concurrency."""
+
+    def reserve(self) -> bool:
+        """Take a slot for a job about to be stored held by this replica; False: none free."""
+        ...
+
+    def start(self, job: MirrorJob) -> None:
+        """Run ``job`` in the reserved slot."""
+        ...
+
+    def release(self) -> None:
+        """Give a reserved slot back unused."""
+        ...
 
 
 @dataclass
@@ -37,6 +55,9 @@ class EngineContext:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     mirrors: MirrorStore | None = None
     """Mirror jobs (engine/mirroring.py); None: completions are recorded with upstream links."""
+    mirror_starter: MirrorStarter | None = None
+    """Runs a mirror job this replica just stored at once (engine/mirroring.py); None: the
+    mirror loop claims it."""
 
     def server_id(self, account: AccountHandle) -> str:
         return f"{self.settings.server_id}/{account.kind}"

@@ -3,23 +3,26 @@
 One :meth:`MirrorCopier.attempt` is one try of a mirror job (``domain/mirroring.py``): each file
 not kept yet is streamed from its upstream link through the SSRF-guarded fetcher into the
 media store (never whole in memory) and recorded as kept at once, so a crash never makes a
-file be copied twice. A link that answers 401/403/404/410 (expired, as presigned links do) is
-replaced once per attempt by fresh ones from the provider (``refresh_many`` for every file,
-``download_url`` for the watermark-free video); a transient failure waits out a backoff; the
-task fails, with a reason and so a refund, only when the upstream can no longer give the video
-or the video is over ``mirror_max_bytes`` (no retry makes it smaller). Failures on this side
-(the media store refusing a write) count attempts like transient ones, so no job retries for
-ever. A task that ended otherwise meanwhile (cancelled, past its deadline) is never completed
-by its job: the job closes and removes the files it had kept.
+file be copied twice. The video is opened first and the other files are copied beside it once
+its upstream answered (``engine/mirror_round.py``). A link that answers 401/403/404/410
+(expired, as presigned links do) is replaced once per attempt by fresh ones from the provider
+(``refresh_many`` for every file, ``download_url`` for the watermark-free video); a transient
+failure waits out a backoff; the task fails, with a reason and so a refund, only when the
+upstream can no longer give the video or the video is over ``mirror_max_bytes`` (no retry
+makes it smaller). Failures on this side (the media store refusing a write) count attempts like
+transient ones, so no job retries for ever. A task that ended otherwise meanwhile (cancelled,
+past its deadline) is never completed by its job: the job closes and removes the files it had
+kept, as a failed task's job does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from typing import Protocol
 
 from lumagate.domain.accounts import AccountHandle
@@ -46,6 +49,7 @@ from lumagate.domain.retry import RetryPolicy
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext
+from lumagate.engine.mirror_round import Failure, Opened, copy_round
 from lumagate.engine.outcomes import fail
 from lumagate.media.keys import MediaError
 from lumagate.providers.base import Provider, ProviderError, Rejected
@@ -105,29 +109,54 @@ class MirrorCopier:
         fetcher = self.fetcher_for(pair[0] if pair else None)
         current: MirrorJob | None = job
         refreshed = False
+        copy_one, record = partial(self._copy, fetcher), partial(self._record, job.task_id)
         while current is not None and (plan := pending_copies(current)):
-            copy = plan[0]
-            try:
-                await self._copy(fetcher, copy)
-            except UrlRefused as exc:
-                current = await self._unfetchable(current, copy, refused_reason(exc.reason))
-            except TooLarge as exc:
-                reason = too_large_reason(exc.reason, self.ctx.settings.mirror_max_bytes)
-                current = await self._unfetchable(current, copy, reason)
-            except FetchFailed as exc:
-                verdict = judge(exc.status, refreshed=refreshed)
-                if verdict == Verdict.REFRESH:
-                    current, refreshed = await self._refreshed(current, pair), True
-                elif verdict == Verdict.GIVE_UP:
-                    current = await self._unfetchable(current, copy, gone_reason(exc.reason))
-                else:
-                    current = await self._retry(current, exc.reason)
-            except (MediaError, OSError) as exc:  # this side failed: counted, never for ever
-                current = await self._retry(current, store_reason(_describe(exc)))
-            else:
-                current = await self._kept(current, copy.asset.value, copy.key)
+            copied, failures = await copy_round(plan, current.copied, copy_one, record)
+            current = replace(current, copied=copied)
+            if failures:
+                current, refreshed = await self._after(current, failures, pair, refreshed)
         if current is not None:
             await self._complete(current)
+
+    async def _after(
+        self,
+        job: MirrorJob,
+        failures: list[Failure],
+        pair: tuple[AccountHandle, Provider] | None,
+        refreshed: bool,
+    ) -> tuple[MirrorJob | None, bool]:
+        """What a round's failures mean, the video's first: the task fails (its video cannot be
+        had), files no retry can get are skipped, a transient failure ends the attempt with a
+        backoff, an expired link is refreshed once per attempt; then the job to go on with."""
+        retry: str | None = None
+        refresh = False
+        for failure in failures:
+            exc, copy = failure.error, failure.copy
+            if isinstance(exc, UrlRefused):
+                reason = refused_reason(exc.reason)
+            elif isinstance(exc, TooLarge):
+                reason = too_large_reason(exc.reason, self.ctx.settings.mirror_max_bytes)
+            elif isinstance(exc, FetchFailed):
+                verdict = judge(exc.status, refreshed=refreshed)
+                if verdict == Verdict.REFRESH:
+                    refresh = True
+                    continue
+                if verdict == Verdict.RETRY:
+                    retry = retry or exc.reason
+                    continue
+                reason = gone_reason(exc.reason)
+            else:  # this side failed (the media store): counted, never for ever
+                retry = retry or store_reason(_describe(exc))
+                continue
+            updated = await self._unfetchable(job, copy, reason)
+            if updated is None:
+                return None, refreshed
+            job = updated
+        if retry is not None:
+            return await self._retry(job, retry), refreshed
+        if refresh:
+            return await self._refreshed(job, pair), True
+        return job, refreshed
 
     async def count_failure(self, job: MirrorJob, reason: str) -> None:
         """An attempt that broke unexpectedly still counts, so a job never retries for ever."""
@@ -151,9 +180,12 @@ class MirrorCopier:
         except ProviderError as err:
             return await self._retry(job, f"a fresh link was refused: {err.message}")
 
-    async def _copy(self, fetcher: StreamFetcher, copy: AssetCopy) -> None:
-        """Stream one file into the store. An upstream failure while reading is re-raised as
-        itself, whatever the backend made of it (obstore wraps its body's errors)."""
+    async def _copy(
+        self, fetcher: StreamFetcher, copy: AssetCopy, opened: Opened | None = None
+    ) -> None:
+        """Stream one file into the store; ``opened`` once its upstream answered. An upstream
+        failure while reading is re-raised as itself, whatever the backend made of it (obstore
+        wraps its body's errors)."""
         failures: list[FetchFailed] = []
 
         async def chunks(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -166,6 +198,8 @@ class MirrorCopier:
 
         try:
             async with asyncio.timeout(self.timeout), fetcher.stream(copy.url) as body:
+                if opened is not None:
+                    opened()
                 try:
                     await self.media.put_stream(copy.key, chunks(body.chunks), copy.content_type)
                 except Exception:
@@ -175,9 +209,12 @@ class MirrorCopier:
         except TimeoutError:
             raise FetchFailed(f"the copy took longer than {self.timeout:g} s") from None
 
+    async def _record(self, task_id: str, copied: Mapping[str, str]) -> None:
+        await self.mirrors.record_copied(task_id, self.owner, copied, utcnow())
+
     async def _kept(self, job: MirrorJob, asset: str, key: str) -> MirrorJob:
         copied = {**job.copied, asset: key}
-        await self.mirrors.record_copied(job.task_id, self.owner, copied, utcnow())
+        await self._record(job.task_id, copied)
         return replace(job, copied=copied)
 
     async def _skip(self, job: MirrorJob, copy: AssetCopy, reason: str) -> MirrorJob:
@@ -225,6 +262,8 @@ class MirrorCopier:
         if task is not None and not task.state.is_terminal:
             await fail(self.ctx, task, reason, now)  # the billing listener refunds it
             self.ctx.signals.dispatch.set()
+        if task is None or task.state != TaskState.COMPLETED:
+            await self._drop(job)  # a failed task never shows the files kept beside its video
         await self.mirrors.finish(job.task_id, MirrorState.FAILED, now, reason)
 
     async def _complete(self, job: MirrorJob) -> None:
@@ -257,13 +296,16 @@ class MirrorCopier:
         if task is not None and task.state == TaskState.COMPLETED:
             await self.mirrors.finish(job.task_id, MirrorState.DONE, utcnow())
             return
+        await self._drop(job)
+        log.info("task %s: ended before its video was kept; copies dropped", job.task_id)
+        await self.mirrors.finish(job.task_id, MirrorState.FAILED, utcnow(), DROPPED_REASON)
+
+    async def _drop(self, job: MirrorJob) -> None:
         for key in kept_keys(job):
             try:
                 await self.media.delete(key)
             except (MediaError, OSError) as exc:  # left to retention; the job still closes
                 log.warning("task %s: a copy was not removed: %s", job.task_id, _describe(exc))
-        log.info("task %s: ended before its video was kept; copies dropped", job.task_id)
-        await self.mirrors.finish(job.task_id, MirrorState.FAILED, utcnow(), DROPPED_REASON)
 
 
 def _describe(exc: BaseException) -> str:

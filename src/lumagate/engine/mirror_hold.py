@@ -1,7 +1,8 @@
 """Holding a task back from ``completed`` until its video is kept (see ``engine/mirroring.py``).
 
 Called by ``apply_job`` for every completion the engine learns of. The mirror job is stored
-first and the task held second, so a crash in between leaves a job that finishes the task.
+first and the task held second, so a crash in between leaves a job that finishes the task; the
+copy then starts at once in this process when a copy slot is free.
 """
 
 from __future__ import annotations
@@ -45,12 +46,39 @@ async def hold_for_mirror(
     now: datetime,
     values: Mapping[str, object],
 ) -> Task | None:
-    """Store the copy job, then keep ``task`` in ``processing`` until the job ends it."""
+    """Store the copy job, then keep ``task`` in ``processing`` until the job ends it.
+
+    With a free copy slot here the job is stored already held by this replica and started at
+    once, once the task is held (no wait for the mirror loop's claim); the row is the same
+    durable job, so a crash leaves it to a restart (single node) or to another replica once
+    the hold lapses, as a crash during any attempt does. Else the loop claims it when due."""
     assert ctx.mirrors is not None and job.media is not None
     mirror = MirrorJob(task.id, task.account_id, job.upstream_id, job.media, new_prefix())
-    if await ctx.mirrors.enqueue(mirror, now):
-        log.info("task %s: upstream completed; keeping its video before completing", task.id)
-    ctx.signals.mirror.set()
+    starter = ctx.mirror_starter
+    run_here = starter is not None and starter.reserve()
+    held_until = now + timedelta(seconds=ctx.settings.lease_seconds)
+    owner = ctx.replica_id if run_here else None
+    try:
+        stored = await ctx.mirrors.enqueue(mirror, now, owner=owner, held_until=held_until)
+        if stored:
+            log.info("task %s: upstream completed; keeping its video before completing", task.id)
+        changed = await _hold(ctx, task, now, values)
+    except BaseException:
+        if run_here and starter is not None:
+            starter.release()  # stored, the job is due once its hold lapses (or at a restart)
+        raise
+    if run_here and starter is not None and stored:
+        starter.start(mirror)
+    else:
+        if run_here and starter is not None:
+            starter.release()  # a job was stored before (a repeated completion): kept as it is
+        ctx.signals.mirror.set()
+    return changed
+
+
+async def _hold(
+    ctx: EngineContext, task: Task, now: datetime, values: Mapping[str, object]
+) -> Task | None:
     held_poll = now + MIRROR_POLL_HOLD
     if task.state == TaskState.PROCESSING:
         await ctx.tasks.set_progress(task, 99, now, held_poll)

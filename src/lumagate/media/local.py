@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from lumagate.media.backend import MediaObject
 from lumagate.media.file_modes import PRIVATE_FILE, private_dir
@@ -31,6 +32,13 @@ from lumagate.media.keys import (
 )
 
 CHUNK_BYTES = 256 * 1024
+
+
+def _open_temp(path: Path) -> tuple[BinaryIO, str]:
+    """A new temporary file beside ``path`` (its folders made private first), open for writing."""
+    private_dir(path.parent)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    return os.fdopen(fd, "wb"), tmp_name
 
 
 class LocalBackend:
@@ -102,21 +110,28 @@ class LocalBackend:
         await asyncio.to_thread(self.write_bytes, key, data)
 
     async def put_stream(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> None:
+        """Each chunk is written as it arrives (a half-copied file is a ``.tmp-`` file beside
+        its target); three kinds of worker-thread hop, not more: open, each write, and one
+        finish (fsync, mode, confinement check, rename), so the event loop never blocks on the
+        disk and a small file costs few hand-offs."""
         path = self.path_for(key)
-        await asyncio.to_thread(private_dir, path.parent)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        handle, tmp_name = await asyncio.to_thread(_open_temp, path)
         try:
-            with os.fdopen(fd, "wb") as handle:
+            with handle:
                 async for chunk in chunks:
                     await asyncio.to_thread(handle.write, chunk)
-                await asyncio.to_thread(os.fsync, handle.fileno())
-            os.chmod(tmp_name, PRIVATE_FILE)
-            self.path_for(key)
-            os.replace(tmp_name, path)
+                await asyncio.to_thread(self._finish, handle, tmp_name, key, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
             raise
+
+    def _finish(self, handle: BinaryIO, tmp_name: str, key: str, path: Path) -> None:
+        handle.flush()
+        os.fsync(handle.fileno())
+        os.chmod(tmp_name, PRIVATE_FILE)
+        self.path_for(key)  # re-check confinement before the file appears under its key
+        os.replace(tmp_name, path)
 
     async def put_file(self, key: str, path: Path, content_type: str) -> None:
         def move() -> None:

@@ -64,7 +64,8 @@ class GuardedFetcher:
     """GETs tenant-supplied URLs through the SSRF guard; see the module docstring.
 
     ``transport`` is the inner transport under the pinning one (tests pass a mock; the default
-    opens real connections, without keep-alive and without proxies from the environment).
+    opens real connections without proxies from the environment). ``keep_alive`` pools
+    connections per name and checked address (``PinnedTransport``); off, each GET connects anew.
     """
 
     def __init__(
@@ -75,13 +76,14 @@ class GuardedFetcher:
         timeout: float = DEFAULT_FETCH_TIMEOUT,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         transport: httpx.AsyncBaseTransport | None = None,
+        keep_alive: bool = False,
     ) -> None:
         self.guard = guard
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.max_redirects = max_redirects
         self._client = httpx.AsyncClient(
-            transport=PinnedTransport(transport),
+            transport=PinnedTransport(transport, keep_alive=keep_alive),
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
             trust_env=False,
@@ -106,13 +108,16 @@ class GuardedFetcher:
     async def stream(self, url: str) -> AsyncIterator[FetchedStream]:
         """``url``'s body in chunks, at most ``max_bytes`` of it; for files too large to hold
         (videos). Opening, redirects included, takes at most ``timeout`` seconds; reading is
-        bounded by the caller."""
+        bounded by the caller. A declared length over the cap is refused on opening, unread."""
         try:
             async with asyncio.timeout(self.timeout):
                 response, host = await self._final(url, accept="*/*")
         except TimeoutError:
             raise FetchFailed(f"timed out after {self.timeout:g} s") from None
         try:
+            declared = response.headers.get("content-length", "").strip()
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                raise TooLarge(f"the file at {host} is larger than {_size(self.max_bytes)}")
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
             yield FetchedStream(content_type, host, self._chunks(response, host))
         finally:
@@ -120,9 +125,6 @@ class GuardedFetcher:
 
     async def _chunks(self, response: httpx.Response, host: str) -> AsyncIterator[bytes]:
         too_large = TooLarge(f"the file at {host} is larger than {_size(self.max_bytes)}")
-        declared = response.headers.get("content-length", "").strip()
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            raise too_large
         read = 0
         try:
             async for chunk in response.aiter_bytes():

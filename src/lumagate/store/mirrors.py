@@ -49,8 +49,16 @@ class MirrorStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def enqueue(self, job: MirrorJob, now: datetime) -> bool:
-        """Store ``job`` due now; False when the task has a job already (kept as it is)."""
+    async def enqueue(
+        self,
+        job: MirrorJob,
+        now: datetime,
+        *,
+        owner: str | None = None,
+        held_until: datetime | None = None,
+    ) -> bool:
+        """Store ``job`` due now, or already held by ``owner`` until ``held_until`` (the replica
+        that stores it runs it at once); False when the task has a job already (kept as it is)."""
         try:
             async with self.db.write() as conn:
                 await conn.execute(
@@ -63,7 +71,8 @@ class MirrorStore:
                         prefix=job.prefix,
                         state=MirrorState.PENDING.value,
                         attempts=0,
-                        next_attempt_at=now,
+                        lease_owner=owner,
+                        next_attempt_at=now if owner is None or held_until is None else held_until,
                         created_at=now,
                         updated_at=now,
                     )

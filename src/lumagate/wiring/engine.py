@@ -137,7 +137,9 @@ def _add_mirroring(
     """The copier that keeps finished upstream videos, run as the engine's ``mirror`` loop."""
     fetchers = MirrorFetchers(settings)
     copier = MirrorCopier(engine.ctx, stores.mirrors, media, fetchers.for_account)
-    engine.add_loop("mirror", MirrorWorker(engine.ctx, stores.mirrors, copier).run)
+    worker = MirrorWorker(engine.ctx, stores.mirrors, copier)
+    engine.ctx.mirror_starter = worker  # a job stored here starts at once (engine/mirror_hold.py)
+    engine.add_loop("mirror", worker.run)
     return fetchers
 
 
