@@ -11,7 +11,10 @@ the same statement objects, see ``store/raw_statements.py``) on the driver itsel
   (another writer holds it: the engine's writer, another process), and then the transaction
   runs on the engine's writer instead, which waits in its own thread: the loop never waits for
   another writer. Every statement of the body runs without giving the loop up (none awaits
-  anything that suspends), so the lock is held for the statements' time only.
+  anything that suspends), so the lock is held for the statements' time only. A commit that
+  crosses SQLite's autocheckpoint threshold (1,000 WAL pages, every ~60 creates) checkpoints
+  on the loop thread, as the engine's writer does in its own thread (docs/bench.md, Write
+  path, says what that costs and what was tried instead).
 - PostgreSQL: a connection from a few raw asyncpg connections (``store/hot_pg.py``), ``BEGIN``
   … ``COMMIT`` on it, READ COMMITTED as the engine's; row locks work as they do there.
 

@@ -92,9 +92,25 @@ class Prepared:
         columns = _returned_columns(statement)
         self.processors: list[Processor] = [result_processor(c, dialect) for c in columns]
         self.returns_rows = bool(columns)
+        # Every value a caller's parameter, the text fixed (no IN list to expand): the create's
+        # statements, built once with bind parameters. Their values go to the driver directly;
+        # SQLAlchemy's parameter construction and post-compile pass (a regular expression over
+        # the text) cost more than the statement. Anything else takes that construction.
+        fixed = not compiled.post_compile_params and not compiled.literal_execute_params
+        names = compiled.positiontup
+        self._direct = (
+            tuple((name, self.bind_processors.get(name)) for name in names)
+            if fixed and names is not None and all(b.required for b in compiled.binds.values())
+            else None
+        )
 
     def arguments(self, values: Mapping[str, Any] | None) -> tuple[str, tuple[Any, ...]]:
         """The SQL text and its positional parameters, as the engine would send them."""
+        if self._direct is not None:
+            given = values or {}
+            return self.compiled.string, tuple(
+                _processed(process, given[name]) for name, process in self._direct
+            )
         state = self.compiled.construct_expanded_state(values)
         processors = self.bind_processors
         if state.processors:  # an expanded IN: its elements' processors
