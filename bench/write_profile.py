@@ -4,7 +4,10 @@ Run: ``python -m bench.write_profile [--postgres URL] [--queue N] [--creates N] 
 The ASGI app is called in a loop through ``httpx.ASGITransport`` (no network, no server), with
 the engine running and its one account busy (a processing task holds its only slot), so every
 create stays queued and wakes the dispatcher as it would on a busy gateway. SQLAlchemy's
-``before_cursor_execute`` hook counts the statements; ``time.process_time`` the CPU. It does
+``before_cursor_execute`` hook counts the engines' statements and the raw drivers' trace hooks
+theirs (``raw …``: the key's read, the create's transaction); ``time.process_time`` the CPU.
+``--engine-writes`` runs the create's transaction on the engine (the raw driver's A/B in one
+process). It does
 not depend on the machine's load the way the HTTP bench does.
 """
 
@@ -50,6 +53,17 @@ def _statement_counter(app: Any) -> collections.Counter[str]:
         event.listen(engine.sync_engine, "before_cursor_execute", count)
         event.listen(engine.sync_engine, "begin", lambda _c: counts.update(["(begin)"]))
         event.listen(engine.sync_engine, "commit", lambda _c: counts.update(["(commit)"]))
+
+    def raw(statement: str) -> None:  # the raw driver's (store/hot_read.py, store/hot_write.py)
+        counts["raw " + statement.split(None, 1)[0].upper()] += 1
+        if SHOW:
+            shown["(raw) " + " ".join(statement.split())[:144]] += 1
+
+    services = app.state.services
+    services.authenticator.keys.hot.trace(raw)
+    writes = getattr(services.tasks, "writes", None)
+    if hasattr(writes, "trace"):  # HotWrites (a branch without it writes on the engine only)
+        writes.trace(raw)
     return counts
 
 
@@ -206,6 +220,8 @@ async def _run(args: argparse.Namespace, database_url: str | None) -> None:
             key, plaintext = await services.authenticator.keys.create("bench", utcnow())
             await _busy_account(db, services.tasks.accounts, key.id)
             await _seed_queue(db, key.id, args.queue)
+            if args.engine_writes:  # the transaction on the engine, as before store/hot_write.py
+                services.tasks.writes = services.tasks.transactions
             counts = _statement_counter(app)
             client = _RawClient(app, plaintext)
             if True:
@@ -234,7 +250,12 @@ async def _run(args: argparse.Namespace, database_url: str | None) -> None:
         import lumagate
 
         where = Path(lumagate.__file__).parent
-        print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}, queue {args.queue}")
+        raw_writer = hasattr(services.tasks, "writes") and not args.engine_writes
+        where_writes = "raw driver" if raw_writer else "engine"
+        print(
+            f"database: {'PostgreSQL' if args.postgres else 'SQLite'}, queue {args.queue}, "
+            f"writes on the {where_writes}"
+        )
         print(f"lumagate from {where}")
         print(
             f"CPU per create: {cpu / n * 1000:.3f} ms (event-loop thread "
@@ -243,6 +264,9 @@ async def _run(args: argparse.Namespace, database_url: str | None) -> None:
         per = {k: round(v / n, 2) for k, v in sorted(counts.items())}
         total = sum(v for k, v in counts.items() if not k.startswith("("))
         print(f"statements per create: {total / n:.2f} {per}")
+        fallbacks = getattr(getattr(services.tasks, "writes", None), "fallbacks", None)
+        if fallbacks is not None:
+            print(f"creates whose transaction fell back to the engine: {fallbacks}")
         for statement, seen in shown.most_common():
             print(f"{seen / n:6.2f}  {statement}")
         if profiler:
@@ -259,6 +283,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1, help="creates in flight at once")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--no-engine", action="store_true", help="no dispatcher passes")
+    parser.add_argument(
+        "--engine-writes", action="store_true", help="the create's transaction on the engine"
+    )
     parser.add_argument("--top", type=int, default=60)
     asyncio.run(run(parser.parse_args()))
 

@@ -79,7 +79,6 @@ def bind_services(gateway: Gateway) -> ApiServices:
 
 def install_middlewares(app: FastAPI, settings: Settings, gateway: Gateway) -> None:
     """The middleware stack, innermost first (each ``add_middleware`` wraps the ones before)."""
-    app.add_middleware(HotCreate)  # innermost: the reseller create skips the router
     app.add_middleware(BoundaryMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(
@@ -93,6 +92,11 @@ def install_middlewares(app: FastAPI, settings: Settings, gateway: Gateway) -> N
     app.add_middleware(RequestIdMiddleware)  # every line of a request carries its id
     install_error_handlers(app)
     app.add_middleware(BodyDeadline, seconds=settings.body_timeout_seconds)  # 408
+    app.add_middleware(  # the reseller create skips all the above (and the router)
+        HotCreate,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_seconds=settings.body_timeout_seconds,
+    )
     app.add_middleware(HotRoutes)  # outermost: the polled GET of one task skips all the above
 
 

@@ -1,4 +1,11 @@
-"""Who is calling: API key lookup and channel permission."""
+"""Who is calling: API key lookup and channel permission.
+
+Every key is read by the GET's one statement (key and task, ``store/keys.py``) on the raw driver
+(``store/hot_read.py``): a request that names no task asks for the task id ``NO_TASK``, which no
+task has, so the statement reads the key alone. The key is read on every request (a revoked
+key is refused at once, on every replica); what ``hot_read`` keeps is the objects built from an
+unchanged row, never a key's validity.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +17,19 @@ from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
 from lumagate.store.keys import KeyStore
 
+NO_TASK = ""  # a task id no task has (task ids are UUIDs): the key's row alone
+
 
 class Authenticator:
+    """The usable key behind a presented one, or the 401 that says why not."""
+
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
 
     async def tenant(self, presented: str | None) -> ApiKey:
         if not presented:
             raise AuthenticationRequired(msg.MISSING_KEY())
-        key = await self.keys.authenticate(presented, utcnow())
+        key, _none = await self.keys.authenticate_with_task(presented, NO_TASK, utcnow())
         if key is None:
             raise AuthenticationRequired(msg.BAD_KEY())
         return key

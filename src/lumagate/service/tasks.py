@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, unquote
 
 from lumagate.domain import messages as msg
-from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import InvalidRequest, NotReady, TaskNotFound, media_removed
-from lumagate.domain.limits import (
-    MAX_IDEMPOTENCY_KEY,
-    MAX_PROMPT,
-    MAX_SHORT_TEXT,
-    MAX_URL,
-    check_text,
-)
 from lumagate.domain.request import GenerationRequest, media_ref
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
@@ -34,37 +25,19 @@ from lumagate.media.images import InvalidImage, check_pixels, sniff_image_type
 from lumagate.media.store import MediaFetchError, MediaStore, MediaUnavailable
 from lumagate.service.admission import Admission
 from lumagate.service.cancels import TaskCancels
+from lumagate.service.create_command import CreateCommand as CreateCommand  # re-exported
+from lumagate.service.create_command import check_command_text
 from lumagate.service.deliverability import Deliverability
 from lumagate.service.idempotency import check_replay, fingerprint
 from lumagate.service.wait_estimate import WaitEstimator
 from lumagate.store.accounts import AccountStore
 from lumagate.store.errors import IdempotencyKeyTaken
+from lumagate.store.hot_write import HotWrites
 from lumagate.store.task_pages import TaskPageQuery
 from lumagate.store.tasks import NewTask, TaskStore
-from lumagate.store.unit_of_work import Transactions
+from lumagate.store.unit_of_work import Transactions, UnitOfWork
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class CreateCommand:
-    """A create or extend as a dialect understood it; values still to be validated."""
-
-    channel: Channel
-    dialect: str
-    prompt: str = ""
-    aspect_ratio: str = "16:9"
-    loop: bool = False
-    expand_prompt: bool = True
-    model: str | None = None
-    resolution: str = "720p"
-    duration: str | int | float = "5s"
-    start_image: object = None
-    end_image: object = None
-    notify_url: str | None = None
-    idempotency_key: str | None = None
-    concepts: tuple[str, ...] = ()
-    image_fields: tuple[str, str] = ("image_url", "image_end_url")  # names used in 400s
 
 
 class TaskService:
@@ -85,9 +58,12 @@ class TaskService:
         deliverability: Deliverability | None = None,
         cancels: TaskCancels | None = None,
         default_deadline_minutes: float = 0.0,
+        hot_writes: HotWrites | None = None,
     ) -> None:
         self.tasks = tasks
         self.transactions = transactions  # one unit of work stores a task with its charge
+        # That unit of work on the raw driver (store/hot_write.py; it falls back to the engine).
+        self.writes: HotWrites | Transactions = hot_writes or transactions
         self.admission = admission  # limits and charge, in the transaction storing the task
         self.accounts = accounts
         self.media = media
@@ -133,7 +109,46 @@ class TaskService:
                 pinned=pinned,
                 field_names={"end_image": command.image_fields[1]},
             )
-        new = NewTask(
+        new = self._new_task(tenant, command, request, pinned, now, request_print)
+        key = command.idempotency_key
+        since = now - IDEMPOTENCY_WINDOW
+
+        async def store(work: UnitOfWork) -> tuple[Task, bool]:
+            """The new task (True), or the earlier one ``key`` names (False: nothing stored)."""
+            if key:
+                earlier = await work.tasks.take_idempotency_key(tenant.id, key, since)
+                if earlier is not None:
+                    return _replayed(earlier, command, request_print), False
+            if self.admission is not None:
+                await self.admission.admit(work, tenant, new, now)
+            return await work.tasks.insert(new, now), True
+
+        try:
+            task, created = await self.writes.run(store)
+        except IdempotencyKeyTaken:
+            # A concurrent twin won the race: answer with it.
+            earlier = await self.tasks.find_idempotent(tenant.id, key, since) if key else None
+            if earlier is None:
+                raise
+            return _replayed(earlier, command, request_print)
+        if not created:
+            return task
+        if self.on_created is not None:
+            self.on_created(task)
+        if self.on_queued is not None:
+            self.on_queued(task)  # the dispatcher's wake-up (skipped while its pool is full)
+        return task
+
+    def _new_task(
+        self,
+        tenant: ApiKey,
+        command: CreateCommand,
+        request: GenerationRequest,
+        pinned: str | None,
+        now: datetime,
+        request_print: str,
+    ) -> NewTask:
+        return NewTask(
             id=str(uuid.uuid4()),
             tenant_id=tenant.id,
             channel=command.channel,
@@ -146,33 +161,11 @@ class TaskService:
             source_task_id=request.extend_of,
             deadline_at=deadline_at(now, tenant.deadline_minutes, self.default_deadline_minutes),
         )
-        key = command.idempotency_key
-        since = now - IDEMPOTENCY_WINDOW
-        try:
-            async with self.transactions.begin() as work:
-                if key:
-                    earlier = await work.tasks.take_idempotency_key(tenant.id, key, since)
-                    if earlier is not None:
-                        return _replayed(earlier, command, request_print)
-                if self.admission is not None:
-                    await self.admission.admit(work, tenant, new, now)
-                task = await work.tasks.insert(new, now)
-        except IdempotencyKeyTaken:
-            # A concurrent twin won the race: answer with it.
-            earlier = await self.tasks.find_idempotent(tenant.id, key, since) if key else None
-            if earlier is None:
-                raise
-            return _replayed(earlier, command, request_print)
-        if self.on_created is not None:
-            self.on_created(task)
-        if self.on_queued is not None:
-            self.on_queued(task)  # the dispatcher's wake-up (skipped while its pool is full)
-        return task
 
     async def _request(
         self, command: CreateCommand, *, extend_of: str | None, source: Task | None = None
     ) -> GenerationRequest:
-        _check_command_text(command)
+        check_command_text(command)
         try:
             model = normalize_model(command.model or self.default_model)
         except ValueError as exc:
@@ -347,23 +340,6 @@ def _replayed(earlier: tuple[Task, str | None], command: CreateCommand, request_
         new_fingerprint=request_print,
     )
     return task
-
-
-def _check_command_text(command: CreateCommand) -> None:
-    """Every text of a create within its documented bound (domain/limits.py), storable."""
-    check_text(command.prompt, "user_prompt", MAX_PROMPT)
-    check_text(command.idempotency_key, "Idempotency-Key", MAX_IDEMPOTENCY_KEY)
-    check_text(command.notify_url, "notify_hook", MAX_URL)
-    check_text(command.model, "model_name", MAX_SHORT_TEXT)
-    check_text(command.aspect_ratio, "aspect_ratio", MAX_SHORT_TEXT)
-    check_text(command.resolution, "resolution", MAX_SHORT_TEXT)
-    if isinstance(command.duration, str):
-        check_text(command.duration, "duration", MAX_SHORT_TEXT)
-    for image, field in ((command.start_image, "image_url"), (command.end_image, "image_end_url")):
-        if isinstance(image, str):  # data: URIs are bounded by the body size, URLs by MAX_URL
-            check_text(image, field, len(image) if image.startswith("data:") else MAX_URL)
-    for concept in command.concepts:
-        check_text(concept, "concepts", MAX_SHORT_TEXT)
 
 
 def engine_states(public_names: tuple[str, ...]) -> tuple[TaskState, ...]:

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lumagate.domain.accounts import Account, AccountHandle
 from lumagate.domain.channels import ALL_CHANNELS, Channel, parse_channels
@@ -21,6 +20,7 @@ from lumagate.domain.scheduling import SANDBOX_KIND
 from lumagate.security.crypto import SecretBox
 from lumagate.store.database import Database
 from lumagate.store.errors import NameTaken, unique_violation_as
+from lumagate.store.executes import Executes
 from lumagate.store.rows import from_row
 from lumagate.store.schema import accounts
 
@@ -40,7 +40,7 @@ def _from_row(row: RowMapping) -> Account:
 class AccountLocks:
     """The ``accounts`` statement of a dispatch pass's unit of work."""
 
-    def __init__(self, conn: AsyncConnection, *, is_sqlite: bool) -> None:
+    def __init__(self, conn: Executes, *, is_sqlite: bool) -> None:
         self._conn = conn
         self._is_sqlite = is_sqlite
 

@@ -1,12 +1,14 @@
-"""A handful of raw asyncpg connections for the GET's one statement (see store/hot_read.py).
+"""A handful of raw asyncpg connections for the GET's one statement (see store/hot_read.py)
+and the create's one transaction (store/hot_write.py).
 
 asyncpg's own pool cost more than the query it ran: ~80 µs of CPU per ``pool.fetch`` against
 ~36 µs for ``connection.fetch`` (its acquire and release machinery, a task per release and,
-by default, a reset query per release: a second round trip). These connections only ever run
-one ``SELECT`` (prepared once per connection by asyncpg's statement cache), so they need no
-reset and no more than a free list: a read takes a free connection, opens one while fewer than
-``size`` exist, or waits for the next one given back. A connection whose statement failed is
-closed and not reused (the next read opens another).
+by default, a reset query per release: a second round trip). These connections run one
+``SELECT`` (prepared once per connection by asyncpg's statement cache), or one transaction
+that has ended before the connection is given back, so they need no reset and no more than a
+free list: a caller takes a free connection, opens one while fewer than ``size`` exist, or
+waits for the next one given back. A connection whose statement failed is closed and not
+reused (the next caller opens another).
 """
 
 from __future__ import annotations
@@ -38,16 +40,18 @@ class RawConnections:
             _add_tracer(connection, tracer)
 
     async def fetch(self, sql: str, arguments: tuple[Any, ...]) -> list[Any]:
-        connection = await self._take()
+        connection = await self.take()
         try:
             rows: list[Any] = await connection.fetch(sql, *arguments)
         except BaseException:
-            self._discard(connection)
+            self.discard(connection)
             raise
-        self._give_back(connection)
+        self.give_back(connection)
         return rows
 
-    async def _take(self) -> asyncpg.Connection:
+    async def take(self) -> asyncpg.Connection:
+        """A connection of the caller's own until :meth:`give_back` (or :meth:`discard`, if
+        it may be unusable): the create's transaction holds one for its statements."""
         while True:
             if self._free:
                 return self._free.pop()
@@ -76,17 +80,17 @@ class RawConnections:
             if waiter.done() and not waiter.cancelled():  # handed over as we were cancelled
                 given = waiter.result()
                 if given is not None:
-                    self._give_back(given)
+                    self.give_back(given)
             raise
 
-    def _give_back(self, connection: asyncpg.Connection) -> None:
+    def give_back(self, connection: asyncpg.Connection) -> None:
         if self._closed or connection.is_closed():
-            self._discard(connection)
+            self.discard(connection)
             return
         if not self._wake(connection):
             self._free.append(connection)
 
-    def _discard(self, connection: asyncpg.Connection) -> None:
+    def discard(self, connection: asyncpg.Connection) -> None:
         self._count -= 1
         connection.terminate()
         self._wake(None)

@@ -64,7 +64,7 @@ class HotRead:
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        self._processors = [_processor(column, dialect) for column in statement.selected_columns]
+        self._processors = [result_processor(c, dialect) for c in statement.selected_columns]
         self._memo: OrderedDict[Row, object] = OrderedDict()
         database = parsed.database or ""
         self._sqlite_path = (
@@ -168,9 +168,10 @@ def _open_reader(path: str) -> sqlite3.Connection:
     return connection
 
 
-def _processor(column: ColumnElement[Any], dialect: Dialect) -> Processor:
-    """The column's result processor. asyncpg gives JSON as text (SQLAlchemy's dialect
-    decodes it in a codec it installs, so its JSON processor is none): decode it here."""
+def result_processor(column: ColumnElement[Any], dialect: Dialect) -> Processor:
+    """The column's result processor (the raw writes' too, ``store/raw_statements.py``).
+    asyncpg gives JSON as text (SQLAlchemy's dialect decodes it in a codec it installs, so its
+    JSON processor is none): decode it here."""
     if isinstance(column.type, JSON) and dialect.name == "postgresql":
         return json.loads
     processor: Processor = column.type.dialect_impl(dialect).result_processor(dialect, None)

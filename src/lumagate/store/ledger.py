@@ -37,6 +37,7 @@ from lumagate.domain.states import TaskState
 from lumagate.domain.tenant import ApiKey
 from lumagate.store.database import Database
 from lumagate.store.errors import InsufficientCredits, UnlimitedKey
+from lumagate.store.executes import Executes
 from lumagate.store.rows import key_from_row
 from lumagate.store.schema import api_keys, ledger, tasks
 
@@ -61,7 +62,7 @@ def _entry(row: RowMapping) -> LedgerEntry:
 
 
 async def append_entry(
-    conn: AsyncConnection,
+    conn: Executes,
     *,
     key_id: str,
     kind: LedgerKind,
@@ -85,7 +86,7 @@ async def append_entry(
     )
 
 
-async def _credits(conn: AsyncConnection, key_id: str) -> tuple[bool, int | None]:
+async def _credits(conn: Executes, key_id: str) -> tuple[bool, int | None]:
     """(exists, credits) of a key."""
     row = (await conn.execute(select(api_keys.c.credits).where(api_keys.c.id == key_id))).first()
     return (False, None) if row is None else (True, row[0])
@@ -107,7 +108,7 @@ TAKE_CREDITS = (
 class LedgerCharges:
     """The ledger statements of one unit of work: charging a task as it is stored."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executes) -> None:
         self._conn = conn
 
     async def take_credits(self, key_id: str, price: int) -> ApiKey | None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lumagate.domain.clock import ensure_utc
 from lumagate.domain.states import TERMINAL_STATES
 from lumagate.domain.tenant import ApiKey
+from lumagate.store.executes import Executes
 from lumagate.store.rows import key_from_row
 from lumagate.store.schema import api_keys, tasks
 
@@ -24,7 +24,7 @@ _FINISHED = [s.value for s in TERMINAL_STATES]
 class KeyQuotas:
     """The limit reads of one unit of work: the key's row lock and its recent creates."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executes) -> None:
         self._conn = conn
 
     async def lock_key(self, key_id: str) -> ApiKey | None:

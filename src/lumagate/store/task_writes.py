@@ -14,12 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lumagate.domain.numeric_ids import numeric_id
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.store.errors import IdempotencyKeyTaken, unique_violation_as
+from lumagate.store.executes import Executes
 from lumagate.store.rows import task_from_row
 from lumagate.store.schema import tasks
 from lumagate.store.tasks import ACTIVE, NewTask
@@ -45,7 +45,7 @@ KEY_HOLDER = select(tasks).where(
 class TaskWrites:
     """The ``tasks`` statements of one unit of work."""
 
-    def __init__(self, conn: AsyncConnection, *, is_sqlite: bool) -> None:
+    def __init__(self, conn: Executes, *, is_sqlite: bool) -> None:
         self._conn = conn
         self._is_sqlite = is_sqlite
 

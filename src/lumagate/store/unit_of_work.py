@@ -11,22 +11,24 @@ an exception rolls every statement back (a refused create leaves no task and no 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-
-from sqlalchemy.ext.asyncio import AsyncConnection
+from typing import TypeVar
 
 from lumagate.store.accounts import AccountLocks
 from lumagate.store.database import Database
+from lumagate.store.executes import Executes
 from lumagate.store.ledger import LedgerCharges
 from lumagate.store.quotas import KeyQuotas
 from lumagate.store.task_writes import TaskWrites
+
+T = TypeVar("T")
 
 
 class UnitOfWork:
     """The statements of one write transaction, grouped by the table they touch."""
 
-    def __init__(self, conn: AsyncConnection, *, is_sqlite: bool) -> None:
+    def __init__(self, conn: Executes, *, is_sqlite: bool) -> None:
         self.tasks = TaskWrites(conn, is_sqlite=is_sqlite)
         self.accounts = AccountLocks(conn, is_sqlite=is_sqlite)
         self.quotas = KeyQuotas(conn)
@@ -43,3 +45,8 @@ class Transactions:
     async def begin(self) -> AsyncIterator[UnitOfWork]:
         async with self.db.write() as conn:
             yield UnitOfWork(conn, is_sqlite=self.db.is_sqlite)
+
+    async def run(self, body: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """``body`` in one unit of work (as ``store/hot_write.py``'s ``HotWrites.run``)."""
+        async with self.begin() as work:
+            return await body(work)

@@ -32,6 +32,7 @@ from lumagate.service.usage import UsageService
 from lumagate.service.video_content import VideoContentService
 from lumagate.service.watch import TaskUpdates, TaskWatcher
 from lumagate.settings import Settings
+from lumagate.store.hot_write import HotWrites
 from lumagate.wiring.operator import account_admin
 from lumagate.wiring.stores import Stores
 
@@ -111,6 +112,7 @@ def _task_service(
         deliverability=_deliverability(stores),
         cancels=cancels,
         default_deadline_minutes=settings.task_deadline_minutes,
+        hot_writes=HotWrites(stores.db, stores.transactions),  # the create on the raw driver
     )
 
 

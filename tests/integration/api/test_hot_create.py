@@ -1,8 +1,9 @@
-"""The reseller create is answered before the router (api/hot_create.py): its bodies, errors
-and headers must be the ones the FastAPI route gives, under every prefix and base.
+"""The reseller create is answered before the middleware stack and the router
+(api/hot_create.py): its bodies, errors and headers must be the ones the FastAPI route and the
+middlewares give, under every prefix and base.
 
 Each case is sent twice to one app: once to the hot path, once with the hot path's pattern
-made to match nothing, so the FastAPI route answers."""
+made to match nothing, so the whole stack and the FastAPI route answer."""
 
 from __future__ import annotations
 
@@ -16,8 +17,12 @@ import pytest
 
 from lumagate.api import hot_create
 from lumagate.api.app import create_app
+from lumagate.api.boundary import BoundaryMiddleware
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
+from lumagate.observability.http import HttpMetricsMiddleware
+from lumagate.observability.request_id import HEADER, RequestIdMiddleware
+from lumagate.service.rate_limits import LIMIT_HEADER, REMAINING_HEADER
 from lumagate.settings import Settings
 
 NEVER = re.compile(r"(never)?^$never")
@@ -49,16 +54,16 @@ async def both(
     answered: list[str] = []
     hot_path = hot_create._create
 
-    async def counted(request: Any, prefix: str) -> Any:
-        answered.append(request.url.path)
-        return await hot_path(request, prefix)
+    async def counted(scope: Any, *args: Any) -> Any:
+        answered.append(scope["path"])
+        return await hot_path(scope, *args)
 
     monkeypatch.setattr(hot_create, "_create", counted)
     hot = await client.post(path, **kwargs)
     with monkeypatch.context() as patch:
         patch.setattr(hot_create, "CREATE_PATH", NEVER)
         routed = await client.post(path, **kwargs)
-    # The first by the hot path, the second by the route (unless an outer layer refused both).
+    # The first by the hot path, the second by the stack and the route.
     assert answered == ([path] if reaches else [])
     return hot, routed
 
@@ -139,14 +144,65 @@ async def test_other_methods_and_paths_still_reach_the_router(
     assert upload.status_code == 400  # the upload route's own refusal, not a create's
 
 
-async def test_a_body_too_large_is_refused_outside_both(
+async def test_the_boundarys_refusals_are_the_hot_paths_too(
+    app_client: tuple[httpx.AsyncClient, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked before the key, as the boundary middleware does (no key is sent here)."""
+    client, _keys = app_client
+    too_large = {"json": {"user_prompt": "x" * 5000}}  # the app's limit here is 4096 bytes
+    too_deep = {"content": b"[" * 200 + b"]" * 200}
+    nul = {"json": {"user_prompt": "a\u0000fox"}}
+    for kwargs, status in ((too_large, 413), (too_deep, 400), (nul, 400)):
+        hot, routed = await both(client, monkeypatch, "/luma/generations", **kwargs)
+        assert hot.status_code == routed.status_code == status, hot.text
+        assert hot.json() == routed.json()
+    hot, routed = await both(
+        client, monkeypatch, "/luma/generations", params={"x": "\x00"}, json={"user_prompt": "a"}
+    )
+    assert hot.status_code == routed.status_code == 400 and hot.json() == routed.json()
+
+
+async def test_the_create_is_answered_before_the_stack_with_its_headers_and_metrics(
     app_client: tuple[httpx.AsyncClient, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, keys = app_client
-    auth = {"Authorization": f"Bearer {keys['default']}"}
-    big = {"user_prompt": "x" * 5000}  # the app's limit here is 4096 bytes
+    entered: list[str] = []
+    for layer in (BoundaryMiddleware, RequestIdMiddleware, HttpMetricsMiddleware):
+        monkeypatch.setattr(layer, "__call__", _entering(layer.__call__, entered))
+    auth = {"Authorization": f"Bearer {keys['limited']}", HEADER: "create.1"}
+    made = await client.post("/vip/luma/generations", json={"user_prompt": "a hare"}, headers=auth)
+    assert made.status_code == 200 and entered == []  # no layer of the stack ran
+    assert made.headers[HEADER] == "create.1"
+    assert made.headers[LIMIT_HEADER] == "100" and made.headers[REMAINING_HEADER] == "99"
+    late = await client.post("/luma/generations", json={"user_prompt": 5}, headers=auth)
+    assert late.status_code == 400 and late.headers[REMAINING_HEADER] == "99"
+    assert len(late.headers[HEADER]) > 0
+    metrics = (await client.get("/metrics")).text
+    assert 'method="POST",route="/vip/luma/generations",status="200"' in metrics
+    assert 'method="POST",route="/luma/generations",status="400"' in metrics
+
+
+async def test_a_browsers_create_goes_through_the_whole_stack(
+    app_client: tuple[httpx.AsyncClient, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, keys = app_client
+    headers = {"Authorization": f"Bearer {keys['default']}", "Origin": "http://page.example"}
     hot, routed = await both(
-        client, monkeypatch, "/luma/generations", reaches=False, json=big, headers=auth
+        client,
+        monkeypatch,
+        "/luma/generations",
+        reaches=False,
+        json={"user_prompt": "a fox"},
+        headers=headers,
     )
-    assert hot.status_code == routed.status_code == 413
-    assert hot.json() == routed.json()
+    assert hot.status_code == routed.status_code == 200
+    allowed = routed.headers.get("access-control-allow-origin")
+    assert allowed is not None and hot.headers.get("access-control-allow-origin") == allowed
+
+
+def _entering(call: Any, entered: list[str]) -> Any:
+    async def entering(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        entered.append(type(self).__name__)
+        await call(self, scope, receive, send)
+
+    return entering

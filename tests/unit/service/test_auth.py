@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
@@ -41,3 +44,26 @@ async def test_a_channel_outside_the_key_is_forbidden(stores: Stores) -> None:
     with pytest.raises(Forbidden) as refused:
         Authenticator.require_channel(record, Channel.PRO)
     assert refused.value.code == "channel_not_allowed" and "pro" in refused.value.message
+
+
+async def test_the_key_is_read_by_the_raw_drivers_one_statement(stores: Stores) -> None:
+    """No engine round trip (store/hot_read.py), and no cache: a revocation acts at once."""
+    record, plaintext = await stores.keys.create("raw", utcnow())
+    auth = Authenticator(stores.keys)
+    sent: list[str] = []
+    stores.keys.hot.trace(sent.append)
+    engine: list[str] = []
+
+    def count(_c: Any, _cur: Any, text: str, *_rest: Any) -> None:
+        engine.append(text)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        assert (await auth.tenant(plaintext)).id == record.id
+        assert (await auth.tenant(plaintext)).id == record.id
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert engine == [] and [text.split()[0] for text in sent] == ["SELECT", "SELECT"]
+    await stores.keys.revoke(record.id, utcnow())
+    with pytest.raises(AuthenticationRequired):
+        await auth.tenant(plaintext)
