@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from contextlib import ExitStack
 
 import httpx
 
@@ -21,12 +22,13 @@ from bench import upstream_calls
 from bench.common import SIM_KEY, Plan, create_task, official_account, wait_state
 from bench.harness import Gateway, gateway, sim_server
 from bench.report import Figure, percentile
-from bench.seed import clone_tasks, install_write_counter, writes_so_far
+from bench.seed import clone_tasks, install_write_counter, postgres_database, writes_so_far
 from bench.slot_watch import SlotWatch, watched_sim
 from lumagate.sim.testing import SimServer
 
 SECTION = "engine"
 LATENCY_TARGETS = {"callbacks": (50.0, 50.0), "polling": (50.0, 250.0)}
+POLL_LEASE_RENEW_SECONDS = 10.0  # a third of LUMAGATE_LEASE_SECONDS (30 s by default)
 
 
 def upstream_call_figures(plan: Plan) -> list[Figure]:
@@ -119,7 +121,37 @@ def _timeline(sim: SimServer, seen: dict[str, float], learnt: dict[str, float]) 
 
 
 def idle_write_figures(plan: Plan) -> list[Figure]:
-    """Rows written to ``tasks`` per minute while ``plan.running`` tasks change nothing."""
+    """Rows written to ``tasks`` per minute while ``plan.running`` tasks change nothing, on
+    SQLite and on PostgreSQL (where the polling lease's renewals are counted apart)."""
+    figures = []
+    for backend in ("SQLite", "PostgreSQL"):
+        with ExitStack() as stack:
+            database_url = None
+            if backend == "PostgreSQL":
+                database_url = stack.enter_context(postgres_database())
+            writes, lease_writes = _idle_writes(plan, database_url)
+        label = f"idle writes/min, {plan.running} running, {backend}"
+        figures.append(
+            Figure(SECTION, label, writes, "rows/min", plan.running, "running tasks", "0")
+        )
+        if database_url is not None:
+            figures.append(
+                Figure(
+                    SECTION,
+                    f"polling lease writes/min, {plan.running} running, {backend}",
+                    lease_writes,
+                    "rows/min",
+                    60 / POLL_LEASE_RENEW_SECONDS,
+                    "one renewal per 10 s",
+                    "independent of running",
+                )
+            )
+    return figures
+
+
+def _idle_writes(plan: Plan, database_url: str | None) -> tuple[float, float]:
+    """(task rows, lease rows) written per minute by one gateway over ``database_url`` (None:
+    SQLite in its data dir) while ``plan.running`` tasks dream for two hours."""
     with (
         sim_server(
             queued_seconds=0.1,
@@ -127,7 +159,7 @@ def idle_write_figures(plan: Plan) -> list[Figure]:
             max_concurrency=plan.running + 10,
             creates_per_minute=1_000_000,
         ) as sim,
-        gateway([official_account(sim, plan.running + 10)]) as gw,
+        gateway([official_account(sim, plan.running + 10)], database_url=database_url) as gw,
     ):
         template = create_task(gw, "bench idle")
         wait_state(gw, template, ("processing",))
@@ -144,19 +176,9 @@ def idle_write_figures(plan: Plan) -> list[Figure]:
         time.sleep(min(10.0, plan.idle_seconds / 3))  # the first polls of the new tasks settle
         before, began = writes_so_far(gw.database_url), time.monotonic()
         time.sleep(plan.idle_seconds)
-        written = writes_so_far(gw.database_url) - before
-        per_minute = written * 60 / (time.monotonic() - began)
-    return [
-        Figure(
-            SECTION,
-            f"idle writes/min, {plan.running} running",
-            per_minute,
-            "rows/min",
-            plan.running,
-            "running tasks",
-            "0",
-        )
-    ]
+        after = writes_so_far(gw.database_url)
+        minutes = (time.monotonic() - began) / 60
+    return (after.tasks - before.tasks) / minutes, (after.leases - before.leases) / minutes
 
 
 def _sim_generations(sim: SimServer, count: int) -> list[str]:

@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -125,16 +126,38 @@ _COUNTER_DDL = [
     "CREATE TRIGGER IF NOT EXISTS bench_count_insert AFTER INSERT ON tasks "
     "BEGIN UPDATE bench_writes SET n = n + 1 WHERE kind = 'insert'; END",
 ]
+# PostgreSQL: the same counts, and the polling lease's rows apart (kind 'lease').
+_PG_COUNTER_DDL = [
+    "CREATE TABLE IF NOT EXISTS bench_writes (kind TEXT PRIMARY KEY, n BIGINT NOT NULL)",
+    "INSERT INTO bench_writes VALUES ('update', 0), ('insert', 0), ('lease', 0) "
+    "ON CONFLICT DO NOTHING",
+    "CREATE OR REPLACE FUNCTION bench_count_write() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN UPDATE bench_writes SET n = n + 1 WHERE kind = CASE WHEN TG_TABLE_NAME = "
+    "'engine_leases' THEN 'lease' ELSE lower(TG_OP) END; RETURN NULL; END $$",
+    "CREATE OR REPLACE TRIGGER bench_count_tasks AFTER INSERT OR UPDATE ON tasks "
+    "FOR EACH ROW EXECUTE FUNCTION bench_count_write()",
+    "CREATE OR REPLACE TRIGGER bench_count_leases AFTER INSERT OR UPDATE ON engine_leases "
+    "FOR EACH ROW EXECUTE FUNCTION bench_count_write()",
+]
+
+
+@dataclass(frozen=True)
+class Writes:
+    """Rows written so far: to ``tasks``, and to ``engine_leases`` (PostgreSQL only)."""
+
+    tasks: int
+    leases: int
 
 
 def install_write_counter(database_url: str) -> None:
-    """Count every row the gateway writes to ``tasks`` (SQLite triggers; bench databases only)."""
+    """Count every row the gateway writes to ``tasks`` (and, on PostgreSQL, to the lease
+    table) with triggers; bench databases only."""
 
     async def install() -> None:
         db = Database(database_url)
         try:
             async with db.write() as conn:
-                for statement in _COUNTER_DDL:
+                for statement in _COUNTER_DDL if db.is_sqlite else _PG_COUNTER_DDL:
                     await conn.execute(text(statement))
         finally:
             await db.dispose()
@@ -142,16 +165,17 @@ def install_write_counter(database_url: str) -> None:
     asyncio.run(install())
 
 
-def writes_so_far(database_url: str) -> int:
-    async def read() -> int:
+def writes_so_far(database_url: str) -> Writes:
+    async def read() -> Writes:
         db = Database(database_url)
         try:
             async with db.read() as conn:
-                return int(
-                    (await conn.execute(text("SELECT SUM(n) FROM bench_writes"))).scalar_one()
-                )
+                rows = await conn.execute(text("SELECT kind, n FROM bench_writes"))
+                counts = {str(kind): int(n) for kind, n in rows}
         finally:
             await db.dispose()
+        lease = counts.pop("lease", 0)
+        return Writes(tasks=sum(counts.values()), leases=lease)
 
     return asyncio.run(read())
 

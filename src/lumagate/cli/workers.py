@@ -3,7 +3,7 @@
 One Python process serves a few thousand small requests a second at most; more cores need more
 processes. Each worker is a whole replica (API and engine) in its own process, exactly as
 replicas on several hosts are: the engine loops coordinate through the database (claims with
-``SKIP LOCKED``, submission leases, the refresh claim), so no worker is special and any may
+``SKIP LOCKED``, submission leases, the polling lease), so no worker is special and any may
 die without stopping the others' engines. The parent binds the socket, applies migrations and
 creates the secret and admin key files and the sandbox account once (so workers never race to
 create them), starts

@@ -1,16 +1,18 @@
-"""The next polls of running tasks held in memory, where one engine alone polls (SQLite).
+"""The next polls of running tasks held in memory by the one engine that polls.
 
-The refresher of a replica set claims due tasks by writing their ``next_poll_at`` forward, so
-two replicas never poll one task at once; but that is a write per poll even when the poll
-changes nothing (issue 10: 2,000 rows in 65 s with 1k running). Where only one engine can poll
-(SQLite: one process per data directory) that claim protects nothing, so the schedule of
-unchanged tasks lives here instead and a poll that changes nothing writes nothing.
+A claim written into each polled row (``next_poll_at`` pushed forward) keeps two replicas from
+polling one task at once, but it is a write per poll even when the poll changes nothing
+(issue 10: 2,000 rows in 65 s with 1k running). Only one engine polls instead (SQLite: one
+process per data directory; PostgreSQL: the holder of the polling lease,
+``engine/poll_lease.py``), so the schedule of unchanged tasks lives here and a poll that
+changes nothing writes nothing.
 
 The stored ``next_poll_at`` still rules whenever it moves: each entry remembers the stored value
 it overrides, and an entry whose stored value has changed (a state change, a progress write, an
 upstream callback's poke, a deferred poll) is dropped, so the stored schedule takes over again.
-Nothing here is needed for safety: after a crash the schedule is empty and each running task is
-simply polled once (polls are reads); submissions are guarded by their own leases.
+Nothing here is needed for safety: after a crash, or when the polling lease changes hands, the
+schedule is empty and each running task is simply polled once (polls are reads); submissions
+are guarded by their own leases.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """The refresher: follows submitted tasks until they end, one batched call per account.
 
-Due tasks are claimed by pushing their next poll out (so replicas share the work without
-double polling), grouped by account and refreshed with one ``refresh_many`` call each.
-Where one engine alone polls (SQLite) the claim is held in memory instead
-(``engine/poll_schedule.py``): a poll that changes nothing writes nothing.
+Due tasks are grouped by account and refreshed with one ``refresh_many`` call each. The claim
+and the next poll of a task live in memory (``engine/poll_schedule.py``), so a poll that
+changes nothing writes nothing: on SQLite because one engine alone polls per data directory,
+on PostgreSQL because only the replica holding the polling lease (``engine/poll_lease.py``)
+polls at all; the others pass without polling until the lease comes to them.
 Providers that learn of a change early (an upstream callback, a finished local render) make
-the task due at once through :meth:`Refresher.poke`.
+the task due at once through :meth:`Refresher.poke`, a durable mark any replica may write.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext
 from lumagate.engine.health import grace_left, session_gone_reason, session_lost
 from lumagate.engine.outcomes import apply_job, fail
-from lumagate.engine.periodic import PassOutcome, run_periodically
+from lumagate.engine.periodic import IDLE, PassOutcome, run_periodically
+from lumagate.engine.poll_lease import PollLease
 from lumagate.engine.poll_schedule import PollSchedule
 from lumagate.providers.base import AuthenticationFailed, ProviderError, UpstreamState
 
@@ -36,11 +38,14 @@ EXPECTED_RUN_CACHE_SECONDS = 10.0  # how long one read of the recent run time is
 
 
 class Refresher:
-    def __init__(self, ctx: EngineContext) -> None:
+    """Polls the due running tasks; with ``lease`` (replicas) only while this replica holds it."""
+
+    def __init__(self, ctx: EngineContext, lease: PollLease | None = None) -> None:
         self.ctx = ctx
+        self.lease = lease  # None: one engine alone polls (SQLite)
         self._expected: tuple[float, float | None] = (-EXPECTED_RUN_CACHE_SECONDS, None)
-        # One engine per data directory on SQLite: no other replica to keep off a task.
-        self.schedule = PollSchedule() if ctx.single_node else None
+        self.schedule = PollSchedule()
+        self._term = 0  # the lease's term the schedule belongs to
         self._claimed_at = utcnow()  # the instant of the last claim's read of due polls
 
     async def run(self) -> None:
@@ -53,8 +58,8 @@ class Refresher:
 
     async def _pass(self) -> PassOutcome:
         polled = await self.refresh_once()
-        if self.schedule is None:
-            return PassOutcome(due=await self.ctx.tasks.next_poll_due())
+        if self.lease is not None and not self.lease.held():
+            return IDLE  # another replica polls: try the lease again after a period
         return PassOutcome(again=polled >= CLAIM_LIMIT, due=await self.next_due())
 
     async def next_due(self) -> datetime | None:
@@ -62,7 +67,7 @@ class Refresher:
         last claim's instant were all seen (and polled or held here); a later one, even one
         already past (a loop woken a hair early), is still due from the store."""
         stored = await self.ctx.tasks.next_poll_due(after=self._claimed_at)
-        held = self.schedule.next_due() if self.schedule is not None else None
+        held = self.schedule.next_due()
         return min((t for t in (stored, held) if t is not None), default=None)
 
     async def poke(self, account_id: str, upstream_id: str) -> None:
@@ -70,6 +75,8 @@ class Refresher:
             self.ctx.signals.refresh.set()
 
     async def refresh_once(self) -> int:
+        if not await self._may_poll():
+            return 0
         ctx = self.ctx
         hold = timedelta(seconds=max(ctx.settings.refresh_interval_seconds, 5.0))
         claimed_at = self._claimed_at = utcnow()
@@ -92,11 +99,21 @@ class Refresher:
             expected_seconds=await self._expected_run_seconds(),
         )
 
+    async def _may_poll(self) -> bool:
+        """Whether this replica polls now: always alone (SQLite), else while it holds the
+        polling lease (taken or renewed here when a try is due). A new term of the lease
+        starts with an empty schedule: each running task is polled once, as after a restart."""
+        if self.lease is None:
+            return True
+        held = await self.lease.keep()
+        if not held or self.lease.terms != self._term:
+            self.schedule = PollSchedule()
+            self._term = self.lease.terms
+        return held
+
     async def _claim(self, now: datetime, hold: timedelta) -> list[Task]:
-        """The due tasks, their next poll pushed out by ``hold`` (in memory where one engine
-        alone polls, else in the database so no other replica polls them meanwhile)."""
-        if self.schedule is None:
-            return await self.ctx.tasks.claim_due_for_refresh(now, hold, CLAIM_LIMIT)
+        """The due tasks, their next poll pushed out by ``hold`` in memory (no other engine
+        polls them meanwhile: one alone polls, or this replica holds the polling lease)."""
         stale = await self.ctx.tasks.polls.stale(now)
         due = await self.ctx.tasks.polls.followed(self.schedule.due(stale, now)[:CLAIM_LIMIT])
         stored = dict(stale)

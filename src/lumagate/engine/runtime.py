@@ -13,6 +13,7 @@ from typing import Any
 
 from lumagate.engine.context import EngineContext
 from lumagate.engine.dispatcher import Dispatcher
+from lumagate.engine.poll_lease import PollLease
 from lumagate.engine.reconciler import Reconciler
 from lumagate.engine.refresher import Refresher
 
@@ -24,11 +25,13 @@ def new_replica_id() -> str:
 
 
 class Engine:
-    """Dispatcher, refresher and reconciler running as asyncio tasks in the API's process."""
+    """Dispatcher, refresher and reconciler running as asyncio tasks in the API's process;
+    with ``poll_lease`` (replicas on PostgreSQL) the refresher polls only while it holds it."""
 
-    def __init__(self, ctx: EngineContext) -> None:
+    def __init__(self, ctx: EngineContext, poll_lease: PollLease | None = None) -> None:
         self.ctx = ctx
-        self.refresher = Refresher(ctx)
+        self.poll_lease = poll_lease
+        self.refresher = Refresher(ctx, poll_lease)
         self.dispatcher = Dispatcher(ctx, self.refresher.plan)
         self.reconciler = Reconciler(ctx)
         self._loops: list[asyncio.Task[None]] = []
@@ -50,6 +53,9 @@ class Engine:
                 for name, run in self._extra_loops
             ),
         ]
+        if self.poll_lease is not None:
+            keeper = self.poll_lease.run(self.ctx.signals.refresh)
+            self._loops.append(asyncio.create_task(keeper, name="lumagate-poll-lease"))
         log.info("engine started as replica %s", self.ctx.replica_id)
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
@@ -62,6 +68,8 @@ class Engine:
         await self.dispatcher.drain(grace_seconds)
         self.dispatcher.cancel_all()
         self._loops = []
+        if self.poll_lease is not None:  # another replica polls at once, not after the lease
+            await self.poll_lease.release()
 
     def task_queued(self) -> None:
         self.ctx.signals.dispatch.set()

@@ -1,9 +1,12 @@
 """Claiming due rows of a work table: the one queue-claim statement the loops share.
 
-The refresher (tasks due a poll) and the callback sender (deliveries due an attempt) both take
-a batch of rows whose due time has come and push that time forward by a hold, in one write
-transaction, so no other loop or replica takes the same rows meanwhile (``SKIP LOCKED`` on
-PostgreSQL; SQLite's single writer serializes the claim).
+The callback sender (deliveries due an attempt) and the upstream-cancel loop (ended tasks whose
+generation is still to cancel) take a batch of rows whose due time has come and push that time
+forward by a hold, in one write transaction, so no other loop or replica takes the same rows
+meanwhile (``SKIP LOCKED`` on PostgreSQL; SQLite's single writer serializes the claim). The
+refresher no longer claims this way: a claim is a write per polled row even when nothing
+changed, so its claims are held in memory by the one engine that polls (the polling lease on
+PostgreSQL, ``engine/poll_lease.py``).
 """
 
 from __future__ import annotations

@@ -195,6 +195,15 @@ render_jobs = Table(  # migration 0010: sandbox renders with a lease any replica
     _ts("updated_at", nullable=False),
 )
 
+engine_leases = Table(  # migration 0012: a job one replica runs at a time (the polling lease)
+    "engine_leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("owner", String(64), nullable=False),
+    _ts("taken_at", nullable=False),  # when ``owner`` took it (kept by renewals: its term)
+    _ts("expires_at", nullable=False),  # the database's clock
+)
+
 # -- keeping finished videos (migration 0006) -------------------------------------------
 media_mirrors = Table(
     "media_mirrors",

@@ -1,8 +1,9 @@
 """The reads behind the in-memory poll schedule: which followed tasks are due, with no write.
 
-Where one engine alone polls (SQLite), the refresher keeps the next poll of unchanged tasks in
-memory (``engine/poll_schedule.py``) instead of claiming rows by writing ``next_poll_at``; these
-statements give it the stored schedule to filter and the due tasks by primary key.
+The one engine that polls (alone on SQLite; the holder of the polling lease on PostgreSQL)
+keeps the next poll of unchanged tasks in memory (``engine/poll_schedule.py``) instead of
+claiming rows by writing ``next_poll_at``; these statements give it the stored schedule to
+filter and the due tasks by primary key.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from lumagate.engine.events import TaskEvents
 from lumagate.engine.hooks import UpstreamHooks
 from lumagate.engine.mirror_copy import MirrorCopier
 from lumagate.engine.mirroring import MirrorFetchers, MirrorWorker
+from lumagate.engine.poll_lease import PollLease
 from lumagate.engine.retention import MediaRetention
 from lumagate.engine.runtime import Engine, new_replica_id
 from lumagate.engine.signals import EngineSignals
@@ -28,6 +29,7 @@ from lumagate.providers.sandbox.jobs import RenderLease
 from lumagate.providers.sandbox.provider import SandboxProvider
 from lumagate.providers.setup import register_upstreams
 from lumagate.settings import Settings
+from lumagate.store.engine_leases import EngineLeases
 from lumagate.wiring.observability import Observability
 from lumagate.wiring.services import Services
 from lumagate.wiring.stores import Stores
@@ -82,7 +84,8 @@ def build_engine(
             replica_id=replica_id,
             single_node=stores.db.is_sqlite,
             mirrors=stores.mirrors,
-        )
+        ),
+        _poll_lease(stores, replica_id),
     )
     sandbox.listener = engine.refresher.poke
     upstream_http = _upstreams(stores, providers, media)
@@ -98,6 +101,14 @@ def build_engine(
         upstream_hooks=UpstreamHooks(engine.ctx, engine.refresher),
         mirror_fetchers=fetchers,
     )
+
+
+def _poll_lease(stores: Stores, replica_id: str) -> PollLease | None:
+    """Replicas share one database: only the holder of this lease polls (engine/poll_lease.py).
+    SQLite needs none: one engine runs per data directory."""
+    if stores.db.is_sqlite:
+        return None
+    return PollLease(EngineLeases(stores.db), replica_id, stores.settings.lease_seconds)
 
 
 def _sandbox(stores: Stores, media: MediaStore, replica_id: str) -> SandboxProvider:

@@ -1,10 +1,11 @@
 """The refresher: due tasks are asked about per account in one call, what comes back is
-recorded, a removed account fails its tasks, a dead session past its grace fails them too."""
+recorded, a removed account fails its tasks, a dead session past its grace fails them too; with
+a polling lease (replicas) only its holder polls."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -13,6 +14,7 @@ from lumagate.domain.clock import utcnow
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task, TaskMedia
 from lumagate.engine.context import EngineContext
+from lumagate.engine.poll_lease import PollLease
 from lumagate.engine.refresher import Refresher
 from lumagate.providers.base import AuthenticationFailed, UpstreamJob, UpstreamState
 from lumagate.wiring.operator import account_admin
@@ -130,3 +132,42 @@ async def test_a_stored_poll_that_falls_due_just_after_a_claim_is_not_lost(
     assert await refresher.refresh_once() == 0  # claimed before it was due
     await async_wait_until(lambda: utcnow() > due, "the stored poll fell due")
     assert await refresher.next_due() == due
+
+
+class OneRowLease:
+    """The lease statements over one row whose holder and term the test sets."""
+
+    def __init__(self) -> None:
+        self.holder: str | None = None
+        self.term = utcnow()
+
+    async def take(self, name: str, owner: str, seconds: float) -> datetime | None:
+        if self.holder in (None, owner):
+            self.holder = owner
+            return self.term
+        return None
+
+    async def release(self, name: str, owner: str) -> bool:
+        return False
+
+
+async def test_with_a_lease_only_its_holder_polls_and_a_new_term_polls_every_task_once(
+    ctx: EngineContext, stores: Stores, provider: ListingProvider
+) -> None:
+    await _followed(stores, "u1", "u2")
+    leases = OneRowLease()
+    leases.holder = "another-replica"
+    clock = [0.0]
+    lease = PollLease(leases, "replica-test", 30.0, clock=lambda: clock[0])
+    refresher = Refresher(ctx, lease)
+    assert await refresher.refresh_once() == 0
+    assert provider.calls == []  # another replica holds the lease: no upstream read
+    leases.holder = None  # it gave the lease up
+    clock[0] += lease.renew_every
+    assert await refresher.refresh_once() == 2
+    assert await refresher.refresh_once() == 0  # unchanged: held in memory, nothing written
+    leases.term += timedelta(minutes=1)  # another term began: someone else held it meanwhile
+    leases.holder = None
+    clock[0] += lease.renew_every
+    assert await refresher.refresh_once() == 2  # an empty schedule: each task once
+    assert provider.calls == [["u1", "u2"], ["u1", "u2"]]
