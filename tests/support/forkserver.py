@@ -10,7 +10,8 @@ factory, uvicorn's serving helpers, the settings) and nothing else, then waits. 
 output to the server's log and runs the real command, ``lumagate serve …``, through the same
 Typer app ``python -m lumagate.cli.main`` runs; its exit code is the command's, reported back.
 So the servers are the same code in processes of their own (killable, restartable, their own
-pid and memory), minus the imports. What a fresh interpreter loads is tested where it is the
+pid and memory), minus the imports; a test's ``lumagate`` command run (``GatewayServer.cli``,
+``run``) is forked the same way, its output captured. What a fresh interpreter loads is tested where it is the
 subject (``tests/integration/api/test_app_imports.py``, ``tests/unit/cli/test_main.py``), in
 interpreters of their own.
 
@@ -34,6 +35,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -121,13 +123,13 @@ def _exit_code(code: object) -> int:
 
 def _run(request: dict[str, Any]) -> int:
     """In the child: become the command's process, run it, return its exit code."""
-    log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(log)
     os.close(null)
+    for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
+        out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(out, fd)
+        os.close(out)
     os.chdir(request["cwd"])
     os.umask(request["umask"])
     os.environ.clear()
@@ -225,14 +227,17 @@ class ForkServer:
             self._closed = True
             self._changed.notify_all()
 
-    def spawn(self, args: list[str], env: dict[str, str], log_path: Path) -> ForkedProcess:
-        """Fork a process that runs ``lumagate *args`` with ``env``, its output in ``log_path``."""
+    def spawn(
+        self, args: list[str], env: dict[str, str], stdout: Path, stderr: Path | None = None
+    ) -> ForkedProcess:
+        """Fork a process that runs ``lumagate *args`` with ``env``, its output appended to
+        ``stdout`` (and its error output to ``stderr``, or to ``stdout`` too)."""
         umask = os.umask(0o022)
         os.umask(umask)
         with self._lock:
             request_id = next(self._ids)
-            request = {"id": request_id, "args": args, "env": env, "log": str(log_path)}
-            request |= {"cwd": os.getcwd(), "umask": umask}
+            request = {"id": request_id, "args": args, "env": env, "stdout": str(stdout)}
+            request |= {"stderr": str(stderr or stdout), "cwd": os.getcwd(), "umask": umask}
             self._stdin.write(json.dumps(request).encode() + b"\n")
             self._stdin.flush()
         with self._changed:
@@ -276,6 +281,27 @@ def fork_server() -> ForkServer:
             _FORK_SERVER.append(ForkServer())
             atexit.register(_FORK_SERVER[0].close)
         return _FORK_SERVER[0]
+
+
+def run(
+    args: list[str], env: dict[str, str], *, check: bool, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """``lumagate *args`` forked and waited for, its output captured: ``subprocess.run``'s
+    result (and ``CalledProcessError`` when ``check`` and it failed)."""
+    with tempfile.TemporaryDirectory(prefix="lumagate-cli-") as folder:
+        out, err = Path(folder) / "stdout", Path(folder) / "stderr"
+        process = fork_server().spawn(args, env, out, err)
+        try:
+            code = process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(30)
+            raise
+        stdout, stderr = out.read_text(errors="replace"), err.read_text(errors="replace")
+    command = ["lumagate", *args]
+    if check and code != 0:
+        raise subprocess.CalledProcessError(code, command, stdout, stderr)
+    return subprocess.CompletedProcess(command, code, stdout, stderr)
 
 
 def enabled() -> bool:

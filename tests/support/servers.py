@@ -139,15 +139,19 @@ class GatewayServer:
         return self.data_dir / "server.log"
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """``lumagate *args`` with this server's settings, in a process of its own (forked
+        like the servers, or a new interpreter with ``FORK_SERVERS=0``)."""
         self._seed()
-        return subprocess.run(
-            [*LUMAGATE, *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=check,
-            timeout=120,
-        )
+        if not forkserver.enabled():
+            return subprocess.run(
+                [*LUMAGATE, *args],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                check=check,
+                timeout=120,
+            )
+        return forkserver.run(list(args), self.env, check=check, timeout=120)
 
     def cli_in_process(self, *args: str) -> subprocess.CompletedProcess[str]:
         """The same ``lumagate`` command run in this process (Typer's runner, this server's
