@@ -11,13 +11,15 @@ output to the server's log and runs the real command, ``lumagate serve …``, th
 Typer app ``python -m lumagate.cli.main`` runs; its exit code is the command's, reported back.
 So the servers are the same code in processes of their own (killable, restartable, their own
 pid and memory), minus the imports; a test's ``lumagate`` command run (``GatewayServer.cli``,
-``run``) is forked the same way, its output captured. What a fresh interpreter loads is tested where it is the
-subject (``tests/integration/api/test_app_imports.py``, ``tests/unit/cli/test_main.py``), in
-interpreters of their own.
+``run``) is forked the same way, its output captured. What a fresh interpreter loads is tested
+where it is the subject (``tests/integration/api/test_app_imports.py``,
+``tests/unit/cli/test_main.py``), in interpreters of their own.
 
 The fork server is single-threaded and forks only between requests; it has no event loop, no
 connections and no threads, so a child inherits no lock or socket. ``FORK_SERVERS=0`` in the
 environment starts each server as a new interpreter instead (``tests/support/servers.py``).
+One difference is visible from outside: a forked server's ``/proc/<pid>/cmdline`` is the fork
+server's (``-m tests.support.forkserver``), not ``-m lumagate.cli.main serve``.
 
 The test side talks to it over its stdin/stdout, one JSON object a line: ``spawn`` requests,
 and ``spawned``/``exit`` answers read by a thread; :class:`ForkedProcess` is the part of
@@ -71,6 +73,15 @@ def _reap(children: set[int]) -> None:
         _send({"exit": pid, "code": os.waitstatus_to_exitcode(status)})
 
 
+def _drain(fd: int) -> None:
+    """Empty the signal wake-up pipe (non-blocking): its bytes only say "look again"."""
+    try:
+        while len(os.read(fd, 512)) == 512:
+            pass
+    except BlockingIOError:
+        pass
+
+
 def _serve() -> dict[str, Any] | None:
     """Fork a child per request; return the request in the child, None once stdin closes."""
     wake_read, wake_write = os.pipe()
@@ -84,8 +95,7 @@ def _serve() -> dict[str, Any] | None:
     while True:
         readable = select.select([0, wake_read], [], [])[0]
         if wake_read in readable:
-            while os.read(wake_read, 512) == 512:
-                pass
+            _drain(wake_read)
             _reap(children)
         if 0 not in readable:
             continue
