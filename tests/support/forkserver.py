@@ -293,6 +293,14 @@ def fork_server() -> ForkServer:
         return _FORK_SERVER[0]
 
 
+def close() -> None:
+    """Close this test process's fork server, if it started one (at the session's end, so
+    its servers' CPU is counted before an xdist worker exits without running ``atexit``)."""
+    with _START_LOCK:
+        if _FORK_SERVER:
+            _FORK_SERVER.pop().close()
+
+
 def run(
     args: list[str], env: dict[str, str], *, check: bool, timeout: float
 ) -> subprocess.CompletedProcess[str]:
