@@ -18,6 +18,7 @@ from lumagate.sim import SimConfig
 from lumagate.sim.testing import SimServer, StartSim
 from lumagate.store import migrate
 from lumagate.store.database import Database
+from tests.support import forkserver
 from tests.support.databases import (
     ServerDatabase,
     create_pg_database,
@@ -38,6 +39,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     if config.getvalue("dist") != "loadscope":
         return None
     return FileAndBackendScheduling(config, log)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The test process's fork server (tests/support/forkserver.py) ends with the session."""
+    forkserver.close()
 
 
 def _pg_reason() -> str | None:

@@ -3,6 +3,10 @@
 The server binds port 0 and writes the port it got to ``--port-file``; a restart binds that same
 port again, so URLs handed out before a restart stay valid. No free port is guessed in the test
 process and handed over (that raced with every other process picking ports).
+
+Each ``lumagate serve`` is a process of its own, forked by the test process's fork server, which
+has imported the command once (tests/support/forkserver.py: a server's start-up without the
+interpreter's and the imports' CPU); ``FORK_SERVERS=0`` starts each as a new interpreter.
 """
 
 from __future__ import annotations
@@ -15,18 +19,33 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
+from tests.support import forkserver
 from tests.support.schema_template import seed_sqlite
 
 LUMAGATE = [sys.executable, "-m", "lumagate.cli.main"]
 STARTUP_SECONDS = 120.0  # a deadline, not a wait: an exit is noticed at once
 
 
+class ServerProcess(Protocol):
+    """What the test servers use of a process: ``subprocess.Popen`` or a forked server."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def returncode(self) -> int | None: ...
+    def poll(self) -> int | None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+    def send_signal(self, signum: int) -> None: ...
+    def terminate(self) -> None: ...
+    def kill(self) -> None: ...
+
+
 def wait_until_up(
-    url: str, process: subprocess.Popen[bytes] | None, timeout: float = STARTUP_SECONDS
+    url: str, process: ServerProcess | None, timeout: float = STARTUP_SECONDS
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -41,9 +60,7 @@ def wait_until_up(
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
-def read_port_file(
-    path: Path, process: subprocess.Popen[bytes], timeout: float = STARTUP_SECONDS
-) -> int:
+def read_port_file(path: Path, process: ServerProcess, timeout: float = STARTUP_SECONDS) -> int:
     """The port a ``--port-file`` server bound, once it has written it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -70,8 +87,24 @@ def start_listening(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    return process, _port_of(process, port_file)
+
+
+def launch(
+    args: Sequence[str], port_file: Path, log_path: Path, env: dict[str, str]
+) -> tuple[ServerProcess, int]:
+    """``lumagate *args --port-file …`` and the port it bound: forked by this test process's
+    fork server (tests/support/forkserver.py), or a new interpreter with ``FORK_SERVERS=0``."""
+    if not forkserver.enabled():
+        return start_listening([*LUMAGATE, *args], port_file, log_path, env)
+    port_file.unlink(missing_ok=True)
+    process = forkserver.fork_server().spawn([*args, "--port-file", str(port_file)], env, log_path)
+    return process, _port_of(process, port_file)
+
+
+def _port_of(process: ServerProcess, port_file: Path) -> int:
     try:
-        return process, read_port_file(port_file, process)
+        return read_port_file(port_file, process)
     except BaseException:
         process.kill()
         process.wait(timeout=30)
@@ -85,7 +118,7 @@ class GatewayServer:
     data_dir: Path
     env: dict[str, str]
     port: int = 0  # 0 until the first start; restarts bind the same port again
-    process: subprocess.Popen[bytes] | None = None
+    process: ServerProcess | None = None
     startup_seconds: float = STARTUP_SECONDS
     log_level: str = "warning"  # "info" writes uvicorn's access lines too
     fresh_database: bool = False
@@ -106,15 +139,19 @@ class GatewayServer:
         return self.data_dir / "server.log"
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """``lumagate *args`` with this server's settings, in a process of its own (forked
+        like the servers, or a new interpreter with ``FORK_SERVERS=0``)."""
         self._seed()
-        return subprocess.run(
-            [*LUMAGATE, *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=check,
-            timeout=120,
-        )
+        if not forkserver.enabled():
+            return subprocess.run(
+                [*LUMAGATE, *args],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                check=check,
+                timeout=120,
+            )
+        return forkserver.run(list(args), self.env, check=check, timeout=120)
 
     def cli_in_process(self, *args: str) -> subprocess.CompletedProcess[str]:
         """The same ``lumagate`` command run in this process (Typer's runner, this server's
@@ -165,18 +202,10 @@ class GatewayServer:
 
     def start(self) -> GatewayServer:
         self._seed()
-        command = [
-            *LUMAGATE,
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--log-level",
-            self.log_level,
-        ]
+        args = ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        args += ["--log-level", self.log_level]
         port_file = self.data_dir / "server.port"
-        self.process, self.port = start_listening(command, port_file, self.log_path, self.env)
+        self.process, self.port = launch(args, port_file, self.log_path, self.env)
         wait_until_up(self.base_url + "/healthz", self.process, timeout=self.startup_seconds)
         return self
 

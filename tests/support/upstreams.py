@@ -9,6 +9,7 @@ loopback address (so the sim can call it back and fetch published images).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import time
@@ -23,10 +24,10 @@ import httpx
 from lumagate.security.crypto import load_secret_box
 from tests.support.databases import pg_rows
 from tests.support.servers import (
-    LUMAGATE,
     GatewayServer,
+    ServerProcess,
+    launch,
     server_env,
-    start_listening,
     wait_until_up,
 )
 
@@ -211,18 +212,18 @@ class SimProcess:
         self.port = 0
         self.log_path = log_path
         self.options = options
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: ServerProcess | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> SimProcess:
-        args = [*LUMAGATE, "sim", "--port", str(self.port), "--log-level", "warning"]
+        args = ["sim", "--port", str(self.port), "--log-level", "warning"]
         for name, value in self.options.items():
             args += [f"--{name.replace('_', '-')}", str(value)]
         port_file = self.log_path.with_suffix(".port")
-        self.process, self.port = start_listening(args, port_file, self.log_path)
+        self.process, self.port = launch(args, port_file, self.log_path, dict(os.environ))
         wait_until_up(self.base_url + "/_sim/config", self.process)
         return self
 

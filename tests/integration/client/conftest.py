@@ -11,6 +11,10 @@ from tests.support.acceptance import start_server
 from tests.support.ports import free_port
 from tests.support.servers import GatewayServer
 
+# The smallest clip the sandbox renders (540x540, ~0.4 of a default 1280x720 render's CPU): for
+# the tasks whose video no test decodes; the tests that decode ask for their own sizes.
+SMALL = {"aspect_ratio": "1:1", "resolution": "540p"}
+
 
 @dataclass(frozen=True)
 class ClientTarget:

@@ -19,7 +19,7 @@ from lumagate.client import (
     TaskFailedError,
     ValidationError,
 )
-from tests.integration.client.conftest import ClientTarget
+from tests.integration.client.conftest import SMALL, ClientTarget
 from tests.support.acceptance import decode_mp4, end_picture, png_bytes, start_picture
 
 pytestmark = pytest.mark.slow
@@ -44,8 +44,8 @@ async def test_create_wait_download_extend(target: ClientTarget, tmp_path: Path)
 async def test_get_status_list_usage(target: ClientTarget) -> None:
     async with AsyncLumagateClient(target.url, target.key) as client:
         before = (await client.usage()).consumed
-        first = await client.create("async list one")
-        second = await client.create("async list two")
+        first = await client.create("async list one", **SMALL)
+        second = await client.create("async list two", **SMALL)
         got = await client.get(first)
         status = await client.status(second.id)
         newest = await client.list(limit=2)
@@ -62,7 +62,10 @@ async def test_images_as_path_bytes_and_url(target: ClientTarget, tmp_path: Path
     async with AsyncLumagateClient(target.url, target.key) as client:
         uploaded = await client.upload(start)
         task = await client.create(
-            "a door opening", image=uploaded.public_url, end_image=png_bytes(end_picture())
+            "a door opening",
+            image=uploaded.public_url,
+            end_image=png_bytes(end_picture()),
+            **SMALL,
         )
         done = await client.wait(task, **WAIT)
     assert uploaded.public_url.startswith(target.url + "/files/") and done.completed
@@ -78,14 +81,14 @@ async def test_errors_are_typed(target: ClientTarget) -> None:
         with pytest.raises(ValidationError):
             await client.create("a fox", duration="7s")
         with pytest.raises(NotReadyError):
-            await client.download_url(await client.create("not done yet"))
+            await client.download_url(await client.create("not done yet", **SMALL))
         with pytest.raises(TaskFailedError):
             await client.wait(await client.create("async [[fail]]"), **WAIT)
     async with AsyncLumagateClient(target.url, target.broke_key) as client:
         with pytest.raises(QuotaExceededError):
             await client.create("no credits")
     async with AsyncLumagateClient(target.url, target.slow_key) as client:
-        await client.create("first this minute")
+        await client.create("first this minute", **SMALL)
         with pytest.raises(RateLimitError) as limited:
             await client.create("second this minute")
     assert limited.value.retry_after is not None and limited.value.retry_after > 0

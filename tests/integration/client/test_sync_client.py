@@ -20,7 +20,7 @@ from lumagate.client import (
     ValidationError,
     WaitTimeoutError,
 )
-from tests.integration.client.conftest import ClientTarget
+from tests.integration.client.conftest import SMALL, ClientTarget
 from tests.support.acceptance import decode_mp4, end_picture, png_bytes, start_picture
 
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ def test_create_wait_download_decodes(target: ClientTarget, tmp_path: Path) -> N
 
 def test_get_returns_the_same_task(target: ClientTarget) -> None:
     with LumagateClient(target.url, target.key) as client:
-        task = client.create("a heron standing still", duration="5s")
+        task = client.create("a heron standing still", duration="5s", **SMALL)
         got = client.get(task.id)
         status = client.status(task)
     assert got.id == status.id == task.id
@@ -60,9 +60,9 @@ def test_images_as_path_bytes_and_url(target: ClientTarget, tmp_path: Path) -> N
     end_bytes = png_bytes(end_picture())
     with LumagateClient(target.url, target.key) as client:
         uploaded = client.upload(end_bytes)
-        from_path = client.create("", image=start, end_image=end_bytes)
-        from_str_path = client.create("", image=str(start))
-        from_url = client.create("a door opening", image=uploaded.public_url)
+        from_path = client.create("", image=start, end_image=end_bytes, **SMALL)
+        from_str_path = client.create("", image=str(start), **SMALL)
+        from_url = client.create("a door opening", image=uploaded.public_url, **SMALL)
         for task in (from_path, from_str_path, from_url):
             done = client.wait(task, **WAIT)
             assert done.completed
@@ -73,7 +73,7 @@ def test_images_as_path_bytes_and_url(target: ClientTarget, tmp_path: Path) -> N
 
 def test_extend_continues_a_completed_task(target: ClientTarget) -> None:
     with LumagateClient(target.url, target.key) as client:
-        source = client.wait(client.create("a river at dawn"), **WAIT)
+        source = client.wait(client.create("a river at dawn", **SMALL), **WAIT)
         extended = client.extend(source, "the sun rises higher")
         done = client.wait(extended, **WAIT)
     assert extended.id != source.id
@@ -82,8 +82,8 @@ def test_extend_continues_a_completed_task(target: ClientTarget) -> None:
 
 def test_list_is_newest_first_and_pages(target: ClientTarget) -> None:
     with LumagateClient(target.url, target.key) as client:
-        first = client.create("list one")
-        second = client.create("list two")
+        first = client.create("list one", **SMALL)
+        second = client.create("list two", **SMALL)
         newest = client.list(limit=2)
         after = client.list(offset=1, limit=1)
     assert [g.id for g in newest] == [second.id, first.id]
@@ -97,7 +97,7 @@ def test_usage_counts_the_callers_generations(target: ClientTarget) -> None:
     assert usage.capacity == usage.consumed + usage.available
     with LumagateClient(target.url, target.key) as client:
         before = client.usage().consumed
-        client.create("one more for usage")
+        client.create("one more for usage", **SMALL)
         assert client.usage().consumed == before + 1
 
 
@@ -113,11 +113,12 @@ def test_errors_are_typed(target: ClientTarget) -> None:
         with pytest.raises(ValidationError) as invalid:
             client.create("a fox", aspect_ratio="5:7")
         assert invalid.value.status == 400 and "aspect_ratio" in invalid.value.message
-        pending = client.create("not yet done")
+        pending = client.create("not yet done", **SMALL)
         with pytest.raises(NotReadyError):
             client.download_url(pending)
         with pytest.raises(WaitTimeoutError) as slow:
-            client.wait(client.create("too slow to wait for"), poll_interval=0.05, timeout=0.01)
+            slow_task = client.create("too slow to wait for", **SMALL)
+            client.wait(slow_task, poll_interval=0.05, timeout=0.01)
         assert slow.value.generation.state in {"pending", "processing"}
         with pytest.raises(TaskFailedError) as failed:
             client.wait(client.create("this one [[fail]]s"), **WAIT)
@@ -133,7 +134,7 @@ def test_quota_and_rate_limit(target: ClientTarget) -> None:
         client.create("no credits left")
     assert quota.value.status == 403 and quota.value.code == "quota_not_enough"
     with LumagateClient(target.url, target.slow_key) as client:
-        client.create("first within the minute")
+        client.create("first within the minute", **SMALL)
         with pytest.raises(RateLimitError) as limited:
             client.create("second within the minute")
     assert limited.value.status == 429
