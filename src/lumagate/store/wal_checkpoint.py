@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class WalCheckpoints:
         self.busy_seconds = busy_seconds
         self.runs = 0  # checkpoints done (tests, the write profile)
         self.incomplete = 0  # of them, ones that could not copy the whole WAL (busy)
+        self.longest = 0.0  # seconds of the longest: what raw writes waited at most
         self._since = 0
         self._running: asyncio.Task[None] | None = None
         self._conn: sqlite3.Connection | None = None
@@ -66,9 +68,11 @@ class WalCheckpoints:
             self._running = asyncio.get_running_loop().create_task(self._checkpoint())
 
     async def _checkpoint(self) -> None:
+        start = time.perf_counter()
         try:
             busy, wal_pages, copied = await asyncio.to_thread(self._restart)
             self.runs += 1
+            self.longest = max(self.longest, time.perf_counter() - start)
             if busy or wal_pages != copied:
                 self.incomplete += 1
                 log.debug("WAL checkpoint incomplete: %s of %s pages", copied, wal_pages)
