@@ -120,10 +120,34 @@ async def _seed_queue(db: Any, tenant_id: str, depth: int) -> None:
             await conn.execute(tasks.insert(), rows[start : start + 2000])
 
 
-async def _creates(client: _RawClient, count: int) -> None:
+async def _creates(client: _RawClient, count: int, walls: list[float]) -> None:
     for _ in range(count):
+        start = time.perf_counter()
         status, answer = await client.post()
+        walls.append(time.perf_counter() - start)
         assert status == 200, answer
+        await asyncio.sleep(0)  # a loop turn between requests, as a server's (the ticker runs)
+
+
+async def _ticker(lateness: list[float], running: list[bool]) -> None:
+    """How late the loop runs a 1 ms timer: how long anything held the loop thread (a
+    checkpoint on it, a create's statements) or the OS did not run it (the machine's load)."""
+    loop = asyncio.get_running_loop()
+    while running:
+        due = loop.time() + 0.001
+        await asyncio.sleep(0.001)
+        lateness.append(loop.time() - due)
+
+
+def _spread(label: str, values: list[float]) -> str:
+    ordered = sorted(values) or [0.0]
+    p50, p99, p999 = (
+        ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 for q in (0.5, 0.99, 0.999)
+    )
+    return (
+        f"{label} p50 {p50:.2f} ms, p99 {p99:.2f} ms, p99.9 {p999:.1f} ms, "
+        f"max {ordered[-1] * 1000:.1f} ms"
+    )
 
 
 def _replica_keys() -> dict[str, str]:
@@ -231,17 +255,22 @@ async def _run(args: argparse.Namespace, database_url: str | None) -> None:
                 counts.clear()
                 shown.clear()
                 profiler = cProfile.Profile() if args.profile else None
+                walls: list[float] = []
+                lateness: list[float] = []
+                ticking = asyncio.create_task(_ticker(lateness, running := [True]))
                 cpu, wall = time.process_time(), time.perf_counter()
                 main = time.thread_time()
                 if profiler:
                     profiler.enable()
                 await asyncio.gather(
                     *(
-                        _creates(client, args.creates // args.concurrency)
+                        _creates(client, args.creates // args.concurrency, walls)
                         for _ in range(args.concurrency)
                     )
                 )
                 await asyncio.sleep(0.2)  # let the dispatcher passes the creates woke finish
+                running.clear()
+                await ticking
                 if profiler:
                     profiler.disable()
                 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall - 0.2
@@ -264,9 +293,19 @@ async def _run(args: argparse.Namespace, database_url: str | None) -> None:
         per = {k: round(v / n, 2) for k, v in sorted(counts.items())}
         total = sum(v for k, v in counts.items() if not k.startswith("("))
         print(f"statements per create: {total / n:.2f} {per}")
-        fallbacks = getattr(getattr(services.tasks, "writes", None), "fallbacks", None)
+        print(_spread("wall per create:", walls))
+        print(_spread("event loop late on a 1 ms timer:", lateness))
+        writes = getattr(services.tasks, "writes", None)
+        fallbacks = getattr(writes, "fallbacks", None)
         if fallbacks is not None:
             print(f"creates whose transaction fell back to the engine: {fallbacks}")
+        checkpoints = getattr(writes, "checkpoints", None)
+        if checkpoints is not None:
+            print(
+                f"raw writer's WAL checkpoints: {checkpoints.runs}, "
+                f"{checkpoints.incomplete} of them incomplete, the longest "
+                f"{checkpoints.longest * 1000:.1f} ms (in a worker thread)"
+            )
         for statement, seen in shown.most_common():
             print(f"{seen / n:6.2f}  {statement}")
         if profiler:

@@ -11,10 +11,11 @@ the same statement objects, see ``store/raw_statements.py``) on the driver itsel
   (another writer holds it: the engine's writer, another process), and then the transaction
   runs on the engine's writer instead, which waits in its own thread: the loop never waits for
   another writer. Every statement of the body runs without giving the loop up (none awaits
-  anything that suspends), so the lock is held for the statements' time only. A commit that
-  crosses SQLite's autocheckpoint threshold (1,000 WAL pages, every ~60 creates) checkpoints
-  on the loop thread, as the engine's writer does in its own thread (docs/bench.md, Write
-  path, says what that costs and what was tried instead).
+  anything that suspends), so the lock is held for the statements' time only. The writer's
+  autocheckpoint is off (a checkpoint's copy and syncs would stall the loop, tens of ms): every
+  ``CHECKPOINT_EVERY`` raw commits a ``RESTART`` checkpoint runs in a worker thread on its own
+  connection (``store/wal_checkpoint.py``) while new raw transactions await its end, so nothing
+  raw appends to the WAL meanwhile and the next commit writes it from its start again.
 - PostgreSQL: a connection from a few raw asyncpg connections (``store/hot_pg.py``), ``BEGIN``
   … ``COMMIT`` on it, READ COMMITTED as the engine's; row locks work as they do there.
 
@@ -44,6 +45,11 @@ from lumagate.store.database import Database
 from lumagate.store.hot_pg import RawConnections
 from lumagate.store.raw_statements import PreparedStatements, RawRows
 from lumagate.store.unit_of_work import Transactions, UnitOfWork
+from lumagate.store.wal_checkpoint import (
+    CHECKPOINT_BUSY_SECONDS,
+    CHECKPOINT_EVERY,
+    WalCheckpoints,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +67,14 @@ class RawWriteUnavailable(Exception):
 class HotWrites:
     """Runs a unit of work's body on the raw driver, or on ``transactions`` when it cannot."""
 
-    def __init__(self, db: Database, transactions: Transactions) -> None:
+    def __init__(
+        self,
+        db: Database,
+        transactions: Transactions,
+        *,
+        checkpoint_every: int = CHECKPOINT_EVERY,
+        checkpoint_busy_seconds: float = CHECKPOINT_BUSY_SECONDS,
+    ) -> None:
         self.transactions = transactions
         self.is_sqlite = db.is_sqlite
         self.prepared = PreparedStatements(db.dialect)
@@ -71,6 +84,11 @@ class HotWrites:
         plain_file = database and database != ":memory:" and "file:" not in database
         self._sqlite_path = database if self.is_sqlite and plain_file else None
         self._sqlite: sqlite3.Connection | None = None
+        self.checkpoints = (
+            WalCheckpoints(self._sqlite_path, checkpoint_every, checkpoint_busy_seconds)
+            if self._sqlite_path
+            else None
+        )
         self._tracer: Callable[[str], None] | None = None
         self._pg: RawConnections | None = None
         self._pg_resting_until = 0.0
@@ -102,6 +120,8 @@ class HotWrites:
 
     # -- SQLite -----------------------------------------------------------------------------
     async def _sqlite_run(self, body: Body[T]) -> T:
+        if self.checkpoints is not None:
+            await self.checkpoints.finished()  # nothing raw appends while one runs
         conn = self._sqlite_writer()
         try:
             conn.execute("BEGIN IMMEDIATE")  # busy timeout 0: the lock now, or an error now
@@ -115,6 +135,8 @@ class HotWrites:
             if isinstance(error, sqlite3.Error):  # the COMMIT's (busy): the engine runs it
                 raise RawWriteUnavailable("the SQLite commit failed") from error
             raise
+        if self.checkpoints is not None:
+            self.checkpoints.committed()
         return result
 
     def _sqlite_rollback(self, conn: sqlite3.Connection) -> None:
@@ -173,6 +195,8 @@ class HotWrites:
             raise
 
     async def close(self) -> None:
+        if self.checkpoints is not None:
+            await self.checkpoints.close()
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
@@ -238,13 +262,15 @@ def _rowcount(status: str) -> int:
 
 def _open_writer(path: str) -> sqlite3.Connection:
     """The engine's connection settings (``store/database.py``) but a busy timeout of 0
-    (``timeout=0``: from the connection's first statement on)."""
+    (``timeout=0``: from the connection's first statement on) and no autocheckpoint (its
+    checkpoints run in a worker thread, ``store/wal_checkpoint.py``)."""
     uri = Path(path).resolve().as_uri() + "?mode=rw"
     connection = sqlite3.connect(
         uri, uri=True, isolation_level=None, check_same_thread=False, timeout=0
     )
+    pragmas = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "wal_autocheckpoint=0")
     try:
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        for pragma in pragmas:
             connection.execute(f"PRAGMA {pragma}")
     except sqlite3.Error:
         connection.close()
