@@ -82,14 +82,14 @@ class BoundaryMiddleware(ScopeMiddleware):
             if scope["method"] not in BODY_METHODS or self._is_multipart(scope):
                 await self.app(scope, receive, send)
                 return
-            body = await self._read_body(receive)
+            body = await read_body(receive, self.max_body_bytes)
             if body is None:
                 return  # the client went away
             check_body(body)
         except GatewayError as error:
             await error_response(Request(scope), error)(scope, receive, send)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
     @staticmethod
     def _is_multipart(scope: Scope) -> bool:
@@ -98,23 +98,26 @@ class BoundaryMiddleware(ScopeMiddleware):
                 return bytes(value).lower().startswith(b"multipart/")
         return False
 
-    async def _read_body(self, receive: Receive) -> bytes | None:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise PayloadTooLarge(msg.BODY_TOO_LARGE(limit=self.max_body_bytes))
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+
+async def read_body(receive: Receive, max_body_bytes: int) -> bytes | None:
+    """The whole body (413 past ``max_body_bytes``), or None when the client went away."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_body_bytes:
+            raise PayloadTooLarge(msg.BODY_TOO_LARGE(limit=max_body_bytes))
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """``receive`` that gives the body read already, then waits as ``receive`` does."""
     sent = False
 
     async def replay() -> Message:

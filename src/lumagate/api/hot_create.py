@@ -34,18 +34,17 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lumagate.api.body import read_model
 from lumagate.api.body_deadline import BodyDeadline
-from lumagate.api.boundary import check_body, check_query
+from lumagate.api.boundary import check_body, check_query, read_body, replay_body
 from lumagate.api.deps import ApiServices, bearer_tenant
 from lumagate.api.errors import error_response
 from lumagate.api.luma_shapes import flat_generation
 from lumagate.api.rate_limit_headers import STATE_NAME, HeaderReader, read_headers
 from lumagate.api.reseller import PREFIXES, GenerationBody
-from lumagate.domain import messages as msg
-from lumagate.domain.errors import GatewayError, PayloadTooLarge
+from lumagate.domain.errors import GatewayError
 from lumagate.observability import log_context
 from lumagate.observability.http import HttpObserver
 from lumagate.observability.request_id import HEADER as REQUEST_ID_HEADER
@@ -106,11 +105,11 @@ async def _create(scope: Scope, receive: Receive, max_body_bytes: int) -> JSONRe
     request = Request(scope, receive)
     try:
         check_query(scope)
-        raw = await _read_body(receive, max_body_bytes)
+        raw = await read_body(receive, max_body_bytes)
         if raw is None:
             return None
         check_body(raw)
-        request = Request(scope, _replay(raw, receive))
+        request = Request(scope, replay_body(raw, receive))
         response = await _routed(request)
     except GatewayError as error:
         response = error_response(request, error)
@@ -131,37 +130,6 @@ async def _routed(request: Request) -> JSONResponse:
     command = body.command(channel, request.headers.get("idempotency-key"))
     task = await services.tasks.create(tenant, command)
     return JSONResponse(await flat_generation(task, services.tasks))
-
-
-async def _read_body(receive: Receive, max_body_bytes: int) -> bytes | None:
-    """The whole body (413 past ``max_body_bytes``), or None when the client went away."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > max_body_bytes:
-            raise PayloadTooLarge(msg.BODY_TOO_LARGE(limit=max_body_bytes))
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """``receive`` that gives the body read already, then waits as ``receive`` does."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 def _needs_the_stack(scope: Scope) -> bool:
