@@ -44,6 +44,8 @@ from tests.support.upstreams import (
 )
 from tests.support.waiting import wait_until
 
+REFUNDS = "SELECT id FROM ledger WHERE task_id = ? AND kind = 'refund'"
+
 __all__ = ["sim"]
 
 pytestmark = pytest.mark.slow
@@ -131,6 +133,9 @@ def test_an_upstream_that_lost_the_video_fails_the_task_with_the_reason_and_refu
             assert task["state"] == "failed"
             assert "no longer gives this task's video" in task["failure_reason"], task
             assert "HTTP 404" in task["failure_reason"]
+            # The refund follows the failure's event (the billing listener), so a client can
+            # see `failed` a moment before it: wait for it, then check nothing else was written.
+            wait_until(lambda: db_rows(server, REFUNDS, task_id), "the failed task's refund")
             ledger = db_rows(server, "SELECT kind FROM ledger WHERE task_id = ?", task_id)
             assert sorted(r["kind"] for r in ledger) == ["charge", "refund"]
             assert usage(http) == before
@@ -170,6 +175,9 @@ def test_a_video_over_the_size_limit_fails_at_once_and_refunds(
                 "The upstream's video is too large to keep (the limit, "
                 "LUMAGATE_MIRROR_MAX_BYTES, is 2000 bytes)"
             ), task
+            # The refund follows the failure's event (the billing listener), so a client can
+            # see `failed` a moment before it: wait for it, then check nothing else was written.
+            wait_until(lambda: db_rows(server, REFUNDS, task_id), "the failed task's refund")
             ledger = db_rows(server, "SELECT kind FROM ledger WHERE task_id = ?", task_id)
             assert sorted(r["kind"] for r in ledger) == ["charge", "refund"]
             assert usage(http) == before
