@@ -230,6 +230,9 @@ class ForkServer:
             with self._changed:
                 if "spawned" in message:
                     self._spawned[message["spawned"]] = message["pid"]
+                    # Pids are reused (pid_max is 32768 here): an exit recorded for this pid
+                    # was an earlier child's, and must not make the new one look exited.
+                    self._exits.pop(message["pid"], None)
                 else:
                     self._exits[message["exit"]] = message["code"]
                 self._changed.notify_all()
