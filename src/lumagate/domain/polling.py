@@ -57,12 +57,8 @@ class PollPlan:
     fallback poll is put a margin after the expected end, so it finds the callback already
     applied; with no recent run time it backs off with the task's age (half of it, at most ten
     intervals).
-
-    ``claimed_until`` is when the refresher's claim already made the task due again: a next
-    poll earlier than that is simply the claim's (no write); only a later one is stored.
     """
 
-    claimed_until: datetime
     cadence: float
     expected_seconds: float | None = None
 
@@ -91,7 +87,3 @@ class PollPlan:
             if wait <= interval
             else max(grid, on_grid(now + timedelta(seconds=wait), interval))
         )
-
-    def needs_write(self, wanted: datetime) -> bool:
-        """Whether ``wanted`` is enough later than the claim's own due time to store it."""
-        return (wanted - self.claimed_until).total_seconds() > self.cadence

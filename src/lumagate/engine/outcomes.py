@@ -41,9 +41,9 @@ async def apply_job(
 ) -> Task | None:
     """Record ``job`` on ``task``; returns the changed task, or None if nothing moved.
 
-    ``plan`` (the refresher's polls): the next poll follows the task's expected end, and a
-    poll that changes nothing writes nothing unless the next poll must move past the claim's.
-    With ``schedule`` (one engine alone polls) that next poll is held there, never written."""
+    ``plan`` (the refresher's and the dispatcher's polls): the next poll follows the task's
+    expected end. A poll that changes nothing writes nothing: with ``schedule`` (the
+    refresher's, in memory) its next poll is held there, never written."""
     target = target_state(job)
     interval = job.poll_after or ctx.settings.refresh_interval_seconds
     if plan is None:
@@ -74,7 +74,7 @@ async def apply_job(
         values["next_poll_at"] = next_poll
     if target == task.state or not can_transition(task.state, target):
         if task.state in (TaskState.SUBMITTED, TaskState.PROCESSING):
-            await _record_unchanged(ctx, task, progress, now, next_poll, plan, schedule)
+            await _record_unchanged(ctx, task, progress, now, next_poll, schedule)
         return None
     if target == TaskState.COMPLETED and await needs_mirror(ctx, task, job.media, account):
         with log_context.bind(task_id=task.id, account=account.name if account else None):
@@ -106,18 +106,14 @@ async def _record_unchanged(
     progress: int,
     now: datetime,
     next_poll: datetime,
-    plan: PollPlan | None,
-    schedule: PollSchedule | None = None,
+    schedule: PollSchedule | None,
 ) -> None:
-    """A poll that moved no state: write the progress if it moved, else at most the next poll
-    (held in ``schedule`` if there is one; not written when the claim already scheduled it;
-    none at all outside the refresher)."""
+    """A poll that moved no state: write the progress if it moved, else nothing (the next poll
+    is held in the refresher's ``schedule``; outside the refresher there is none to keep)."""
     if progress != task.progress:
         await ctx.tasks.set_progress(task, progress, now, next_poll)
     elif schedule is not None:
         schedule.hold(task.id, schedule.stored_at(task.id), next_poll)
-    elif plan is not None and plan.needs_write(next_poll):
-        await ctx.tasks.reschedule_poll(task, next_poll)
 
 
 async def requeue(

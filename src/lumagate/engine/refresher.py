@@ -83,7 +83,7 @@ class Refresher:
         due = await self._claim(claimed_at, hold)
         if not due:
             return 0
-        plan = await self.plan(claimed_at + hold)
+        plan = await self.plan()
         by_account: dict[str, list[Task]] = defaultdict(list)
         for task in due:
             if task.account_id and task.upstream_id:
@@ -91,10 +91,9 @@ class Refresher:
         await asyncio.gather(*(self._refresh_account(a, ts, plan) for a, ts in by_account.items()))
         return len(due)
 
-    async def plan(self, claimed_until: datetime | None = None) -> PollPlan:
+    async def plan(self) -> PollPlan:
         """How polls are placed now (the dispatcher places each new task's first poll by it)."""
         return PollPlan(
-            claimed_until=claimed_until or utcnow(),
             cadence=self.ctx.settings.refresh_interval_seconds,
             expected_seconds=await self._expected_run_seconds(),
         )

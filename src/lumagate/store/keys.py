@@ -110,19 +110,6 @@ class KeyStore:
             )
         return key_from_row(row), plaintext
 
-    async def authenticate(self, plaintext: str, now: datetime) -> ApiKey | None:
-        digest = hash_api_key(plaintext)
-        async with self.db.read_one() as conn:
-            row = (
-                (await conn.execute(select(api_keys).where(api_keys.c.key_hash == digest)))
-                .mappings()
-                .first()
-            )
-        if row is None or not digests_match(row["key_hash"], digest):
-            return None
-        key = key_from_row(row)
-        return key if key.usable(now) else None
-
     async def authenticate_with_task(
         self, plaintext: str, task_id: str, now: datetime
     ) -> tuple[ApiKey | None, Task | None]:

@@ -35,8 +35,8 @@ async def claim_due_tasks(
     db: Database, eligible: ColumnElement[bool], *, now: datetime, hold: timedelta, limit: int
 ) -> list[Task]:
     """Tasks matching ``eligible``, their ``next_poll_at`` pushed out by ``hold``: the claim of a
-    due upstream cancel here and of a due poll (``TaskStore.claim_due_for_refresh``), since that
-    one column holds the due time of both."""
+    due upstream cancel (that one column holds the due time of a cancel and of a poll; polls
+    are claimed in memory, ``engine/poll_schedule.py``)."""
     rows = await claim_due(
         db, tasks, due=tasks.c.next_poll_at, eligible=eligible, now=now, hold=hold, limit=limit
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
@@ -21,7 +21,7 @@ from lumagate.domain.task import Task, TaskMedia
 from lumagate.store.database import Database
 from lumagate.store.rows import media_to_json, task_from_row
 from lumagate.store.schema import tasks
-from lumagate.store.task_ends import TaskEnds, claim_due_tasks
+from lumagate.store.task_ends import TaskEnds
 from lumagate.store.task_pages import TaskPageQuery, keyset_page
 from lumagate.store.task_polls import FOLLOWED, TaskPolls
 
@@ -294,26 +294,7 @@ class TaskStore:
                 .values(progress=progress, next_poll_at=next_poll_at, updated_at=now)
             )
 
-    async def reschedule_poll(self, task: Task, next_poll_at: datetime) -> None:
-        """Only the next poll of a followed task (a poll that changed nothing else)."""
-        async with self.db.write() as conn:
-            await conn.execute(
-                update(tasks)
-                .where(tasks.c.id == task.id, tasks.c.state == task.state.value)
-                .values(next_poll_at=next_poll_at)
-            )
-
     # -- refresh ------------------------------------------------------------------------
-    async def claim_due_for_refresh(
-        self, now: datetime, hold: timedelta, limit: int = 500
-    ) -> list[Task]:
-        """Followed tasks whose next poll is due; pushes their next poll out by ``hold``."""
-        eligible = and_(
-            tasks.c.state.in_(FOLLOWED),
-            or_(tasks.c.next_poll_at.is_(None), tasks.c.next_poll_at <= now),
-        )
-        return await claim_due_tasks(self.db, eligible, now=now, hold=hold, limit=limit)
-
     async def poll_soon(self, account_id: str, upstream_id: str, now: datetime) -> int:
         """Make a followed task due now (an upstream callback or a finished local render)."""
         async with self.db.write() as conn:

@@ -223,16 +223,6 @@ async def test_catch_up_sweeps_read_from_their_watermark(db: Database) -> None:
         assert_indexed(plan, "ix_tasks_finished")
 
 
-async def test_refresh_claim_reads_only_followed_tasks(db: Database) -> None:
-    """Due polls come from the followed (running) tasks through an index on the state; their
-    order over two states may need a sort, but of the running tasks only, never of history."""
-    store = TaskStore(db)
-    (plan, *_) = await plans_while(
-        db, lambda: store.claim_due_for_refresh(NOW, timedelta(seconds=30), limit=100)
-    )
-    assert_indexed(plan, None, sorts=True)
-
-
 async def test_in_memory_poll_schedule_reads_only_followed_tasks(db: Database) -> None:
     """SQLite's refresher (schedule in memory) reads the due stored polls of the running tasks
     through an index on the state (no sort: it asks for no order), then the due ones by key."""

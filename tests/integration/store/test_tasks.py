@@ -96,6 +96,13 @@ async def test_migrations_apply_and_are_idempotent(empty_database_url: str) -> N
 # -- keys ---------------------------------------------------------------------------------
 
 
+async def _authenticate(keys: KeyStore, plaintext: str, now: datetime) -> ApiKey | None:
+    """The usable key behind ``plaintext`` alone (the read every route makes, naming no task)."""
+    key, task = await keys.authenticate_with_task(plaintext, "", now)
+    assert task is None
+    return key
+
+
 async def test_key_create_and_authenticate_never_store_the_plaintext(db: Database) -> None:
     keys = KeyStore(db)
     now = utcnow()
@@ -118,12 +125,12 @@ async def test_key_create_and_authenticate_never_store_the_plaintext(db: Databas
         assert plaintext not in text, column
         assert secret_part not in text, column
 
-    assert await keys.authenticate(plaintext, now) == record
-    assert await keys.authenticate(plaintext + "x", now) is None
-    assert await keys.authenticate(plaintext[:-1], now) is None
-    assert await keys.authenticate(" " + plaintext, now) is None
-    assert await keys.authenticate(record.prefix, now) is None
-    assert await keys.authenticate(row["key_hash"], now) is None  # the digest is not a key
+    assert await _authenticate(keys, plaintext, now) == record
+    assert await _authenticate(keys, plaintext + "x", now) is None
+    assert await _authenticate(keys, plaintext[:-1], now) is None
+    assert await _authenticate(keys, " " + plaintext, now) is None
+    assert await _authenticate(keys, record.prefix, now) is None
+    assert await _authenticate(keys, row["key_hash"], now) is None  # the digest is not a key
 
 
 async def test_key_revoke(db: Database) -> None:
@@ -132,12 +139,12 @@ async def test_key_revoke(db: Database) -> None:
     record, plaintext = await keys.create("bob", now)
     other, other_plain = await keys.create("carol", now)
     assert await keys.revoke(record.id, now + timedelta(seconds=1))
-    assert await keys.authenticate(plaintext, now + timedelta(seconds=2)) is None
+    assert await _authenticate(keys, plaintext, now + timedelta(seconds=2)) is None
     assert not await keys.revoke(record.id, now + timedelta(seconds=3))  # already revoked
     assert not await keys.revoke(str(uuid.uuid4()), now)
     revoked = await keys.get(record.id)
     assert revoked is not None and revoked.revoked_at is not None
-    assert await keys.authenticate(other_plain, now) == other  # others unaffected
+    assert await _authenticate(keys, other_plain, now) == other  # others unaffected
 
 
 async def test_key_expiry(db: Database) -> None:
@@ -147,10 +154,10 @@ async def test_key_expiry(db: Database) -> None:
         "old", now - timedelta(days=2), expires_at=now - timedelta(days=1)
     )
     valid_record, valid = await keys.create("new", now, expires_at=now + timedelta(hours=1))
-    assert await keys.authenticate(expired, now) is None
-    assert await keys.authenticate(valid, now) == valid_record
-    assert await keys.authenticate(valid, now + timedelta(hours=1)) is None  # expiry is exclusive
-    assert await keys.authenticate(valid, now + timedelta(hours=2)) is None
+    assert await _authenticate(keys, expired, now) is None
+    assert await _authenticate(keys, valid, now) == valid_record
+    assert await _authenticate(keys, valid, now + timedelta(hours=1)) is None  # expiry is exclusive
+    assert await _authenticate(keys, valid, now + timedelta(hours=2)) is None
 
 
 # -- tasks: reads -------------------------------------------------------------------------

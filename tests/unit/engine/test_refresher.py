@@ -126,7 +126,7 @@ async def test_a_stored_poll_that_falls_due_just_after_a_claim_is_not_lost(
     time (it was once dropped, and the task waited a whole refresh period more)."""
     (task,) = await _followed(stores, "u1")
     due = utcnow() + timedelta(milliseconds=200)
-    await stores.tasks.reschedule_poll(task, due)
+    await stores.tasks.set_progress(task, task.progress, utcnow(), due)
     refresher = Refresher(ctx)
     assert refresher.schedule is not None  # SQLite: the schedule is held in memory
     assert await refresher.refresh_once() == 0  # claimed before it was due

@@ -7,7 +7,8 @@ import pytest
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
-from lumagate.domain.errors import InvalidRequest, KeyNotFound
+from lumagate.domain.errors import AuthenticationRequired, InvalidRequest, KeyNotFound
+from lumagate.service.auth import Authenticator
 from lumagate.service.keys import KeyAdmin
 from lumagate.wiring.operator import key_admin
 from lumagate.wiring.stores import Stores
@@ -24,8 +25,8 @@ async def test_a_new_key_authenticates_and_its_secret_is_sealed(
     created = await admin.create("  alice ", credits=100, channels=(Channel.DEFAULT,), rpm=5)
     assert created.record.name == "alice"  # trimmed
     assert created.record.credits == 100 and created.record.rpm == 5
-    found = await stores.keys.authenticate(created.plaintext, utcnow())
-    assert found is not None and found.id == created.record.id
+    found = await Authenticator(stores.keys).tenant(created.plaintext)
+    assert found.id == created.record.id
     sealed = await stores.keys.sealed_webhook_secret(created.record.id)
     assert sealed is not None and created.webhook_secret not in sealed
     assert await admin.webhook_secret(created.record.id) == created.webhook_secret
@@ -82,7 +83,8 @@ async def test_change_limits_then_revoke(admin: KeyAdmin, stores: Stores) -> Non
     )
     assert changed.channels == (Channel.VIP,) and changed.rpm == 3 and changed.max_running is None
     await admin.revoke(created.record.id)
-    assert await stores.keys.authenticate(created.plaintext, utcnow()) is None
+    with pytest.raises(AuthenticationRequired):
+        await Authenticator(stores.keys).tenant(created.plaintext)
     with pytest.raises(KeyNotFound):
         await admin.revoke(created.record.id)  # revoked keys cannot be revoked twice
 
