@@ -32,9 +32,9 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs; used only in store/hot_*
 from sqlalchemy.engine import make_url
@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 PG_CONNECTIONS = 4  # per process, beside the engine's pool and the hot reads' connections
 PG_REST_SECONDS = 10.0  # after a failure to connect, the engine alone writes this long
 T = TypeVar("T")
+C = TypeVar("C")  # a driver's connection
+Ran = tuple[list[str], Sequence[Sequence[Any]], int]  # column names, rows, row count
 Body = Callable[[UnitOfWork], Awaitable[T]]
 _PG_FAILURES = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -204,10 +206,13 @@ class HotWrites:
             await self._pg.close()
 
 
-class SqliteStatements:
-    """The stores' statements on a stdlib :mod:`sqlite3` connection inside a transaction."""
+class _DriverStatements(Generic[C]):
+    """The stores' statements on one raw connection inside a transaction: each compiled once
+    (``store/raw_statements.py``), run on the driver by ``_run``, its rows decoded as the
+    engine would. The two drivers differ only in ``_run`` (how a statement runs, which errors
+    mean what)."""
 
-    def __init__(self, conn: sqlite3.Connection, prepared: PreparedStatements) -> None:
+    def __init__(self, conn: C, prepared: PreparedStatements) -> None:
         self._conn = conn
         self._prepared = prepared
 
@@ -216,6 +221,19 @@ class SqliteStatements:
     ) -> RawRows:
         prepared = self._prepared.get(statement, parameters)
         sql, arguments = prepared.arguments(parameters)
+        keys, rows, rowcount = await self._run(sql, arguments, prepared.returns_rows)
+        return RawRows(keys, [prepared.decode(row) for row in rows], rowcount)
+
+    async def _run(self, sql: str, arguments: tuple[Any, ...], returns_rows: bool) -> Ran:
+        """The statement's column names, rows and row count; a unique violation as
+        SQLAlchemy's ``IntegrityError``, any other driver failure as ``RawWriteUnavailable``."""
+        raise NotImplementedError
+
+
+class SqliteStatements(_DriverStatements[sqlite3.Connection]):
+    """On a stdlib :mod:`sqlite3` connection (its calls never suspend the loop)."""
+
+    async def _run(self, sql: str, arguments: tuple[Any, ...], returns_rows: bool) -> Ran:
         try:
             cursor = self._conn.execute(sql, arguments)
             rows = cursor.fetchall()
@@ -223,24 +241,15 @@ class SqliteStatements:
             raise IntegrityError(sql, arguments, error) from error
         except sqlite3.Error as error:
             raise RawWriteUnavailable("a statement failed on the raw driver") from error
-        keys = [column[0] for column in cursor.description or ()]
-        return RawRows(keys, [prepared.decode(row) for row in rows], cursor.rowcount)
+        return [column[0] for column in cursor.description or ()], rows, cursor.rowcount
 
 
-class PgStatements:
-    """The stores' statements on a raw asyncpg connection inside a transaction."""
+class PgStatements(_DriverStatements[asyncpg.Connection]):
+    """On a raw asyncpg connection."""
 
-    def __init__(self, conn: asyncpg.Connection, prepared: PreparedStatements) -> None:
-        self._conn = conn
-        self._prepared = prepared
-
-    async def execute(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
-    ) -> RawRows:
-        prepared = self._prepared.get(statement, parameters)
-        sql, arguments = prepared.arguments(parameters)
+    async def _run(self, sql: str, arguments: tuple[Any, ...], returns_rows: bool) -> Ran:
         try:
-            if prepared.returns_rows:
+            if returns_rows:
                 records = await self._conn.fetch(sql, *arguments)
                 rowcount = len(records)
             else:
@@ -251,7 +260,7 @@ class PgStatements:
         except _PG_FAILURES as error:
             raise RawWriteUnavailable("a statement failed on the raw driver") from error
         keys = list(records[0].keys()) if records else []
-        return RawRows(keys, [prepared.decode(tuple(record)) for record in records], rowcount)
+        return keys, [tuple(record) for record in records], rowcount
 
 
 def _rowcount(status: str) -> int:
