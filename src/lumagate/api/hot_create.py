@@ -9,7 +9,8 @@ done for it:
 
 - BodyDeadline: the same middleware, wrapped around this answer only (408 when the body is late);
 - RequestId: the ``X-Request-Id`` kept or made, bound for every log line, on the response;
-- HttpMetrics: one observation under the path (the create's paths have no parameter);
+- HttpMetrics: one observation under the path (the create's paths have no parameter; these two
+  by :class:`~lumagate.api.hot_observe.ObservedAnswers`, shared with ``api/hot_routes.py``);
 - CORS: a request with an ``Origin`` header goes through the whole stack instead, so a browser
   gets exactly what ``CORSMiddleware`` answers; a multipart body likewise (the boundary leaves it
   to the route, whose refusals then come in the route's order);
@@ -29,7 +30,6 @@ same (tests/integration/api/test_hot_create.py).
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -41,14 +41,11 @@ from lumagate.api.body_deadline import BodyDeadline
 from lumagate.api.boundary import check_body, check_query, read_body, replay_body
 from lumagate.api.deps import ApiServices, bearer_tenant
 from lumagate.api.errors import error_response
+from lumagate.api.hot_observe import ObservedAnswers
 from lumagate.api.luma_shapes import flat_generation
 from lumagate.api.rate_limit_headers import STATE_NAME, HeaderReader, read_headers
 from lumagate.api.reseller import PREFIXES, GenerationBody
 from lumagate.domain.errors import GatewayError
-from lumagate.observability import log_context
-from lumagate.observability.http import HttpObserver
-from lumagate.observability.request_id import HEADER as REQUEST_ID_HEADER
-from lumagate.observability.request_id import request_id_from
 from lumagate.service.auth import Authenticator
 
 # The reseller create under every prefix and base, with or without the slash (api/reseller.py).
@@ -70,7 +67,7 @@ class HotCreate:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self._deadline = BodyDeadline(self._observed, body_timeout_seconds)
-        self._observer: HttpObserver | None = None  # made on the first create (the app's metrics)
+        self._answers = ObservedAnswers("POST")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
@@ -82,22 +79,15 @@ class HotCreate:
         await self.app(scope, receive, send)
 
     async def _observed(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """What RequestId and HttpMetrics do around a request, for this one."""
-        services: ApiServices = scope["app"].state.services
-        started = time.monotonic()
-        status = 500  # what the metrics count if no answer goes out (as HttpMetrics does)
-        request_id = request_id_from(scope)
-        try:
-            with log_context.bind(request_id=request_id, tenant=None, task_id=None, account=None):
-                response = await _create(scope, receive, self.max_body_bytes)
-                if response is not None:  # None: the client went away before its body came
-                    response.headers[REQUEST_ID_HEADER] = request_id
-                    status = response.status_code
-                    await response(scope, receive, send)
-        finally:
-            observer = self._observer or HttpObserver(services.metrics)
-            self._observer = observer
-            observer.observe("POST", scope["path"], status, time.monotonic() - started)
+        """The create's answer (None: the client went away before its body came), observed."""
+        max_body_bytes = self.max_body_bytes
+        await self._answers.send(
+            lambda _services: _create(scope, receive, max_body_bytes),
+            scope["path"],
+            scope,
+            receive,
+            send,
+        )
 
 
 async def _create(scope: Scope, receive: Receive, max_body_bytes: int) -> JSONResponse | None:

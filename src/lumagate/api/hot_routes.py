@@ -8,7 +8,8 @@ it, instead of passing through six of them and ~184 routes:
 
 - BodyDeadline: nothing to do (a GET's body is never read);
 - RequestId: the ``X-Request-Id`` kept or made, bound for every log line, on the response;
-- HttpMetrics: one observation under the route template, never the raw id;
+- HttpMetrics: one observation under the route template, never the raw id (these two by
+  :class:`~lumagate.api.hot_observe.ObservedAnswers`, shared with ``api/hot_create.py``);
 - CORS: a request with an ``Origin`` header goes through the whole stack instead, so a
   browser gets exactly what ``CORSMiddleware`` answers;
 - RateLimitHeaders: the key's ``x-ratelimit-*`` headers on every answer once the key is known;
@@ -27,7 +28,6 @@ that mattered was FastAPI's ``jsonable_encoder`` (29 µs), which a returned ``Re
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -37,15 +37,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from lumagate.api.boundary import check_query
 from lumagate.api.deps import ApiServices
 from lumagate.api.errors import error_response
+from lumagate.api.hot_observe import ObservedAnswers
 from lumagate.api.luma_shapes import flat_generation
 from lumagate.api.rate_limit_headers import read_headers
 from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, TaskNotFound
 from lumagate.domain.tenant import ApiKey
 from lumagate.observability import log_context
-from lumagate.observability.http import HttpObserver
-from lumagate.observability.request_id import HEADER as REQUEST_ID_HEADER
-from lumagate.observability.request_id import request_id_from
 from lumagate.security.keys import parse_authorization
 from lumagate.service.tasks import plausible_task_id
 
@@ -66,7 +64,7 @@ class HotRoutes:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._observer: HttpObserver | None = None  # made on the first GET (the app's metrics)
+        self._answers = ObservedAnswers("GET")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -75,28 +73,16 @@ class HotRoutes:
             if found is not None and not _from_a_browser(scope):
                 template = path[: found.start(1)] + "{task_id}" + path[found.end(1) :]
                 scope["route"] = RouteTemplate(template)
-                await self._observed(found.group(1), template, scope, receive, send)
+                task_id = found.group(1)
+                await self._answers.send(
+                    lambda services: self._generation(task_id, services, Request(scope, receive)),
+                    template,
+                    scope,
+                    receive,
+                    send,
+                )
                 return
         await self.app(scope, receive, send)
-
-    async def _observed(
-        self, task_id: str, template: str, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        """What RequestId and HttpMetrics do around a request, for this one."""
-        services: ApiServices = scope["app"].state.services
-        started = time.monotonic()
-        status = 500  # what the metrics count if the answer fails (as HttpMetrics does)
-        request_id = request_id_from(scope)
-        try:
-            with log_context.bind(request_id=request_id, tenant=None, task_id=None, account=None):
-                response = await self._generation(task_id, services, Request(scope, receive))
-                response.headers[REQUEST_ID_HEADER] = request_id
-                status = response.status_code
-                await response(scope, receive, send)
-        finally:
-            observer = self._observer or HttpObserver(services.metrics)
-            self._observer = observer
-            observer.observe("GET", template, status, time.monotonic() - started)
 
     async def _generation(
         self, task_id: str, services: ApiServices, request: Request
