@@ -117,30 +117,31 @@ class TaskWrites:
         self, task: Task, account_id: str, owner: str, lease_until: datetime, now: datetime
     ) -> bool:
         """QUEUED -> SUBMITTING on ``account_id`` with a lease; False if someone else moved it."""
-        result = await self._conn.execute(
-            update(tasks)
-            .where(tasks.c.id == task.id, tasks.c.state == TaskState.QUEUED.value)
-            .values(
-                state=TaskState.SUBMITTING.value,
-                account_id=account_id,
-                lease_owner=owner,
-                lease_expires_at=lease_until,
-                attempts=tasks.c.attempts + 1,
-                updated_at=now,
-            )
+        return await self._leave_queued(
+            task,
+            state=TaskState.SUBMITTING.value,
+            account_id=account_id,
+            lease_owner=owner,
+            lease_expires_at=lease_until,
+            attempts=tasks.c.attempts + 1,
+            updated_at=now,
         )
-        return result.rowcount > 0
 
     async def fail_queued(self, task: Task, reason: str, now: datetime) -> bool:
         """QUEUED -> FAILED (no account can serve it); False if someone else moved it."""
+        return await self._leave_queued(
+            task,
+            state=TaskState.FAILED.value,
+            updated_at=now,
+            finished_at=now,
+            failure_reason=reason,
+        )
+
+    async def _leave_queued(self, task: Task, **values: Any) -> bool:
+        """One conditional update of a task still queued; False if someone else moved it."""
         result = await self._conn.execute(
             update(tasks)
             .where(tasks.c.id == task.id, tasks.c.state == TaskState.QUEUED.value)
-            .values(
-                state=TaskState.FAILED.value,
-                updated_at=now,
-                finished_at=now,
-                failure_reason=reason,
-            )
+            .values(**values)
         )
         return result.rowcount > 0
