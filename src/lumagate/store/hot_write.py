@@ -34,15 +34,14 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import asyncpg  # type: ignore[import-untyped]  # no stubs; used only in store/hot_*
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
 
 from lumagate.store.database import Database
-from lumagate.store.hot_pg import RawConnections
+from lumagate.store.hot_pg import RawConnections, driver, driver_failures
 from lumagate.store.raw_statements import PreparedStatements, RawRows
 from lumagate.store.unit_of_work import Transactions, UnitOfWork
 from lumagate.store.wal_checkpoint import (
@@ -51,13 +50,15 @@ from lumagate.store.wal_checkpoint import (
     WalCheckpoints,
 )
 
+if TYPE_CHECKING:
+    import asyncpg  # type: ignore[import-untyped]  # no stubs; used only in store/hot_*
+
 log = logging.getLogger(__name__)
 
 PG_CONNECTIONS = 4  # per process, beside the engine's pool and the hot reads' connections
 PG_REST_SECONDS = 10.0  # after a failure to connect, the engine alone writes this long
 T = TypeVar("T")
 Body = Callable[[UnitOfWork], Awaitable[T]]
-_PG_FAILURES = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class RawWriteUnavailable(Exception):
@@ -167,7 +168,7 @@ class HotWrites:
             raise RawWriteUnavailable("the raw PostgreSQL connections are resting")
         try:
             conn = await self._pg.take()
-        except _PG_FAILURES as error:
+        except driver_failures() as error:
             self._pg_resting_until = time.monotonic() + PG_REST_SECONDS
             log.warning("creates use the async engine for %ss: %s", PG_REST_SECONDS, error)
             raise RawWriteUnavailable("no raw PostgreSQL connection") from error
@@ -185,12 +186,12 @@ class HotWrites:
         """BEGIN and the body; rolled back when it raises (the connection is the caller's)."""
         try:
             await conn.execute("BEGIN")
-        except _PG_FAILURES as error:
+        except driver_failures() as error:
             raise RawWriteUnavailable("BEGIN failed") from error
         try:
             return await body(UnitOfWork(PgStatements(conn, self.prepared), is_sqlite=False))
         except BaseException:
-            with contextlib.suppress(*_PG_FAILURES):  # failed: the caller closes the connection
+            with contextlib.suppress(*driver_failures()):  # failed: the caller closes it
                 await conn.execute("ROLLBACK")
             raise
 
@@ -246,9 +247,9 @@ class PgStatements:
             else:
                 records = []
                 rowcount = _rowcount(await self._conn.execute(sql, *arguments))
-        except asyncpg.IntegrityConstraintViolationError as error:
+        except driver().IntegrityConstraintViolationError as error:
             raise IntegrityError(sql, arguments, error) from error
-        except _PG_FAILURES as error:
+        except driver_failures() as error:
             raise RawWriteUnavailable("a statement failed on the raw driver") from error
         keys = list(records[0].keys()) if records else []
         return RawRows(keys, [prepared.decode(tuple(record)) for record in records], rowcount)
