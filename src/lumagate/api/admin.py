@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from lumagate.api import admin_tasks
 from lumagate.api.body import read_model
 from lumagate.api.deps import Admin, admin_key, max_body
+from lumagate.api.routers import add_routes, app_router
 from lumagate.domain import messages as msg
 from lumagate.domain.accounts import Account
 from lumagate.domain.channels import ALL_CHANNELS, parse_channels
@@ -213,8 +214,8 @@ async def list_ledger(request: Request, admin: Admin) -> Any:
     return {"data": [ledger_view(e) for e in entries], "offset": offset, "limit": limit}
 
 
-def build_router() -> APIRouter:
-    router = APIRouter(prefix="/admin", tags=[TAG], dependencies=[Depends(require_admin)])
+def build_router(app: FastAPI) -> APIRouter:
+    router = app_router(app, prefix="/admin", tags=[TAG], dependencies=[Depends(require_admin)])
     for path, handler, method, summary in (
         ("/keys", list_keys, "GET", "List keys (never the keys themselves)"),
         ("/keys", create_key, "POST", "Create a key; the answer holds the key, shown once"),
@@ -232,4 +233,4 @@ def build_router() -> APIRouter:
 
 
 def install(app: FastAPI) -> None:
-    app.include_router(build_router())
+    add_routes(app, build_router(app))

@@ -37,6 +37,7 @@ from lumagate.api.hot_create import HotCreate
 from lumagate.api.hot_routes import HotRoutes
 from lumagate.api.openapi import install_openapi
 from lumagate.api.rate_limit_headers import RateLimitHeadersMiddleware
+from lumagate.api.routers import add_routes
 from lumagate.api.tags import OPENAPI_TAGS
 from lumagate.api.upstream_hooks import upstream_hooks_router
 from lumagate.gateway import Gateway
@@ -135,8 +136,8 @@ def create_app(settings: Settings, *, start_engine: bool = True) -> FastAPI:
     newapi_video.install(app)
     openai_videos.install(app)
     billing.install(app)
-    app.include_router(files_router())
-    app.include_router(upstream_hooks_router())
+    add_routes(app, files_router(app=app))
+    add_routes(app, upstream_hooks_router(app))
     console.install(app, settings, lambda: gateway.admin_key, console_services(gateway))
     health.install(app)  # /readyz
     metrics.install(app)  # /metrics

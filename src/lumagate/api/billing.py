@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 
 from lumagate.api.deps import Billing, bearer_tenant
 from lumagate.api.dialect_common import documented_route
+from lumagate.api.routers import add_routes, app_router
 from lumagate.domain import messages as msg
 from lumagate.domain.clock import unix_seconds
 from lumagate.domain.errors import InvalidRequest
@@ -63,9 +64,9 @@ async def usage(request: Request, billing: Billing, tenant: ApiKey = Depends(bea
     return {"object": "list", "total_usage": round(spent * billing.credit_usd * 100, 4)}
 
 
-def build_router() -> APIRouter:
+def build_router(app: FastAPI) -> APIRouter:
     """Under ``/v1`` (documented) and, as one-api also serves them, without it."""
-    router = APIRouter(tags=[TAG])
+    router = app_router(app, tags=[TAG])
     subscription_example = {
         "object": "billing_subscription",
         "has_payment_method": True,
@@ -98,4 +99,4 @@ def build_router() -> APIRouter:
 
 def install(app: FastAPI) -> None:
     # Errors use the default OpenAI shape ({"error": {message, type, code}}).
-    app.include_router(build_router())
+    add_routes(app, build_router(app))

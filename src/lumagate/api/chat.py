@@ -33,6 +33,7 @@ from lumagate.api.dialect_common import (
     idempotency_key,
     max_body,
 )
+from lumagate.api.routers import add_routes, app_router
 from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest
 from lumagate.domain.messages import ENGLISH, Language, preferred_language
@@ -339,8 +340,8 @@ async def retrieve_model(model_id: str, tenant: ApiKey = Depends(bearer_tenant))
     return _model(model_id)
 
 
-def build_router() -> APIRouter:
-    router = APIRouter(tags=[TAG])
+def build_router(app: FastAPI) -> APIRouter:
+    router = app_router(app, tags=[TAG])
     documented_route(
         router,
         "/v1/chat/completions",
@@ -366,4 +367,4 @@ def build_router() -> APIRouter:
 
 def install(app: FastAPI) -> None:
     # Errors use the default OpenAI shape ({"error": {message, type, code}}).
-    app.include_router(build_router())
+    add_routes(app, build_router(app))

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, FastAPI
 
 from lumagate.api.deps import Callbacks, Tasks, bearer_tenant
+from lumagate.api.routers import app_router
 from lumagate.domain.tenant import ApiKey
 
 
@@ -22,8 +23,10 @@ async def task_deliveries(
     return {"data": await callbacks.log(task.id)}
 
 
-def build_router(prefixes: tuple[str, ...], bases: tuple[str, ...], tag: str) -> APIRouter:
-    router = APIRouter(tags=[tag])
+def build_router(
+    app: FastAPI, prefixes: tuple[str, ...], bases: tuple[str, ...], tag: str
+) -> APIRouter:
+    router = app_router(app, tags=[tag])
     for prefix in prefixes:
         for base in bases:
             path = f"{prefix}{base}/{{task_id}}/deliveries"

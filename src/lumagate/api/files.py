@@ -27,7 +27,7 @@ from collections.abc import Callable
 from email.utils import format_datetime
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import (
     FileResponse,
     JSONResponse,
@@ -39,6 +39,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lumagate.api.deps import media_store
 from lumagate.api.errors import openai_style_body
+from lumagate.api.routers import app_router
 from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError
 from lumagate.domain.messages import Text, preferred_language
@@ -167,10 +168,11 @@ async def _from_object_store(store: MediaStore, key: str, request: Request) -> R
 
 
 def files_router(
-    store_getter: Callable[[Request], MediaStore] = media_store,
+    store_getter: Callable[[Request], MediaStore] = media_store, *, app: FastAPI | None = None
 ) -> APIRouter:
-    """A router serving ``GET``/``HEAD /files/{key:path}`` from the store ``store_getter`` gives."""
-    router = APIRouter()
+    """A router serving ``GET``/``HEAD /files/{key:path}`` from the store ``store_getter`` gives
+    (built for ``app`` when given: :func:`lumagate.api.routers.add_routes`)."""
+    router = APIRouter() if app is None else app_router(app)
 
     @router.api_route("/files/{key:path}", methods=["GET", "HEAD"], include_in_schema=False)
     async def serve_file(key: str, request: Request) -> Response:

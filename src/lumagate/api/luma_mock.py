@@ -27,6 +27,7 @@ from lumagate.api.dialect_common import (
 )
 from lumagate.api.errors import ErrorDialect, register_error_dialect
 from lumagate.api.luma_shapes import flat_generation
+from lumagate.api.routers import add_routes, app_router
 from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest, PayloadTooLarge
 from lumagate.domain.task import Task
@@ -168,8 +169,8 @@ _UPLOAD_BODY = {
 }
 
 
-def build_router() -> APIRouter:
-    router = APIRouter(tags=[TAG])
+def build_router(app: FastAPI) -> APIRouter:
+    router = app_router(app, tags=[TAG])
     # Fixed paths before ``/api/generations/{task_id}``.
     documented_route(
         router,
@@ -223,4 +224,4 @@ def _is_mock_path(path: str) -> bool:
 
 def install(app: FastAPI) -> None:
     register_error_dialect(ErrorDialect("luma_mock", _is_mock_path, message_body))
-    app.include_router(build_router())
+    add_routes(app, build_router(app))

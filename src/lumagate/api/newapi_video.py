@@ -25,6 +25,7 @@ from lumagate.api.dialect_common import (
 from lumagate.api.errors import ErrorDialect, register_error_dialect
 from lumagate.api.luma_shapes import NEW_API_STATUS, flat_generation
 from lumagate.api.newapi_forms import VideoForm, read_submit
+from lumagate.api.routers import add_routes, app_router
 from lumagate.domain.clock import unix_seconds
 from lumagate.domain.errors import GatewayError
 from lumagate.domain.numeric_ids import numeric_id
@@ -164,8 +165,8 @@ TASK_DTO_EXAMPLE = {
 }
 
 
-def build_router() -> APIRouter:
-    router = APIRouter(tags=[TAG])
+def build_router(app: FastAPI) -> APIRouter:
+    router = app_router(app, tags=[TAG])
     documented_route(
         router,
         BASE,
@@ -197,4 +198,4 @@ def _is_unified_path(path: str) -> bool:
 
 def install(app: FastAPI) -> None:
     register_error_dialect(ErrorDialect("newapi_video", _is_unified_path, task_error_body))
-    app.include_router(build_router())
+    add_routes(app, build_router(app))

@@ -43,6 +43,7 @@ from lumagate.api.official_shapes import (
     OfficialCreateBody,
     official_generation,
 )
+from lumagate.api.routers import add_routes, app_router
 from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest, TaskNotFound
 from lumagate.domain.states import TaskState
@@ -307,8 +308,8 @@ _READS: tuple[tuple[str, Callable[..., Any], str, Any], ...] = (
 )
 
 
-def build_router() -> APIRouter:
-    router = APIRouter(prefix=BASE, tags=[TAG])
+def build_router(app: FastAPI) -> APIRouter:
+    router = app_router(app, prefix=BASE, tags=[TAG])
     created = example_response(201, GENERATION_EXAMPLE, "The generation (state queued)")
     for path in ("/generations", "/generations/video"):
         router.add_api_route(
@@ -356,4 +357,4 @@ def install(app: FastAPI) -> None:
     register_error_dialect(
         ErrorDialect("official", _is_official_path, detail_body, validation_status=422)
     )
-    app.include_router(build_router())
+    add_routes(app, build_router(app))

@@ -38,6 +38,7 @@ from lumagate.api.openai_video_body import (
     read_create_body,
     read_remix_body,
 )
+from lumagate.api.routers import add_routes, app_router
 from lumagate.domain import messages as msg
 from lumagate.domain.clock import unix_seconds
 from lumagate.domain.errors import InvalidRequest, TaskAlreadyEnded
@@ -303,8 +304,8 @@ def _video_routes(router: APIRouter) -> None:
     )
 
 
-def build_router() -> APIRouter:
-    router = APIRouter(tags=[TAG])
+def build_router(app: FastAPI) -> APIRouter:
+    router = app_router(app, tags=[TAG])
     _collection_routes(router)
     _video_routes(router)
     return router
@@ -312,4 +313,4 @@ def build_router() -> APIRouter:
 
 def install(app: FastAPI) -> None:
     # Errors use the default OpenAI shape ({"error": {message, type, code}}).
-    app.include_router(build_router())
+    add_routes(app, build_router(app))

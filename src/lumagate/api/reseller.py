@@ -23,6 +23,7 @@ from lumagate.api.deps import Tasks, Usage, bearer_tenant, max_body
 from lumagate.api.dialect_common import query_int
 from lumagate.api.errors import ErrorDialect, openai_style_body, register_error_dialect
 from lumagate.api.luma_shapes import flat_generation, task_record
+from lumagate.api.routers import add_routes, app_router
 from lumagate.domain import messages as msg
 from lumagate.domain.channels import Channel
 from lumagate.domain.errors import GatewayError, InvalidRequest
@@ -310,8 +311,8 @@ def _read_routes(router: APIRouter, root: str, kind: str, *, main: bool) -> None
     _route(router, root + "/{task_id}", get_generation, "GET", "One task", docs=main)
 
 
-def build_router() -> APIRouter:
-    router = APIRouter(tags=[TAG])
+def build_router(app: FastAPI) -> APIRouter:
+    router = app_router(app, tags=[TAG])
     for prefix, channel in PREFIXES.items():
         handlers = (_channel_route(channel), _extend_route(channel))
         for base in GENERATION_BASES:
@@ -337,6 +338,6 @@ def _is_reseller_path(path: str) -> bool:
 
 def install(app: FastAPI) -> None:
     register_error_dialect(ErrorDialect("reseller", _is_reseller_path, reseller_error_body))
-    app.include_router(deliveries.build_router(tuple(PREFIXES), GENERATION_BASES, TAG))
-    app.include_router(build_router())
+    add_routes(app, deliveries.build_router(app, tuple(PREFIXES), GENERATION_BASES, TAG))
+    add_routes(app, build_router(app))
     app.add_api_route("/ping", ping, methods=["GET"], tags=[TAG], summary="Liveness (no key)")

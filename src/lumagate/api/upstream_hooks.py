@@ -12,17 +12,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from lumagate.api.deps import Hooks
+from lumagate.api.routers import app_router
 
 MAX_HOOK_BYTES = 1024 * 1024
 TAG = "Operations"
 
 
-def upstream_hooks_router() -> APIRouter:
-    router = APIRouter(tags=[TAG])
+def upstream_hooks_router(app: FastAPI) -> APIRouter:
+    router = app_router(app, tags=[TAG])
 
     @router.post(
         "/upstream-hooks/{token}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 from pathlib import Path
@@ -55,6 +56,14 @@ def serve(
         from lumagate.cli.workers import serve_workers
 
         raise typer.Exit(serve_workers(workers, host, port, log_level, port_file))
+    gc.disable()  # start-up's objects are walked once, when it completes (api/serving.py)
+    try:
+        _serve_one(host, port, log_level, port_file)
+    finally:
+        gc.enable()  # a start-up that failed leaves no caller without its collector
+
+
+def _serve_one(host: str, port: int, log_level: str, port_file: Path | None) -> None:
     from lumagate.api.app import create_app  # the server's imports stay out of other commands
     from lumagate.api.serving import server_config
     from lumagate.cli.listen import bind_listener, bound_port, serve_on, write_port_file
@@ -70,7 +79,9 @@ def serve(
     # uvicorn's Config sets up logging for our lines and its own (text or JSON,
     # LUMAGATE_LOG_FORMAT) and server_config installs the redaction after that.
     gateway_app = create_app(settings)
-    config = server_config(gateway_app, settings, host=host, port=port, log_level=log_level)
+    config = server_config(
+        gateway_app, settings, host=host, port=port, log_level=log_level, collector_paused=True
+    )
     logging.captureWarnings(True)  # warnings become log lines too (JSON lines stay JSON)
     if settings.log_format == "text":
         _print_banner(settings)

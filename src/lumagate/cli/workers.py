@@ -17,6 +17,7 @@ SQLite is refused: it allows one writing process per data directory (``lumagate.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import signal
@@ -128,6 +129,7 @@ def _join(processes: Sequence[BaseProcess], stopping: bool) -> int:
 
 def run_worker(listener: socket.socket, host: str, port: int, log_level: str) -> None:
     """One worker: the whole gateway (API and engine) served on the inherited socket."""
+    gc.disable()  # start-up's objects are walked once, when it completes (api/serving.py)
     from lumagate.api.app import create_app
     from lumagate.api.serving import server_config
     from lumagate.cli.listen import serve_on
@@ -135,7 +137,9 @@ def run_worker(listener: socket.socket, host: str, port: int, log_level: str) ->
 
     settings = load_settings(host=host, port=port, log_level=log_level)
     app = create_app(settings)
-    config = server_config(app, settings, host=host, port=port, log_level=log_level)
+    config = server_config(
+        app, settings, host=host, port=port, log_level=log_level, collector_paused=True
+    )
     logging.captureWarnings(True)
     signal.signal(signal.SIGTERM, _exit_cleanly)
     serve_on(config, listener)

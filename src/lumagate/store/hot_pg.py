@@ -16,9 +16,24 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncpg  # type: ignore[import-untyped]  # no stubs; used only in store/hot_*
+if TYPE_CHECKING:
+    import asyncpg  # type: ignore[import-untyped]  # no stubs; used only in store/hot_*
+
+
+def driver() -> Any:
+    """asyncpg, imported with the first raw PostgreSQL connection: a gateway on SQLite never
+    loads it (~40 ms of CPU and its C extensions at every start; docs/bench.md)."""
+    import asyncpg
+
+    return asyncpg
+
+
+def driver_failures() -> tuple[type[BaseException], ...]:
+    """What a raw statement or connection raises when the database or the driver fails."""
+    pg = driver()
+    return (OSError, pg.PostgresError, pg.InterfaceError)
 
 
 class RawConnections:
@@ -58,7 +73,7 @@ class RawConnections:
             if self._count < self.size:
                 self._count += 1
                 try:
-                    connection = await asyncpg.connect(self.dsn)
+                    connection = await driver().connect(self.dsn)
                 except BaseException:
                     self._count -= 1
                     raise

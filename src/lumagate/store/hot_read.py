@@ -37,12 +37,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-import asyncpg  # type: ignore[import-untyped]  # no stubs; used only in store/hot_*
 from sqlalchemy import JSON
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.sql import ColumnElement, Select
 
-from lumagate.store.hot_pg import RawConnections
+from lumagate.store.hot_pg import RawConnections, driver_failures
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +144,7 @@ class HotRead:
             return None
         try:
             rows = await self._pg.fetch(self.sql, arguments)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        except driver_failures() as error:
             # The engine's path answers, and for a while alone: a database that is down, or a
             # URL the raw driver cannot use, must not cost every GET a failed attempt first.
             self._pg_resting_until = time.monotonic() + PG_REST_SECONDS

@@ -34,15 +34,14 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import asyncpg  # type: ignore[import-untyped]  # no stubs; used only in store/hot_*
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
 
 from lumagate.store.database import Database
-from lumagate.store.hot_pg import RawConnections
+from lumagate.store.hot_pg import RawConnections, driver, driver_failures
 from lumagate.store.raw_statements import PreparedStatements, RawRows
 from lumagate.store.unit_of_work import Transactions, UnitOfWork
 from lumagate.store.wal_checkpoint import (
@@ -50,6 +49,9 @@ from lumagate.store.wal_checkpoint import (
     CHECKPOINT_EVERY,
     WalCheckpoints,
 )
+
+if TYPE_CHECKING:
+    import asyncpg  # type: ignore[import-untyped]  # no stubs; used only in store/hot_*
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,6 @@ T = TypeVar("T")
 C = TypeVar("C")  # a driver's connection
 Ran = tuple[list[str], Sequence[Sequence[Any]], int]  # column names, rows, row count
 Body = Callable[[UnitOfWork], Awaitable[T]]
-_PG_FAILURES = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class RawWriteUnavailable(Exception):
@@ -169,7 +170,7 @@ class HotWrites:
             raise RawWriteUnavailable("the raw PostgreSQL connections are resting")
         try:
             conn = await self._pg.take()
-        except _PG_FAILURES as error:
+        except driver_failures() as error:
             self._pg_resting_until = time.monotonic() + PG_REST_SECONDS
             log.warning("creates use the async engine for %ss: %s", PG_REST_SECONDS, error)
             raise RawWriteUnavailable("no raw PostgreSQL connection") from error
@@ -187,12 +188,12 @@ class HotWrites:
         """BEGIN and the body; rolled back when it raises (the connection is the caller's)."""
         try:
             await conn.execute("BEGIN")
-        except _PG_FAILURES as error:
+        except driver_failures() as error:
             raise RawWriteUnavailable("BEGIN failed") from error
         try:
             return await body(UnitOfWork(PgStatements(conn, self.prepared), is_sqlite=False))
         except BaseException:
-            with contextlib.suppress(*_PG_FAILURES):  # failed: the caller closes the connection
+            with contextlib.suppress(*driver_failures()):  # failed: the caller closes it
                 await conn.execute("ROLLBACK")
             raise
 
@@ -244,7 +245,7 @@ class SqliteStatements(_DriverStatements[sqlite3.Connection]):
         return [column[0] for column in cursor.description or ()], rows, cursor.rowcount
 
 
-class PgStatements(_DriverStatements[asyncpg.Connection]):
+class PgStatements(_DriverStatements["asyncpg.Connection"]):
     """On a raw asyncpg connection."""
 
     async def _run(self, sql: str, arguments: tuple[Any, ...], returns_rows: bool) -> Ran:
@@ -255,9 +256,9 @@ class PgStatements(_DriverStatements[asyncpg.Connection]):
             else:
                 records = []
                 rowcount = _rowcount(await self._conn.execute(sql, *arguments))
-        except asyncpg.IntegrityConstraintViolationError as error:
+        except driver().IntegrityConstraintViolationError as error:
             raise IntegrityError(sql, arguments, error) from error
-        except _PG_FAILURES as error:
+        except driver_failures() as error:
             raise RawWriteUnavailable("a statement failed on the raw driver") from error
         keys = list(records[0].keys()) if records else []
         return keys, [tuple(record) for record in records], rowcount

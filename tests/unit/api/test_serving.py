@@ -1,5 +1,6 @@
 """``lumagate serve`` freezes the heap when start-up completes (api/serving.py), and only then:
-every other message passes through untouched."""
+every other message passes through untouched; when serve paused the collector for start-up,
+start-up's garbage is collected first and the collector resumed before the server hears of it."""
 
 from __future__ import annotations
 
@@ -38,3 +39,33 @@ async def test_the_heap_is_frozen_when_start_up_completes(
     assert frozen == [1]  # once, just before the start-up's completion reached the server
     lifespan = ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert seen == ["http.response.start", *lifespan]
+
+
+async def test_a_paused_collector_collects_once_then_freezes_then_resumes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "collect", lambda: calls.append("collect") or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "enable", lambda: calls.append("enable"))
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "lifespan.startup.complete"})
+        calls.append("started")  # the server heard of the start after the three steps
+        await send({"type": "lifespan.shutdown.complete"})
+
+    async def send(message: Message) -> None:
+        calls.append(message["type"])
+
+    async def receive() -> Message:
+        return {"type": "lifespan.startup"}
+
+    await FrozenAfterStartup(app, collector_paused=True)({"type": "lifespan"}, receive, send)
+    assert calls == [
+        "collect",
+        "freeze",
+        "enable",
+        "lifespan.startup.complete",
+        "started",
+        "lifespan.shutdown.complete",
+    ]

@@ -25,6 +25,7 @@ from lumagate.api.console.deps import (
 )
 from lumagate.api.console.session import SESSION_PURPOSE, SessionCodec, SignInLimiter
 from lumagate.api.console.templating import PACKAGE_DIR, Pages, build_environment
+from lumagate.api.routers import add_routes
 from lumagate.security.admin_key import AdminKey
 from lumagate.settings import Settings
 
@@ -80,7 +81,7 @@ def install(
         "/console/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="console-static"
     )
     for module in (auth, overview, accounts, keys, tasks, usage, playground):
-        app.include_router(module.router())
+        add_routes(app, module.router(app))
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

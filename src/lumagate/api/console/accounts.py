@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
@@ -24,6 +24,7 @@ from lumagate.api.console.views import (
     required_int,
     session_expires,
 )
+from lumagate.api.routers import app_router
 from lumagate.domain.errors import GatewayError
 from lumagate.service.account_admin import AccountBusyError, AccountNotFound
 
@@ -152,8 +153,8 @@ async def test_credentials(
     return back(PATH, err="error.test_failed", detail=check.message)
 
 
-def router() -> APIRouter:
-    routes = APIRouter(include_in_schema=False)
+def router(app: FastAPI) -> APIRouter:
+    routes = app_router(app, include_in_schema=False)
     routes.add_api_route(PATH, list_page, methods=["GET"], response_class=HTMLResponse)
     routes.add_api_route(PATH, add, methods=["POST"])
     routes.add_api_route(PATH + "/{account_id}/test", test_credentials, methods=["POST"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from lumagate.api.console.deps import checked_form, console_of, current_session, require_session
@@ -22,6 +22,7 @@ from lumagate.api.console.session import (
     new_sign_in_token,
     tokens_match,
 )
+from lumagate.api.routers import app_router
 
 SIGN_IN_PATH = "/console/sign-in"
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
@@ -142,8 +143,8 @@ async def switch_language(request: Request) -> Response:
     return response
 
 
-def router() -> APIRouter:
-    routes = APIRouter(include_in_schema=False)
+def router(app: FastAPI) -> APIRouter:
+    routes = app_router(app, include_in_schema=False)
     routes.add_api_route(SIGN_IN_PATH, sign_in_page, methods=["GET"])
     routes.add_api_route(SIGN_IN_PATH, sign_in, methods=["POST"])
     routes.add_api_route("/console/sign-out", sign_out, methods=["POST"])

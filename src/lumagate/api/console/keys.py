@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lumagate.api.console.deps import checked_form, console_of, require_session, text
@@ -18,6 +18,7 @@ from lumagate.api.console.views import (
     optional_int,
     required_int,
 )
+from lumagate.api.routers import app_router
 from lumagate.domain.errors import GatewayError, KeyNotFound
 
 PATH = "/console/keys"
@@ -115,8 +116,8 @@ async def revoke(
     return back(PATH, msg="flash.key_revoked")
 
 
-def router() -> APIRouter:
-    routes = APIRouter(include_in_schema=False)
+def router(app: FastAPI) -> APIRouter:
+    routes = app_router(app, include_in_schema=False)
     routes.add_api_route(PATH, list_page, methods=["GET"], response_class=HTMLResponse)
     routes.add_api_route(PATH, create, methods=["POST"])
     routes.add_api_route(PATH + "/{key_id}/top-up", top_up, methods=["POST"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from lumagate.api.console.charts import Column, bar_chart
@@ -11,6 +11,7 @@ from lumagate.api.console.i18n import Translator
 from lumagate.api.console.session import ConsoleSession
 from lumagate.api.console.templating import translator_for
 from lumagate.api.console.views import account_state
+from lumagate.api.routers import app_router
 from lumagate.domain.clock import utcnow
 from lumagate.service.insights import Bucket
 
@@ -47,7 +48,7 @@ async def overview(
     )
 
 
-def router() -> APIRouter:
-    routes = APIRouter(include_in_schema=False)
+def router(app: FastAPI) -> APIRouter:
+    routes = app_router(app, include_in_schema=False)
     routes.add_api_route("/console", overview, methods=["GET"], response_class=HTMLResponse)
     return routes

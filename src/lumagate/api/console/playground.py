@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
@@ -18,6 +18,7 @@ from lumagate.api.console.deps import checked_form, console_of, require_session,
 from lumagate.api.console.session import ConsoleSession
 from lumagate.api.console.tasks import any_task, status_view
 from lumagate.api.console.views import FormError, back, key_state
+from lumagate.api.routers import app_router
 from lumagate.domain.channels import ALL_CHANNELS, Channel
 from lumagate.domain.errors import GatewayError, KeyNotFound
 from lumagate.domain.video import ASPECT_RATIOS, DURATIONS, MODELS, RESOLUTIONS
@@ -114,8 +115,8 @@ async def create(request: Request, session: ConsoleSession = Depends(require_ses
     return RedirectResponse(f"{PATH}?task={task.id}&key={tenant.id}", 303)
 
 
-def router() -> APIRouter:
-    routes = APIRouter(include_in_schema=False)
+def router(app: FastAPI) -> APIRouter:
+    routes = app_router(app, include_in_schema=False)
     routes.add_api_route(PATH, page, methods=["GET"], response_class=HTMLResponse)
     routes.add_api_route(PATH, create, methods=["POST"])
     return routes

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from lumagate.api.console.deps import (
@@ -24,6 +24,7 @@ from lumagate.api.console.deps import (
 )
 from lumagate.api.console.session import ConsoleSession
 from lumagate.api.console.views import back, media_href
+from lumagate.api.routers import app_router
 from lumagate.domain.channels import ALL_CHANNELS
 from lumagate.domain.errors import KeyNotFound, TaskAlreadyEnded, TaskNotFound
 from lumagate.domain.states import TaskState
@@ -195,8 +196,8 @@ async def cancel(
     return back(page, msg="flash.task_cancelled")
 
 
-def router() -> APIRouter:
-    routes = APIRouter(include_in_schema=False)
+def router(app: FastAPI) -> APIRouter:
+    routes = app_router(app, include_in_schema=False)
     routes.add_api_route(PATH, log_page, methods=["GET"], response_class=HTMLResponse)
     routes.add_api_route(PATH + "/{task_id}", detail_page, methods=["GET"])
     routes.add_api_route(PATH + "/{task_id}/status", status, methods=["GET"])

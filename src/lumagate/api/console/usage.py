@@ -11,13 +11,14 @@ import io
 from collections import defaultdict
 from datetime import timedelta
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
 from lumagate.api.console.charts import Column, bar_chart
 from lumagate.api.console.deps import ConsoleServices, console_of, require_session
 from lumagate.api.console.session import ConsoleSession
 from lumagate.api.console.templating import translator_for
+from lumagate.api.routers import app_router
 from lumagate.domain.clock import utcnow
 from lumagate.domain.errors import KeyNotFound
 from lumagate.service.insights import UsageRow
@@ -115,8 +116,8 @@ async def usage_csv(
     )
 
 
-def router() -> APIRouter:
-    routes = APIRouter(include_in_schema=False)
+def router(app: FastAPI) -> APIRouter:
+    routes = app_router(app, include_in_schema=False)
     routes.add_api_route(PATH, usage_page, methods=["GET"], response_class=HTMLResponse)
     routes.add_api_route(PATH + ".csv", usage_csv, methods=["GET"])
     return routes
