@@ -78,19 +78,25 @@ def disc(
     colour: tuple[int, int, int],
     weight: int,
 ) -> None:
-    """Mix an ellipse of yuv ``colour`` into ``frame`` at ``weight`` (0..255), clipped."""
-    for i, dst in enumerate(views(frame)):
-        s = 1 if i == 0 else 2
-        (cx, cy), (rx, ry) = (centre[0] / s, centre[1] / s), (radius[0] / s, radius[1] / s)
-        left, top = max(0, int(cx - rx)), max(0, int(cy - ry))
-        right, bottom = min(dst.shape[1], int(cx + rx) + 2), min(dst.shape[0], int(cy + ry) + 2)
-        if right <= left or bottom <= top:
-            continue
-        mask = Image.new("L", (right - left, bottom - top))
-        ImageDraw.Draw(mask).ellipse(
-            (cx - rx - left, cy - ry - top, cx + rx - left, cy + ry - top), fill=weight
-        )
-        mix(dst[top:bottom, left:right], colour[i], np.asarray(mask, np.uint16))
+    """Mix an ellipse of yuv ``colour`` into ``frame`` at ``weight`` (0..255), clipped.
+
+    One mask is drawn at full size (from an even corner); the chroma planes take its even
+    pixels."""
+    luma, *chroma = views(frame)
+    (cx, cy), (rx, ry) = centre, radius
+    left, top = max(0, int(cx - rx) & ~1), max(0, int(cy - ry) & ~1)
+    right, bottom = min(luma.shape[1], int(cx + rx) + 2), min(luma.shape[0], int(cy + ry) + 2)
+    if right <= left or bottom <= top:
+        return
+    mask = Image.new("L", (right - left, bottom - top))
+    box = (cx - rx - left, cy - ry - top, cx + rx - left, cy + ry - top)
+    ImageDraw.Draw(mask).ellipse(box, fill=weight)
+    k = np.asarray(mask, np.uint16)
+    mix(luma[top:bottom, left:right], colour[0], k)
+    half = k[::2, ::2]
+    for plane, value in zip(chroma, colour[1:], strict=True):
+        region = plane[top // 2 : top // 2 + half.shape[0], left // 2 : left // 2 + half.shape[1]]
+        mix(region, value, half[: region.shape[0], : region.shape[1]])
 
 
 class Caption:

@@ -134,8 +134,11 @@ def read_last_frame(video: Path) -> Image.Image:
                 raise ValueError(f"{video} has no video stream")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
+            final: av.VideoFrame | None = None
             for frame in container.decode(stream):
-                last = frame.to_ndarray(format="rgb24")
+                final = frame
+            if final is not None:  # converted to RGB once, not every decoded frame
+                last = final.to_ndarray(format="rgb24")
     except av.FFmpegError as exc:
         raise ValueError(f"cannot decode video {video}: {exc}") from exc
     if last is None:
@@ -242,12 +245,11 @@ class _Timeline:
         elif self.loop:
             b = self.start if self.start is not None else -1.0
         z = 1 + _ZOOM * (math.sin(math.pi * t) if self.fixed_end else t)
-        k = round(_smooth(t) * 256) if b is not None and b is not a else 0
-        layers = [(a, 256 - k), (b, k)] if b is not None and 0 < k < 256 else []
-        if not layers:
-            layers = [(b, 256)] if k == 256 and b is not None else [(a, 256)]
+        k = round(_smooth(t) * 256)
+        pair = [(a, 256)] if b is None or b is a else [(a, 256 - k), (b, k)]
+        layers = [(source, weight) for source, weight in pair if weight > 0]
         stills = [(p, w) for p, w in layers if isinstance(p, tuple)]
-        if len(stills) == len(layers):
+        if len(stills) == len(layers):  # crossfaded as they are cut out: one scaling
             frame = self._zoomed(planes.crop(stills, _crop_box(self.size, z, self.pan)))
         else:
             window = _window(self.size, z, self.pan)
@@ -331,7 +333,7 @@ def _encode(
         stream = out.add_stream("libx264", rate=spec.fps)
         stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
         stream.codec_context.time_base = Fraction(1, spec.fps)
-        stream.options = {"preset": "ultrafast", "crf": "20"}
+        stream.options = {"preset": "ultrafast", "crf": "20", "threads": "1"}
         for i in range(spec.frames):
             t = i / (spec.frames - 1) if spec.frames > 1 else 0.0
             frame = timeline.frame_at(t)
