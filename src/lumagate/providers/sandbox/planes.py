@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import av
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 Planes = tuple[np.ndarray, np.ndarray, np.ndarray]
 Box = tuple[int, int, int, int]  # left, top, right, bottom (even numbers)
@@ -80,18 +80,17 @@ def disc(
 ) -> None:
     """Mix an ellipse of yuv ``colour`` into ``frame`` at ``weight`` (0..255), clipped.
 
-    One mask is drawn at full size (from an even corner); the chroma planes take its even
-    pixels."""
+    One mask is computed at full size (from an even corner, pixel centres inside the
+    ellipse); the chroma planes take its even pixels."""
     luma, *chroma = views(frame)
     (cx, cy), (rx, ry) = centre, radius
     left, top = max(0, int(cx - rx) & ~1), max(0, int(cy - ry) & ~1)
     right, bottom = min(luma.shape[1], int(cx + rx) + 2), min(luma.shape[0], int(cy + ry) + 2)
     if right <= left or bottom <= top:
         return
-    mask = Image.new("L", (right - left, bottom - top))
-    box = (cx - rx - left, cy - ry - top, cx + rx - left, cy + ry - top)
-    ImageDraw.Draw(mask).ellipse(box, fill=weight)
-    k = np.asarray(mask, np.uint16)
+    dx = ((np.arange(left, right, dtype=np.float32) + 0.5 - cx) / rx) ** 2
+    dy = ((np.arange(top, bottom, dtype=np.float32) + 0.5 - cy) / ry) ** 2
+    k = np.where(dy[:, None] + dx[None, :] <= 1.0, np.uint16(weight), np.uint16(0))
     mix(luma[top:bottom, left:right], colour[0], k)
     half = k[::2, ::2]
     for plane, value in zip(chroma, colour[1:], strict=True):
