@@ -16,7 +16,6 @@ renders concurrently in threads (``asyncio.to_thread``).
 
 from __future__ import annotations
 
-import colorsys
 import contextlib
 import hashlib
 import io
@@ -32,13 +31,17 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from lumagate.media.image_size import ImageTooLarge, check_pixel_size
+from lumagate.providers.sandbox import planes
+from lumagate.providers.sandbox.scene import Scene, Window
 
 _ZOOM = 0.08  # how far the slow zoom goes (fraction of the frame)
 _LABEL = "lumagate sandbox"
 _Box = tuple[int, int, int, int]  # crop box: left, top, right, bottom
+_Source = tuple[np.ndarray, np.ndarray, np.ndarray] | float  # a still, or the scene (time offset)
 _REDUCIBLE = frozenset({"L", "LA", "RGB", "RGBA", "I", "F"})
 _IMAGE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 
@@ -131,52 +134,16 @@ def read_last_frame(video: Path) -> Image.Image:
                 raise ValueError(f"{video} has no video stream")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
+            final: av.VideoFrame | None = None
             for frame in container.decode(stream):
-                last = frame.to_ndarray(format="rgb24")
+                final = frame
+            if final is not None:  # converted to RGB once, not every decoded frame
+                last = final.to_ndarray(format="rgb24")
     except av.FFmpegError as exc:
         raise ValueError(f"cannot decode video {video}: {exc}") from exc
     if last is None:
         raise ValueError(f"{video} contains no decodable video frames")
     return Image.fromarray(last, mode="RGB")
-
-
-class _Scene:
-    """Animated gradient with drifting translucent circles; colours come from the prompt."""
-
-    def __init__(self, prompt: str, size: tuple[int, int]) -> None:
-        self.size = size
-        seed = hashlib.sha256(prompt.encode("utf-8")).digest()
-        self.palette = [
-            np.array(colorsys.hsv_to_rgb(seed[i] / 255, 0.55 + seed[i + 8] / 700, 0.95), "f4") * 255
-            for i in range(3)
-        ]
-        self.phase = [b / 255 * 2 * math.pi for b in seed[12:20]]
-        self.freq = [1 + b % 3 for b in seed[20:28]]
-        w, h = max(2, size[0] // 8), max(2, size[1] // 8)
-        self.u = np.linspace(0.0, 1.0, w, dtype="f4")[None, :]
-        self.v = np.linspace(0.0, 1.0, h, dtype="f4")[:, None]
-        self.circles = [(seed[28 + k] / 255, k) for k in range(4)]
-
-    def frame(self, tau: float) -> Image.Image:
-        """The scene at time ``tau`` (any real number; continuous in ``tau``)."""
-        two_pi, ph = 2 * math.pi, self.phase
-        a = 0.5 + 0.5 * np.sin(two_pi * (self.u * 1.3 + self.v * 0.7 + 0.35 * tau) + ph[0])
-        b = 0.5 + 0.5 * np.sin(two_pi * (self.v * 1.1 - self.u * 0.5 - 0.25 * tau) + ph[1])
-        c0, c1, c2 = self.palette
-        grid = c0 + (c1 - c0) * a[..., None]
-        grid = grid + (c2 - grid) * (0.6 * b[..., None])
-        img = Image.fromarray(np.clip(grid, 0, 255).astype("u1"), mode="RGB")
-        img = img.resize(self.size, Image.Resampling.BILINEAR)
-        w, h = self.size
-        draw = ImageDraw.Draw(img, "RGBA")
-        for radius_f, k in self.circles:
-            r = (0.08 + 0.14 * radius_f) * min(w, h)
-            ang = two_pi * 0.3 * tau
-            x = w * (0.5 + 0.35 * math.sin(self.freq[k] * ang + ph[k + 2]))
-            y = h * (0.5 + 0.3 * math.cos(self.freq[k + 4] * ang + ph[(k + 5) % 8]))
-            light = tuple(int(255 - (255 - ch) * 0.5) for ch in self.palette[k % 3])
-            draw.ellipse((x - r, y - r, x + r, y + r), fill=(*light, 110))
-        return img
 
 
 def _label_patch(prompt: str, size: tuple[int, int]) -> tuple[Image.Image, Image.Image]:
@@ -206,13 +173,21 @@ def _label_patch(prompt: str, size: tuple[int, int]) -> tuple[Image.Image, Image
     return patch.convert("RGB"), patch.getchannel("A")
 
 
-def _crop_box(size: tuple[int, int], z: float, pan: tuple[float, float]) -> _Box:
-    """Integer crop box zooming ``z`` >= 1 into a frame of ``size``, panned by ``pan`` (-1..1)."""
+def _window(size: tuple[int, int], z: float, pan: tuple[float, float]) -> Window:
+    """The box zooming ``z`` >= 1 into a frame of ``size``, panned by ``pan`` (-1..1)."""
     w, h = size
-    bw = min(w, max(2, round(w / z)))
-    bh = min(h, max(2, round(bw * h / w)))
-    x0 = round((w - bw) / 2 * (1 + pan[0]))
-    y0 = round((h - bh) / 2 * (1 + pan[1]))
+    bw, bh = w / z, h / z
+    x0, y0 = (w - bw) / 2 * (1 + pan[0]), (h - bh) / 2 * (1 + pan[1])
+    return (x0, y0, x0 + bw, y0 + bh)
+
+
+def _crop_box(size: tuple[int, int], z: float, pan: tuple[float, float]) -> _Box:
+    """:func:`_window` in even pixels (the crop of a still picture's yuv420p planes)."""
+    w, h = size
+    bw = min(w, max(2, 2 * round(w / z / 2)))
+    bh = min(h, max(2, 2 * round(bw * h / w / 2)))
+    x0 = 2 * round((w - bw) / 4 * (1 + pan[0]))
+    y0 = 2 * round((h - bh) / 4 * (1 + pan[1]))
     return (x0, y0, x0 + bw, y0 + bh)
 
 
@@ -231,50 +206,73 @@ def _check(spec: RenderSpec) -> None:
 
 
 class _Timeline:
-    """The picture of every instant of one render: scene or images, blend, caption, zoom."""
+    """The picture of every instant of one render: scene or images, blend, caption, zoom.
+
+    Each frame is built in yuv420p: stills are converted once and cropped (and crossfaded)
+    on their planes, then scaled by swscale; the scene is drawn per frame; a crossfade with
+    the scene and the caption are mixed on the planes (:mod:`.planes`).
+    """
 
     def __init__(self, spec: RenderSpec) -> None:
         self.size = (spec.width, spec.height)
         self.loop = spec.loop
-        self.scene = _Scene(spec.prompt, self.size)
-        self.start: Image.Image | None = None
+        self.scene = Scene(spec.prompt, self.size)
+        self.start: planes.Planes | None = None
         if spec.continue_from_video is not None:
-            self.start = _cover(read_last_frame(spec.continue_from_video), self.size)
+            last = _cover(read_last_frame(spec.continue_from_video), self.size)
+            self.start = planes.to_planes(last)
         elif spec.start_image is not None:
-            self.start = _decode_image(spec.start_image, "start_image", self.size)
-        self.end: Image.Image | None = None
+            self.start = planes.to_planes(_decode_image(spec.start_image, "start_image", self.size))
+        self.end: planes.Planes | None = None
         if spec.end_image is not None:
-            self.end = _decode_image(spec.end_image, "end_image", self.size)
+            self.end = planes.to_planes(_decode_image(spec.end_image, "end_image", self.size))
         self.fixed_end = self.end is not None or spec.loop
         seed = hashlib.sha256(spec.prompt.encode("utf-8")).digest()
         self.pan = (seed[0] / 127.5 - 1, seed[1] / 127.5 - 1)
-        self.patch, self.mask = _label_patch(spec.prompt, self.size)
-        self.patch_pos = (
-            (spec.width - self.patch.width) // 2,
-            int(spec.height * 0.9) - self.patch.height,
-        )
+        patch, mask = _label_patch(spec.prompt, self.size)
+        pos = ((spec.width - patch.width) // 2, int(spec.height * 0.9) - patch.height)
+        self.caption = planes.Caption(patch, mask, pos)
+        # swscale contexts by crop size: setting one up costs more than the scaling itself,
+        # and the slow zoom comes back to the same few dozen sizes
+        self.scalers: dict[tuple[int, int], VideoReformatter] = {}
 
-    def frame_at(self, t: float) -> tuple[Image.Image, _Box]:
-        """The unzoomed picture at time ``t`` (0..1) and the crop box that zooms it."""
-        start, end = self.start, self.end
-        a = start if start is not None else self.scene.frame(t)
-        if end is not None:
-            b: Image.Image | None = end
+    def frame_at(self, t: float) -> av.VideoFrame:
+        """The yuv420p frame at time ``t`` (0..1): the pictures blended, zoomed, captioned."""
+        a: _Source = self.start if self.start is not None else 0.0
+        b: _Source | None = None
+        if self.end is not None:
+            b = self.end
         elif self.loop:
-            b = start if start is not None else self.scene.frame(t - 1)
-        else:
-            b = None
-        img = a if b is None or b is a else Image.blend(a, b, _smooth(t))
-        opacity = _smooth((min(t, 1 - t) - 0.1) / 0.15)
-        if opacity > 0:  # caption in the middle of the clip only (safe area of the zoom)
-            img = img.copy() if img is start or img is end else img
-            img.paste(self.patch, self.patch_pos, self.mask.point(lambda v: round(v * opacity)))
+            b = self.start if self.start is not None else -1.0
         z = 1 + _ZOOM * (math.sin(math.pi * t) if self.fixed_end else t)
-        return img, _crop_box(self.size, z, self.pan)
+        k = round(_smooth(t) * 256)
+        pair = [(a, 256)] if b is None or b is a else [(a, 256 - k), (b, k)]
+        layers = [(source, weight) for source, weight in pair if weight > 0]
+        stills = [(p, w) for p, w in layers if isinstance(p, tuple)]
+        if len(stills) == len(layers):  # crossfaded as they are cut out: one scaling
+            frame = self._zoomed(planes.crop(stills, _crop_box(self.size, z, self.pan)))
+        else:
+            window = _window(self.size, z, self.pan)
+            frame = self._picture(layers[0][0], t, z, window)
+            if len(layers) > 1:
+                planes.crossfade(frame, self._picture(layers[1][0], t, z, window), k)
+        opacity = _smooth((min(t, 1 - t) - 0.1) / 0.15)
+        if opacity > 0:  # caption in the middle of the clip only
+            self.caption.draw(frame, opacity)
+        return frame
 
-    def still(self, img: Image.Image, box: _Box) -> Image.Image:
-        full = box == (0, 0, *self.size)
-        return img if full else img.resize(self.size, Image.Resampling.BILINEAR, box=box)
+    def _picture(self, source: _Source, t: float, z: float, window: Window) -> av.VideoFrame:
+        """``source`` zoomed by ``z`` as a yuv420p frame of the frame's size."""
+        if isinstance(source, tuple):
+            return self._zoomed(planes.crop([(source, 256)], _crop_box(self.size, z, self.pan)))
+        return self.scene.frame(t + source, window)
+
+    def _zoomed(self, frame: av.VideoFrame) -> av.VideoFrame:
+        key = (frame.width, frame.height)
+        if key == self.size:
+            return frame
+        scaler = self.scalers.setdefault(key, VideoReformatter())
+        return scaler.reformat(frame, *self.size, interpolation="BILINEAR")
 
 
 def render_video(
@@ -327,7 +325,6 @@ def _encode(
     progress: Callable[[float], None] | None,
 ) -> tuple[Image.Image, Image.Image]:
     """Encode every frame to ``target`` (H.264 MP4); the middle and the last still."""
-    size = timeline.size
     mid_index, step = spec.frames // 2, max(1, spec.frames // 20)
     thumb: Image.Image | None = None
     last: Image.Image | None = None
@@ -336,17 +333,14 @@ def _encode(
         stream = out.add_stream("libx264", rate=spec.fps)
         stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
         stream.codec_context.time_base = Fraction(1, spec.fps)
-        stream.options = {"preset": "ultrafast", "crf": "20"}
+        stream.options = {"preset": "ultrafast", "crf": "20", "threads": "1"}
         for i in range(spec.frames):
             t = i / (spec.frames - 1) if spec.frames > 1 else 0.0
-            img, (x0, y0, x1, y1) = timeline.frame_at(t)
+            frame = timeline.frame_at(t)
             if i == mid_index:
-                thumb = timeline.still(img, (x0, y0, x1, y1))
+                thumb = _picture_of(frame)
             if i == spec.frames - 1:
-                last = timeline.still(img, (x0, y0, x1, y1))
-            # swscale crops/zooms and converts to yuv420p in one fast pass
-            rgb = av.VideoFrame.from_ndarray(np.asarray(img)[y0:y1, x0:x1], format="rgb24")
-            frame = rgb.reformat(*size, format="yuv420p", interpolation="BILINEAR")
+                last = _picture_of(frame)
             frame.pts, frame.time_base = i, Fraction(1, spec.fps)
             out.mux(stream.encode(frame))
             if progress is not None and (i + 1) % step == 0 and i + 1 < spec.frames:
@@ -355,3 +349,8 @@ def _encode(
     if thumb is None or last is None:  # unreachable: frames >= 1 is checked above
         raise RuntimeError("no frames were rendered")
     return thumb, last
+
+
+def _picture_of(frame: av.VideoFrame) -> Image.Image:
+    """The RGB picture of a frame as it goes to the encoder (for the JPEG stills)."""
+    return Image.fromarray(frame.to_ndarray(format="rgb24"), mode="RGB")
