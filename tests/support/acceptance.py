@@ -17,6 +17,7 @@ import httpx
 import numpy as np
 from PIL import Image, ImageDraw
 
+from tests.support.http import tls
 from tests.support.servers import GatewayServer, server_env
 
 POLL_SECONDS = 0.25
@@ -88,6 +89,7 @@ def client(base_url: str, key: str | None = None) -> httpx.Client:
         headers=headers,
         timeout=30.0,
         event_hooks={"response": [_never_5xx]},
+        verify=tls(),
     )
 
 

@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
+from tests.support.http import tls
+
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host"}
 
 
@@ -22,7 +24,7 @@ class Balancer:
     def __init__(self) -> None:
         self.backends: list[str] = []
         self._turn = itertools.count()
-        self._client = httpx.Client(timeout=60.0)
+        self._client = httpx.Client(timeout=60.0, verify=tls())
         balancer = self
 
         class Handler(BaseHTTPRequestHandler):

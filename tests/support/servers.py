@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import httpx
 
 from tests.support import forkserver
+from tests.support.http import tls
 from tests.support.schema_template import seed_sqlite
 
 LUMAGATE = [sys.executable, "-m", "lumagate.cli.main"]
@@ -48,15 +49,16 @@ def wait_until_up(
     url: str, process: ServerProcess | None, timeout: float = STARTUP_SECONDS
 ) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode} before answering")
-        try:
-            if httpx.get(url, timeout=1.0).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
+    with httpx.Client(timeout=1.0, verify=tls()) as http:  # one client for every poll
+        while time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode} before answering")
+            try:
+                if http.get(url).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
@@ -191,6 +193,7 @@ class GatewayServer:
             json=body,
             headers={"Authorization": f"Bearer {self.admin_key()}"},
             timeout=30.0,
+            verify=tls(),
         )
         assert response.status_code == 201, response.text
         created: dict[str, Any] = response.json()

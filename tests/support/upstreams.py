@@ -23,6 +23,7 @@ import httpx
 
 from lumagate.security.crypto import load_secret_box
 from tests.support.databases import pg_rows
+from tests.support.http import tls
 from tests.support.servers import (
     GatewayServer,
     ServerProcess,
@@ -105,6 +106,7 @@ def client(server: GatewayServer, key: str, timeout: float = 30.0) -> httpx.Clie
         headers={"Authorization": f"Bearer {key}"},
         timeout=timeout,
         trust_env=False,
+        verify=tls(),
     )
 
 
@@ -238,7 +240,7 @@ class SimProcess:
 
     def client(self, **kwargs: Any) -> httpx.Client:
         kwargs.setdefault("timeout", 15.0)
-        return httpx.Client(base_url=self.base_url, trust_env=False, **kwargs)
+        return httpx.Client(base_url=self.base_url, trust_env=False, verify=tls(), **kwargs)
 
     def __enter__(self) -> SimProcess:
         return self.start()
