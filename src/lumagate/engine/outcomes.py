@@ -38,8 +38,13 @@ async def apply_job(
     account: AccountHandle | None = None,
     plan: PollPlan | None = None,
     schedule: PollSchedule | None = None,
+    *,
+    kind: str | None = None,
 ) -> Task | None:
     """Record ``job`` on ``task``; returns the changed task, or None if nothing moved.
+
+    ``kind``: the account's kind when no ``account`` handle is at hand (an upstream callback),
+    so deciding whether the video is kept needs no read of the account.
 
     ``plan`` (the refresher's polls): the next poll follows the task's expected end, and a
     poll that changes nothing writes nothing unless the next poll must move past the claim's.
@@ -76,7 +81,7 @@ async def apply_job(
         if task.state in (TaskState.SUBMITTED, TaskState.PROCESSING):
             await _record_unchanged(ctx, task, progress, now, next_poll, plan, schedule)
         return None
-    if target == TaskState.COMPLETED and await needs_mirror(ctx, task, job.media, account):
+    if target == TaskState.COMPLETED and await needs_mirror(ctx, task, job.media, account, kind):
         with log_context.bind(task_id=task.id, account=account.name if account else None):
             return await hold_for_mirror(ctx, task, job, now, values)
     with log_context.bind(task_id=task.id, account=account.name if account else None):
