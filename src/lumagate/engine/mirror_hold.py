@@ -76,13 +76,15 @@ async def hold_for_mirror(
         if run_here and starter is not None:
             starter.release()  # stored, the job is due once its hold lapses (or at a restart)
         raise
-    ctx.signals.dispatch.set()  # the upstream is done: its slot is free (store/task_writes.py)
     if run_here and starter is not None and stored:
         starter.start(mirror)
     else:
         if run_here and starter is not None:
             starter.release()  # a job was stored before (a repeated completion): kept as it is
         ctx.signals.mirror.set()
+    # The upstream is done: its slot is free (store/task_writes.py). Woken after the copy was
+    # started, so the copy's first reads queue ahead of the dispatcher's pass.
+    ctx.signals.dispatch.set()
     return changed
 
 
