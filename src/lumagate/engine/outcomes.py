@@ -42,9 +42,7 @@ async def apply_job(
     kind: str | None = None,
 ) -> Task | None:
     """Record ``job`` on ``task``; returns the changed task, or None if nothing moved.
-
-    ``kind``: the account's kind when no ``account`` handle is at hand (an upstream callback),
-    so deciding whether the video is kept needs no read of the account.
+    ``kind``: the account's, when no handle is at hand (a callback): no read to judge a copy.
 
     ``plan`` (the refresher's polls): the next poll follows the task's expected end, and a
     poll that changes nothing writes nothing unless the next poll must move past the claim's.
