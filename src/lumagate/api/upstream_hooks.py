@@ -3,8 +3,9 @@
 Not a client dialect: the caller is an upstream, authenticated by the unguessable per-account
 token in the path (Luma signs nothing). A valid token answers 200 whatever the body says, so
 the upstream stops retrying; an unknown token answers 404. The work is done by
-:class:`lumagate.engine.hooks.UpstreamHooks`: a progress callback is applied from its body, a
-terminal one makes the task due so the refresher reads the result (at most one fetch).
+:class:`lumagate.engine.hooks.UpstreamHooks` before the answer: the body (authenticated by the
+token) is applied as it is, progress and results alike, with no upstream read; what it cannot
+apply makes the task due so the refresher reads it.
 """
 
 from __future__ import annotations

@@ -100,12 +100,11 @@ class MirrorCopier:
 
     async def attempt(self, job: MirrorJob) -> None:
         """One try of ``job``: the task ends completed or failed, or the job waits a backoff."""
-        task = await self.ctx.tasks.get(job.task_id)
+        task, pair = await asyncio.gather(self.ctx.tasks.get(job.task_id), self._pair(job))
         if task is None or task.state.is_terminal:
             # Decided already (a restart after the task moved, a cancel, or the task went away).
             await self._settle(job, task)
             return
-        pair = await self.ctx.account_and_provider(job.account_id) if job.account_id else None
         fetcher = self.fetcher_for(pair[0] if pair else None)
         current: MirrorJob | None = job
         refreshed = False
@@ -116,7 +115,10 @@ class MirrorCopier:
             if failures:
                 current, refreshed = await self._after(current, failures, pair, refreshed)
         if current is not None:
-            await self._complete(current)
+            await self._complete(current, task)
+
+    async def _pair(self, job: MirrorJob) -> tuple[AccountHandle, Provider] | None:
+        return await self.ctx.account_and_provider(job.account_id) if job.account_id else None
 
     async def _after(
         self,
@@ -266,16 +268,13 @@ class MirrorCopier:
             await self._drop(job)  # a failed task never shows the files kept beside its video
         await self.mirrors.finish(job.task_id, MirrorState.FAILED, now, reason)
 
-    async def _complete(self, job: MirrorJob) -> None:
-        task = await self.ctx.tasks.get(job.task_id)
+    async def _complete(self, job: MirrorJob, task: Task) -> None:
+        """Complete ``task`` (as read when the attempt began: the conditional write sees any move
+        since) with the kept files and close the job, in one transaction."""
         now = utcnow()
-        if task is None or task.state.is_terminal:
-            await self._settle(job, task)
-            return
-        changed = await self.ctx.tasks.transition(
-            task, TaskState.COMPLETED, now, media=mirrored_media(job), progress=100
-        )
+        changed = await self.mirrors.complete(task, mirrored_media(job), job.copied, now)
         if changed is None:  # it moved meanwhile (e.g. cancelled): settle by its new state
+            await self._record(job.task_id, job.copied)  # its last file was kept all the same
             moved = await self.ctx.tasks.get(job.task_id)
             if moved is None or moved.state.is_terminal:
                 await self._settle(job, moved)
@@ -286,9 +285,8 @@ class MirrorCopier:
             )
             return
         log.info("task %s: %s -> completed (video kept)", task.id, task.state)
+        self.ctx.signals.dispatch.set()  # a slot is free (held ones were counted free already)
         await self.ctx.publish(changed)
-        self.ctx.signals.dispatch.set()  # its slot is free
-        await self.mirrors.finish(job.task_id, MirrorState.DONE, now)
 
     async def _settle(self, job: MirrorJob, task: Task | None) -> None:
         """Close the job of a task that ended without it. A task that did not complete (a

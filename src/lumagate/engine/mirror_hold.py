@@ -25,18 +25,27 @@ MIRROR_POLL_HOLD = timedelta(days=1)
 
 
 async def needs_mirror(
-    ctx: EngineContext, task: Task, media: TaskMedia | None, account: AccountHandle | None
+    ctx: EngineContext,
+    task: Task,
+    media: TaskMedia | None,
+    account: AccountHandle | None,
+    kind: str | None = None,
 ) -> bool:
-    """Whether a completion with ``media`` must be copied before the task is ``completed``."""
+    """Whether a completion with ``media`` must be copied before the task is ``completed``
+    (``kind``: the account's, when no handle is given; else the account is read)."""
     settings = ctx.settings
     if ctx.mirrors is None or media is None or not settings.mirror_media:
         return False
     if not has_remote_links(media):
         return False
-    if account is None and task.account_id is not None:
+    if account is not None:
+        kind = account.kind
+    elif kind is None and task.account_id is not None:
         account = await ctx.accounts.load_handle(task.account_id)
-    kind = account.kind if account is not None else ""
-    return wants_mirror(media, kind, enabled=True, pass_through=settings.mirror_pass_through_kinds)
+        kind = account.kind if account is not None else None
+    return wants_mirror(
+        media, kind or "", enabled=True, pass_through=settings.mirror_pass_through_kinds
+    )
 
 
 async def hold_for_mirror(
@@ -73,6 +82,9 @@ async def hold_for_mirror(
         if run_here and starter is not None:
             starter.release()  # a job was stored before (a repeated completion): kept as it is
         ctx.signals.mirror.set()
+    # The upstream is done: its slot is free (store/task_writes.py). Woken after the copy was
+    # started, so the copy's first reads queue ahead of the dispatcher's pass.
+    ctx.signals.dispatch.set()
     return changed
 
 

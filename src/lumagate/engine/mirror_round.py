@@ -51,15 +51,22 @@ async def copy_round(
     writing = asyncio.Lock()
     failed: dict[Asset, Exception] = {}
 
+    unfinished = len(plan)
+
     async def one(copy: AssetCopy, opened: Opened | None) -> None:
+        nonlocal unfinished
         try:
             await copy_one(copy, opened)
         except COPY_ERRORS as exc:
             failed[copy.asset] = exc
             return
+        finally:
+            unfinished -= 1
         async with writing:
             kept[copy.asset.value] = copy.key
-            await record(dict(kept))
+            if unfinished or failed:
+                await record(dict(kept))
+            # else the last file of a round with no failure: the completion records it
 
     lead, rest = plan[0], plan[1:]
     try:

@@ -38,8 +38,11 @@ async def apply_job(
     account: AccountHandle | None = None,
     plan: PollPlan | None = None,
     schedule: PollSchedule | None = None,
+    *,
+    kind: str | None = None,
 ) -> Task | None:
     """Record ``job`` on ``task``; returns the changed task, or None if nothing moved.
+    ``kind``: the account's, when no handle is at hand (a callback): no read to judge a copy.
 
     ``plan`` (the refresher's and the dispatcher's polls): the next poll follows the task's
     expected end. A poll that changes nothing writes nothing: with ``schedule`` (the
@@ -76,7 +79,7 @@ async def apply_job(
         if task.state in (TaskState.SUBMITTED, TaskState.PROCESSING):
             await _record_unchanged(ctx, task, progress, now, next_poll, schedule)
         return None
-    if target == TaskState.COMPLETED and await needs_mirror(ctx, task, job.media, account):
+    if target == TaskState.COMPLETED and await needs_mirror(ctx, task, job.media, account, kind):
         with log_context.bind(task_id=task.id, account=account.name if account else None):
             return await hold_for_mirror(ctx, task, job, now, values)
     with log_context.bind(task_id=task.id, account=account.name if account else None):

@@ -19,10 +19,12 @@ from sqlalchemy.exc import IntegrityError
 
 from lumagate.domain.clock import ensure_utc
 from lumagate.domain.mirroring import MirrorJob, MirrorState
-from lumagate.domain.task import TaskMedia
+from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task, TaskMedia
 from lumagate.store.database import Database
 from lumagate.store.rows import media_from_json, media_to_json
 from lumagate.store.schema import media_mirrors
+from lumagate.store.tasks import transition_on
 
 
 def _job(row: RowMapping) -> MirrorJob:
@@ -163,6 +165,32 @@ class MirrorStore:
             lease_owner=None,
             updated_at=now,
         )
+
+    async def complete(
+        self, task: Task, media: TaskMedia, copied: Mapping[str, str], now: datetime
+    ) -> Task | None:
+        """The job's end in one write transaction: ``task`` completed with the kept ``media``
+        and the job closed done with ``copied`` (its last file is recorded here, not before).
+        None, and nothing written, if the task moved meanwhile (a cancel, a deadline)."""
+        async with self.db.write() as conn:
+            changed = await transition_on(
+                conn, task, TaskState.COMPLETED, now, media=media, progress=100
+            )
+            if changed is None:
+                return None
+            await conn.execute(
+                update(media_mirrors)
+                .where(media_mirrors.c.id == task.id)
+                .values(
+                    state=MirrorState.DONE.value,
+                    copied=dict(copied),
+                    last_error=None,
+                    lease_owner=None,
+                    next_attempt_at=None,
+                    updated_at=now,
+                )
+            )
+        return changed
 
     async def finish(
         self, task_id: str, state: MirrorState, now: datetime, error: str | None = None

@@ -13,23 +13,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy import Select, bindparam, exists, func, or_, select, update
 
+from lumagate.domain.mirroring import MirrorState
 from lumagate.domain.numeric_ids import numeric_id
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.store.errors import IdempotencyKeyTaken, unique_violation_as
 from lumagate.store.executes import Executes
 from lumagate.store.rows import task_from_row
-from lumagate.store.schema import tasks
+from lumagate.store.schema import media_mirrors, tasks
 from lumagate.store.tasks import ACTIVE, NewTask
 
 
 def running_query() -> Select[Any]:
-    """Tasks holding a slot (submitting, submitted, processing) per account."""
+    """Tasks holding a slot (submitting, submitted, processing) per account.
+
+    A task whose upstream finished while its video is being kept (a pending mirror job) holds
+    none: its generation no longer runs upstream, and what its copy may still ask of the
+    account (a fresh link) is a read, which no concurrency limit counts. So the slot is free,
+    and the next task submitted, the moment the completion is known, not after the copy.
+    """
+    kept_now = exists().where(
+        media_mirrors.c.id == tasks.c.id, media_mirrors.c.state == MirrorState.PENDING.value
+    )
     return (
         select(tasks.c.account_id, func.count())
-        .where(tasks.c.state.in_(ACTIVE), tasks.c.account_id.is_not(None))
+        .where(tasks.c.state.in_(ACTIVE), tasks.c.account_id.is_not(None), ~kept_now)
         .group_by(tasks.c.account_id)
     )
 

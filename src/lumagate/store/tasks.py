@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import ensure_utc
@@ -26,6 +27,37 @@ from lumagate.store.task_pages import TaskPageQuery, keyset_page
 from lumagate.store.task_polls import FOLLOWED, TaskPolls
 
 ACTIVE = [s.value for s in ACTIVE_UPSTREAM_STATES]
+
+
+async def transition_on(
+    conn: AsyncConnection, task: Task, target: TaskState, now: datetime, **values: Any
+) -> Task | None:
+    """``TaskStore.transition`` within the caller's write transaction (a mirror job's end
+    completes its task in the same one); None, and nothing written, if the task moved."""
+    check_transition(task.state, target)
+    if isinstance(values.get("media"), TaskMedia):
+        values["media"] = media_to_json(values["media"])
+    values.setdefault("updated_at", now)
+    if target == TaskState.PROCESSING and task.started_at is None:
+        values.setdefault("started_at", now)
+    if target.is_terminal:
+        values.setdefault("finished_at", now)
+        values.setdefault("lease_owner", None)
+        values.setdefault("next_poll_at", None)
+        if target == TaskState.COMPLETED:
+            values.setdefault("progress", 100)
+    if target != TaskState.SUBMITTING and task.state == TaskState.SUBMITTING:
+        values.setdefault("lease_owner", None)
+        values.setdefault("lease_expires_at", None)
+    result = await conn.execute(
+        update(tasks)
+        .where(tasks.c.id == task.id, tasks.c.state == task.state.value)
+        .values(state=target.value, **values)
+    )
+    if result.rowcount == 0:
+        return None
+    row = (await conn.execute(select(tasks).where(tasks.c.id == task.id))).mappings().one()
+    return task_from_row(row)
 
 
 @dataclass(frozen=True)
@@ -256,33 +288,8 @@ class TaskStore:
         self, task: Task, target: TaskState, now: datetime, **values: Any
     ) -> Task | None:
         """Move ``task`` from its current state to ``target``; None if it moved meanwhile."""
-        check_transition(task.state, target)
-        values = dict(values)
-        if "media" in values:
-            media = values["media"]
-            values["media"] = media_to_json(media) if isinstance(media, TaskMedia) else media
-        values.setdefault("updated_at", now)
-        if target == TaskState.PROCESSING and task.started_at is None:
-            values.setdefault("started_at", now)
-        if target.is_terminal:
-            values.setdefault("finished_at", now)
-            values.setdefault("lease_owner", None)
-            values.setdefault("next_poll_at", None)
-            if target == TaskState.COMPLETED:
-                values.setdefault("progress", 100)
-        if target != TaskState.SUBMITTING and task.state == TaskState.SUBMITTING:
-            values.setdefault("lease_owner", None)
-            values.setdefault("lease_expires_at", None)
         async with self.db.write() as conn:
-            result = await conn.execute(
-                update(tasks)
-                .where(tasks.c.id == task.id, tasks.c.state == task.state.value)
-                .values(state=target.value, **values)
-            )
-            if result.rowcount == 0:
-                return None
-            row = (await conn.execute(select(tasks).where(tasks.c.id == task.id))).mappings().one()
-        return task_from_row(row)
+            return await transition_on(conn, task, target, now, **values)
 
     async def set_progress(
         self, task: Task, progress: int, now: datetime, next_poll_at: datetime

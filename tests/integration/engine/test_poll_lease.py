@@ -160,28 +160,53 @@ async def test_a_holder_stopped_cleanly_gives_the_lease_up_at_once(make_pair: Ma
     assert await refresher(a).refresh_once() == 0
 
 
-async def test_a_callback_on_the_replica_that_does_not_poll_completes_the_task(
-    make_pair: MakePair,
-) -> None:
-    a, b, sim = await make_pair(refresh_interval_seconds=60)  # no poll due for a minute
+async def _followed_with_hook(a: Gateway) -> Any:
+    """One processing task whose next poll ``a`` holds in memory, its account given a hook
+    token, and its generation finished upstream (nothing is due, so ``a`` does not read it)."""
     [task_id] = await processing_tasks(a, 1)
     task = await a.stores.tasks.get(task_id)
     assert task is not None and task.account_id and task.upstream_id
     await make_due(a)
     assert await refresher(a).refresh_once() == 1  # unchanged: its next poll held in a's memory
     assert await a.stores.pool.update_settings(task.account_id, {HOOK_TOKEN: HOOK}, utcnow())
-    # The upstream finishes the generation; nothing is due, so ``a`` does not read it.
+    return task
+
+
+async def test_a_callback_on_the_replica_that_does_not_poll_completes_the_task(
+    make_pair: MakePair,
+) -> None:
+    a, b, sim = await make_pair(refresh_interval_seconds=60)  # no poll due for a minute
+    task = await _followed_with_hook(a)
+    sim.runtime.world.generations[task.upstream_id].dreaming_seconds = 0.0
+    before = reads(sim)
+    # Its callback reaches ``b``, which polls nothing: the body (authenticated by the hook
+    # token) is the result, recorded there with no upstream read.
+    video = "https://upstream.invalid/taken-from-the-callback.mp4"
+    payload = {"id": task.upstream_id, "state": "completed", "assets": {"video": video}}
+    assert await b.engine.upstream_hooks.receive(HOOK, payload)
+    done = await a.stores.tasks.get(task.id)
+    assert done is not None and done.state == TaskState.COMPLETED, done
+    assert done.media is not None and done.media.video == video
+    assert await refresher(b).refresh_once() == 0
+    assert await refresher(a).refresh_once() == 0  # nothing left to read
+    assert reads(sim) == before
+
+
+async def test_an_early_change_marked_on_the_replica_that_does_not_poll_is_read_by_the_holder(
+    make_pair: MakePair,
+) -> None:
+    """``Refresher.poke`` (a callback the hook cannot apply, a finished render) on ``b`` is a
+    durable mark: the holder's next pass reads the task from the upstream."""
+    a, b, sim = await make_pair(refresh_interval_seconds=60)  # no poll due for a minute
+    task = await _followed_with_hook(a)
     sim.runtime.world.generations[task.upstream_id].dreaming_seconds = 0.0
     before = reads(sim)
     assert await refresher(a).refresh_once() == 0
     assert reads(sim) == before
-    # Its callback reaches ``b``, which polls nothing: it only marks the task due, durably.
-    video = "https://upstream.invalid/not-taken-from-an-unsigned-body.mp4"
-    payload = {"id": task.upstream_id, "state": "completed", "assets": {"video": video}}
-    assert await b.engine.upstream_hooks.receive(HOOK, payload)
+    await refresher(b).poke(task.account_id, task.upstream_id)
     assert await refresher(b).refresh_once() == 0
     assert await refresher(a).refresh_once() == 1  # a's next pass reads it
-    done = await a.stores.tasks.get(task_id)
+    done = await a.stores.tasks.get(task.id)
     assert done is not None and done.state == TaskState.COMPLETED, done
-    assert done.media is not None and done.media.video != video  # read from the upstream
+    assert done.media is not None  # read from the upstream
     assert reads(sim) - before == 1

@@ -1,4 +1,5 @@
-"""A freed slot is refilled at once, in polling mode too: no wait for a dispatcher tick.
+"""A freed slot is refilled at once, in polling mode too: no wait for a dispatcher tick, and no
+wait for the copy of the finished video (a held completion holds no slot).
 
 In-process gateway with its engine running, one official account of one slot on the sim,
 polling mode (no upstream callbacks). The dispatcher's own period is an hour, so the second
@@ -70,3 +71,49 @@ async def test_the_poll_that_ends_a_task_submits_the_next_at_once(
         await gw.stop()
     routes = sim_get(sim, "/_sim/stats")[KEY]["routes"]
     assert routes.get(CREATE) == 2, routes  # each task created once: the second once a slot freed
+
+
+async def test_a_completion_held_for_its_copy_frees_its_slot_before_the_copy_ends(
+    tmp_path: Path, database_url: str, start_sim: StartSim
+) -> None:
+    """The upstream is done once it reports the completion: the next task is submitted while
+    the first one's video is still being kept (its copy hangs here), and both complete."""
+    sim = start_sim(queued_seconds=0.0, dreaming_seconds=0.3, max_concurrency=1)
+    secrets = {} if database_url.startswith("sqlite") else replica_secrets()
+    gw = await official_gateway(
+        tmp_path,
+        database_url,
+        sim.base_url,
+        KEY,
+        mirror_media=True,
+        refresh_interval_seconds=0.2,
+        dispatch_interval_seconds=3600,
+        upstream_upkeep_seconds=3600,
+        **secrets,
+    )
+    key, _ = await gw.stores.keys.create("tenant", utcnow())
+    command = CreateCommand(channel=Channel.DEFAULT, dialect="reseller", prompt="a calm sea")
+    with sim.client() as debug:
+        assert debug.post("/_sim/media", json={"mode": "stall"}).is_success
+    await gw.start()
+    try:
+        first = (await gw.services.tasks.create(key, command)).id
+        second = (await gw.services.tasks.create(key, command)).id
+
+        async def submitted_twice() -> bool:
+            return sim_get(sim, "/_sim/stats").get(KEY, {}).get("routes", {}).get(CREATE) == 2
+
+        await _until(submitted_twice, "the second task submitted while the first is kept")
+        held = await gw.stores.tasks.get(first)
+        assert held is not None and held.state == TaskState.PROCESSING and held.progress == 99
+        with sim.client() as debug:
+            assert debug.post("/_sim/media", json={"mode": "ok"}).is_success
+
+        async def both_completed() -> bool:
+            found = [await gw.stores.tasks.get(i) for i in (first, second)]
+            return all(t is not None and t.state == TaskState.COMPLETED for t in found)
+
+        await _until(both_completed, "both tasks completed with their videos kept")
+    finally:
+        await gw.stop()
+    assert sim_get(sim, "/_sim/stats")[KEY]["routes"].get(CREATE) == 2

@@ -1,5 +1,6 @@
-"""Upstream callbacks in: the hook token names the account, a progress body is applied, a
-terminal one only makes the task due (its result is read from the upstream, not the body)."""
+"""Upstream callbacks in: the hook token names the account; a body the provider understands is
+applied as it is (progress, a completion with its video, a failure) with no upstream read, and
+anything else only makes the task due (the fallback poll reads it from the upstream)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from lumagate.domain.accounts import HOOK_TOKEN, NewAccount
 from lumagate.domain.clock import utcnow
 from lumagate.domain.states import TaskState
+from lumagate.domain.task import TaskMedia
 from lumagate.engine.context import EngineContext
 from lumagate.engine.hooks import UpstreamHooks
 from lumagate.engine.refresher import Refresher
@@ -19,7 +21,12 @@ from lumagate.wiring.stores import Stores
 from tests.support.stores import engine_context, stored_task
 
 TOKEN = "hook-token-of-the-official-account"
-STATES = {"dreaming": UpstreamState.PROCESSING, "completed": UpstreamState.COMPLETED}
+STATES = {
+    "dreaming": UpstreamState.PROCESSING,
+    "completed": UpstreamState.COMPLETED,
+    "failed": UpstreamState.FAILED,
+}
+VIDEO = "https://storage.example/up-1.mp4"
 
 
 class CallbackProvider:
@@ -29,7 +36,12 @@ class CallbackProvider:
 
     def job_from_callback(self, payload: Any) -> UpstreamJob | None:
         state = STATES.get(payload.get("state"))
-        return None if state is None else UpstreamJob(payload["id"], state, progress=50)
+        if state is None:
+            return None
+        video = payload.get("video")
+        media = TaskMedia(video=video, width=1280, height=720, download=video) if video else None
+        reason = payload.get("failure_reason")
+        return UpstreamJob(payload["id"], state, progress=50, media=media, failure_reason=reason)
 
 
 @pytest.fixture
@@ -89,11 +101,53 @@ async def test_a_progress_callback_is_applied_from_its_body(
     assert moved is not None and moved.state == TaskState.PROCESSING and moved.progress == 50
 
 
-async def test_a_terminal_callback_only_makes_the_task_due(
+async def test_a_completion_without_its_video_only_makes_the_task_due(
     hooks: UpstreamHooks, ctx: EngineContext, stores: Stores
 ) -> None:
     task_id, _ = await _followed(stores)
     assert await hooks.receive(TOKEN, {"id": "up-1", "state": "completed"}) is True
     kept = await stores.tasks.get(task_id)
-    assert kept is not None and kept.state == TaskState.SUBMITTED  # not taken from the body
+    assert kept is not None and kept.state == TaskState.SUBMITTED  # nothing to complete it with
     assert await ctx.signals.refresh.wait(0.0) is True  # the refresher reads it upstream
+
+
+async def test_a_completion_with_its_video_is_applied_from_its_body(
+    hooks: UpstreamHooks, ctx: EngineContext, stores: Stores
+) -> None:
+    task_id, _ = await _followed(stores)
+    body = {"id": "up-1", "state": "completed", "video": VIDEO}
+    assert await hooks.receive(TOKEN, body) is True
+    done = await stores.tasks.get(task_id)
+    assert done is not None and done.state == TaskState.COMPLETED
+    assert done.media is not None and done.media.video == VIDEO and done.progress == 100
+    assert await ctx.signals.dispatch.wait(0.0) is True  # its slot is free: submit the next
+    assert await ctx.signals.refresh.wait(0.0) is False  # no upstream read for it
+    assert await hooks.receive(TOKEN, body) is True  # a duplicate changes nothing
+    again = await stores.tasks.get(task_id)
+    assert again is not None and again.state == TaskState.COMPLETED and again.media == done.media
+
+
+async def test_a_failure_is_applied_from_its_body(
+    hooks: UpstreamHooks, ctx: EngineContext, stores: Stores
+) -> None:
+    task_id, _ = await _followed(stores)
+    body = {"id": "up-1", "state": "failed", "failure_reason": "Frame moderation failed"}
+    assert await hooks.receive(TOKEN, body) is True
+    failed = await stores.tasks.get(task_id)
+    assert failed is not None and failed.state == TaskState.FAILED
+    assert failed.failure_reason == "Frame moderation failed"
+    assert await ctx.signals.dispatch.wait(0.0) is True
+    assert await ctx.signals.refresh.wait(0.0) is False
+
+
+async def test_a_result_for_a_task_not_followed_yet_makes_it_due(
+    hooks: UpstreamHooks, ctx: EngineContext, stores: Stores
+) -> None:
+    """A callback that beats the create's answer finds no task with its upstream id: the
+    poll that follows the recorded create reads the result."""
+    task_id, _ = await _followed(stores)
+    body = {"id": "up-2", "state": "completed", "video": VIDEO}
+    assert await hooks.receive(TOKEN, body) is True
+    kept = await stores.tasks.get(task_id)
+    assert kept is not None and kept.state == TaskState.SUBMITTED
+    assert await ctx.signals.dispatch.wait(0.0) is False
