@@ -60,17 +60,21 @@ def refresher(gw: Gateway) -> Refresher:
 async def make_pair(
     tmp_path: Path, database_url: str, start_sim: StartSim
 ) -> AsyncIterator[MakePair]:
-    """Replicas ``a`` (which adds the account) and ``b`` over one database and one sim."""
+    """Replicas ``a`` (which adds the account) and ``b`` over one database and one sim; ``b``
+    takes ``a``'s settings, but for those in ``b_settings``."""
     opened: list[Gateway] = []
 
-    async def make(dreaming_seconds: float = 3600, **settings: Any) -> Pair:
+    async def make(
+        dreaming_seconds: float = 3600, b_settings: dict[str, Any] | None = None, **settings: Any
+    ) -> Pair:
         sim = start_sim(queued_seconds=0.0, dreaming_seconds=dreaming_seconds, max_concurrency=10)
         settings = {"mirror_media": False, **replica_secrets(), **settings}
         a = await official_gateway(
             tmp_path / "a", database_url, sim.base_url, KEY, max_concurrency=10, **settings
         )
         opened.append(a)
-        b = Gateway(a.settings.model_copy(update={"data_dir": tmp_path / "b"}))
+        b_update = {"data_dir": tmp_path / "b", **(b_settings or {})}
+        b = Gateway(a.settings.model_copy(update=b_update))
         await b.prepare()
         opened.append(b)
         return a, b, sim
@@ -135,7 +139,9 @@ async def test_only_the_holder_of_the_lease_polls(make_pair: MakePair) -> None:
 async def test_when_the_holder_dies_another_replica_takes_over_and_polls_each_task_once(
     make_pair: MakePair,
 ) -> None:
-    a, b, sim = await make_pair(lease_seconds=1.0)
+    # ``a``'s lease runs out soon after it dies; ``b``'s own (30 s) outlasts a slow pass, so the
+    # holder read below sees it (CI once saw a 1 s lease of ``b`` run out during its first poll).
+    a, b, sim = await make_pair(lease_seconds=1.0, b_settings={"lease_seconds": 30.0})
     await processing_tasks(a, 3)
     await make_due(a)
     assert await refresher(a).refresh_once() == 3  # now held in a's memory only
