@@ -32,6 +32,7 @@ import contextlib
 import logging
 import sqlite3
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -207,7 +208,7 @@ class HotWrites:
             await self._pg.close()
 
 
-class _DriverStatements(Generic[C]):
+class _DriverStatements(ABC, Generic[C]):
     """The stores' statements on one raw connection inside a transaction: each compiled once
     (``store/raw_statements.py``), run on the driver by ``_run``, its rows decoded as the
     engine would. The two drivers differ only in ``_run`` (how a statement runs, which errors
@@ -225,10 +226,10 @@ class _DriverStatements(Generic[C]):
         keys, rows, rowcount = await self._run(sql, arguments, prepared.returns_rows)
         return RawRows(keys, [prepared.decode(row) for row in rows], rowcount)
 
+    @abstractmethod
     async def _run(self, sql: str, arguments: tuple[Any, ...], returns_rows: bool) -> Ran:
         """The statement's column names, rows and row count; a unique violation as
         SQLAlchemy's ``IntegrityError``, any other driver failure as ``RawWriteUnavailable``."""
-        raise NotImplementedError
 
 
 class SqliteStatements(_DriverStatements[sqlite3.Connection]):
