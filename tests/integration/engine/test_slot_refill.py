@@ -18,8 +18,10 @@ import pytest
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.states import TaskState
+from lumagate.domain.tenant import ApiKey
+from lumagate.gateway import Gateway
 from lumagate.service.tasks import CreateCommand
-from lumagate.sim.testing import StartSim
+from lumagate.sim.testing import SimServer, StartSim
 from tests.support.databases import replica_secrets
 from tests.support.engine_gateway import official_gateway
 from tests.support.upstreams import sim_get
@@ -37,10 +39,11 @@ async def _until(probe: Callable[[], Awaitable[bool]], what: str, timeout: float
         await asyncio.sleep(0.02)
 
 
-@pytest.mark.parametrize("mirror", [False, True], ids=["links", "mirrored"])
-async def test_the_poll_that_ends_a_task_submits_the_next_at_once(
+async def _one_slot_gateway(
     tmp_path: Path, database_url: str, start_sim: StartSim, mirror: bool
-) -> None:
+) -> tuple[SimServer, Gateway, ApiKey, CreateCommand]:
+    """A sim with one slot and a gateway on it that polls every 0.2 s and dispatches only when
+    woken (a submit within the test can only come from a freed slot's wake-up)."""
     sim = start_sim(queued_seconds=0.0, dreaming_seconds=0.3, max_concurrency=1)
     secrets = {} if database_url.startswith("sqlite") else replica_secrets()
     gw = await official_gateway(
@@ -56,6 +59,14 @@ async def test_the_poll_that_ends_a_task_submits_the_next_at_once(
     )
     key, _ = await gw.stores.keys.create("tenant", utcnow())
     command = CreateCommand(channel=Channel.DEFAULT, dialect="reseller", prompt="a calm sea")
+    return sim, gw, key, command
+
+
+@pytest.mark.parametrize("mirror", [False, True], ids=["links", "mirrored"])
+async def test_the_poll_that_ends_a_task_submits_the_next_at_once(
+    tmp_path: Path, database_url: str, start_sim: StartSim, mirror: bool
+) -> None:
+    sim, gw, key, command = await _one_slot_gateway(tmp_path, database_url, start_sim, mirror)
     await gw.start()
     try:
         first = (await gw.services.tasks.create(key, command)).id
@@ -78,21 +89,7 @@ async def test_a_completion_held_for_its_copy_frees_its_slot_before_the_copy_end
 ) -> None:
     """The upstream is done once it reports the completion: the next task is submitted while
     the first one's video is still being kept (its copy hangs here), and both complete."""
-    sim = start_sim(queued_seconds=0.0, dreaming_seconds=0.3, max_concurrency=1)
-    secrets = {} if database_url.startswith("sqlite") else replica_secrets()
-    gw = await official_gateway(
-        tmp_path,
-        database_url,
-        sim.base_url,
-        KEY,
-        mirror_media=True,
-        refresh_interval_seconds=0.2,
-        dispatch_interval_seconds=3600,
-        upstream_upkeep_seconds=3600,
-        **secrets,
-    )
-    key, _ = await gw.stores.keys.create("tenant", utcnow())
-    command = CreateCommand(channel=Channel.DEFAULT, dialect="reseller", prompt="a calm sea")
+    sim, gw, key, command = await _one_slot_gateway(tmp_path, database_url, start_sim, True)
     with sim.client() as debug:
         assert debug.post("/_sim/media", json={"mode": "stall"}).is_success
     await gw.start()
