@@ -42,5 +42,5 @@ def build_observability(stores: Stores) -> Observability:
     return Observability(
         metrics=GatewayMetrics(),
         db_gauges=DatabaseGauges(MetricsQueries(stores.db), stores.accounts, stores.pool),
-        readiness=ReadinessCheck(stores.db),
+        readiness=ReadinessCheck.of(stores.db),
     )
