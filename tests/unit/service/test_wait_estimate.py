@@ -81,9 +81,7 @@ def _queued(at_seconds: int, channel: Channel = Channel.DEFAULT) -> Task:
 
 def _queue(*tasks: Task) -> list[tuple[int, datetime]]:
     """(priority, created_at) in dispatch order, as ``TaskStore.queued_order`` answers."""
-    return sorted(
-        ((t.channel.priority, t.created_at) for t in tasks), key=lambda p: (-p[0], p[1])
-    )
+    return sorted(((t.channel.priority, t.created_at) for t in tasks), key=lambda p: (-p[0], p[1]))
 
 
 def _estimator(reads: FakeReads, *accounts: Account) -> tuple[WaitEstimator, Clock]:
@@ -127,7 +125,8 @@ async def test_a_channel_without_capacity_counts_as_one_slot() -> None:
 
 async def test_a_running_task_waits_what_is_left_of_the_recent_run_time() -> None:
     waits, _ = _estimator(FakeReads([]))
-    running = replace(chat_task(TaskState.PROCESSING), submitted_at=utcnow() - timedelta(seconds=20))
+    twenty_seconds_ago = utcnow() - timedelta(seconds=20)
+    running = replace(chat_task(TaskState.PROCESSING), submitted_at=twenty_seconds_ago)
     assert await waits.estimate(running) in (40, 39)  # a second may pass between the two clocks
     late = replace(running, submitted_at=utcnow() - timedelta(hours=1))
     assert await waits.estimate(late) == 0  # overdue: never a negative wait
