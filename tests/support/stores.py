@@ -96,3 +96,10 @@ async def stored_task(
         assert moved is not None
         task = moved
     return task
+
+
+async def reread(stores: Stores, task: Task) -> Task:
+    """``task`` as stored now (it must still exist)."""
+    found = await stores.tasks.get(task.id)
+    assert found is not None
+    return found

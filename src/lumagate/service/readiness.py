@@ -36,6 +36,11 @@ RevisionReader = Callable[[], Awaitable[str | None]]
 """Reads the schema's revision (None: never migrated); raises when the database does not answer."""
 
 
+def database_revision(database: Database) -> RevisionReader:
+    """The reader of ``database``'s revision (its ``alembic_version``)."""
+    return partial(migrate.current_revision, database)
+
+
 class ReadinessCheck:
     """Asks the database for its schema revision and compares it with the code's head."""
 
@@ -49,18 +54,6 @@ class ReadinessCheck:
         self.revision = revision
         self.expected = expected_revision or migrate.head_revision()
         self.timeout = timeout
-
-    @classmethod
-    def of(
-        cls,
-        database: Database,
-        *,
-        expected_revision: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT_SECONDS,
-    ) -> ReadinessCheck:
-        """The check of ``database``: its ``alembic_version`` against the code's head."""
-        reader = partial(migrate.current_revision, database)
-        return cls(reader, expected_revision=expected_revision, timeout=timeout)
 
     async def check(self) -> Readiness:
         try:

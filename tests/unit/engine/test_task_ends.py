@@ -20,7 +20,7 @@ from lumagate.providers.base import ProviderError
 from lumagate.service.cancels import TaskCancels
 from lumagate.wiring.operator import account_admin
 from lumagate.wiring.stores import Stores
-from tests.support.stores import engine_context, stored_task
+from tests.support.stores import engine_context, reread, stored_task
 
 
 class CancellingProvider:
@@ -80,12 +80,6 @@ async def _cancelled(stores: Stores) -> Task:
     return cancelled
 
 
-async def _get(stores: Stores, task: Task) -> Task:
-    found = await stores.tasks.get(task.id)
-    assert found is not None
-    return found
-
-
 async def test_a_queued_task_past_its_deadline_fails_with_its_reason_and_event(
     ctx: EngineContext, stores: Stores
 ) -> None:
@@ -94,12 +88,12 @@ async def test_a_queued_task_past_its_deadline_fails_with_its_reason_and_event(
     await stored_task(stores, "t")  # no deadline
     events = ctx.events.subscribe(due.id)
     assert await DeadlineKeeper(ctx).expire_once(_after(1)) == 1
-    failed = await _get(stores, due)
+    failed = await reread(stores, due)
     assert failed.state == TaskState.FAILED
     assert failed.failure_reason is not None
     assert failed.failure_reason.startswith("timed out after")
     assert events.get_nowait().state == TaskState.FAILED  # the event: refund and callback
-    assert (await _get(stores, later)).state == TaskState.QUEUED
+    assert (await reread(stores, later)).state == TaskState.QUEUED
     assert await ctx.signals.cancel.wait(0.0) is False  # the upstream never had it
     assert await DeadlineKeeper(ctx).expire_once(_after(1)) == 0  # an ended one is not read
 
@@ -110,7 +104,7 @@ async def test_the_reason_says_the_minutes_the_deadline_allowed(
     task = await _running(stores, deadline_minutes=2)
     assert await DeadlineKeeper(ctx).expire_once(_after(1)) == 0  # not yet
     assert await DeadlineKeeper(ctx).expire_once(_after(2)) == 1
-    assert (await _get(stores, task)).failure_reason == "timed out after 2 minutes"
+    assert (await reread(stores, task)).failure_reason == "timed out after 2 minutes"
 
 
 async def test_a_timed_out_task_the_upstream_has_is_then_cancelled_there(
@@ -147,7 +141,7 @@ async def test_an_upstream_cancel_that_keeps_failing_is_given_up(
     claims = [await cancels.cancel_once() for _ in range(MAX_ATTEMPTS + 1)]
     assert claims == [1] * MAX_ATTEMPTS + [0]
     assert len(provider.cancelled) == MAX_ATTEMPTS
-    assert (await _get(stores, task)).state == TaskState.CANCELLED
+    assert (await reread(stores, task)).state == TaskState.CANCELLED
 
 
 async def test_a_provider_that_cannot_cancel_lets_the_generation_run_on(
