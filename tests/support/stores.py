@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +64,16 @@ def engine_context(stores: Stores, **settings: Any) -> EngineContext:
 
 
 async def stored_task(
-    stores: Stores, tenant_id: str, state: TaskState = TaskState.QUEUED, **values: Any
+    stores: Stores,
+    tenant_id: str,
+    state: TaskState = TaskState.QUEUED,
+    *,
+    deadline_at: datetime | None = None,
+    **values: Any,
 ) -> Task:
-    """A task of ``tenant_id`` inserted and moved along the state machine to ``state``;
-    ``values`` (e.g. ``account_id``, ``upstream_id``) are set on its first move."""
+    """A task of ``tenant_id`` (with ``deadline_at``) inserted and moved along the state
+    machine to ``state``; ``values`` (e.g. ``account_id``, ``upstream_id``) are set on its
+    first move."""
     now = utcnow()
     new = NewTask(
         id=str(uuid.uuid4()),
@@ -74,6 +81,7 @@ async def stored_task(
         channel=Channel.DEFAULT,
         dialect="reseller",
         request=GenerationRequest(prompt="a red fox"),
+        deadline_at=deadline_at,
     )
     async with stores.transactions.begin() as work:
         task = await work.tasks.insert(new, now)
@@ -88,3 +96,10 @@ async def stored_task(
         assert moved is not None
         task = moved
     return task
+
+
+async def reread(stores: Stores, task: Task) -> Task:
+    """``task`` as stored now (it must still exist)."""
+    found = await stores.tasks.get(task.id)
+    assert found is not None
+    return found

@@ -18,21 +18,46 @@ report says what would be.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from lumagate.domain.clock import utcnow
 from lumagate.domain.request import is_media_ref, media_key
 from lumagate.domain.task import MEDIA_REMOVED_REASON, TaskMedia
 from lumagate.engine.periodic import IDLE, PassOutcome, run_periodically
 from lumagate.engine.signals import Wakeup
-from lumagate.media.store import MediaStore
-from lumagate.store.media_retention import MediaRetentionStore
+from lumagate.media.backend import MediaObject
+from lumagate.store.media_retention import RetentionCandidate
 
 log = logging.getLogger(__name__)
 
 PAGE = 500
+
+
+class RetentionRows(Protocol):
+    """The task rows a sweep reads and stamps (``MediaRetentionStore``)."""
+
+    async def candidates(
+        self, finished_before: datetime, after_id: str = "", limit: int = 500
+    ) -> list[RetentionCandidate]:
+        """Completed tasks finished before the cutoff that still keep gateway media, by id."""
+        ...
+
+    async def mark_removed(self, task_id: str, reason: str, now: datetime) -> bool:
+        """Clear the task's media and say why; False if it was stamped meanwhile."""
+        ...
+
+
+class SweptMedia(Protocol):
+    """The media store calls a sweep makes (``MediaStore``'s, any backend)."""
+
+    def list(self, prefix: str = "") -> AsyncIterator[MediaObject]: ...
+
+    async def delete(self, key: str) -> bool: ...
+
+    async def exists(self, key: str) -> bool: ...
 
 
 @dataclass
@@ -57,8 +82,8 @@ class MediaRetention:
 
     def __init__(
         self,
-        store: MediaRetentionStore,
-        media: MediaStore,
+        store: RetentionRows,
+        media: SweptMedia,
         retention_days: float,
         *,
         now: Callable[[], datetime] = utcnow,

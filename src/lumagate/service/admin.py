@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from lumagate.domain import messages as msg
 from lumagate.domain.accounts import Account, NewAccount
@@ -22,10 +22,8 @@ from lumagate.domain.task import Task
 from lumagate.domain.task_end import CANCELLED_BY_OPERATOR
 from lumagate.domain.tenant import ApiKey
 from lumagate.service.account_admin import AccountAdmin
-from lumagate.service.callbacks import CallbackRecorder
 from lumagate.service.cancels import TaskCancels
 from lumagate.service.keys import KeyAdmin
-from lumagate.service.task_bodies import TaskBodies
 from lumagate.store.database import Database
 from lumagate.store.keys import KeyStore
 from lumagate.store.ledger import LedgerStore
@@ -53,6 +51,24 @@ class AdminStores:
     tasks: TaskStore
 
 
+class TaskRendering(Protocol):
+    """Renders a task as its submitting dialect shows it (``TaskBodies``)."""
+
+    async def render(self, task: Task) -> Any: ...
+
+
+class DeliveryLog(Protocol):
+    """A task's callback deliveries with every attempt (``CallbackRecorder``)."""
+
+    async def log(self, task_id: str) -> list[dict[str, Any]]: ...
+
+
+class Cancelling(Protocol):
+    """Cancels one task (``TaskCancels``)."""
+
+    async def cancel(self, task_id: str, *, tenant_id: str | None, reason: str) -> Task: ...
+
+
 class AdminService:
     """Every operator operation on keys, accounts, the ledger and tasks."""
 
@@ -61,12 +77,12 @@ class AdminService:
         stores: AdminStores,
         keys: KeyAdmin,
         accounts: AccountAdmin,
-        bodies: TaskBodies,
-        callbacks: CallbackRecorder,
-        cancels: TaskCancels | None = None,
+        bodies: TaskRendering,
+        callbacks: DeliveryLog,
+        cancels: Cancelling | None = None,
     ) -> None:
         self._stores = stores
-        self._cancels = cancels or TaskCancels(stores.tasks)
+        self._cancels: Cancelling = cancels or TaskCancels(stores.tasks)
         # KeyAdmin's own methods (their options and bounds), not copies of their signatures:
         # a key by id, name or prefix (``KeyNotFound`` otherwise), create, its webhook secret,
         # revoke, new limits, and a top-up (or, negative, a removal) returning the balance.

@@ -14,6 +14,8 @@ charge is refunded (``domain/task_end.py``) and a callback stored, as for a fail
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, Protocol
 
 from lumagate.domain import messages as msg
 from lumagate.domain.clock import utcnow
@@ -21,9 +23,18 @@ from lumagate.domain.errors import TaskAlreadyEnded, TaskNotFound
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.task_end import early_end
-from lumagate.store.tasks import TaskStore
 
 ATTEMPTS = 8  # a task moves through at most four states before it ends
+
+
+class CancellableTasks(Protocol):
+    """The two task-store calls a cancel makes (``TaskStore``'s): read, conditional move."""
+
+    async def get(self, task_id: str, tenant_id: str | None = None) -> Task | None: ...
+
+    async def transition(
+        self, task: Task, target: TaskState, now: datetime, **values: Any
+    ) -> Task | None: ...
 
 
 class TaskCancels:
@@ -31,7 +42,7 @@ class TaskCancels:
 
     def __init__(
         self,
-        tasks: TaskStore,
+        tasks: CancellableTasks,
         *,
         on_ended: Callable[[Task], Awaitable[None]] | None = None,
         on_upstream_cancel: Callable[[], None] | None = None,

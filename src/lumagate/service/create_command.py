@@ -49,7 +49,8 @@ def check_command_text(command: CreateCommand) -> None:
     check_text(command.resolution, "resolution", MAX_SHORT_TEXT)
     if isinstance(command.duration, str):
         check_text(command.duration, "duration", MAX_SHORT_TEXT)
-    for image, field in ((command.start_image, "image_url"), (command.end_image, "image_end_url")):
+    start_field, end_field = command.image_fields  # the dialect's names, as in its other 400s
+    for image, field in ((command.start_image, start_field), (command.end_image, end_field)):
         if isinstance(image, str):  # data: URIs are bounded by the body size, URLs by MAX_URL
             check_text(image, field, len(image) if image.startswith("data:") else MAX_URL)
     for concept in command.concepts:

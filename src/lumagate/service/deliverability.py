@@ -16,6 +16,9 @@ itself. Most creates are such requests, so they cost no read of the accounts tab
 
 from __future__ import annotations
 
+from typing import Protocol
+
+from lumagate.domain.accounts import Account
 from lumagate.domain.channels import Channel
 from lumagate.domain.errors import InvalidRequest
 from lumagate.domain.request import GenerationRequest
@@ -28,14 +31,19 @@ from lumagate.providers.capabilities import (
     refusal,
 )
 from lumagate.providers.capabilities import shortfalls as shortfalls_of
-from lumagate.store.accounts import AccountStore
+
+
+class AccountList(Protocol):
+    """Every upstream account, enabled or not (``AccountStore.all``)."""
+
+    async def all(self) -> list[Account]: ...
 
 
 class Deliverability:
     """Checks (and, when allowed, degrades) a new task's request against its channel's accounts."""
 
     def __init__(
-        self, accounts: AccountStore, *, degrade: bool = False, sandbox_always: bool = False
+        self, accounts: AccountList, *, degrade: bool = False, sandbox_always: bool = False
     ) -> None:
         self.accounts = accounts
         self.degrade = degrade

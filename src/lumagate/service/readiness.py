@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from lumagate.store import migrate
 from lumagate.store.database import Database
@@ -30,24 +32,33 @@ class Readiness:
     reason: str | None = None
 
 
+RevisionReader = Callable[[], Awaitable[str | None]]
+"""Reads the schema's revision (None: never migrated); raises when the database does not answer."""
+
+
+def database_revision(database: Database) -> RevisionReader:
+    """The reader of ``database``'s revision (its ``alembic_version``)."""
+    return partial(migrate.current_revision, database)
+
+
 class ReadinessCheck:
     """Asks the database for its schema revision and compares it with the code's head."""
 
     def __init__(
         self,
-        database: Database,
+        revision: RevisionReader,
         *,
         expected_revision: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
-        self.database = database
+        self.revision = revision
         self.expected = expected_revision or migrate.head_revision()
         self.timeout = timeout
 
     async def check(self) -> Readiness:
         try:
             async with asyncio.timeout(self.timeout):
-                revision = await migrate.current_revision(self.database)
+                revision = await self.revision()
         except TimeoutError:
             return self._not_ready(None, f"database did not answer within {self.timeout:g} s")
         except Exception as error:  # any failure to answer means: not ready

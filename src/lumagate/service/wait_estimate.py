@@ -22,18 +22,30 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
-from lumagate.store.accounts import AccountStore
-from lumagate.store.tasks import TaskStore
+from lumagate.service.deliverability import AccountList
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_SECONDS = 5.0
 RUN_TIME_SECONDS = 10.0
+
+
+class QueueReads(Protocol):
+    """The two reads behind every estimate (``TaskStore``'s)."""
+
+    async def queued_order(self) -> list[tuple[int, datetime]]:
+        """``(priority, created_at)`` of every queued task in dispatch order."""
+        ...
+
+    async def recent_run_seconds(self) -> float | None:
+        """The mean run time of the latest completed tasks; None without history."""
+        ...
 
 
 @dataclass
@@ -55,8 +67,8 @@ class WaitEstimator:
 
     def __init__(
         self,
-        tasks: TaskStore,
-        accounts: AccountStore,
+        tasks: QueueReads,
+        accounts: AccountList,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -65,7 +77,9 @@ class WaitEstimator:
         self.clock = clock
         self._snapshot: tuple[float, QueueSnapshot] | None = None
         self._run_seconds: tuple[float, float | None] | None = None
-        self._lock = asyncio.Lock()  # one first read, however many GETs arrive
+        # one first read of each, however many GETs arrive at once
+        self._queue_lock = asyncio.Lock()
+        self._run_lock = asyncio.Lock()
         self._refreshes: dict[str, asyncio.Task[None]] = {}
 
     async def estimate(self, task: Task) -> int | None:
@@ -83,9 +97,12 @@ class WaitEstimator:
 
     async def _recent_run_seconds(self) -> float | None:
         cached = self._run_seconds
-        if cached is None:  # the first estimate of this replica: read it now
-            cached = (self.clock(), await self.tasks.recent_run_seconds())
-            self._run_seconds = cached
+        if cached is None:  # the first estimate of this replica: read it now, once
+            await self._read_first(
+                self._run_lock, lambda: self._run_seconds is None, self._read_run_seconds
+            )
+            cached = self._run_seconds
+            assert cached is not None
         elif self.clock() - cached[0] > RUN_TIME_SECONDS:
             self._refresh_in_background("run", self._read_run_seconds)
         return cached[1]
@@ -96,11 +113,11 @@ class WaitEstimator:
     async def _queue(self) -> QueueSnapshot:
         cached = self._snapshot
         if cached is None:  # the first estimate of a queued task: read it now, once
-            async with self._lock:
-                if self._snapshot is None:
-                    await self._read_queue()
-                cached = self._snapshot
-                assert cached is not None
+            await self._read_first(
+                self._queue_lock, lambda: self._snapshot is None, self._read_queue
+            )
+            cached = self._snapshot
+            assert cached is not None
         elif self.clock() - cached[0] > SNAPSHOT_SECONDS:
             self._refresh_in_background("queue", self._read_queue)
         return cached[1]
@@ -116,6 +133,15 @@ class WaitEstimator:
                         snapshot.capacity.get(channel, 0) + account.max_concurrency
                     )
         self._snapshot = (self.clock(), snapshot)
+
+    @staticmethod
+    async def _read_first(
+        lock: asyncio.Lock, missing: Callable[[], bool], read: Callable[[], Awaitable[None]]
+    ) -> None:
+        """``read`` unless an estimate that held ``lock`` before this one already did it."""
+        async with lock:
+            if missing():
+                await read()
 
     def _refresh_in_background(self, name: str, read: Callable[[], Awaitable[None]]) -> None:
         """Start ``read`` unless one is running: the GET that found the value stale answers

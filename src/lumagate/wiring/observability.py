@@ -15,7 +15,7 @@ from lumagate.observability.db_gauges import DatabaseGauges
 from lumagate.observability.metrics import GatewayMetrics
 from lumagate.observability.providers import MeteredProvider
 from lumagate.providers.base import Provider
-from lumagate.service.readiness import ReadinessCheck
+from lumagate.service.readiness import ReadinessCheck, database_revision
 from lumagate.store.metrics_queries import MetricsQueries
 from lumagate.wiring.stores import Stores
 
@@ -42,5 +42,5 @@ def build_observability(stores: Stores) -> Observability:
     return Observability(
         metrics=GatewayMetrics(),
         db_gauges=DatabaseGauges(MetricsQueries(stores.db), stores.accounts, stores.pool),
-        readiness=ReadinessCheck(stores.db),
+        readiness=ReadinessCheck(database_revision(stores.db)),
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lumagate.service.readiness import ReadinessCheck
+from lumagate.service.readiness import ReadinessCheck, database_revision
 from lumagate.store import migrate
 from lumagate.store.database import Database
 from tests.support.ports import free_port
@@ -16,7 +16,7 @@ from tests.support.ports import free_port
 async def test_not_ready_until_migrated(empty_database_url: str) -> None:
     database = Database(empty_database_url)
     try:
-        check = ReadinessCheck(database)
+        check = ReadinessCheck(database_revision(database))
         before = await check.check()
         assert not before.ready and before.revision is None
         assert before.reason == f"migrations not current: at None, code needs {check.expected}"
@@ -31,7 +31,7 @@ async def test_an_older_schema_is_not_ready(empty_database_url: str) -> None:
     database = Database(empty_database_url)
     try:
         await migrate.upgrade(database, "0001")
-        result = await ReadinessCheck(database).check()
+        result = await ReadinessCheck(database_revision(database)).check()
         assert not result.ready and result.revision is not None
         assert result.revision.startswith("0001")
     finally:
@@ -42,7 +42,7 @@ async def test_a_closed_port_is_not_ready() -> None:
     url = f"postgresql+asyncpg://postgres:secret-pw@127.0.0.1:{free_port()}/x"
     database = Database(url)
     try:
-        result = await ReadinessCheck(database, expected_revision="head").check()
+        result = await ReadinessCheck(database_revision(database), expected_revision="head").check()
     finally:
         await database.dispose()
     assert not result.ready and result.reason is not None
@@ -62,7 +62,8 @@ def silent_port() -> Iterator[int]:
 async def test_a_database_that_hangs_times_out(silent_port: int) -> None:
     database = Database(f"postgresql+asyncpg://postgres@127.0.0.1:{silent_port}/x")
     try:
-        result = await ReadinessCheck(database, expected_revision="head", timeout=0.5).check()
+        check = ReadinessCheck(database_revision(database), expected_revision="head", timeout=0.5)
+        result = await check.check()
     finally:
         await database.dispose()
     assert not result.ready and result.reason == "database did not answer within 0.5 s"

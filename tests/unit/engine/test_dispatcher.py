@@ -15,7 +15,7 @@ from lumagate.engine.dispatcher import Dispatcher
 from lumagate.providers.base import RateLimited, Rejected, Submission, UpstreamJob, UpstreamState
 from lumagate.wiring.operator import account_admin
 from lumagate.wiring.stores import Stores
-from tests.support.stores import engine_context, stored_task
+from tests.support.stores import engine_context, reread, stored_task
 
 
 class SubmittingProvider:
@@ -55,12 +55,6 @@ async def _queued(stores: Stores, count: int, *, account: bool = True) -> list[T
     return [await stored_task(stores, key.id) for _ in range(count)]
 
 
-async def _state(stores: Stores, task: Task) -> Task:
-    found = await stores.tasks.get(task.id)
-    assert found is not None
-    return found
-
-
 async def _dispatch(ctx: EngineContext) -> int:
     dispatcher = Dispatcher(ctx)
     claimed = await dispatcher.dispatch_once()
@@ -73,9 +67,9 @@ async def test_the_oldest_task_fills_the_one_slot_and_is_submitted(
 ) -> None:
     first, second = await _queued(stores, 2)
     assert await _dispatch(ctx) == 1
-    submitted = await _state(stores, first)
+    submitted = await reread(stores, first)
     assert submitted.state == TaskState.SUBMITTED and submitted.upstream_id == f"up-{first.id}"
-    assert (await _state(stores, second)).state == TaskState.QUEUED
+    assert (await reread(stores, second)).state == TaskState.QUEUED
     assert provider.submitted == [first.id]
     assert await _dispatch(ctx) == 0  # the slot is still taken
 
@@ -86,7 +80,7 @@ async def test_a_refusal_for_good_fails_the_task(
     (task,) = await _queued(stores, 1)
     provider.error = Rejected("The prompt was blocked by moderation")
     await _dispatch(ctx)
-    failed = await _state(stores, task)
+    failed = await reread(stores, task)
     assert failed.state == TaskState.FAILED
     assert failed.failure_reason == "The prompt was blocked by moderation"
 
@@ -97,7 +91,7 @@ async def test_a_429_cools_the_account_down_and_requeues(
     (task,) = await _queued(stores, 1)
     provider.error = RateLimited("busy", retry_after=120)
     await _dispatch(ctx)
-    assert (await _state(stores, task)).state == TaskState.QUEUED
+    assert (await reread(stores, task)).state == TaskState.QUEUED
     account = await account_admin(stores).get("r")
     assert account.cooldown_until is not None and account.cooldown_until > utcnow()
     provider.error = None
@@ -110,6 +104,6 @@ async def test_a_task_no_account_can_serve_fails_at_once(
     (task,) = await _queued(stores, 1, account=False)
     heard = ctx.events.subscribe(task.id)
     assert await _dispatch(ctx) == 0
-    failed = await _state(stores, task)
+    failed = await reread(stores, task)
     assert failed.state == TaskState.FAILED and failed.failure_reason
     assert heard.get_nowait().state == TaskState.FAILED

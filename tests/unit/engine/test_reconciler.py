@@ -18,7 +18,7 @@ from lumagate.engine.reconciler import Reconciler
 from lumagate.providers.base import AuthenticationFailed, Submission, UpstreamJob, UpstreamState
 from lumagate.wiring.operator import account_admin
 from lumagate.wiring.stores import Stores
-from tests.support.stores import engine_context, stored_task
+from tests.support.stores import engine_context, reread, stored_task
 
 
 class FindingProvider:
@@ -70,19 +70,13 @@ async def _orphan(stores: Stores, attempts: int = 1) -> Task:
     )
 
 
-async def _state(stores: Stores, task: Task) -> Task:
-    found = await stores.tasks.get(task.id)
-    assert found is not None
-    return found
-
-
 async def test_a_submission_found_upstream_is_recorded(
     ctx: EngineContext, stores: Stores, provider: FindingProvider
 ) -> None:
     task = await _orphan(stores)
     provider.found[task.id] = UpstreamJob("up-9", UpstreamState.PROCESSING, progress=30)
     assert await Reconciler(ctx).reconcile_once() == 1
-    settled = await _state(stores, task)
+    settled = await reread(stores, task)
     assert settled.state == TaskState.PROCESSING and settled.upstream_id == "up-9"
     assert await ctx.signals.refresh.wait(0.0) is True
     assert await Reconciler(ctx).reconcile_once() == 0  # nothing left to adopt
@@ -94,7 +88,7 @@ async def test_one_not_found_is_queued_again(
 ) -> None:
     task = await _orphan(stores)
     assert await Reconciler(ctx).reconcile_once() == 1
-    assert (await _state(stores, task)).state == TaskState.QUEUED
+    assert (await reread(stores, task)).state == TaskState.QUEUED
 
 
 async def test_one_not_found_after_its_last_attempt_fails(
@@ -103,7 +97,7 @@ async def test_one_not_found_after_its_last_attempt_fails(
     ctx.retry = RetryPolicy(max_attempts=2)
     task = await _orphan(stores, attempts=2)
     assert await Reconciler(ctx).reconcile_once() == 1
-    failed = await _state(stores, task)
+    failed = await reread(stores, task)
     assert failed.state == TaskState.FAILED
     assert failed.failure_reason is not None and "Upstream unavailable" in failed.failure_reason
 
@@ -114,6 +108,6 @@ async def test_a_dead_session_keeps_the_task_through_its_grace(
     task = await _orphan(stores)
     provider.error = AuthenticationFailed("401")
     assert await Reconciler(ctx).reconcile_once() == 0
-    assert (await _state(stores, task)).state == TaskState.SUBMITTING
+    assert (await reread(stores, task)).state == TaskState.SUBMITTING
     account = await stores.accounts.get(task.account_id or "")
     assert account is not None and not account.enabled

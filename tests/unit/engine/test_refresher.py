@@ -19,7 +19,7 @@ from lumagate.engine.refresher import Refresher
 from lumagate.providers.base import AuthenticationFailed, UpstreamJob, UpstreamState
 from lumagate.wiring.operator import account_admin
 from lumagate.wiring.stores import Stores
-from tests.support.stores import engine_context, stored_task
+from tests.support.stores import engine_context, reread, stored_task
 from tests.support.waiting import async_wait_until
 
 MEDIA = TaskMedia(video="https://cdn.example/v.mp4", width=1280, height=720)
@@ -75,12 +75,6 @@ async def _followed(stores: Stores, *upstream_ids: str) -> list[Task]:
     ]
 
 
-async def _state(stores: Stores, task: Task) -> Task:
-    found = await stores.tasks.get(task.id)
-    assert found is not None
-    return found
-
-
 async def test_due_tasks_are_asked_about_in_one_call_and_recorded(
     ctx: EngineContext, stores: Stores, provider: ListingProvider
 ) -> None:
@@ -92,10 +86,10 @@ async def test_due_tasks_are_asked_about_in_one_call_and_recorded(
     refresher = Refresher(ctx)
     assert await refresher.refresh_once() == 3
     assert provider.calls == [["u1", "u2", "u3"]]
-    assert (await _state(stores, done)).state == TaskState.COMPLETED
-    moving = await _state(stores, running)
+    assert (await reread(stores, done)).state == TaskState.COMPLETED
+    moving = await reread(stores, running)
     assert moving.state == TaskState.PROCESSING and moving.progress == 60
-    assert (await _state(stores, silent)).state == TaskState.SUBMITTED
+    assert (await reread(stores, silent)).state == TaskState.SUBMITTED
     assert await ctx.signals.dispatch.wait(0.0) is True  # a slot is free
     assert await refresher.refresh_once() == 0  # their next polls are not due yet
 
@@ -104,7 +98,7 @@ async def test_a_removed_account_fails_its_tasks(ctx: EngineContext, stores: Sto
     (task,) = await _followed(stores, "u1")
     await account_admin(stores).remove("r", force=True)
     await Refresher(ctx).refresh_once()
-    failed = await _state(stores, task)
+    failed = await reread(stores, task)
     assert failed.state == TaskState.FAILED and "removed" in (failed.failure_reason or "")
 
 
@@ -114,7 +108,7 @@ async def test_a_dead_session_past_its_grace_fails_its_tasks(
     (task,) = await _followed(stores, "u1")
     provider.error = AuthenticationFailed("session expired")
     await Refresher(ctx).refresh_once()
-    failed = await _state(stores, task)
+    failed = await reread(stores, task)
     assert failed.state == TaskState.FAILED
     assert "session expired" in (failed.failure_reason or "")
 
