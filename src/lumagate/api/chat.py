@@ -41,12 +41,14 @@ from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
 from lumagate.domain.video import MODELS
+from lumagate.service.create_command import CreateFields
 from lumagate.service.tasks import CreateCommand, TaskService
 from lumagate.service.watch import TaskWatcher
 
 TAG = "OpenAI chat (/v1/chat/completions)"
 DIALECT = "chat"
 HEARTBEAT_SECONDS = 15.0
+CHAT_IMAGE_FIELD = "messages.content.image_url"  # the name in every 400 about an image
 # Chat model name -> official model (None: the gateway's default model).
 CHAT_MODELS = LUMA_MODEL_NAMES
 
@@ -131,7 +133,7 @@ def _prompt_and_images(messages: list[ChatMessage]) -> tuple[str, list[str]]:
             if not isinstance(url, str) or not url:
                 raise InvalidRequest(
                     msg.CHAT_IMAGE_URL_STRING(index=index),
-                    field="messages.content.image_url",
+                    field=CHAT_IMAGE_FIELD,
                 )
             images.append(url)
     if len(images) > 2:
@@ -246,6 +248,12 @@ async def _stream(
     yield "data: [DONE]\n\n"
 
 
+def _prompt_field(messages: list[ChatMessage]) -> str:
+    """Where the prompt was read: the content of the last user message (there is one)."""
+    index = max(i for i, message in enumerate(messages) if message.role == "user")
+    return f"messages[{index}].content"
+
+
 def _command(body: ChatBody, tenant: ApiKey, idempotency: str | None) -> CreateCommand:
     prompt, images = _prompt_and_images(body.messages)
     if not prompt and not images:
@@ -262,7 +270,12 @@ def _command(body: ChatBody, tenant: ApiKey, idempotency: str | None) -> CreateC
         start_image=images[0] if images else None,
         end_image=images[1] if len(images) > 1 else None,
         idempotency_key=idempotency,
-        image_fields=("messages.content.image_url", "messages.content.image_url"),
+        fields=CreateFields(
+            prompt=_prompt_field(body.messages),
+            model="model",
+            start_image=CHAT_IMAGE_FIELD,
+            end_image=CHAT_IMAGE_FIELD,
+        ),
     )
 
 

@@ -32,11 +32,13 @@ from lumagate.domain import messages as msg
 from lumagate.domain.errors import GatewayError, InvalidRequest, PayloadTooLarge
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
+from lumagate.service.create_command import CreateFields
 from lumagate.service.tasks import CreateCommand, TaskService
 
 TAG = "luma-mock API (/api/generations)"
 DIALECT = "luma_mock"
 MAX_PAGE = 100
+MOCK_FIELDS = CreateFields.plain("image", "image_end")  # no callback field here
 
 
 class MockCreateBody(BaseModel):
@@ -69,7 +71,7 @@ class MockCreateBody(BaseModel):
             start_image=self.image,
             end_image=self.image_end,
             idempotency_key=key,
-            image_fields=("image", "image_end"),
+            fields=MOCK_FIELDS,
         )
 
 

@@ -32,6 +32,7 @@ from lumagate.domain import messages as msg
 from lumagate.domain.errors import InvalidRequest, PayloadTooLarge
 from lumagate.domain.messages import Text
 from lumagate.domain.video import normalize_duration
+from lumagate.service.create_command import CreateFields
 from lumagate.service.tasks import TaskService
 
 TOP_LEVEL = frozenset(
@@ -76,6 +77,8 @@ METADATA = frozenset(
 )
 MEDIA_SOURCES = ("url", "image_url", "data")
 FILE_FIELDS = frozenset({"image", "images", "images[]", "input_reference"})
+Given = tuple[str, Any]  # a value with the field the caller gave it in: (field, value)
+Sized = tuple[str, tuple[str, str]]  # (the field, (aspect ratio, resolution)) of a frame size
 BOOL_TEXT = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -92,8 +95,8 @@ class VideoForm:
     expand_prompt: bool
     start_image: str | None
     end_image: str | None
-    image_fields: tuple[str, str]
     callback_url: str | None
+    fields: CreateFields  # the field each value came from, named in 400s about it
 
 
 def _bad(field: str, problem: Text) -> InvalidRequest:
@@ -101,13 +104,18 @@ def _bad(field: str, problem: Text) -> InvalidRequest:
     return InvalidRequest(msg.FIELD_DETAIL(field=field, detail=problem), field=field)
 
 
-def _agree(name: str, found: list[tuple[str, Any]]) -> Any:
-    """The one value given for a setting (None if none); different values are a 400."""
+def _agree(name: str, found: list[Given]) -> Given | None:
+    """The one value given for a setting, with its field (None if none); different values are
+    a 400."""
     values = [(field, value) for field, value in found if value not in (None, "")]
     if len({json.dumps(v, sort_keys=True) for _, v in values}) > 1:
         named = ", ".join(f"{field}={value!r}" for field, value in values)
         raise InvalidRequest(msg.FORM_DISAGREE(name=name, named=named))
-    return values[0][1] if values else None
+    return values[0] if values else None
+
+
+def _value(given: Given | None) -> Any:
+    return None if given is None else given[1]
 
 
 def _text(body: dict[str, Any], name: str, prefix: str = "") -> str | None:
@@ -212,7 +220,7 @@ def _keyframes(
     return start, end, fields
 
 
-def _frame_size(body: dict[str, Any], meta: dict[str, Any]) -> tuple[str, str] | None:
+def _frame_size(body: dict[str, Any], meta: dict[str, Any]) -> Sized | None:
     sizes = [("size", _text(body, "size")), ("metadata.size", _text(meta, "size", "metadata."))]
     width, height = body.get("width"), body.get("height")
     if width or height:
@@ -221,15 +229,16 @@ def _frame_size(body: dict[str, Any], meta: dict[str, Any]) -> tuple[str, str] |
         if not isinstance(width, int) or not isinstance(height, int):
             raise _bad("width", msg.FORM_WH_BOTH())
         sizes.append(("width/height", f"{width}x{height}"))
-    size = _agree("size", sizes)
-    return None if size is None else parse_size(size)
+    given = _agree("size", sizes)
+    return None if given is None else (given[0], parse_size(given[1]))
 
 
 Reader = Callable[[dict[str, Any], str, str], Any]
 
 
-def _both(reader: Reader, body: dict[str, Any], meta: dict[str, Any], *names: str) -> Any:
-    """One setting read from the top level and from ``metadata`` under each of ``names``."""
+def _both(reader: Reader, body: dict[str, Any], meta: dict[str, Any], *names: str) -> Given | None:
+    """One setting read from the top level and from ``metadata`` under each of ``names``,
+    with the field that gave it."""
     found = [(name, reader(body, name, "")) for name in names if name in TOP_LEVEL]
     found += [(f"metadata.{name}", reader(meta, name, "metadata.")) for name in names]
     return _agree(names[0], found)
@@ -251,30 +260,54 @@ def _checked_metadata(body: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
+def _frame_shape(
+    body: dict[str, Any], meta: dict[str, Any], sized: Sized | None
+) -> tuple[Given, Given]:
+    """(aspect_ratio, resolution), each with its field: an explicit one wins over a size's."""
+    field, implied = sized or ("", ("16:9", "720p"))
+    aspect = _both(_text, body, meta, "aspect_ratio") or (field or "aspect_ratio", implied[0])
+    resolution = _both(_text, body, meta, "resolution") or (field or "resolution", implied[1])
+    return aspect, resolution
+
+
 def to_form(body: dict[str, Any]) -> VideoForm:
     """Reconcile a submit's fields (JSON, or multipart already decoded) into one create."""
     meta = _checked_metadata(body)
-    implied = _frame_size(body, meta) or ("16:9", "720p")
-    callback = _both(_text, body, meta, "callback_url", "notify_hook")
+    sized = _frame_size(body, meta)
+    callback_field, callback = _both(_text, body, meta, "callback_url", "notify_hook") or (
+        "callback_url",
+        None,
+    )
     if callback is not None and not callback.startswith(("http://", "https://")):
-        raise _bad("callback_url", msg.FORM_HTTP_URL())
-    start, end, fields = _keyframes(body, meta)
+        raise _bad(callback_field, msg.FORM_HTTP_URL())
+    start, end, images = _keyframes(body, meta)
     prompt = _text(body, "prompt") or ""
     if not prompt and start is None:
         raise InvalidRequest(msg.PROMPT_OR_IMAGE(field="prompt"), field="prompt")
-    expand = _both(_flag, body, meta, "expand_prompt")
+    expand = _value(_both(_flag, body, meta, "expand_prompt"))
+    aspect, resolution = _frame_shape(body, meta, sized)
+    duration = _both(_seconds, body, meta, "duration", "seconds") or ("duration", "5s")
     return VideoForm(
         prompt=prompt,
         model=video_model(_text(body, "model")),
-        aspect_ratio=_both(_text, body, meta, "aspect_ratio") or implied[0],
-        resolution=_both(_text, body, meta, "resolution") or implied[1],
-        duration=_both(_seconds, body, meta, "duration", "seconds") or "5s",
-        loop=bool(_both(_flag, body, meta, "loop")),
+        aspect_ratio=aspect[1],
+        resolution=resolution[1],
+        duration=duration[1],
+        loop=bool(_value(_both(_flag, body, meta, "loop"))),
         expand_prompt=True if expand is None else bool(expand),
         start_image=start,
         end_image=end,
-        image_fields=fields,
         callback_url=callback,
+        fields=CreateFields(
+            prompt="prompt",
+            model="model",
+            notify_url=callback_field,
+            aspect_ratio=aspect[0],
+            resolution=resolution[0],
+            duration=duration[0],
+            start_image=images[0],
+            end_image=images[1],
+        ),
     )
 
 

@@ -96,7 +96,7 @@ def _command(form: VideoForm, tenant: ApiKey, key: str | None) -> CreateCommand:
         end_image=form.end_image,
         notify_url=form.callback_url,
         idempotency_key=key,
-        image_fields=form.image_fields,
+        fields=form.fields,
     )
 
 

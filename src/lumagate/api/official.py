@@ -49,6 +49,7 @@ from lumagate.domain.errors import GatewayError, InvalidRequest, TaskNotFound
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
+from lumagate.service.create_command import CreateFields
 from lumagate.service.spend import credit_balance_cents
 from lumagate.service.tasks import CreateCommand, TaskService
 
@@ -57,6 +58,7 @@ TAG = "Official Luma API (/dream-machine/v1)"
 DIALECT = "official"
 MAX_PAGE = 100
 IMAGE_PREFIXES = ("http://", "https://", "data:image/")
+OFFICIAL_FIELDS = CreateFields.plain("keyframes.frame0.url", "keyframes.frame1.url")
 
 
 class OfficialValidationError(InvalidRequest):
@@ -205,7 +207,7 @@ async def create_generation(
         notify_url=body.callback_url,
         idempotency_key=idempotency_key(request),
         concepts=tuple(c.key.strip() for c in body.concepts or ()),
-        image_fields=("keyframes.frame0.url", "keyframes.frame1.url"),
+        fields=OFFICIAL_FIELDS,
     )
     if extend_source is not None:
         await _source(service, tenant, extend_source)

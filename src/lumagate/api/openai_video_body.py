@@ -21,6 +21,7 @@ from lumagate.api.body import parse_model, read_json
 from lumagate.api.dialect_common import max_body
 from lumagate.domain import messages as msg
 from lumagate.domain.errors import InvalidRequest, PayloadTooLarge
+from lumagate.service.create_command import CreateFields
 from lumagate.service.tasks import TaskService
 
 REFERENCE_FIELDS = ("image_url", "file_id")
@@ -62,6 +63,19 @@ class VideoCreateBody(BaseModel):
         if not ref.image_url:
             raise InvalidRequest(msg.REFERENCE_NEEDS_IMAGE(), field="input_reference")
         return ref.image_url
+
+    def fields(self) -> CreateFields:
+        """The names this body gave each value: a frame shape from ``size`` is named ``size``."""
+        by_object = isinstance(self.input_reference, InputReference)  # {"image_url": …}
+        return CreateFields(
+            prompt="prompt",
+            model="model",
+            aspect_ratio="aspect_ratio" if self.aspect_ratio or not self.size else "size",
+            resolution="resolution" if self.resolution or not self.size else "size",
+            duration="seconds",
+            start_image="input_reference.image_url" if by_object else "input_reference",
+            end_image="input_reference",
+        )
 
 
 class RemixBody(BaseModel):

@@ -46,6 +46,7 @@ from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
 from lumagate.domain.video import frame_size
+from lumagate.service.create_command import CreateFields
 from lumagate.service.tasks import CreateCommand, TaskService
 from lumagate.service.video_content import LocalContent
 
@@ -53,6 +54,7 @@ TAG = "OpenAI videos (/v1/videos)"
 DIALECT = "openai_videos"
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+REMIX_FIELDS = CreateFields(prompt="prompt")  # the rest is the source video's
 
 STATUS = {
     TaskState.QUEUED: "queued",
@@ -126,7 +128,7 @@ async def create_video(
             duration=_duration(body.seconds),
             start_image=start_image,
             idempotency_key=idempotency_key(request),
-            image_fields=("input_reference", "input_reference"),
+            fields=body.fields(),
         ),
     )
     return video_object(task)
@@ -154,6 +156,7 @@ async def remix_video(
             resolution=source.request.resolution,
             duration=source.request.duration,
             idempotency_key=idempotency_key(request),
+            fields=REMIX_FIELDS,
         ),
     )
     return video_object(task)

@@ -29,6 +29,7 @@ from lumagate.domain.channels import Channel
 from lumagate.domain.errors import GatewayError, InvalidRequest
 from lumagate.domain.tenant import ApiKey
 from lumagate.service.auth import Authenticator
+from lumagate.service.create_command import CreateFields
 from lumagate.service.tasks import CreateCommand
 
 PREFIXES: dict[str, Channel] = {"": Channel.DEFAULT, "/vip": Channel.VIP, "/pro": Channel.PRO}
@@ -39,6 +40,8 @@ MAX_PAGE = 100
 GO_ERROR_CODE = 1
 DIALECT = "reseller"
 TAG = "Reseller API (/luma)"
+RESELLER_FIELDS = CreateFields()  # the defaults are the reseller's names
+MODEL_ONLY_FIELDS = CreateFields(model="model")  # the body named the model ``model``
 
 
 class GenerationBody(BaseModel):
@@ -73,6 +76,7 @@ class GenerationBody(BaseModel):
             end_image=self.image_end_url,
             notify_url=_notify_url(self.notify_hook),
             idempotency_key=idempotency_key,
+            fields=RESELLER_FIELDS if self.model_name or not self.model else MODEL_ONLY_FIELDS,
         )
 
 

@@ -80,7 +80,8 @@ class TaskService:
     async def create(self, tenant: ApiKey, command: CreateCommand) -> Task:
         request = await self._request(command, extend_of=None)
         if not request.prompt and request.start_image is None:
-            raise InvalidRequest(msg.PROMPT_OR_IMAGE(field="user_prompt"), field="user_prompt")
+            field = command.fields.prompt
+            raise InvalidRequest(msg.PROMPT_OR_IMAGE(field=field), field=field)
         return await self._store(tenant, command, request, pinned=None)
 
     async def extend(self, tenant: ApiKey, source_id: str, command: CreateCommand) -> Task:
@@ -107,7 +108,7 @@ class TaskService:
                 request,
                 command.channel,
                 pinned=pinned,
-                field_names={"end_image": command.image_fields[1]},
+                field_names={"end_image": command.fields.end_image},
             )
         new = self._new_task(tenant, command, request, pinned, now, request_print)
         key = command.idempotency_key
@@ -166,29 +167,30 @@ class TaskService:
         self, command: CreateCommand, *, extend_of: str | None, source: Task | None = None
     ) -> GenerationRequest:
         check_command_text(command)
+        names = command.fields  # every refusal names the caller's own field
         try:
             model = normalize_model(command.model or self.default_model)
         except ValueError as exc:
             raise InvalidRequest(
-                msg.FIELD_DETAIL(field="model_name", detail=exc), field="model_name"
+                msg.FIELD_DETAIL(field=names.model, detail=exc), field=names.model
             ) from None
         try:
             duration = normalize_duration(command.duration)
         except ValueError as exc:
             raise InvalidRequest(
-                msg.FIELD_DETAIL(field="duration", detail=exc), field="duration"
+                msg.FIELD_DETAIL(field=names.duration, detail=exc), field=names.duration
             ) from None
         aspect = source.request.aspect_ratio if source else command.aspect_ratio
         resolution = source.request.resolution if source else command.resolution
         if aspect not in ASPECT_RATIOS:
             raise InvalidRequest(
-                msg.ONE_OF(field="aspect_ratio", choices=", ".join(ASPECT_RATIOS)),
-                field="aspect_ratio",
+                msg.ONE_OF(field=names.aspect_ratio, choices=", ".join(ASPECT_RATIOS)),
+                field=names.aspect_ratio,
             )
         if resolution not in RESOLUTIONS:
             raise InvalidRequest(
-                msg.ONE_OF(field="resolution", choices=", ".join(RESOLUTIONS)),
-                field="resolution",
+                msg.ONE_OF(field=names.resolution, choices=", ".join(RESOLUTIONS)),
+                field=names.resolution,
             )
         return GenerationRequest(
             prompt=command.prompt,
@@ -198,8 +200,8 @@ class TaskService:
             model=model,
             resolution=resolution,
             duration=duration,
-            start_image=await self._image(command.start_image, command.image_fields[0]),
-            end_image=await self._image(command.end_image, command.image_fields[1]),
+            start_image=await self._image(command.start_image, names.start_image),
+            end_image=await self._image(command.end_image, names.end_image),
             extend_of=extend_of,
             concepts=command.concepts,
         )

@@ -57,7 +57,7 @@ def test_images_in_each_form() -> None:
     assert to_form({"image": PNG}).start_image == PNG
     both = to_form({"prompt": "x", "images": [PNG, "https://example.com/e.png"]})
     assert (both.start_image, both.end_image) == (PNG, "https://example.com/e.png")
-    assert both.image_fields == ("images[0]", "images[1]")
+    assert (both.fields.start_image, both.fields.end_image) == ("images[0]", "images[1]")
     media = to_form(
         {
             "prompt": "x",
@@ -75,7 +75,7 @@ def test_images_in_each_form() -> None:
     assert bare.start_image == PNG  # bare base64 becomes a data URI (the type is sniffed)
     end = to_form({"image": PNG, "metadata": {"image_end": "https://example.com/e.png"}})
     assert end.end_image == "https://example.com/e.png"
-    assert end.image_fields == ("image", "metadata.image_end")
+    assert (end.fields.start_image, end.fields.end_image) == ("image", "metadata.image_end")
     assert to_form({"prompt": "x", "metadata": {"callback_url": "https://h/cb"}}).callback_url
 
 
@@ -100,7 +100,8 @@ def test_images_in_each_form() -> None:
         ({"size": "1280x720", "width": 540, "height": 540}, None),
         ({"aspect_ratio": "16:9", "metadata": {"aspect_ratio": "1:1"}}, None),
         ({"loop": "sometimes"}, "loop"),
-        ({"metadata": {"callback_url": "ftp://h"}}, "callback_url"),
+        ({"metadata": {"callback_url": "ftp://h"}}, "metadata.callback_url"),
+        ({"callback_url": "ftp://h"}, "callback_url"),
         ({"metadata": []}, "metadata"),
     ],
     ids=[
@@ -122,6 +123,7 @@ def test_images_in_each_form() -> None:
         "sizes-disagree",
         "aspects-disagree",
         "bad-loop",
+        "bad-metadata-callback",
         "bad-callback",
         "metadata-not-object",
     ],

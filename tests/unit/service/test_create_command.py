@@ -3,14 +3,14 @@ the caller's dialect uses, and a data: URI bounded by the body rather than by MA
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import pytest
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.errors import InvalidRequest
 from lumagate.domain.limits import MAX_IDEMPOTENCY_KEY, MAX_PROMPT, MAX_SHORT_TEXT, MAX_URL
-from lumagate.service.create_command import CreateCommand, check_command_text
+from lumagate.service.create_command import CreateCommand, CreateFields, check_command_text
 
 COMMAND = CreateCommand(channel=Channel.DEFAULT, dialect="reseller", prompt="a red fox")
 URL = "https://example.test/"
@@ -63,8 +63,33 @@ def test_an_unstorable_text_is_refused_under_its_field() -> None:
     assert refused.field == "user_prompt" and refused.code != "too_long"
 
 
+TOO_LONG = {
+    "prompt": "p" * (MAX_PROMPT + 1),
+    "idempotency_key": "k" * (MAX_IDEMPOTENCY_KEY + 1),
+    "notify_url": URL + "n" * MAX_URL,
+    "model": "m" * (MAX_SHORT_TEXT + 1),
+    "aspect_ratio": "a" * (MAX_SHORT_TEXT + 1),
+    "resolution": "r" * (MAX_SHORT_TEXT + 1),
+    "duration": "d" * (MAX_SHORT_TEXT + 1),
+    "concepts": ("c" * (MAX_SHORT_TEXT + 1),),
+    "start_image": URL + "s" * MAX_URL,
+    "end_image": URL + "e" * MAX_URL,
+}
+
+
+def test_every_field_map_entry_names_its_own_value() -> None:
+    assert sorted(TOO_LONG) == sorted(f.name for f in fields(CreateFields))
+    names = CreateFields(**{name: f"caller.{name}" for name in TOO_LONG})
+    for name, value in TOO_LONG.items():
+        refused = _refused(replace(COMMAND, fields=names, **{name: value}))  # type: ignore[arg-type]
+        assert (refused.field, refused.code) == (f"caller.{name}", "too_long")
+
+
 def test_an_image_url_is_refused_under_the_dialects_own_field_name() -> None:
-    official = replace(COMMAND, image_fields=("keyframes.frame0.url", "keyframes.frame1.url"))
+    official = replace(
+        COMMAND,
+        fields=CreateFields(start_image="keyframes.frame0.url", end_image="keyframes.frame1.url"),
+    )
     assert _refused(replace(official, start_image=URL + "s" * MAX_URL)).field == (
         "keyframes.frame0.url"
     )

@@ -22,10 +22,13 @@ from lumagate.api.routers import app_router
 from lumagate.domain.channels import ALL_CHANNELS, Channel
 from lumagate.domain.errors import GatewayError, KeyNotFound
 from lumagate.domain.video import ASPECT_RATIOS, DURATIONS, MODELS, RESOLUTIONS
+from lumagate.service.create_command import CreateFields
 from lumagate.service.tasks import CreateCommand
 
 PATH = "/console/playground"
 DIALECT = "console"
+# The form's names (an uploaded image is a data URI: only a URL can be over its bound).
+PLAYGROUND_FIELDS = CreateFields.plain("start_image_url", "end_image_url")
 
 
 async def _image(form: FormData, name: str, max_bytes: int) -> str | None:
@@ -61,6 +64,7 @@ def _command(form: FormData, start: str | None, end: str | None) -> CreateComman
         start_image=start,
         end_image=end,
         notify_url=notify,
+        fields=PLAYGROUND_FIELDS,
     )
 
 
