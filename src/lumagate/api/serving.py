@@ -23,8 +23,8 @@
   ~200k objects that all live as long as the process, and the collector, run on its usual
   thresholds, walked them again and again as they accumulated: ~300 young and middle passes and
   two full ones, ~15 % of the CPU from spawn to the first ``/healthz``. Paused, they are not
-  walked at all: the freeze takes start-up's garbage with them (~700 cycles, ~0.45 MB, nearly
-  all from the imports), which a full collection just before it would free at the cost of one
+  walked at all: the freeze takes start-up's garbage with them (~1,300 objects in cycles, ~0.5 MB,
+  most from the imports), which a full collection just before it would free at the cost of one
   walk of the whole heap (~0.1 s on the shared machine, ~10 % of start-up; the ~70k fewer
   tracked objects after such a collection are tuples it stops tracking, not freed memory). The
   resident memory after start-up is the same either way (docs/bench.md).
