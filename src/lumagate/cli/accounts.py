@@ -28,7 +28,6 @@ from lumagate.domain.clock import iso_z, utcnow
 
 if TYPE_CHECKING:  # the stores and services load inside the commands (quick --help)
     from lumagate.service.account_admin import AccountAdmin
-    from lumagate.wiring.stores import Stores
 
 T = TypeVar("T")
 
@@ -76,13 +75,9 @@ def _secret(value: str, hint: str) -> str:
 
 def _with_accounts(action: Callable[[AccountAdmin], Awaitable[T]]) -> T:
     """Run ``action`` with the account pool's service over this CLI's stores."""
+    from lumagate.wiring.operator import account_admin
 
-    async def with_admin(stores: Stores) -> T:
-        from lumagate.wiring.operator import account_admin  # under run_with_stores: cli/common
-
-        return await action(account_admin(stores))
-
-    return run_with_stores(with_admin)
+    return run_with_stores(lambda stores: action(account_admin(stores)))
 
 
 def _add(

@@ -3,19 +3,11 @@
 Commands build only the storage part of the composition root (``lumagate.wiring.stores``),
 never the whole gateway, and import it inside the command: ``lumagate --help`` and ``lumagate
 keys create`` load neither the engine, the providers, FastAPI nor the simulator.
-
-:func:`run_with_stores` runs with the garbage collector paused (:func:`paused_collector`): its
-imports (SQLAlchemy, the stores) make ~100k objects that all live until the command exits, and
-the collector, on its usual thresholds, walked them again and again as they accumulated (~15 %
-of ``lumagate keys create``'s CPU). The commands that use it do one admin action and exit; the
-collector is back on when it returns.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from rich.console import Console
@@ -28,28 +20,10 @@ T = TypeVar("T")
 console = Console(stderr=True)
 
 
-@contextmanager
-def paused_collector() -> Iterator[None]:
-    """The garbage collector off inside, as it was (on, usually) after (see the module doc)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
 def run_with_stores(
     action: Callable[[Stores], Awaitable[T]], settings: Settings | None = None
 ) -> T:
-    """Migrate the database, run ``action`` with the stores, close the database; the collector
-    is paused meanwhile (the module doc says why)."""
-    with paused_collector():
-        return _run_with_stores(action, settings)
-
-
-def _run_with_stores(action: Callable[[Stores], Awaitable[T]], settings: Settings | None) -> T:
+    """Migrate the database, run ``action`` with the stores, close the database."""
     from lumagate.settings import load_settings
     from lumagate.wiring.stores import open_stores
 

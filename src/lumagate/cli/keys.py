@@ -51,10 +51,9 @@ def create(
         allowed = parse_channels(channels)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--channels") from None
+    from lumagate.wiring.operator import key_admin
 
     async def action(stores: Stores) -> CreatedKey:
-        from lumagate.wiring.operator import key_admin  # under run_with_stores: see cli/common
-
         return await key_admin(stores).create(
             name,
             credits=credits,
@@ -110,10 +109,9 @@ def list_keys() -> None:
 @app.command("revoke")
 def revoke(key: Annotated[str, typer.Argument(help="Key id, name or prefix.")]) -> None:
     """Revoke a key: it stops working at once; its tasks and records are kept."""
+    from lumagate.wiring.operator import key_admin
 
     async def action(stores: Stores) -> bool:
-        from lumagate.wiring.operator import key_admin  # under run_with_stores: see cli/common
-
         try:
             await key_admin(stores).revoke(key)
         except KeyNotFound:
@@ -135,10 +133,9 @@ def top_up(
     note: Annotated[str | None, typer.Option(help="A note for the ledger.")] = None,
 ) -> None:
     """Add credits to a key; the change is an entry in the ledger. Prints the new balance."""
+    from lumagate.wiring.operator import key_admin
 
     async def action(stores: Stores) -> tuple[ApiKey, int]:
-        from lumagate.wiring.operator import key_admin  # under run_with_stores: see cli/common
-
         return await key_admin(stores).top_up(key, amount, note)
 
     try:

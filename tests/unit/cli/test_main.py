@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 HEAVY = (
     "alembic",
     "fastapi",
@@ -98,28 +96,3 @@ def test_keys_commands_load_only_the_key_and_ledger_stores(tmp_path: Path) -> No
     listed = _run(tmp_path, "keys", "list", heavy=NOT_FOR_KEYS)
     assert "second" in str(listed["out"])
     assert listed["heavy"] == []
-
-
-def test_store_commands_run_with_the_collector_paused_and_resume_it(tmp_path: Path) -> None:
-    import gc
-
-    from lumagate.cli.common import run_with_stores
-    from lumagate.settings import Settings
-
-    seen: list[bool] = []
-
-    async def action(stores: object) -> str:
-        seen.append(gc.isenabled())
-        return "done"
-
-    assert gc.isenabled()
-    assert run_with_stores(action, Settings(data_dir=tmp_path)) == "done"
-    assert seen == [False]  # the imports and the action ran without the collector
-    assert gc.isenabled()  # and it is back for whatever runs next
-
-    async def failing(stores: object) -> str:
-        raise RuntimeError("boom")
-
-    with pytest.raises(RuntimeError):
-        run_with_stores(failing, Settings(data_dir=tmp_path))
-    assert gc.isenabled()
