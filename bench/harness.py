@@ -149,7 +149,7 @@ def gateway(
 
 def _wait_up(url: str, process: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
     """Poll ``url`` every 20 ms until it answers 200. One client for every probe: a fresh
-    ``httpx.get`` builds a client and its TLS context each time (~35 ms of CPU, 60–120 ms of
+    ``httpx.get`` builds a client and its TLS context each time (~35 ms of CPU, 60-120 ms of
     wall on the shared machine), which made the probes ~100 ms apart and took CPU from the
     server being timed."""
     deadline = time.monotonic() + timeout
