@@ -94,19 +94,28 @@ def _inline_refs(schema: Any, defs: dict[str, Any]) -> Any:
     return schema
 
 
+BODY_DOC = "x-lumagate-json-body"  # the openapi_extra key of a body documented on demand
+
+
 def json_body_doc(model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]:
     """``openapi_extra`` documenting a JSON body that the handler parses itself.
 
     Handlers read bodies by hand (so malformed JSON and wrong types get the dialect's own error
-    shape), which hides the body from FastAPI; this puts the schema and an example back.
+    shape), which hides the body from FastAPI; this puts the schema and an example back. The
+    schema is made when the document is first built, not for every route at start-up:
+    ``api/openapi.py`` replaces this entry with the operation's ``requestBody``
+    (:func:`json_request_body`) before FastAPI reads the routes.
     """
+    return {BODY_DOC: (model, example)}
+
+
+def json_request_body(model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of ``model``'s JSON, its ``$defs`` inlined, with ``example``."""
     schema = model.model_json_schema()
     inlined = _inline_refs(schema, schema.get("$defs", {}))
     return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": inlined, "example": example}},
-        }
+        "required": True,
+        "content": {"application/json": {"schema": inlined, "example": example}},
     }
 
 

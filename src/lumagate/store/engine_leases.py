@@ -6,7 +6,9 @@ statement is the database's own clock (``now()``), never a replica's, so replica
 clocks agree on when a lease ran out. A take is one conditional upsert: it succeeds when the row
 is absent, ours, or expired; ``taken_at`` changes only when the owner does, so the holder can
 tell a renewal of its term from a new term after someone else held the lease. PostgreSQL only:
-on SQLite one engine runs per data directory and holds no lease.
+on SQLite one engine runs per data directory and holds no lease, which is why the PostgreSQL
+dialect's ``insert`` (SQLAlchemy's whole PostgreSQL dialect package: ~0.1 s of a SQLite
+gateway's start-up) is imported by the first take, not with this module.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select, update
-from sqlalchemy.dialects.postgresql import insert
 
 from lumagate.domain.clock import ensure_utc
 from lumagate.store.database import Database
@@ -30,6 +31,8 @@ class EngineLeases:
     async def take(self, name: str, owner: str, seconds: float) -> datetime | None:
         """Take or renew ``name`` for ``seconds`` by the database's clock; the start of
         ``owner``'s term (unchanged by renewals), or None while another replica holds it."""
+        from sqlalchemy.dialects.postgresql import insert  # PostgreSQL only: see the module doc
+
         now = func.now()
         values = insert(engine_leases).values(
             name=name, owner=owner, taken_at=now, expires_at=now + timedelta(seconds=seconds)

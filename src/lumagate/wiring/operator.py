@@ -8,10 +8,13 @@ services (with a dispatcher wake-up) in :mod:`lumagate.wiring.services`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from lumagate.service.account_admin import AccountAdmin
 from lumagate.service.keys import KeyAdmin
 from lumagate.wiring.stores import Stores
+
+if TYPE_CHECKING:  # the account commands import it; ``keys`` never needs the account store
+    from lumagate.service.account_admin import AccountAdmin
 
 
 def key_admin(stores: Stores) -> KeyAdmin:
@@ -21,4 +24,6 @@ def key_admin(stores: Stores) -> KeyAdmin:
 def account_admin(
     stores: Stores, on_pool_changed: Callable[[], None] | None = None
 ) -> AccountAdmin:
+    from lumagate.service.account_admin import AccountAdmin
+
     return AccountAdmin(stores.accounts, stores.pool, on_pool_changed)

@@ -1,8 +1,8 @@
 """What serving loads: the app factory without the renderer (PyAV, numpy), Alembic, Pillow,
-obstore, cryptography or (on SQLite) asyncpg, and a gateway prepared on a current schema
-without Alembic either; through the ``lumagate`` command (how ``lumagate serve`` runs it) not
-httpx's CLI (pygments) either. Each check runs in a fresh interpreter, so modules other tests
-imported do not count."""
+obstore, cryptography or (on SQLite) asyncpg and SQLAlchemy's PostgreSQL dialect, and a gateway
+prepared on a current schema without Alembic either; through the ``lumagate`` command (how
+``lumagate serve`` runs it) not httpx's CLI (pygments) either. Each check runs in a fresh
+interpreter, so modules other tests imported do not count."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ HEAVY = (
     "obstore",  # with an S3 media backend
     "cryptography",  # with the first secret sealed or opened
     "asyncpg",  # with the first raw PostgreSQL connection (these probes run on SQLite)
+    "sqlalchemy.dialects.postgresql",  # the dialect package: with the first PostgreSQL engine
 )
 CLI_HEAVY = (*HEAVY, "httpx._main", "pygments", "pydantic.v1")  # kept out by lumagate.cli
 

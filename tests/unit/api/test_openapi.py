@@ -96,3 +96,26 @@ def test_security_schemes_cover_tenants_mock_clients_and_the_admin(spec: dict[st
     assert {"secretKey": []} in paths["/api/generations"]["get"]["security"]
     assert paths["/luma/generations"]["post"]["security"] == [{"tenantKey": []}]
     assert paths["/healthz"]["get"]["security"] == []
+
+
+def test_building_the_app_makes_no_body_schema_the_document_makes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydantic import BaseModel
+
+    made: list[str] = []
+    original = BaseModel.model_json_schema.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[BaseModel], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        made.append(cls.__name__)
+        schema: dict[str, Any] = original(cls, *args, **kwargs)
+        return schema
+
+    monkeypatch.setattr(BaseModel, "model_json_schema", classmethod(counting))
+    app = create_app(Settings(data_dir=tmp_path), start_engine=False)
+    assert made == []  # start-up: none of the documented bodies' schemas
+    document = app.openapi()
+    assert "OfficialCreateBody" in made
+    body = document["paths"]["/dream-machine/v1/generations"]["post"]["requestBody"]
+    assert body["content"]["application/json"]["schema"]["properties"]["prompt"]
+    assert not any("x-lumagate" in key for _m, _p, op in _operations(document) for key in op)

@@ -41,7 +41,7 @@ async def test_the_heap_is_frozen_when_start_up_completes(
     assert seen == ["http.response.start", *lifespan]
 
 
-async def test_a_paused_collector_collects_once_then_freezes_then_resumes(
+async def test_a_paused_collector_is_resumed_after_the_freeze_without_a_full_pass(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
@@ -61,8 +61,7 @@ async def test_a_paused_collector_collects_once_then_freezes_then_resumes(
         return {"type": "lifespan.startup"}
 
     await FrozenAfterStartup(app, collector_paused=True)({"type": "lifespan"}, receive, send)
-    assert calls == [
-        "collect",
+    assert calls == [  # no collection: it would walk the whole heap to free ~0.5 MB
         "freeze",
         "enable",
         "lifespan.startup.complete",

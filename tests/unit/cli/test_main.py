@@ -45,11 +45,23 @@ print(json.dumps({{"heavy": heavy, "out": out.getvalue()}}))
 """
 
 
-def _run(data_dir: Path, *args: str) -> dict[str, object]:
+# What ``keys`` commands use no part of: the stores of tasks and accounts and what they import.
+NOT_FOR_KEYS = (
+    "lumagate.store.tasks",
+    "lumagate.store.task_writes",
+    "lumagate.store.accounts",
+    "lumagate.store.pool",
+    "lumagate.store.deliveries",
+    "lumagate.store.mirrors",
+    "lumagate.service.account_admin",
+)
+
+
+def _run(data_dir: Path, *args: str, heavy: tuple[str, ...] = HEAVY) -> dict[str, object]:
     env = {**os.environ, "LUMAGATE_DATA_DIR": str(data_dir)}
     env.pop("LUMAGATE_DATABASE_URL", None)
     result = subprocess.run(
-        [sys.executable, "-c", _RUN.format(heavy=HEAVY), *args],
+        [sys.executable, "-c", _RUN.format(heavy=heavy), *args],
         env=env,
         capture_output=True,
         text=True,
@@ -74,3 +86,13 @@ def test_keys_create_on_a_current_schema_loads_none_of_them(tmp_path: Path) -> N
     again = _run(tmp_path, "keys", "create", "--name", "second")
     assert str(again["out"]).strip().splitlines()[-1].startswith("sk-lg-")
     assert again["heavy"] == []
+
+
+def test_keys_commands_load_only_the_key_and_ledger_stores(tmp_path: Path) -> None:
+    _run(tmp_path, "keys", "create", "--name", "first")  # the database made and migrated
+    created = _run(tmp_path, "keys", "create", "--name", "second", heavy=NOT_FOR_KEYS)
+    assert str(created["out"]).strip().splitlines()[-1].startswith("sk-lg-")
+    assert created["heavy"] == []
+    listed = _run(tmp_path, "keys", "list", heavy=NOT_FOR_KEYS)
+    assert "second" in str(listed["out"])
+    assert listed["heavy"] == []
