@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from lumagate.domain import messages as msg
 from lumagate.domain.messages import ENGLISH, VERBATIM, Language, Text
-from lumagate.domain.task import MEDIA_REMOVED_REASON
 
 
 class GatewayError(Exception):
@@ -107,6 +106,6 @@ class TaskAlreadyEnded(GatewayError):
 def media_removed(reason: str | None) -> MediaRemoved:
     """The 410 for a task whose media retention removed: the catalogue's text for the reason
     retention stores, any other stored reason as given."""
-    if reason is None or reason == MEDIA_REMOVED_REASON:
+    if reason is None or reason == msg.MEDIA_REMOVED.en:  # domain.task's MEDIA_REMOVED_REASON
         return MediaRemoved(msg.MEDIA_REMOVED())
     return MediaRemoved(msg.VERBATIM(text=reason))

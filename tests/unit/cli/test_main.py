@@ -96,3 +96,11 @@ def test_keys_commands_load_only_the_key_and_ledger_stores(tmp_path: Path) -> No
     listed = _run(tmp_path, "keys", "list", heavy=NOT_FOR_KEYS)
     assert "second" in str(listed["out"])
     assert listed["heavy"] == []
+
+
+def test_help_loads_neither_pydantic_nor_sqlalchemy(tmp_path: Path) -> None:
+    """``--help`` reads no settings and opens no database: the models and the ORM wait for a
+    command that needs them (they are ~half of ``import lumagate.cli.main`` otherwise)."""
+    loaded = _run(tmp_path, "--help", heavy=("pydantic", "pydantic_settings", "sqlalchemy"))
+    assert "keys" in str(loaded["out"])
+    assert loaded["heavy"] == []
