@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.clock import utcnow
 from lumagate.domain.mirroring import MirrorJob, MirrorState
 from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
 from tests.support.mirror_rig import (
     THUMB,
     VIDEO,
@@ -113,7 +115,9 @@ class DiesBeforeStarting:
         self.reserved += 1
         return True
 
-    def start(self, job: MirrorJob) -> None:
+    def start(
+        self, job: MirrorJob, task: Task | None = None, account: AccountHandle | None = None
+    ) -> None:
         return None
 
     def release(self) -> None:
