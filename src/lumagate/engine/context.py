@@ -29,8 +29,11 @@ class MirrorStarter(Protocol):
         """Take a slot for a job about to be stored held by this replica; False: none free."""
         ...
 
-    def start(self, job: MirrorJob) -> None:
-        """Run ``job`` in the reserved slot."""
+    def start(
+        self, job: MirrorJob, task: Task | None = None, account: AccountHandle | None = None
+    ) -> None:
+        """Run ``job`` in the reserved slot (``task``: as just held, ``account``: its account,
+        when the caller has them: the attempt then reads neither before its first copy)."""
         ...
 
     def release(self) -> None:

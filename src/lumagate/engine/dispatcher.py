@@ -50,6 +50,7 @@ class Dispatcher:
         # Where a new task's first poll goes (the refresher's plan: at its expected end).
         self._poll_plan = poll_plan
         self._inflight: set[asyncio.Task[None]] = set()
+        self.room_left = True  # whether the last pass left an account able to take more
 
     async def run(self) -> None:
         await run_periodically(
@@ -60,7 +61,11 @@ class Dispatcher:
         )
 
     async def _pass(self) -> PassOutcome:
-        return PassOutcome(again=await self.dispatch_once() > 0)
+        # Again at once only if the pass claimed and an account can still take more: with
+        # every slot taken another pass claims nothing, and its write transaction would only
+        # delay the writes that finish a video (whatever frees a slot wakes this loop).
+        claimed = await self.dispatch_once()
+        return PassOutcome(again=claimed > 0 and self.room_left)
 
     async def dispatch_once(self) -> int:
         """One claim pass; returns how many tasks were handed to accounts."""
@@ -101,6 +106,7 @@ class Dispatcher:
         ctx.signals.busy_channels = busy_channels(
             slots, now, sandbox_always=ctx.settings.sandbox_always
         )
+        self.room_left = any(_open(slot, now) for slot in slots)
         for task, _ in hopeless:
             await ctx.publish(await ctx.tasks.get(task.id))
         for task, account_id in claims:

@@ -98,9 +98,20 @@ class MirrorCopier:
     def owner(self) -> str:
         return self.ctx.replica_id
 
-    async def attempt(self, job: MirrorJob) -> None:
-        """One try of ``job``: the task ends completed or failed, or the job waits a backoff."""
-        task, pair = await asyncio.gather(self.ctx.tasks.get(job.task_id), self._pair(job))
+    async def attempt(
+        self, job: MirrorJob, held: Task | None = None, account: AccountHandle | None = None
+    ) -> None:
+        """One try of ``job``: the task ends completed or failed, or the job waits a backoff.
+
+        ``held``: the task as the caller just held it, with ``account`` its account (a job
+        started at once where the completion was learnt): neither is read again, since the
+        completion's write is conditional on the task's state and sees any move since."""
+        task: Task | None
+        pair: tuple[AccountHandle, Provider] | None
+        if held is not None and account is not None and account.id == job.account_id:
+            task, pair = held, (account, self.ctx.providers.calling(account.kind))
+        else:
+            task, pair = await asyncio.gather(self.ctx.tasks.get(job.task_id), self._pair(job))
         if task is None or task.state.is_terminal:
             # Decided already (a restart after the task moved, a cancel, or the task went away).
             await self._settle(job, task)

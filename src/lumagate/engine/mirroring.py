@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.clock import utcnow
 from lumagate.domain.mirroring import MirrorJob
+from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext
 from lumagate.engine.mirror_copy import MirrorCopier
 from lumagate.engine.periodic import PassOutcome, run_periodically
@@ -114,11 +115,13 @@ class MirrorWorker:
         self.busy += 1
         return True
 
-    def start(self, job: MirrorJob) -> None:
+    def start(
+        self, job: MirrorJob, task: Task | None = None, account: AccountHandle | None = None
+    ) -> None:
         if self._group is None:  # the loop stopped meanwhile: the stored job waits its hold
             self.release()
             return
-        self._group.create_task(self._run_started(job))
+        self._group.create_task(self._run_started(job, task, account))
 
     def release(self) -> None:
         self.busy -= 1
@@ -126,9 +129,11 @@ class MirrorWorker:
             self._starved = False
             self.ctx.signals.mirror.set()
 
-    async def _run_started(self, job: MirrorJob) -> None:
+    async def _run_started(
+        self, job: MirrorJob, task: Task | None, account: AccountHandle | None
+    ) -> None:
         try:
-            await self._attempt(job)
+            await self._attempt(job, task, account)
         finally:
             self.release()
 
@@ -154,10 +159,12 @@ class MirrorWorker:
             self.busy -= len(jobs)
         return len(jobs)
 
-    async def _attempt(self, job: MirrorJob) -> None:
+    async def _attempt(
+        self, job: MirrorJob, task: Task | None = None, account: AccountHandle | None = None
+    ) -> None:
         renewal = asyncio.create_task(self._renew(job.task_id))
         try:
-            await self.copier.attempt(job)
+            await self.copier.attempt(job, task, account)
         except Exception as exc:  # counted as a failed attempt, so never retried for ever
             log.exception("task %s: copying its video failed", job.task_id)
             with contextlib.suppress(Exception):  # else the hold lapses: tried again

@@ -81,7 +81,7 @@ async def apply_job(
         return None
     if target == TaskState.COMPLETED and await needs_mirror(ctx, task, job.media, account, kind):
         with log_context.bind(task_id=task.id, account=account.name if account else None):
-            return await hold_for_mirror(ctx, task, job, now, values)
+            return await hold_for_mirror(ctx, task, job, now, values, account)
     with log_context.bind(task_id=task.id, account=account.name if account else None):
         changed = await ctx.tasks.transition(task, target, now, **values)
         if changed is not None:

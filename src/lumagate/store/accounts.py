@@ -8,26 +8,28 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, select, update
+from sqlalchemy import delete, literal_column, select, update
 
 from lumagate.domain.accounts import Account, AccountHandle
 from lumagate.domain.channels import ALL_CHANNELS, Channel, parse_channels
 from lumagate.domain.clock import utcnow
 from lumagate.domain.scheduling import SANDBOX_KIND
+from lumagate.domain.task import Task
 from lumagate.security.crypto import SecretBox
 from lumagate.store.database import Database
 from lumagate.store.errors import NameTaken, unique_violation_as
 from lumagate.store.executes import Executes
-from lumagate.store.rows import from_row
-from lumagate.store.schema import accounts
+from lumagate.store.rows import from_row, task_from_row
+from lumagate.store.schema import accounts, tasks
 
 SANDBOX_ACCOUNT_NAME = "sandbox"
 
 
-def _from_row(row: RowMapping) -> Account:
+def _from_row(row: Mapping[Any, Any]) -> Account:
     return from_row(
         Account,
         row,
@@ -150,6 +152,29 @@ class AccountStore:
             credentials=credentials,
             settings=account.settings,
         )
+
+    async def with_task_of(self, upstream_id: str) -> list[tuple[Account, str | None, Task]]:
+        """Every (account, its sealed credentials, task) pair where the account's task has
+        ``upstream_id`` (one statement: an upstream callback's account and task together).
+        Walks the accounts and, per account, ``ix_tasks_account_upstream``: bounded by the
+        accounts, never by the history."""
+        labelled = [column.label(f"account_{column.name}") for column in accounts.c]
+        # SQLite would rather scan the tasks and find each one's account by key; a unary ``+``
+        # keeps it off the accounts' key, so the accounts are the outer loop (its documented
+        # way to steer a plan). PostgreSQL plans the loop that way by itself.
+        account_id = literal_column("+accounts.id") if self.db.is_sqlite else accounts.c.id
+        query = (
+            select(*labelled, *tasks.c)
+            .select_from(accounts.join(tasks, tasks.c.account_id == account_id))
+            .where(tasks.c.upstream_id == upstream_id)
+        )
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        found = []
+        for row in rows:
+            account_row = {column.name: row[f"account_{column.name}"] for column in accounts.c}
+            found.append((_from_row(account_row), account_row["credentials"], task_from_row(row)))
+        return found
 
     async def load_handle(self, account_id: str) -> AccountHandle | None:
         async with self.db.read() as conn:

@@ -11,11 +11,14 @@ so a replica that lost its hold (it stalled past it) cannot record over the new 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import RowMapping, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lumagate.domain.clock import ensure_utc
 from lumagate.domain.mirroring import MirrorJob, MirrorState
@@ -23,7 +26,7 @@ from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task, TaskMedia
 from lumagate.store.database import Database
 from lumagate.store.rows import media_from_json, media_to_json
-from lumagate.store.schema import media_mirrors
+from lumagate.store.schema import media_mirrors, tasks
 from lumagate.store.tasks import transition_on
 
 
@@ -51,37 +54,44 @@ class MirrorStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def enqueue(
+    async def enqueue_and_hold(
         self,
         job: MirrorJob,
+        task: Task,
         now: datetime,
+        hold: Mapping[str, Any],
         *,
         owner: str | None = None,
         held_until: datetime | None = None,
-    ) -> bool:
-        """Store ``job`` due now, or already held by ``owner`` until ``held_until`` (the replica
-        that stores it runs it at once); False when the task has a job already (kept as it is)."""
-        try:
-            async with self.db.write() as conn:
-                await conn.execute(
-                    media_mirrors.insert().values(
-                        id=job.task_id,
-                        account_id=job.account_id,
-                        upstream_id=job.upstream_id,
-                        source=media_to_json(job.source),
-                        copied=dict(job.copied),
-                        prefix=job.prefix,
-                        state=MirrorState.PENDING.value,
-                        attempts=0,
-                        lease_owner=owner,
-                        next_attempt_at=now if owner is None or held_until is None else held_until,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+    ) -> tuple[bool, Task | None]:
+        """Store ``job`` and hold ``task`` back from ``completed`` in one write transaction
+        (``hold``: the task's values while its video is kept), so the completion costs one
+        commit and a crash leaves either both or neither (then the task is still followed and
+        its completion learnt again). The job is due now, or already held by ``owner`` until
+        ``held_until`` (the replica that stores it runs it at once).
+
+        Returns whether the job was stored (False: the task had one already, kept as it is)
+        and the task as held (None: it moved meanwhile, and nothing of it was written)."""
+        values = {
+            "id": job.task_id,
+            "account_id": job.account_id,
+            "upstream_id": job.upstream_id,
+            "source": media_to_json(job.source),
+            "copied": dict(job.copied),
+            "prefix": job.prefix,
+            "state": MirrorState.PENDING.value,
+            "attempts": 0,
+            "lease_owner": owner,
+            "next_attempt_at": now if owner is None or held_until is None else held_until,
+            "created_at": now,
+            "updated_at": now,
+        }
+        dialect_insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        insert = dialect_insert(media_mirrors).values(**values)
+        async with self.db.write() as conn:
+            stored = bool((await conn.execute(insert.on_conflict_do_nothing())).rowcount)
+            held = await _hold_on(conn, task, now, hold)
+        return stored, held
 
     async def get(self, task_id: str) -> MirrorJob | None:
         async with self.db.read() as conn:
@@ -219,3 +229,19 @@ class MirrorStore:
                 )
             ).scalar_one_or_none()
         return None if value is None else ensure_utc(value)
+
+
+async def _hold_on(
+    conn: AsyncConnection, task: Task, now: datetime, hold: Mapping[str, Any]
+) -> Task | None:
+    """Keep ``task`` in ``processing`` with ``hold``: a submitted task moves there with all of
+    it; a processing one only takes its progress and next poll (what a poll would write)."""
+    if task.state != TaskState.PROCESSING:
+        return await transition_on(conn, task, TaskState.PROCESSING, now, **hold)
+    progress = int(cast(int, hold["progress"]))
+    result = await conn.execute(
+        update(tasks)
+        .where(tasks.c.id == task.id, tasks.c.state == task.state.value)
+        .values(progress=progress, next_poll_at=hold["next_poll_at"], updated_at=now)
+    )
+    return replace(task, progress=progress, updated_at=now) if result.rowcount else None

@@ -16,10 +16,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
+from sqlalchemy.exc import CompileError
 
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.clock import utcnow
 from lumagate.domain.mirroring import MirrorJob, MirrorState
 from lumagate.domain.states import TaskState
+from lumagate.domain.task import Task
 from tests.support.mirror_rig import (
     THUMB,
     VIDEO,
@@ -89,11 +92,14 @@ async def running(rig: Rig) -> AsyncIterator[Claims]:
 async def test_a_job_stored_with_a_free_slot_starts_at_once(rig: Rig, running: Claims) -> None:
     rig.files.routes.update({"/v.mp4": (200, VIDEO), "/t.jpg": (200, THUMB)})
     task = await submitted(rig)
+    reads = _count_reads(rig)
     held = await completed_upstream(rig, task, upstream_media(rig))
     assert held is not None and held.state == TaskState.PROCESSING
     # Stored held by this replica: no other replica (and no loop pass) can claim it.
     assert await rig.mirrors.claim_due("other-replica", utcnow(), rig.worker.hold, 10) == []
     await async_wait_until(lambda: rig.worker.busy == 0, "the started copy ended", timeout=10)
+    # Started with the task as held and its account: neither was read again for the copy.
+    assert reads == Counter()
     done = await task_now(rig, task.id)
     assert done.state == TaskState.COMPLETED and done.media is not None
     assert kept_bytes(rig, done.media.video) == VIDEO
@@ -101,6 +107,24 @@ async def test_a_job_stored_with_a_free_slot_starts_at_once(rig: Rig, running: C
     assert task.id not in running.claimed  # never waited for a claim
     job = await rig.mirrors.get(task.id)
     assert job is not None and job.state == MirrorState.DONE
+
+
+def _count_reads(rig: Rig) -> Counter[str]:
+    """Counts the task and account reads from now on (wraps the context's stores)."""
+    reads: Counter[str] = Counter()
+    get_task, load_handle = rig.ctx.tasks.get, rig.ctx.accounts.load_handle
+
+    async def task_read(task_id: str, tenant_id: str | None = None) -> Task | None:
+        reads["task"] += 1
+        return await get_task(task_id, tenant_id)
+
+    async def account_read(account_id: str) -> AccountHandle | None:
+        reads["account"] += 1
+        return await load_handle(account_id)
+
+    rig.ctx.tasks.get = task_read  # type: ignore[method-assign]
+    rig.ctx.accounts.load_handle = account_read  # type: ignore[method-assign]
+    return reads
 
 
 @dataclass
@@ -113,7 +137,9 @@ class DiesBeforeStarting:
         self.reserved += 1
         return True
 
-    def start(self, job: MirrorJob) -> None:
+    def start(
+        self, job: MirrorJob, task: Task | None = None, account: AccountHandle | None = None
+    ) -> None:
         return None
 
     def release(self) -> None:
@@ -137,3 +163,22 @@ async def test_a_held_job_of_a_replica_that_died_is_copied_once_after_a_restart(
     done = await task_now(rig, task.id)
     assert done.state == TaskState.COMPLETED and done.media is not None
     assert rig.files.hits == Counter({"/v.mp4": 1, "/t.jpg": 1})
+
+
+async def test_the_job_and_the_tasks_hold_are_one_transaction(rig: Rig) -> None:
+    """A hold that cannot be written leaves no job either (and a stored job always has its
+    task held): the completion is then still to be learnt, as before it arrived."""
+    task = await submitted(rig)
+    job = MirrorJob(task.id, task.account_id, "up-1", upstream_media(rig), "mirrors/p/")
+    with pytest.raises(CompileError):  # a column the tasks table does not have
+        await rig.mirrors.enqueue_and_hold(job, task, utcnow(), {"no_such_column": 1})
+    assert await rig.mirrors.get(task.id) is None
+    assert (await task_now(rig, task.id)).state == TaskState.SUBMITTED
+    stored, held = await rig.mirrors.enqueue_and_hold(
+        job, task, utcnow(), {"progress": 99, "next_poll_at": None}
+    )
+    assert stored and held is not None and held.state == TaskState.PROCESSING
+    assert (await task_now(rig, task.id)).progress == 99
+    hold = {"progress": 99, "next_poll_at": None}
+    again, _ = await rig.mirrors.enqueue_and_hold(job, held, utcnow(), hold)
+    assert again is False  # a repeated completion keeps the first job

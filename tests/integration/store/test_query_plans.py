@@ -17,15 +17,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
+from lumagate.security.crypto import SecretBox
 from lumagate.security.keys import hash_api_key
 from lumagate.store import migrate
 from lumagate.store import tasks as task_queries
+from lumagate.store.accounts import AccountStore
 from lumagate.store.database import Database
 from lumagate.store.deliveries import DeliveryStore
 from lumagate.store.keys import KeyStore
@@ -264,6 +267,30 @@ async def test_a_clients_get_reads_key_and_task_by_their_unique_indexes(db: Data
     text = "\n".join(plan)
     assert "SCAN api_keys" not in text and "Seq Scan api_keys" not in text, text
     assert ("api_keys" in text and "key_hash" in text) or "api_keys_key_hash" in text, text
+
+
+async def test_an_upstream_callbacks_account_and_task_are_read_by_the_account_index(
+    db: Database,
+) -> None:
+    """The callback's one read walks the (few) accounts and finds each one's task through
+    ``ix_tasks_account_upstream``: never a scan of the tasks, however long the history."""
+    store = AccountStore(db, SecretBox(Fernet.generate_key()))
+    account = await store.create(name="plans", kind="luma-official", now=NOW)
+    some_task = (await TaskStore(db).list_for_tenant("me", offset=0, limit=1))[0][0]
+    async with db.write() as conn:
+        await conn.execute(
+            tasks.update()
+            .where(tasks.c.id == some_task.id)
+            .values(account_id=account.id, upstream_id="up-plans")
+        )
+    found: list[object] = []
+
+    async def lookup() -> None:
+        found.extend(await store.with_task_of("up-plans"))
+
+    (plan,) = await plans_while(db, lookup)
+    assert_indexed(plan, "ix_tasks_account_upstream")
+    assert [(a.id, t.id) for a, _sealed, t in found] == [(account.id, some_task.id)]  # type: ignore[attr-defined]
 
 
 async def test_the_wait_estimate_snapshot_walks_the_dispatch_index(db: Database) -> None:

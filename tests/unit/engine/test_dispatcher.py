@@ -12,6 +12,7 @@ from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext
 from lumagate.engine.dispatcher import Dispatcher
+from lumagate.engine.periodic import PassOutcome
 from lumagate.providers.base import RateLimited, Rejected, Submission, UpstreamJob, UpstreamState
 from lumagate.wiring.operator import account_admin
 from lumagate.wiring.stores import Stores
@@ -72,6 +73,23 @@ async def test_the_oldest_task_fills_the_one_slot_and_is_submitted(
     assert (await reread(stores, second)).state == TaskState.QUEUED
     assert provider.submitted == [first.id]
     assert await _dispatch(ctx) == 0  # the slot is still taken
+
+
+async def test_a_pass_that_fills_every_slot_is_not_repeated_at_once(
+    ctx: EngineContext, stores: Stores
+) -> None:
+    """Another pass at once would claim nothing (and hold the writer meanwhile): the loop
+    waits for whatever frees a slot; a pass that left room goes again."""
+    await _queued(stores, 3)
+    dispatcher = Dispatcher(ctx)
+    assert await dispatcher._pass() == PassOutcome(again=False)  # one slot, now taken
+    await dispatcher.drain(timeout=30)
+    await account_admin(stores).add(
+        NewAccount(kind="relay", name="wide", base_url="http://127.0.0.1:2", max_concurrency=5)
+    )
+    assert await dispatcher._pass() == PassOutcome(again=True)  # two claimed, three slots left
+    await dispatcher.drain(timeout=30)
+    assert dispatcher.room_left
 
 
 async def test_a_refusal_for_good_fails_the_task(

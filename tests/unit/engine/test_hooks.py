@@ -151,3 +151,20 @@ async def test_a_result_for_a_task_not_followed_yet_makes_it_due(
     kept = await stores.tasks.get(task_id)
     assert kept is not None and kept.state == TaskState.SUBMITTED
     assert await ctx.signals.dispatch.wait(0.0) is False
+
+
+async def test_another_accounts_token_never_applies_a_body_to_this_accounts_task(
+    hooks: UpstreamHooks, ctx: EngineContext, stores: Stores
+) -> None:
+    """The one read finds the task of the body's upstream id with its account; a valid token
+    of another account does not match that account's, so the body is not applied: the
+    other account's task of that id (none) is only made due."""
+    task_id, _ = await _followed(stores)
+    await account_admin(stores).add(
+        NewAccount(kind="luma-official", name="other", settings={HOOK_TOKEN: "other-token"})
+    )
+    body = {"id": "up-1", "state": "failed", "failure_reason": "forged"}
+    assert await hooks.receive("other-token", body) is True  # a known token: answered 200
+    kept = await stores.tasks.get(task_id)
+    assert kept is not None and kept.state == TaskState.SUBMITTED and kept.failure_reason is None
+    assert await ctx.signals.dispatch.wait(0.0) is False
