@@ -54,7 +54,7 @@ class UpstreamHooks:
         upstream_id = payload.get("id") if isinstance(payload, dict) else None
         if not isinstance(upstream_id, str) or not upstream_id:
             return True  # nothing we can use; answering 200 stops the upstream's retries
-        provider = self.ctx.providers.get(account.kind)
+        provider = self.ctx.provider(account.kind)  # None: a kind not known here, only poked
         job = provider.job_from_callback(payload) if isinstance(provider, CallbackAware) else None
         usable = job is not None and (
             job.state in (UpstreamState.PENDING, UpstreamState.PROCESSING)
