@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.engine.context import EngineContext
+from lumagate.engine.dispatcher import Dispatcher
 from lumagate.engine.events import TaskEvents
 from lumagate.engine.signals import EngineSignals
 from lumagate.providers.registry import ProviderRegistry
@@ -63,6 +64,14 @@ def engine_context(stores: Stores, **settings: Any) -> EngineContext:
     )
 
 
+async def dispatch_pass(ctx: EngineContext) -> int:
+    """One dispatcher pass over ``ctx``, its submissions awaited; how many tasks it claimed."""
+    dispatcher = Dispatcher(ctx)
+    claimed = await dispatcher.dispatch_once()
+    await dispatcher.drain(timeout=30)
+    return claimed
+
+
 async def stored_task(
     stores: Stores,
     tenant_id: str,
@@ -96,6 +105,21 @@ async def stored_task(
         assert moved is not None
         task = moved
     return task
+
+
+async def orphaned_submission(stores: Stores, account_id: str, attempts: int = 1) -> Task:
+    """A submission left by a dead replica on ``account_id``: SUBMITTING (its ``attempts``-th),
+    its lease run out five minutes ago."""
+    key, _ = await stores.keys.create("t", utcnow())
+    return await stored_task(
+        stores,
+        key.id,
+        TaskState.SUBMITTING,
+        account_id=account_id,
+        lease_owner="dead-replica",
+        lease_expires_at=utcnow() - timedelta(minutes=5),
+        attempts=attempts,
+    )
 
 
 async def reread(stores: Stores, task: Task) -> Task:

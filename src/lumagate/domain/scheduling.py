@@ -4,7 +4,9 @@ Rules: only enabled accounts that serve the task's channel are eligible; a task 
 account (an extend must run where its source was made) can only go there; real accounts are
 preferred and the sandbox serves only while no real account is eligible (unless configured to
 always serve); among the eligible, accounts cooling down after a 429 or at their concurrency
-limit are skipped, and the least-loaded of the rest is chosen.
+limit are skipped, and the least-loaded of the rest is chosen. An account this replica cannot
+call (a kind only a newer version knows) counts as eligible, so a task it could serve is never
+hopeless, but is never chosen here: a replica that knows its kind takes the task.
 """
 
 from __future__ import annotations
@@ -69,10 +71,12 @@ def choose_account(
     pinned_account_id: str | None = None,
     sandbox_always: bool = False,
     can_serve: Callable[[AccountSlot], bool] | None = None,
+    callable_here: Callable[[AccountSlot], bool] | None = None,
 ) -> Choice:
     """``can_serve`` narrows the eligible accounts to those able to deliver the task; it applies
     after the real-before-sandbox rule, so a request no real account can deliver never falls
-    back to the sandbox."""
+    back to the sandbox. ``callable_here`` says which accounts this replica can call; the
+    others stay eligible but are never chosen."""
     pool = eligible_accounts(
         channel, accounts, pinned_account_id=pinned_account_id, sandbox_always=sandbox_always
     )
@@ -82,7 +86,11 @@ def choose_account(
         pool = [a for a in pool if can_serve(a)]
         if not pool:
             return Choice(None, hopeless=True, unable=True)
-    ready = [a for a in pool if a.free > 0 and not a.cooling(now)]
+    ready = [
+        a
+        for a in pool
+        if a.free > 0 and not a.cooling(now) and (callable_here is None or callable_here(a))
+    ]
     if not ready:
         return Choice(None)
     best = min(ready, key=lambda a: (a.running / a.max_concurrency, a.running, a.id))

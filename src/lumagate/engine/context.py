@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -12,6 +13,7 @@ from lumagate.domain.retry import RetryPolicy
 from lumagate.domain.task import Task
 from lumagate.engine.events import TaskEvents
 from lumagate.engine.signals import EngineSignals
+from lumagate.providers.absent import AbsentProvider
 from lumagate.providers.base import Provider, Submission
 from lumagate.providers.registry import ProviderRegistry
 from lumagate.settings import Settings
@@ -20,6 +22,8 @@ from lumagate.store.mirrors import MirrorStore
 from lumagate.store.pool import PoolStore
 from lumagate.store.tasks import TaskStore
 from lumagate.store.unit_of_work import Transactions
+
+log = logging.getLogger(__name__)
 
 
 class MirrorStarter(Protocol):
@@ -61,14 +65,40 @@ class EngineContext:
     mirror_starter: MirrorStarter | None = None
     """Runs a mirror job this replica just stored at once (engine/mirroring.py); None: the
     mirror loop claims it."""
+    _kinds_not_here: set[str] = field(default_factory=set, repr=False)
+
+    def calls(self, kind: str) -> bool:
+        """Whether this replica has a provider for ``kind``. An account of another kind (one a
+        newer version added, during a rolling upgrade) is left to the replicas that know it:
+        no new task, no poll, no reconcile, no upkeep here (docs/upstreams.md). The first
+        miss per kind is logged."""
+        if self.providers.knows(kind):
+            return True
+        if kind not in self._kinds_not_here:
+            self._kinds_not_here.add(kind)
+            log.warning(
+                "no provider for account kind %r on this replica: its accounts are left to "
+                "replicas that know it",
+                kind,
+            )
+        return False
+
+    def provider(self, kind: str) -> Provider | None:
+        """The kind's provider itself (for capability checks), None when this replica has none."""
+        return self.providers.get(kind) if self.calls(kind) else None
 
     def server_id(self, account: AccountHandle) -> str:
         return f"{self.settings.server_id}/{account.kind}"
 
     async def account_and_provider(self, account_id: str) -> tuple[AccountHandle, Provider] | None:
+        """The account and what to call it through; None when the account is gone. For a kind
+        this replica has no provider for, an :class:`AbsentProvider` whose every call is a
+        transient failure: loops ask :meth:`calls` first, any other caller retries later."""
         handle = await self.accounts.load_handle(account_id)
         if handle is None:
             return None
+        if not self.calls(handle.kind):
+            return handle, AbsentProvider(handle.kind)
         return handle, self.providers.calling(handle.kind)
 
     async def submission_for(self, task: Task) -> Submission:

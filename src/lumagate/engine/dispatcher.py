@@ -79,7 +79,8 @@ class Dispatcher:
             slots = [a.slot(running.get(a.id, 0)) for a in accounts]
             # Every account full: read one candidate (failed at once if no account could ever
             # take it), not a whole batch that must wait for a slot anyway (issue 10).
-            batch = CLAIM_BATCH if any(_open(slot, now) for slot in slots) else 1
+            here = [slot for slot in slots if ctx.calls(slot.kind)]
+            batch = CLAIM_BATCH if any(_open(slot, now) for slot in here) else 1
             for task in await work.tasks.queued_candidates(now, batch):
                 choice = choose_account(
                     task.channel,
@@ -88,6 +89,7 @@ class Dispatcher:
                     pinned_account_id=task.account_id if is_pinned(task) else None,
                     sandbox_always=ctx.settings.sandbox_always,
                     can_serve=_able_for(task),
+                    callable_here=lambda slot: ctx.calls(slot.kind),
                 )
                 if choice.hopeless:
                     hopeless.append((task, _hopeless_reason(task, slots, choice.unable)))
@@ -122,7 +124,8 @@ class Dispatcher:
         """Make the upstream call for a claimed task and record what came of it."""
         ctx = self.ctx
         pair = await ctx.account_and_provider(account_id)
-        if pair is None:
+        if pair is None or not ctx.calls(pair[0].kind):
+            # gone, or a kind only other replicas know (never chosen here, docs/upstreams.md)
             await requeue(ctx, task, utcnow(), count_attempt=False)
             return
         account, provider = pair

@@ -69,7 +69,7 @@ class UpstreamHooks:
         self, account: AccountHandle, upstream_id: str, payload: Any, task: Task | None
     ) -> None:
         """Apply the body to ``task`` (the account's task of ``upstream_id``, if any), or poke."""
-        provider = self.ctx.providers.get(account.kind)
+        provider = self.ctx.provider(account.kind)  # None: a kind not known here, only poked
         job = provider.job_from_callback(payload) if isinstance(provider, CallbackAware) else None
         usable = job is not None and (
             job.state in (UpstreamState.PENDING, UpstreamState.PROCESSING)

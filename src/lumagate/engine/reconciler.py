@@ -41,7 +41,11 @@ class Reconciler:
             now, foreign_of=ctx.replica_id if ctx.single_node else None
         )
         settled = 0
+        kinds = {a.id: a.kind for a in await ctx.accounts.all()} if stale else {}
         for task in stale:
+            kind = kinds.get(task.account_id or "")
+            if kind is not None and not ctx.calls(kind):
+                continue  # a kind only other replicas know: left to them, nothing written
             if not await ctx.tasks.take_over_lease(
                 task, ctx.replica_id, lease_deadline(ctx, now), now, single_node=ctx.single_node
             ):
@@ -58,6 +62,8 @@ class Reconciler:
             await requeue(ctx, task, utcnow())
             return True
         account, provider = pair
+        if not ctx.calls(account.kind):
+            return False  # its lease runs out again; a replica that knows the kind adopts it
         submission = await ctx.submission_for(task)
         try:
             job = await provider.find_submission(account, submission)

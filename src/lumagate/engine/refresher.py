@@ -32,6 +32,7 @@ from lumagate.providers.base import AuthenticationFailed, ProviderError, Upstrea
 log = logging.getLogger(__name__)
 
 SESSION_RECHECK_SECONDS = 30.0
+NOT_HERE_RECHECK_SECONDS = 60.0  # tasks on a kind this replica cannot call: next look here
 CLAIM_LIMIT = 500  # tasks polled per pass at most (a fuller pass runs the next one at once)
 EXPECTED_RUN_CACHE_SECONDS = 10.0  # how long one read of the recent run time is reused
 # (read again sooner once a poll found a task ended: the next task's first poll aims by it)
@@ -139,6 +140,9 @@ class Refresher:
                 await fail(ctx, task, "The upstream account of this task was removed", now)
             return
         account, provider = pair
+        if not ctx.calls(account.kind):
+            self._leave(tasks, now)
+            return
         ids = [t.upstream_id for t in tasks if t.upstream_id]
         try:
             jobs = await provider.refresh_many(account, ids)
@@ -159,6 +163,14 @@ class Refresher:
             changed = await apply_job(ctx, task, job, now, account, plan, self.schedule)
             if changed is not None and changed.state.is_terminal:
                 ctx.signals.dispatch.set()  # a slot is free
+
+    def _leave(self, tasks: list[Task], now: datetime) -> None:
+        """Tasks on an account of a kind this replica has no provider for: not polled, not
+        failed, nothing written; held in memory so they are looked at again only rarely. A
+        replica that knows the kind polls them (with the polling lease, once it holds it)."""
+        until = now + timedelta(seconds=NOT_HERE_RECHECK_SECONDS)
+        for task in tasks:
+            self.schedule.hold(task.id, self.schedule.stored_at(task.id), until)
 
     async def _session_lost(
         self, account: AccountHandle, tasks: list[Task], reason: str, now: datetime

@@ -27,9 +27,8 @@ from lumagate.engine.context import EngineContext
 from lumagate.engine.periodic import PassOutcome, run_periodically
 from lumagate.engine.signals import Wakeup
 from lumagate.observability import log_context
-from lumagate.providers.base import Provider, ProviderError
+from lumagate.providers.base import ProviderError
 from lumagate.providers.capabilities import Cancellable
-from lumagate.providers.registry import UnknownProviderKind
 
 log = logging.getLogger(__name__)
 
@@ -99,21 +98,14 @@ class UpstreamCancels:
             await self._cancel(task)
         return len(due)
 
-    def _provider(self, kind: str) -> Provider | None:
-        """The kind's provider; None when this replica has none (an account of a kind a newer
-        version added, during a rolling upgrade): the generation runs on, like any other."""
-        try:
-            return self.ctx.providers.get(kind)
-        except UnknownProviderKind:
-            return None
-
     async def _cancel(self, task: Task) -> None:
         ctx = self.ctx
         if task.account_id is None or task.upstream_id is None:
             await ctx.tasks.ends.upstream_cancel_done(task.id)
             return
         handle = await ctx.accounts.load_handle(task.account_id)
-        provider = None if handle is None else self._provider(handle.kind)
+        # no provider here (a kind a newer version added): the generation runs on, like any other
+        provider = None if handle is None else ctx.provider(handle.kind)
         if handle is None or not isinstance(provider, Cancellable):
             await ctx.tasks.ends.upstream_cancel_done(task.id)  # runs on; its result is discarded
             return

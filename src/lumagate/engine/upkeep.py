@@ -39,8 +39,11 @@ class Upkeep:
 
     async def upkeep_once(self) -> int:
         """Maintain every enabled real account once; returns how many were maintained."""
+        ctx = self.ctx
         accounts = [
-            a for a in await self.ctx.accounts.all() if a.enabled and a.kind != SANDBOX_KIND
+            a
+            for a in await ctx.accounts.all()
+            if a.enabled and a.kind != SANDBOX_KIND and ctx.calls(a.kind)  # others: not ours
         ]
         done = await asyncio.gather(*(self._maintain(a) for a in accounts))
         return sum(done)
@@ -53,7 +56,7 @@ class Upkeep:
         # The real provider, not the metered wrapper the engine calls through
         # (``ctx.account_and_provider``): that wrapper has only the core calls, so a capability
         # check on it is always False and no session would ever be kept alive.
-        provider = ctx.providers.get(handle.kind)
+        provider = ctx.provider(handle.kind)
         if not isinstance(provider, Maintained):
             return False
         try:

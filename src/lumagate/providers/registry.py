@@ -45,6 +45,11 @@ class ProviderRegistry:
         except KeyError:
             raise UnknownProviderKind(f"no provider for account kind {kind!r}") from None
 
+    def knows(self, kind: str) -> bool:
+        """Whether ``kind`` has a provider here (an account table shared across versions may
+        hold kinds a replica does not)."""
+        return kind in self._providers
+
     def kinds(self) -> list[str]:
         return sorted(self._providers)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -215,3 +216,26 @@ def test_no_able_account_is_hopeless_and_never_falls_back_to_the_sandbox() -> No
     sandbox = slot("sandbox", kind=SANDBOX_KIND)
     choice = choose_account(Channel.DEFAULT, [web, sandbox], NOW, can_serve=_only_official)
     assert choice == Choice(None, hopeless=True, unable=True)
+
+
+def _here(known: str) -> Callable[[AccountSlot], bool]:
+    """Which accounts this replica can call: those of kind ``known`` only."""
+    return lambda a: a.kind == known
+
+
+def test_an_account_not_callable_here_is_never_chosen_even_when_least_loaded() -> None:
+    accounts = [slot("new", kind="future", max_concurrency=9), slot("web", running=1)]
+    here = _here("luma-web")
+    assert choose_account(Channel.DEFAULT, accounts, NOW, callable_here=here).account_id == "web"
+    full = [slot("new", kind="future"), slot("web", running=2)]
+    assert choose_account(Channel.DEFAULT, full, NOW, callable_here=here) == Choice(None)
+
+
+def test_a_task_only_an_account_not_callable_here_serves_waits_and_is_never_hopeless() -> None:
+    accounts = [slot("new", kind="future")]
+    here = _here("luma-web")
+    assert choose_account(Channel.DEFAULT, accounts, NOW, callable_here=here) == Choice(None)
+    pinned = choose_account(
+        Channel.DEFAULT, accounts, NOW, pinned_account_id="new", callable_here=here
+    )
+    assert pinned == Choice(None)

@@ -16,7 +16,7 @@ from lumagate.engine.periodic import PassOutcome
 from lumagate.providers.base import RateLimited, Rejected, Submission, UpstreamJob, UpstreamState
 from lumagate.wiring.operator import account_admin
 from lumagate.wiring.stores import Stores
-from tests.support.stores import engine_context, reread, stored_task
+from tests.support.stores import dispatch_pass, engine_context, reread, stored_task
 
 
 class SubmittingProvider:
@@ -56,23 +56,16 @@ async def _queued(stores: Stores, count: int, *, account: bool = True) -> list[T
     return [await stored_task(stores, key.id) for _ in range(count)]
 
 
-async def _dispatch(ctx: EngineContext) -> int:
-    dispatcher = Dispatcher(ctx)
-    claimed = await dispatcher.dispatch_once()
-    await dispatcher.drain(timeout=30)
-    return claimed
-
-
 async def test_the_oldest_task_fills_the_one_slot_and_is_submitted(
     ctx: EngineContext, stores: Stores, provider: SubmittingProvider
 ) -> None:
     first, second = await _queued(stores, 2)
-    assert await _dispatch(ctx) == 1
+    assert await dispatch_pass(ctx) == 1
     submitted = await reread(stores, first)
     assert submitted.state == TaskState.SUBMITTED and submitted.upstream_id == f"up-{first.id}"
     assert (await reread(stores, second)).state == TaskState.QUEUED
     assert provider.submitted == [first.id]
-    assert await _dispatch(ctx) == 0  # the slot is still taken
+    assert await dispatch_pass(ctx) == 0  # the slot is still taken
 
 
 async def test_a_pass_that_fills_every_slot_is_not_repeated_at_once(
@@ -97,7 +90,7 @@ async def test_a_refusal_for_good_fails_the_task(
 ) -> None:
     (task,) = await _queued(stores, 1)
     provider.error = Rejected("The prompt was blocked by moderation")
-    await _dispatch(ctx)
+    await dispatch_pass(ctx)
     failed = await reread(stores, task)
     assert failed.state == TaskState.FAILED
     assert failed.failure_reason == "The prompt was blocked by moderation"
@@ -108,12 +101,12 @@ async def test_a_429_cools_the_account_down_and_requeues(
 ) -> None:
     (task,) = await _queued(stores, 1)
     provider.error = RateLimited("busy", retry_after=120)
-    await _dispatch(ctx)
+    await dispatch_pass(ctx)
     assert (await reread(stores, task)).state == TaskState.QUEUED
     account = await account_admin(stores).get("r")
     assert account.cooldown_until is not None and account.cooldown_until > utcnow()
     provider.error = None
-    assert await _dispatch(ctx) == 0  # cooling down: nobody may take it now
+    assert await dispatch_pass(ctx) == 0  # cooling down: nobody may take it now
 
 
 async def test_a_task_no_account_can_serve_fails_at_once(
@@ -121,7 +114,7 @@ async def test_a_task_no_account_can_serve_fails_at_once(
 ) -> None:
     (task,) = await _queued(stores, 1, account=False)
     heard = ctx.events.subscribe(task.id)
-    assert await _dispatch(ctx) == 0
+    assert await dispatch_pass(ctx) == 0
     failed = await reread(stores, task)
     assert failed.state == TaskState.FAILED and failed.failure_reason
     assert heard.get_nowait().state == TaskState.FAILED

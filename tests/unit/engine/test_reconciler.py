@@ -4,12 +4,9 @@ a dead session waits for its grace."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from lumagate.domain.accounts import AccountHandle, NewAccount
-from lumagate.domain.clock import utcnow
 from lumagate.domain.retry import RetryPolicy
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
@@ -18,7 +15,7 @@ from lumagate.engine.reconciler import Reconciler
 from lumagate.providers.base import AuthenticationFailed, Submission, UpstreamJob, UpstreamState
 from lumagate.wiring.operator import account_admin
 from lumagate.wiring.stores import Stores
-from tests.support.stores import engine_context, reread, stored_task
+from tests.support.stores import engine_context, orphaned_submission, reread
 
 
 class FindingProvider:
@@ -53,21 +50,11 @@ def ctx(stores: Stores, provider: FindingProvider) -> EngineContext:
 
 
 async def _orphan(stores: Stores, attempts: int = 1) -> Task:
-    """A submission left by a dead replica: SUBMITTING (its ``attempts``-th), lease run out."""
+    """A submission left by a dead replica on a relay account."""
     account = await account_admin(stores).add(
         NewAccount(kind="relay", name="r", base_url="http://127.0.0.1:1")
     )
-    key, _ = await stores.keys.create("t", utcnow())
-    past = utcnow() - timedelta(minutes=5)
-    return await stored_task(
-        stores,
-        key.id,
-        TaskState.SUBMITTING,
-        account_id=account.id,
-        lease_owner="dead-replica",
-        lease_expires_at=past,
-        attempts=attempts,
-    )
+    return await orphaned_submission(stores, account.id, attempts)
 
 
 async def test_a_submission_found_upstream_is_recorded(
