@@ -23,7 +23,7 @@ from tests.support.dockerfile import Stage, read_stages
 from tests.support.servers import wait_until_up
 from tests.support.waiting import wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long(57)]
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

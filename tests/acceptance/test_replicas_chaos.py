@@ -50,6 +50,7 @@ __all__ = ["s3_server"]  # the fixture, for pytest
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.long(102),
     pytest.mark.skipif(
         not os.environ.get("LUMAGATE_TEST_POSTGRES_URL"),
         reason="replicas share a PostgreSQL database: set LUMAGATE_TEST_POSTGRES_URL",

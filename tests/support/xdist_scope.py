@@ -11,11 +11,16 @@ Order: xdist hands units out by how many tests they hold, so files of many quick
 went first and the few long server-level files last, where one of them could keep a worker
 busy for minutes after the other had finished. Units that start processes (gateway servers,
 sims, CLI runs) go first now, acceptance before integration before unit, the ones that start
-more before the ones that start fewer; the quick ones fill the gaps at the end.
+more before the ones that start fewer; the quick ones fill the gaps at the end. Before all of
+them go the files marked ``pytest.mark.long(seconds)`` (a minute or more on CI, what CI's
+``--durations`` showed), the longest first: counting markers put
+test_replicas_chaos.py, the suite's longest unit, behind every acceptance file that names a
+process marker (its servers start in support modules), so it could start among the last.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +38,7 @@ PROCESS_MARKERS = (
     ".cli(",
 )
 TIERS = {"acceptance": 2, "integration": 1}
+LONG_MARK = re.compile(r"\bpytest\.mark\.long\((\d+)\)")
 
 
 def backend_of(nodeid: str) -> str | None:
@@ -43,19 +49,21 @@ def backend_of(nodeid: str) -> str | None:
     return next((p for p in params if p in BACKENDS), None)
 
 
-def weight(root: Path, scope: str, tests: int) -> tuple[int, int, int, int]:
-    """How heavy a unit looks: (starts processes, tier, process markers, tests); larger first."""
+def weight(root: Path, scope: str, tests: int) -> tuple[int, int, int, int, int]:
+    """How heavy a unit looks: (seconds it is marked long for, starts processes, tier, process
+    markers, tests); larger first."""
     path = Path(scope.split(" on ", 1)[0])
     # The file and its folder's own conftest.py (a module fixture there may start the server);
     # not tests/conftest.py, which offers such fixtures to every file.
     sources = [path] + ([path.parent / "conftest.py"] if len(path.parts) > 2 else [])
-    markers = sum(
-        _read(root / source).count(marker) for source in sources for marker in PROCESS_MARKERS
-    )
+    texts = [_read(root / source) for source in sources]
+    markers = sum(text.count(marker) for text in texts for marker in PROCESS_MARKERS)
+    marked = LONG_MARK.search(texts[0])
+    long = int(marked[1]) if marked else 0
     tier = TIERS.get(path.parts[1], 0) if len(path.parts) > 1 else 0
     # Acceptance tests are server-level by definition, even those whose server comes from
     # a shared support fixture.
-    return (int(markers > 0 or tier == TIERS["acceptance"]), tier, markers, tests)
+    return (long, int(markers > 0 or tier == TIERS["acceptance"]), tier, markers, tests)
 
 
 def _read(path: Path) -> str:

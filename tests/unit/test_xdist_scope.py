@@ -27,6 +27,15 @@ def test_server_level_units_come_before_in_process_ones_whatever_their_size() ->
     assert by_conftest > in_process  # its server comes from the folder's conftest.py
 
 
+def test_files_marked_long_come_first_though_they_name_no_process_marker() -> None:
+    chaos = weight(ROOT, "tests/acceptance/test_replicas_chaos.py", 1)  # servers via support
+    load = weight(ROOT, "tests/acceptance/test_upstream_pool.py on sqlite", 1)
+    crash = weight(ROOT, "tests/acceptance/test_upstream_pool_crash.py on sqlite", 1)
+    assert chaos[1:4] < crash[1:4]  # what the markers alone say: chaos after the crash run
+    deploy = weight(ROOT, "tests/acceptance/test_deploy.py", 1)
+    assert chaos > load > deploy > crash  # the longest first, by the seconds marked
+
+
 class _Config:
     """What the scheduler reads of pytest's config."""
 
