@@ -16,9 +16,10 @@ import pytest
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
+from lumagate.domain.mirroring import MirrorJob, new_prefix
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
-from lumagate.domain.task import Task
+from lumagate.domain.task import Task, TaskMedia
 from lumagate.engine.context import EngineContext
 from lumagate.engine.dispatcher import Dispatcher
 from lumagate.engine.events import TaskEvents
@@ -127,3 +128,26 @@ async def reread(stores: Stores, task: Task) -> Task:
     found = await stores.tasks.get(task.id)
     assert found is not None
     return found
+
+
+async def held_for_copy(
+    stores: Stores,
+    media: TaskMedia,
+    *,
+    owner: str | None = None,
+    account_id: str | None = None,
+) -> tuple[Task, MirrorJob]:
+    """A processing task (generation ``up-1``) whose upstream finished with ``media``, held for
+    its mirror job, stored as ``MirrorStore.enqueue_and_hold`` does: held by ``owner`` for a
+    minute, or (None) due now."""
+    task = await stored_task(
+        stores, "t", TaskState.PROCESSING, account_id=account_id, upstream_id="up-1"
+    )
+    job = MirrorJob(task.id, account_id, "up-1", media, new_prefix())
+    now = utcnow()
+    hold = {"progress": 99, "next_poll_at": now + timedelta(days=1)}
+    stored, held = await stores.mirrors.enqueue_and_hold(
+        job, task, now, hold, owner=owner, held_until=now + timedelta(minutes=1)
+    )
+    assert stored and held is not None
+    return held, job
