@@ -181,6 +181,7 @@ async def test_the_expired_video_of_a_removed_account_fails_the_task(
     task, job = await _attempt(ctx, stores, upstream, Sink(), None)
     assert task.state == TaskState.FAILED
     assert task.failure_reason == gone_reason("its upstream account was removed")
+    assert job.state == MirrorState.FAILED
     assert upstream.opened == [MEDIA.best_download]  # a failing video costs no other download
 
 

@@ -32,9 +32,7 @@ class Starter:
     """The mirror worker as the hold sees it: ``free`` slots; what was started and released."""
 
     free: int = 1
-    started: list[tuple[MirrorJob, Task | None, AccountHandle | None]] = field(
-        default_factory=list
-    )
+    started: list[tuple[MirrorJob, Task | None, AccountHandle | None]] = field(default_factory=list)
     released: int = 0
 
     def reserve(self) -> bool:

@@ -65,7 +65,9 @@ class Copies:
             raise
 
 
-async def _round(copies: Copies, records: Records, *plan: AssetCopy) -> tuple[dict[str, str], list[Failure]]:
+async def _round(
+    copies: Copies, records: Records, *plan: AssetCopy
+) -> tuple[dict[str, str], list[Failure]]:
     async with asyncio.timeout(5):  # a copy that never started would hang the video's copy
         return await copy_round(plan, {}, copies, records)
 
