@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from lumagate.domain.accounts import AccountHandle, NewAccount
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
 from lumagate.domain.mirroring import MirrorJob, new_prefix
@@ -27,6 +28,7 @@ from lumagate.engine.signals import EngineSignals
 from lumagate.providers.registry import ProviderRegistry
 from lumagate.settings import Settings
 from lumagate.store.tasks import NewTask
+from lumagate.wiring.operator import account_admin
 from lumagate.wiring.stores import Stores, open_stores
 from tests.support.schema_template import seed_sqlite
 
@@ -151,3 +153,13 @@ async def held_for_copy(
     )
     assert stored and held is not None
     return held, job
+
+
+async def stored_account(stores: Stores, kind: str = "relay") -> AccountHandle:
+    """An account of ``kind`` added as an operator does (base URL on loopback), as a handle."""
+    added = await account_admin(stores).add(
+        NewAccount(kind=kind, name=kind, base_url="http://127.0.0.1:1")
+    )
+    handle = await stores.accounts.load_handle(added.id)
+    assert handle is not None
+    return handle

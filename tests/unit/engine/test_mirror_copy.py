@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from lumagate.domain.accounts import AccountHandle, NewAccount
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.fetching import FetchedStream, FetchFailed, StreamFetcher, TooLarge
 from lumagate.domain.mirroring import DROPPED_REASON, SKIPPED, MirrorJob, MirrorState, gone_reason
 from lumagate.domain.request import media_ref
@@ -24,9 +24,8 @@ from lumagate.engine.mirror_copy import MirrorCopier
 from lumagate.media.keys import MediaUnavailable
 from lumagate.providers.base import UpstreamJob
 from lumagate.service.cancels import TaskCancels
-from lumagate.wiring.operator import account_admin
 from lumagate.wiring.stores import Stores
-from tests.support.stores import engine_context, held_for_copy, reread
+from tests.support.stores import engine_context, held_for_copy, reread, stored_account
 
 VIDEO, THUMB, FRESH = b"video-bytes" * 10, b"thumb-bytes", b"fresh-video"
 GONE = FetchFailed("403 Forbidden", status=403)
@@ -111,10 +110,7 @@ def _copier(ctx: EngineContext, stores: Stores, upstream: Upstream, sink: Sink) 
 
 async def _with_account(stores: Stores, ctx: EngineContext, provider: LinkGiver) -> str:
     ctx.providers.register(provider)  # type: ignore[arg-type]
-    account = await account_admin(stores).add(
-        NewAccount(kind="relay", name="r", base_url="http://127.0.0.1:1")
-    )
-    return account.id
+    return (await stored_account(stores)).id
 
 
 async def _job(stores: Stores, job: MirrorJob) -> MirrorJob:

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from lumagate.domain.accounts import AccountHandle, NewAccount
+from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.clock import utcnow
 from lumagate.domain.mirroring import MirrorJob
 from lumagate.domain.states import TaskState
@@ -19,9 +19,8 @@ from lumagate.domain.task import Task, TaskMedia
 from lumagate.engine.context import EngineContext
 from lumagate.engine.mirror_hold import hold_for_mirror, needs_mirror
 from lumagate.providers.base import UpstreamJob, UpstreamState
-from lumagate.wiring.operator import account_admin
 from lumagate.wiring.stores import Stores
-from tests.support.stores import engine_context, reread, stored_task
+from tests.support.stores import engine_context, reread, stored_account, stored_task
 
 REMOTE = TaskMedia(video="http://up.test/v.mp4", width=640, height=360)
 KEPT = TaskMedia(video="media:renders/v.mp4", width=640, height=360)
@@ -58,31 +57,22 @@ def ctx(stores: Stores) -> EngineContext:
     return context
 
 
-async def _account(stores: Stores, kind: str = "relay") -> AccountHandle:
-    added = await account_admin(stores).add(
-        NewAccount(kind=kind, name=kind, base_url="http://127.0.0.1:1")
-    )
-    handle = await stores.accounts.load_handle(added.id)
-    assert handle is not None
-    return handle
-
-
 async def test_a_completion_with_remote_links_is_copied_first(
     ctx: EngineContext, stores: Stores
 ) -> None:
-    account = await _account(stores)
+    account = await stored_account(stores)
     task = await stored_task(stores, "t", TaskState.PROCESSING, account_id=account.id)
     assert await needs_mirror(ctx, task, REMOTE, account)
     assert await needs_mirror(ctx, task, REMOTE, None)  # the account read from the task
 
 
 async def test_what_is_not_copied(ctx: EngineContext, stores: Stores) -> None:
-    account = await _account(stores)
+    account = await stored_account(stores)
     task = await stored_task(stores, "t", TaskState.PROCESSING, account_id=account.id)
     assert not await needs_mirror(ctx, task, None, account)  # no media
     assert not await needs_mirror(ctx, task, KEPT, account)  # kept already (the sandbox's)
     assert not await needs_mirror(ctx, task, REMOTE, None, kind="sandbox")
-    assert not await needs_mirror(ctx, task, REMOTE, await _account(stores, "passthrough"))
+    assert not await needs_mirror(ctx, task, REMOTE, await stored_account(stores, "passthrough"))
     ctx.settings = ctx.settings.model_copy(update={"mirror_media": False})
     assert not await needs_mirror(ctx, task, REMOTE, account)
     ctx.settings = ctx.settings.model_copy(update={"mirror_media": True})
@@ -97,7 +87,7 @@ def _completed(media: TaskMedia = REMOTE) -> UpstreamJob:
 async def test_a_held_task_stays_processing_and_its_copy_starts_at_once(
     ctx: EngineContext, stores: Stores
 ) -> None:
-    account = await _account(stores)
+    account = await stored_account(stores)
     ctx.mirror_starter = starter = Starter()
     task = await stored_task(stores, "t", TaskState.SUBMITTED, account_id=account.id)
     now = utcnow()
