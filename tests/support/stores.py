@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 
+from lumagate.domain.accounts import AccountHandle, NewAccount
 from lumagate.domain.channels import Channel
 from lumagate.domain.clock import utcnow
+from lumagate.domain.mirroring import MirrorJob, new_prefix
 from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
-from lumagate.domain.task import Task
+from lumagate.domain.task import Task, TaskMedia
 from lumagate.engine.context import EngineContext
 from lumagate.engine.dispatcher import Dispatcher
 from lumagate.engine.events import TaskEvents
@@ -26,6 +28,7 @@ from lumagate.engine.signals import EngineSignals
 from lumagate.providers.registry import ProviderRegistry
 from lumagate.settings import Settings
 from lumagate.store.tasks import NewTask
+from lumagate.wiring.operator import account_admin
 from lumagate.wiring.stores import Stores, open_stores
 from tests.support.schema_template import seed_sqlite
 
@@ -127,3 +130,36 @@ async def reread(stores: Stores, task: Task) -> Task:
     found = await stores.tasks.get(task.id)
     assert found is not None
     return found
+
+
+async def held_for_copy(
+    stores: Stores,
+    media: TaskMedia,
+    *,
+    owner: str | None = None,
+    account_id: str | None = None,
+) -> tuple[Task, MirrorJob]:
+    """A processing task (generation ``up-1``) whose upstream finished with ``media``, held for
+    its mirror job, stored as ``MirrorStore.enqueue_and_hold`` does: held by ``owner`` for a
+    minute, or (None) due now."""
+    task = await stored_task(
+        stores, "t", TaskState.PROCESSING, account_id=account_id, upstream_id="up-1"
+    )
+    job = MirrorJob(task.id, account_id, "up-1", media, new_prefix())
+    now = utcnow()
+    hold = {"progress": 99, "next_poll_at": now + timedelta(days=1)}
+    stored, held = await stores.mirrors.enqueue_and_hold(
+        job, task, now, hold, owner=owner, held_until=now + timedelta(minutes=1)
+    )
+    assert stored and held is not None
+    return held, job
+
+
+async def stored_account(stores: Stores, kind: str = "relay") -> AccountHandle:
+    """An account of ``kind`` added as an operator does (base URL on loopback), as a handle."""
+    added = await account_admin(stores).add(
+        NewAccount(kind=kind, name=kind, base_url="http://127.0.0.1:1")
+    )
+    handle = await stores.accounts.load_handle(added.id)
+    assert handle is not None
+    return handle

@@ -142,7 +142,7 @@ class MirrorCopier:
         had), files no retry can get are skipped, a transient failure ends the attempt with a
         backoff, an expired link is refreshed once per attempt; then the job to go on with."""
         retry: str | None = None
-        refresh = False
+        stale: list[AssetCopy] = []  # links that expired: fresh ones are asked for
         for failure in failures:
             exc, copy = failure.error, failure.copy
             if isinstance(exc, UrlRefused):
@@ -152,7 +152,7 @@ class MirrorCopier:
             elif isinstance(exc, FetchFailed):
                 verdict = judge(exc.status, refreshed=refreshed)
                 if verdict == Verdict.REFRESH:
-                    refresh = True
+                    stale.append(copy)
                     continue
                 if verdict == Verdict.RETRY:
                     retry = retry or exc.reason
@@ -167,8 +167,8 @@ class MirrorCopier:
             job = updated
         if retry is not None:
             return await self._retry(job, retry), refreshed
-        if refresh:
-            return await self._refreshed(job, pair), True
+        if stale:
+            return await self._refreshed(job, pair, stale), True
         return job, refreshed
 
     async def count_failure(self, job: MirrorJob, reason: str) -> None:
@@ -183,13 +183,22 @@ class MirrorCopier:
         return await self._skip(job, copy, reason)
 
     async def _refreshed(
-        self, job: MirrorJob, pair: tuple[AccountHandle, Provider] | None
+        self,
+        job: MirrorJob,
+        pair: tuple[AccountHandle, Provider] | None,
+        stale: list[AssetCopy],
     ) -> MirrorJob | None:
+        """The job with fresh links for ``stale`` files; when none can be had, the task fails
+        for its video, but files beside a video kept already are skipped."""
         try:
             return await self._refresh(job, pair)
         except _UpstreamGone as gone:
-            await self._fail(job, gone_reason(str(gone)))
-            return None
+            for copy in stale:
+                updated = await self._unfetchable(job, copy, gone_reason(str(gone)))
+                if updated is None:
+                    return None
+                job = updated
+            return job
         except ProviderError as err:
             return await self._retry(job, f"a fresh link was refused: {err.message}")
 
