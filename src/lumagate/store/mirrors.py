@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import RowMapping, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -86,8 +85,12 @@ class MirrorStore:
             "created_at": now,
             "updated_at": now,
         }
-        dialect_insert = sqlite_insert if self.db.is_sqlite else pg_insert
-        insert = dialect_insert(media_mirrors).values(**values)
+        if self.db.is_sqlite:
+            insert: Any = sqlite_insert(media_mirrors).values(**values)
+        else:  # imported here: a SQLite gateway never loads the PostgreSQL dialect package
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            insert = pg_insert(media_mirrors).values(**values)
         async with self.db.write() as conn:
             stored = bool((await conn.execute(insert.on_conflict_do_nothing())).rowcount)
             held = await _hold_on(conn, task, now, hold)
