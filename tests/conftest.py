@@ -23,6 +23,7 @@ from tests.support.databases import (
     ServerDatabase,
     create_pg_database,
     drop_pg_database,
+    finish_pg_drops,
     migrated_pg_database,
     postgres_available,
     replica_secrets,
@@ -42,8 +43,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """The test process's fork server (tests/support/forkserver.py) ends with the session."""
+    """The test process's fork server (tests/support/forkserver.py) ends with the session, and
+    the test databases dropped in the background are gone before it ends (an xdist worker is
+    killed if it lingers after the session)."""
     forkserver.close()
+    finish_pg_drops()
 
 
 def _pg_reason() -> str | None:

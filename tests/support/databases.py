@@ -11,6 +11,7 @@ import atexit
 import os
 import re
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from typing import Any, Protocol
 
@@ -65,8 +66,53 @@ def create_pg_database(template: str | None = None) -> tuple[str, str]:
     return name, f"{base}/{name}"
 
 
-def drop_pg_database(name: str) -> None:
+class _Dropper:
+    """Drops databases on a thread of its own, so a test's teardown does not wait for them.
+
+    Every ``DROP DATABASE`` makes the server checkpoint and waits for it: a flush of every dirty
+    buffer of the server, other workers' included (seconds on a busy CI machine). Here the
+    teardown hands the name over and goes on; :meth:`finish` (at the session's end, and at
+    exit) waits for the last drop and raises the first failure, so none is lost or hidden."""
+
+    def __init__(self) -> None:
+        self._pool = self._new_pool()
+        self._drops: list[Future[None]] = []
+
+    @staticmethod
+    def _new_pool() -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-drop")
+
+    def drop(self, name: str) -> None:
+        self._drops.append(self._pool.submit(drop_pg_database_now, name))
+
+    def finish(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._pool = self._new_pool()  # threads start with the first drop, if any comes
+        drops, self._drops = self._drops, []
+        for done in drops:
+            done.result()
+
+
+def drop_pg_database_now(name: str) -> None:
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@cache
+def _dropper() -> _Dropper:
+    dropper = _Dropper()
+    atexit.register(dropper.finish)
+    return dropper
+
+
+def drop_pg_database(name: str) -> None:
+    """Drops ``name`` in the background (by the end of the session at the latest)."""
+    _dropper().drop(name)
+
+
+def finish_pg_drops() -> None:
+    """Waits for the background drops (the session's end; the exit if there is none)."""
+    if _dropper.cache_info().currsize:
+        _dropper().finish()
 
 
 def pg_rows(sqlalchemy_url: str, query: str, *params: Any) -> list[dict[str, Any]]:
@@ -91,7 +137,7 @@ def _pg_template() -> str:
     from tests.support.schema_template import migrate_postgres
 
     name, url = create_pg_database()
-    atexit.register(drop_pg_database, name)
+    atexit.register(drop_pg_database_now, name)  # after the background drops may be over
     migrate_postgres(url)
     return name
 

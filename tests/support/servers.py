@@ -155,10 +155,11 @@ class GatewayServer:
             )
         return forkserver.run(list(args), self.env, check=check, timeout=120)
 
-    def cli_in_process(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def cli_in_process(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """The same ``lumagate`` command run in this process (Typer's runner, this server's
-        ``LUMAGATE_*`` settings only): the command's own code without a Python start-up, for
-        set-up steps (adding accounts) that the test is not about. Fails like ``check=True``."""
+        ``LUMAGATE_*`` settings only): the command's own code, stdout, stderr and exit code
+        without a process start-up, for set-up steps (adding accounts) and for commands whose
+        process the test is not about. Fails like :meth:`cli` when ``check`` is set."""
         from typer.testing import CliRunner
 
         from lumagate.cli.main import app
@@ -167,11 +168,13 @@ class GatewayServer:
         env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("LUMAGATE_")}
         env.update({k: v for k, v in self.env.items() if k.startswith("LUMAGATE_")})
         result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
-        if result.exit_code != 0:
+        if check and result.exit_code != 0:
             raise subprocess.CalledProcessError(
                 result.exit_code, ["lumagate", *args], result.stdout, result.stderr
             )
-        return subprocess.CompletedProcess(["lumagate", *args], 0, result.stdout, result.stderr)
+        return subprocess.CompletedProcess(
+            ["lumagate", *args], result.exit_code, result.stdout, result.stderr
+        )
 
     def create_key(self, name: str = "tenant", *extra: str) -> str:
         """A new tenant key (``extra``: ``lumagate keys create`` options).
