@@ -97,9 +97,14 @@ class EngineContext:
         handle = await self.accounts.load_handle(account_id)
         if handle is None:
             return None
-        if not self.calls(handle.kind):
-            return handle, AbsentProvider(handle.kind)
-        return handle, self.providers.calling(handle.kind)
+        return handle, self.calling(handle)
+
+    def calling(self, account: AccountHandle) -> Provider:
+        """What to call ``account`` through: its kind's provider, or an :class:`AbsentProvider`
+        when this replica has none."""
+        if not self.calls(account.kind):
+            return AbsentProvider(account.kind)
+        return self.providers.calling(account.kind)
 
     async def submission_for(self, task: Task) -> Submission:
         source_upstream: str | None = None

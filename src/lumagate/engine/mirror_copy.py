@@ -109,7 +109,7 @@ class MirrorCopier:
         task: Task | None
         pair: tuple[AccountHandle, Provider] | None
         if held is not None and account is not None and account.id == job.account_id:
-            task, pair = held, (account, self.ctx.providers.calling(account.kind))
+            task, pair = held, (account, self.ctx.calling(account))
         else:
             task, pair = await asyncio.gather(self.ctx.tasks.get(job.task_id), self._pair(job))
         if task is None or task.state.is_terminal:
