@@ -85,6 +85,7 @@ class TaskService:
         return await self._store(tenant, command, request, pinned=None)
 
     async def extend(self, tenant: ApiKey, source_id: str, command: CreateCommand) -> Task:
+        check_command_text(command)  # a 400 for the caller's own text whatever the source is
         source = await self.get(tenant, source_id)
         if source.state != TaskState.COMPLETED:
             raise InvalidRequest(
