@@ -45,8 +45,8 @@ pytestmark = pytest.mark.slow
 
 WEB_TOKEN = "honest-web-session"
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
-REFUSAL = "resolution 1080p is not available on channel vip: at most 720p"
-REFUSAL_ZH = "频道 vip 无法提供 resolution 1080p：最多 720p"
+REFUSAL = "{resolution} 1080p is not available on channel vip: at most 720p"
+REFUSAL_ZH = "频道 vip 无法提供 {resolution} 1080p：最多 720p"
 DELIVERED_PRICE = PriceTable().price("default", "ray-2", "720p", "5s")
 
 
@@ -57,6 +57,8 @@ class Create:
     path: str
     body: dict[str, Any]
     message: Callable[[Any], str]
+    resolution: str = "resolution"  # the dialect's own names, which its refusal says
+    duration: str = "duration"
 
 
 def _reseller_message(body: Any) -> str:
@@ -79,11 +81,14 @@ CREATES: dict[str, Create] = {
         "/v1/videos",
         {"prompt": "honest openai", "model": "ray-2", "size": "1920x1080", "seconds": "9"},
         lambda body: str(body["error"]["message"]),
+        resolution="size",
+        duration="seconds",
     ),
     "newapi": Create(
         "/v1/video/generations",
         {"prompt": "honest newapi", "model": "ray-2", "width": 1920, "height": 1080, "duration": 9},
         lambda body: str(body["message"]),
+        resolution="width/height",
     ),
 }
 
@@ -146,11 +151,12 @@ def test_a_web_only_channel_refuses_1080p_9s_naming_the_field(
         response = http.post(case.path, json=case.body)
         assert response.status_code == 400, response.text
         message = case.message(response.json())
-        assert message.startswith(REFUSAL), message
-        assert "duration 9s is not available on channel vip: at most 5s" in message
+        assert message.startswith(REFUSAL.format(resolution=case.resolution)), message
+        assert f"{case.duration} 9s is not available on channel vip: at most 5s" in message
         chinese = http.post(case.path, json=case.body, headers={"Accept-Language": "zh-CN"})
         assert chinese.status_code == 400
-        assert case.message(chinese.json()).startswith(REFUSAL_ZH), chinese.text
+        zh = REFUSAL_ZH.format(resolution=case.resolution)
+        assert case.message(chinese.json()).startswith(zh), chinese.text
     assert _charges(honest, tenant["id"]) == []
 
 

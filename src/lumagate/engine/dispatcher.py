@@ -117,8 +117,23 @@ class Dispatcher:
                 continue
             job = asyncio.create_task(self.submit(claimed, account_id))
             self._inflight.add(job)
-            job.add_done_callback(self._inflight.discard)
+            job.add_done_callback(self._submit_ended)
         return len(claims)
+
+    def _submit_ended(self, job: asyncio.Task[None]) -> None:
+        """Forget a finished submit and log what it raised: nothing awaits it, so an error
+        (the store unreachable mid-submit, say) would otherwise surface only as asyncio's
+        "exception was never retrieved" at some later garbage collection. The task stays
+        SUBMITTING under its lease, and the reconciler adopts it when the lease ends."""
+        self._inflight.discard(job)
+        if job.cancelled():
+            return
+        error = job.exception()
+        if error is not None:
+            log.error(
+                "submit ended in error; the reconciler takes the task over when its lease ends",
+                exc_info=error,
+            )
 
     async def submit(self, task: Task, account_id: str) -> None:
         """Make the upstream call for a claimed task and record what came of it."""

@@ -26,7 +26,7 @@ from lumagate.media.store import MediaFetchError, MediaStore, MediaUnavailable
 from lumagate.service.admission import Admission
 from lumagate.service.cancels import TaskCancels
 from lumagate.service.create_command import CreateCommand as CreateCommand  # re-exported
-from lumagate.service.create_command import check_command_text
+from lumagate.service.create_command import CreateFields, check_command_text
 from lumagate.service.deliverability import Deliverability
 from lumagate.service.idempotency import check_replay, fingerprint
 from lumagate.service.wait_estimate import WaitEstimator
@@ -85,6 +85,7 @@ class TaskService:
         return await self._store(tenant, command, request, pinned=None)
 
     async def extend(self, tenant: ApiKey, source_id: str, command: CreateCommand) -> Task:
+        check_command_text(command)  # a 400 for the caller's own text whatever the source is
         source = await self.get(tenant, source_id)
         if source.state != TaskState.COMPLETED:
             raise InvalidRequest(
@@ -108,7 +109,7 @@ class TaskService:
                 request,
                 command.channel,
                 pinned=pinned,
-                field_names={"end_image": command.fields.end_image},
+                field_names=_capability_field_names(command.fields),
             )
         new = self._new_task(tenant, command, request, pinned, now, request_print)
         key = command.idempotency_key
@@ -342,6 +343,17 @@ def _replayed(earlier: tuple[Task, str | None], command: CreateCommand, request_
         new_fingerprint=request_print,
     )
     return task
+
+
+def _capability_field_names(fields: CreateFields) -> dict[str, str]:
+    """The caller's names for the fields a channel may be unable to deliver (``loop`` is the
+    same in every dialect), so a refusal says ``size`` or ``seconds`` to an OpenAI caller."""
+    return {
+        "model": fields.model,
+        "resolution": fields.resolution,
+        "duration": fields.duration,
+        "end_image": fields.end_image,
+    }
 
 
 def engine_states(public_names: tuple[str, ...]) -> tuple[TaskState, ...]:

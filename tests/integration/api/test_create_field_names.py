@@ -1,6 +1,7 @@
-"""Every create refuses a text over its bound naming the caller's own field, in the caller's
-dialect and error shape: a too-long prompt is ``prompt`` on ``/v1/videos``, ``messages[1].content``
-on chat, ``user_prompt`` on the reseller's routes (service/create_command.py, ``CreateFields``).
+"""Every create (and extend) refuses a text over its bound naming the caller's own field, in the
+caller's dialect and error shape: a too-long prompt is ``prompt`` on ``/v1/videos``,
+``messages[1].content`` on chat, ``user_prompt`` on the reseller's routes
+(service/create_command.py, ``CreateFields``).
 
 One in-process app per database (no server start-up): each case is one request through the
 whole stack (the reseller's through its hot path), refused before anything is stored.
@@ -28,6 +29,7 @@ URL = "https://example.test/" + "u" * MAX_URL
 SHORT = "s" * (MAX_SHORT_TEXT + 1)
 KEY = {"Idempotency-Key": "k" * (MAX_IDEMPOTENCY_KEY + 1)}
 FOX = "a red fox running"
+UNKNOWN = "00000000-0000-4000-8000-000000000000"  # a well-formed id no task has
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,9 @@ CASES: list[Case] = [
     Case("/luma/generations", {"user_prompt": PROMPT}, "user_prompt"),
     Case("/pro/luma/V1/generations", {"user_prompt": PROMPT}, "user_prompt"),
     *_dialect("/luma/generations", {"user_prompt": FOX}, RESELLER),
+    # reseller extends: refused for the caller's text before the source is looked up
+    *_dialect(f"/luma/generations/{UNKNOWN}/extend", {"user_prompt": FOX}, RESELLER),
+    Case(f"/vip/luma/generations/{UNKNOWN}/extend", {"user_prompt": PROMPT}, "user_prompt"),
     # official: its own prompt rule first, with Luma's message
     *[
         Case(path, {"prompt": PROMPT}, "prompt", says="Prompt is too long")

@@ -118,3 +118,27 @@ async def test_a_task_no_account_can_serve_fails_at_once(
     failed = await reread(stores, task)
     assert failed.state == TaskState.FAILED and failed.failure_reason
     assert heard.get_nowait().state == TaskState.FAILED
+
+
+async def test_a_submit_that_raises_is_logged_and_its_task_left_to_the_reconciler(
+    ctx: EngineContext,
+    stores: Stores,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Nothing awaits a submit: what it raises is logged when it ends (not left for asyncio's
+    "never retrieved" at a later collection), and the task stays SUBMITTING under its lease."""
+    (task,) = await _queued(stores, 1)
+
+    async def unreachable(_task: Task) -> Submission:
+        raise ConnectionError("store unreachable")
+
+    monkeypatch.setattr(ctx, "submission_for", unreachable)
+    dispatcher = Dispatcher(ctx)
+    with caplog.at_level("ERROR", logger="lumagate.engine.dispatcher"):
+        await dispatcher._pass()
+        await dispatcher.drain(timeout=30)
+    assert not dispatcher._inflight
+    (record,) = [r for r in caplog.records if r.name == "lumagate.engine.dispatcher"]
+    assert record.exc_info is not None and isinstance(record.exc_info[1], ConnectionError)
+    assert (await reread(stores, task)).state == TaskState.SUBMITTING
