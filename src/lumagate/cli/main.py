@@ -106,7 +106,8 @@ def _print_banner(settings: Settings) -> None:
         f"  curl -s -H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json' "
         f'-d \'{{"user_prompt":"a red fox running"}}\' {base}/luma/generations\n'
         f'  curl -s -H "Authorization: Bearer $KEY" {base}/luma/generations/<id>\n'
-        f"API docs: {base}/docs"
+        f"API docs: {base}/docs",
+        soft_wrap=True,  # each command stays one line to copy, however narrow the terminal
     )
 
 
