@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from lumagate.service.task_bodies import neutral_body
 from lumagate.service.tasks import CreateCommand
 from lumagate.settings import Settings
 from tests.support.acceptance import data_uri, png_bytes, start_picture
+from tests.support.waiting import async_wait_until
 
 HOOK = "http://127.0.0.1:9/hook"
 DIALECTS = [
@@ -168,5 +170,27 @@ async def test_every_link_is_built_on_the_public_url_not_this_replicas_address(
             ),
         )
         assert recognised.request.start_image == task.request.start_image
+    finally:
+        await gw.stop()
+
+
+async def test_a_started_gateway_removes_the_partial_files_a_killed_write_left(
+    tmp_path: Path,
+) -> None:
+    """A ``.tmp-`` file not written for over an hour is an interrupted write's (the process
+    died before the rename): the engine's partial-file sweep removes it at start."""
+    settings = _settings(tmp_path)
+    folder = settings.media_dir / "videos" / "ab"
+    folder.mkdir(parents=True)
+    left, filling = folder / ".tmp-killed.mp4", folder / ".tmp-filling.mp4"
+    left.write_bytes(b"half a video")
+    filling.write_bytes(b"a write in progress")
+    two_hours_ago = time.time() - 7200
+    os.utime(left, (two_hours_ago, two_hours_ago))
+    gw = Gateway(settings)
+    await gw.start()
+    try:
+        await async_wait_until(lambda: not left.exists(), "the stale partial file removed")
+        assert filling.exists()
     finally:
         await gw.stop()

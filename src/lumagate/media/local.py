@@ -228,3 +228,27 @@ class LocalBackend:
 
     async def presigned_url(self, key: str, expires_seconds: float) -> str | None:
         return None
+
+    async def sweep_partials(self, modified_before: datetime) -> int:
+        """Remove the ``.tmp-`` files last written before ``modified_before``; how many.
+
+        A write cut short by the process's death (``kill -9``, a lost machine) leaves its
+        temporary file behind, which nothing else would ever remove. A write in progress
+        touches its file with every chunk, so an old enough one is no write's any more.
+        """
+        cutoff = modified_before.timestamp()
+
+        def sweep() -> int:
+            removed = 0
+            for directory, _, files in os.walk(self._root):
+                for name in files:
+                    if not name.startswith(".tmp-"):
+                        continue
+                    path = Path(directory, name)
+                    with contextlib.suppress(FileNotFoundError):
+                        if path.lstat().st_mtime < cutoff:
+                            path.unlink()
+                            removed += 1
+            return removed
+
+        return await asyncio.to_thread(sweep)

@@ -16,6 +16,7 @@ from lumagate.engine.events import TaskEvents
 from lumagate.engine.hooks import UpstreamHooks
 from lumagate.engine.mirror_copy import MirrorCopier
 from lumagate.engine.mirroring import MirrorFetchers, MirrorWorker
+from lumagate.engine.partial_files import PartialFileSweep
 from lumagate.engine.poll_lease import PollLease
 from lumagate.engine.retention import MediaRetention
 from lumagate.engine.runtime import Engine, new_replica_id
@@ -91,6 +92,8 @@ def build_engine(
     upstream_http = _upstreams(stores, providers, media)
     _add_loops_and_listeners(engine, services, events, callback_sender, observability)
     _add_retention(engine, stores, media)
+    if media.local is not None:  # object storage leaves no partial files
+        engine.add_loop("partial-files", PartialFileSweep(media.local).run)
     fetchers = _add_mirroring(engine, stores, media, settings)
     return EngineParts(
         engine=engine,
