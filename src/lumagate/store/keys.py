@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select, update
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.ledger import LedgerKind
-from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
 from lumagate.security.keys import (
     digests_match,
@@ -27,6 +26,9 @@ from lumagate.store.hot_read import HotRead
 from lumagate.store.ledger import append_entry
 from lumagate.store.rows import key_from_row, task_from_row
 from lumagate.store.schema import api_keys, tasks
+
+if TYPE_CHECKING:  # a task row is made only by the GET's lookup (rows.task_from_row)
+    from lumagate.domain.task import Task
 
 _KEY_COLUMNS = tuple(api_keys.c)
 _TASK_COLUMNS = tuple(tasks.c)

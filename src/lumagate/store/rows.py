@@ -2,6 +2,10 @@
 
 JSON columns are read through :func:`lumagate.domain.limits.scrub`: rows stored before input
 was checked may hold lone surrogates, which would break every response that shows them.
+
+The task's types (its pydantic request model above all) are imported by the first task row,
+not with this module: the key and ledger stores use it too, and ``lumagate keys create`` reads
+no task (``tests/unit/cli/test_main.py``).
 """
 
 from __future__ import annotations
@@ -14,13 +18,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from lumagate.domain.channels import Channel, parse_channels
 from lumagate.domain.clock import ensure_utc
 from lumagate.domain.limits import scrub
-from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import TaskState
-from lumagate.domain.task import Task, TaskMedia
 from lumagate.domain.tenant import ApiKey
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
+
+    from lumagate.domain.task import Task, TaskMedia
 
 T = TypeVar("T", bound="DataclassInstance")
 
@@ -50,10 +54,15 @@ def media_to_json(media: TaskMedia | None) -> dict[str, Any] | None:
 def media_from_json(data: dict[str, Any] | None) -> TaskMedia | None:
     if not data:
         return None
+    from lumagate.domain.task import TaskMedia
+
     return from_row(TaskMedia, data, width=int(data["width"]), height=int(data["height"]))
 
 
 def task_from_row(row: Mapping[Any, Any]) -> Task:
+    from lumagate.domain.request import GenerationRequest
+    from lumagate.domain.task import Task
+
     return from_row(
         Task,
         row,
