@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lumagate.domain.mirroring import MirrorJob, pending_copies
-from lumagate.store.rows import media_from_json
+from lumagate.store.task_rows import media_from_json
 from tests.support.databases import ServerDatabase
 from tests.support.mirroring import (
     get_ok,

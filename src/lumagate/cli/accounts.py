@@ -15,18 +15,11 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from lumagate.cli.common import console, run_with_stores
-from lumagate.domain.accounts import (
-    AVAILABLE,
-    CALLBACKS,
-    CREDIT_BALANCE,
-    HOOK_TOKEN,
-    Account,
-    NewAccount,
-)
 from lumagate.domain.channels import Channel, parse_channels
 from lumagate.domain.clock import iso_z, utcnow
 
-if TYPE_CHECKING:  # the stores and services load inside the commands (quick --help)
+if TYPE_CHECKING:  # these load inside the commands (quick --help; not for ``keys create``)
+    from lumagate.domain.accounts import Account
     from lumagate.service.account_admin import AccountAdmin
 
 T = TypeVar("T")
@@ -91,6 +84,7 @@ def _add(
     settings: dict[str, object] | None = None,
 ) -> None:
     """Add one account from a subcommand's options; ``credential`` is (field, value, option)."""
+    from lumagate.domain.accounts import NewAccount
     from lumagate.store.errors import NameTaken
 
     field, value, hint = credential
@@ -131,6 +125,8 @@ def add_official(
     ] = True,
 ) -> None:
     """An official Luma API key (UPSTREAM §1)."""
+    from lumagate.domain.accounts import CALLBACKS, HOOK_TOKEN
+
     _add(
         "luma-official",
         name=name,
@@ -195,6 +191,8 @@ def _state(account: Account) -> str:
 
 
 def _quota(account: Account) -> str:
+    from lumagate.domain.accounts import AVAILABLE, CREDIT_BALANCE
+
     if isinstance(account.settings.get(AVAILABLE), int):
         return f"{account.settings[AVAILABLE]} left"
     balance = account.settings.get(CREDIT_BALANCE)

@@ -23,8 +23,9 @@ from lumagate.security.crypto import SecretBox
 from lumagate.store.database import Database
 from lumagate.store.errors import NameTaken, unique_violation_as
 from lumagate.store.executes import Executes
-from lumagate.store.rows import from_row, task_from_row
+from lumagate.store.rows import from_row
 from lumagate.store.schema import accounts, tasks
+from lumagate.store.task_rows import task_from_row
 
 SANDBOX_ACCOUNT_NAME = "sandbox"
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select, update
 
 from lumagate.domain.channels import Channel
 from lumagate.domain.ledger import LedgerKind
-from lumagate.domain.task import Task
 from lumagate.domain.tenant import ApiKey
 from lumagate.security.keys import (
     digests_match,
@@ -25,8 +24,11 @@ from lumagate.security.keys import (
 from lumagate.store.database import Database
 from lumagate.store.hot_read import HotRead
 from lumagate.store.ledger import append_entry
-from lumagate.store.rows import key_from_row, task_from_row
+from lumagate.store.rows import key_from_row
 from lumagate.store.schema import api_keys, tasks
+
+if TYPE_CHECKING:  # a task is made only by the GET's lookup (_key_and_task)
+    from lumagate.domain.task import Task
 
 _KEY_COLUMNS = tuple(api_keys.c)
 _TASK_COLUMNS = tuple(tasks.c)
@@ -43,6 +45,8 @@ _KEY_AND_TASK = (
 def _key_and_task(values: tuple[Any, ...]) -> tuple[str, ApiKey, Task | None, bool]:
     """A row of ``_KEY_AND_TASK``: the key's digest, the key, the task (None: the outer join
     found none) and whether the task is hidden. Depends on the row alone (hot_read keeps it)."""
+    from lumagate.store.task_rows import task_from_row  # not with the module: keys create
+
     key_row = dict(zip(_KEY_NAMES, values[: len(_KEY_NAMES)], strict=True))
     task_row = dict(zip(_TASK_NAMES, values[len(_KEY_NAMES) :], strict=True))
     task = None if task_row["id"] is None else task_from_row(task_row)

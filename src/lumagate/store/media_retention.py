@@ -16,8 +16,8 @@ from sqlalchemy import Text, cast, select, update
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import TaskMedia
 from lumagate.store.database import Database
-from lumagate.store.rows import media_from_json
 from lumagate.store.schema import tasks
+from lumagate.store.task_rows import media_from_json
 
 
 @dataclass(frozen=True)

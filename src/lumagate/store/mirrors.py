@@ -24,8 +24,8 @@ from lumagate.domain.mirroring import MirrorJob, MirrorState
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task, TaskMedia
 from lumagate.store.database import Database
-from lumagate.store.rows import media_from_json, media_to_json
 from lumagate.store.schema import media_mirrors, tasks
+from lumagate.store.task_rows import media_from_json, media_to_json
 from lumagate.store.tasks import transition_on
 
 

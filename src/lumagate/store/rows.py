@@ -1,7 +1,8 @@
-"""Mapping between table rows and domain objects.
+"""Mapping between table rows and domain objects: the generic mapping and the key's.
 
-JSON columns are read through :func:`lumagate.domain.limits.scrub`: rows stored before input
-was checked may hold lone surrogates, which would break every response that shows them.
+The task's and its media's are in :mod:`lumagate.store.task_rows`, so the key and ledger stores
+(``lumagate keys create``, which reads no task) do not import the task's types and the
+request's pydantic model (``tests/unit/cli/test_main.py``).
 """
 
 from __future__ import annotations
@@ -11,12 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from lumagate.domain.channels import Channel, parse_channels
+from lumagate.domain.channels import parse_channels
 from lumagate.domain.clock import ensure_utc
-from lumagate.domain.limits import scrub
-from lumagate.domain.request import GenerationRequest
-from lumagate.domain.states import TaskState
-from lumagate.domain.task import Task, TaskMedia
 from lumagate.domain.tenant import ApiKey
 
 if TYPE_CHECKING:
@@ -41,27 +38,6 @@ def from_row(cls: type[T], row: Mapping[Any, Any], **converted: Any) -> T:
             value = row[field.name]
             values[field.name] = ensure_utc(value) if isinstance(value, datetime) else value
     return cls(**values)
-
-
-def media_to_json(media: TaskMedia | None) -> dict[str, Any] | None:
-    return None if media is None else dataclasses.asdict(media)
-
-
-def media_from_json(data: dict[str, Any] | None) -> TaskMedia | None:
-    if not data:
-        return None
-    return from_row(TaskMedia, data, width=int(data["width"]), height=int(data["height"]))
-
-
-def task_from_row(row: Mapping[Any, Any]) -> Task:
-    return from_row(
-        Task,
-        row,
-        channel=Channel(row["channel"]),
-        request=GenerationRequest.model_validate(scrub(row["request"])),
-        state=TaskState(row["state"]),
-        media=media_from_json(scrub(row["media"])),
-    )
 
 
 def key_from_row(row: Mapping[Any, Any]) -> ApiKey:

@@ -24,8 +24,8 @@ from lumagate.domain.states import NON_TERMINAL_STATES, TaskState
 from lumagate.domain.task import Task
 from lumagate.store.claims import claim_due
 from lumagate.store.database import Database
-from lumagate.store.rows import task_from_row
 from lumagate.store.schema import tasks
+from lumagate.store.task_rows import task_from_row
 
 UNFINISHED = sorted(s.value for s in NON_TERMINAL_STATES)
 ENDED_EARLY = [TaskState.CANCELLED.value, TaskState.FAILED.value]

@@ -18,8 +18,8 @@ from sqlalchemy import ColumnElement, and_, select, tuple_
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.store.database import Database
-from lumagate.store.rows import task_from_row
 from lumagate.store.schema import tasks
+from lumagate.store.task_rows import task_from_row
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from lumagate.domain.clock import ensure_utc
 from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.store.database import Database
-from lumagate.store.rows import task_from_row
 from lumagate.store.schema import tasks
+from lumagate.store.task_rows import task_from_row
 
 FOLLOWED = [TaskState.SUBMITTED.value, TaskState.PROCESSING.value]
 

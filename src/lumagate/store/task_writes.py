@@ -21,8 +21,8 @@ from lumagate.domain.states import TaskState
 from lumagate.domain.task import Task
 from lumagate.store.errors import IdempotencyKeyTaken, unique_violation_as
 from lumagate.store.executes import Executes
-from lumagate.store.rows import task_from_row
 from lumagate.store.schema import media_mirrors, tasks
+from lumagate.store.task_rows import task_from_row
 from lumagate.store.tasks import ACTIVE, NewTask
 
 

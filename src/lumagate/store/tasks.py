@@ -20,11 +20,11 @@ from lumagate.domain.request import GenerationRequest
 from lumagate.domain.states import ACTIVE_UPSTREAM_STATES, TaskState, check_transition
 from lumagate.domain.task import Task, TaskMedia
 from lumagate.store.database import Database
-from lumagate.store.rows import media_to_json, task_from_row
 from lumagate.store.schema import tasks
 from lumagate.store.task_ends import TaskEnds
 from lumagate.store.task_pages import TaskPageQuery, keyset_page
 from lumagate.store.task_polls import FOLLOWED, TaskPolls
+from lumagate.store.task_rows import media_to_json, task_from_row
 
 ACTIVE = [s.value for s in ACTIVE_UPSTREAM_STATES]
 

@@ -45,7 +45,8 @@ print(json.dumps({{"heavy": heavy, "out": out.getvalue()}}))
 """
 
 
-# What ``keys`` commands use no part of: the stores of tasks and accounts and what they import.
+# What ``keys`` commands use no part of: the stores of tasks and accounts and what they import,
+# and the task's and the account's domain types (the request's pydantic model among them).
 NOT_FOR_KEYS = (
     "lumagate.store.tasks",
     "lumagate.store.task_writes",
@@ -54,6 +55,9 @@ NOT_FOR_KEYS = (
     "lumagate.store.deliveries",
     "lumagate.store.mirrors",
     "lumagate.service.account_admin",
+    "lumagate.domain.task",
+    "lumagate.domain.request",
+    "lumagate.domain.accounts",
 )
 
 
