@@ -2,7 +2,7 @@
 obstore, cryptography, SQLAlchemy's ORM or (on SQLite) asyncpg and SQLAlchemy's
 PostgreSQL dialect, and a gateway
 prepared on a current schema without Alembic either; through the ``lumagate`` command (how
-``lumagate serve`` runs it) not httpx's CLI (pygments) either. Each check runs in a fresh
+``lumagate serve`` runs it) not httpx's CLI (pygments) nor rich either. Each check runs in a fresh
 interpreter, so modules other tests imported do not count."""
 
 from __future__ import annotations
@@ -25,7 +25,13 @@ HEAVY = (
     "sqlalchemy.dialects.postgresql",  # the dialect package: with the first PostgreSQL engine
     "sqlalchemy.orm",  # the store is core only (lumagate.store.core_asyncio)
 )
-CLI_HEAVY = (*HEAVY, "httpx._main", "pygments", "pydantic.v1")  # kept out by lumagate.cli
+CLI_HEAVY = (  # kept out by lumagate.cli (httpx's CLI module imports rich and pygments)
+    *HEAVY,
+    "httpx._main",
+    "pygments",
+    "pydantic.v1",
+    "rich",  # the CLI's tables and error lines, not serve's banner
+)
 
 PROBE = """
 import asyncio, sys
