@@ -118,10 +118,7 @@ def test_httpx_and_fastapi_work_without_the_modules_kept_out() -> None:
         "        self.a = 1\n"
         "print(jsonable_encoder(Thing()))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert done.stdout.splitlines() == ["204 True", "{'a': 1}"]
+    assert _printed(code) == ["204 True", "{'a': 1}"]
 
 
 def test_the_asyncio_extension_still_gives_its_orm_names_on_demand() -> None:
@@ -137,7 +134,12 @@ def test_the_asyncio_extension_still_gives_its_orm_names_on_demand() -> None:
         "print(orm(), AsyncSession.__name__)\n"
         "print(hasattr(ext, 'no_such_name'), ext.create_async_engine is not None)\n"
     )
+    assert _printed(code) == ["core True", "orm AsyncSession", "False True"]
+
+
+def _printed(code: str) -> list[str]:
+    """The lines ``code`` prints in a fresh interpreter."""
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
-    assert done.stdout.splitlines() == ["core True", "orm AsyncSession", "False True"]
+    return done.stdout.splitlines()
