@@ -8,16 +8,41 @@ keys create`` load neither the engine, the providers, FastAPI nor the simulator.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from lumagate.settings import Settings
     from lumagate.wiring.stores import Stores
 
 T = TypeVar("T")
-console = Console(stderr=True)
+
+
+class StderrConsole:
+    """rich's stderr console, made at its first use: ``lumagate serve`` prints through it only
+    when it refuses to start, and ``rich.console`` is ~5 % of the server's imports."""
+
+    _rich: Console | None = None
+
+    def _console(self) -> Console:
+        if self._rich is None:
+            from rich.console import Console
+
+            self._rich = Console(stderr=True)
+        return self._rich
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        """``rich.console.Console.print`` on stderr."""
+        self._console().print(*objects, **options)
+
+    @property
+    def width(self) -> int:
+        """The terminal's width as rich sees it."""
+        return self._console().width
+
+
+console = StderrConsole()
 
 
 def run_with_stores(

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from lumagate.cli.common import console, run_with_stores
 from lumagate.domain.channels import parse_channels
@@ -84,7 +83,8 @@ def list_keys() -> None:
     async def action(stores: Stores) -> list[ApiKey]:
         return await stores.keys.all()
 
-    from rich.table import Table  # loaded by the listing only
+    from rich.console import Console  # loaded by the listing only
+    from rich.table import Table
 
     table = Table(
         "id", "name", "prefix", "channels", "credits", "rpm", "running", "expires", "state"

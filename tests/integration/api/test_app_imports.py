@@ -1,7 +1,8 @@
 """What serving loads: the app factory without the renderer (PyAV, numpy), Alembic, Pillow,
-obstore, cryptography or (on SQLite) asyncpg and SQLAlchemy's PostgreSQL dialect, and a gateway
+obstore, cryptography, SQLAlchemy's ORM or (on SQLite) asyncpg and SQLAlchemy's
+PostgreSQL dialect, and a gateway
 prepared on a current schema without Alembic either; through the ``lumagate`` command (how
-``lumagate serve`` runs it) not httpx's CLI (pygments) either. Each check runs in a fresh
+``lumagate serve`` runs it) not httpx's CLI (pygments) nor rich either. Each check runs in a fresh
 interpreter, so modules other tests imported do not count."""
 
 from __future__ import annotations
@@ -22,8 +23,15 @@ HEAVY = (
     "cryptography",  # with the first secret sealed or opened
     "asyncpg",  # with the first raw PostgreSQL connection (these probes run on SQLite)
     "sqlalchemy.dialects.postgresql",  # the dialect package: with the first PostgreSQL engine
+    "sqlalchemy.orm",  # the store is core only (lumagate.store.core_asyncio)
 )
-CLI_HEAVY = (*HEAVY, "httpx._main", "pygments", "pydantic.v1")  # kept out by lumagate.cli
+CLI_HEAVY = (  # kept out by lumagate.cli (httpx's CLI module imports rich and pygments)
+    *HEAVY,
+    "httpx._main",
+    "pygments",
+    "pydantic.v1",
+    "rich",  # the CLI's tables and error lines, not serve's banner
+)
 
 PROBE = """
 import asyncio, sys
@@ -110,7 +118,28 @@ def test_httpx_and_fastapi_work_without_the_modules_kept_out() -> None:
         "        self.a = 1\n"
         "print(jsonable_encoder(Thing()))\n"
     )
+    assert _printed(code) == ["204 True", "{'a': 1}"]
+
+
+def test_the_asyncio_extension_still_gives_its_orm_names_on_demand() -> None:
+    code = (
+        "import sys\n"
+        "import lumagate.store.database\n"
+        "import sqlalchemy.ext.asyncio as ext\n"
+        "from sqlalchemy.ext.asyncio.engine import AsyncEngine\n"
+        "def orm() -> str:\n"
+        "    return 'orm' if 'sqlalchemy.orm' in sys.modules else 'core'\n"
+        "print(orm(), ext.AsyncEngine is AsyncEngine)\n"
+        "from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker\n"
+        "print(orm(), AsyncSession.__name__)\n"
+        "print(hasattr(ext, 'no_such_name'), ext.create_async_engine is not None)\n"
+    )
+    assert _printed(code) == ["core True", "orm AsyncSession", "False True"]
+
+
+def _printed(code: str) -> list[str]:
+    """The lines ``code`` prints in a fresh interpreter."""
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
-    assert done.stdout.splitlines() == ["204 True", "{'a': 1}"]
+    return done.stdout.splitlines()
