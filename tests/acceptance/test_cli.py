@@ -10,7 +10,6 @@ same ``LUMAGATE_*`` settings): the same code without an interpreter start-up eac
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from typer.testing import CliRunner
 
 from lumagate.cli.main import app
 from tests.support.acceptance import client, start_server
-from tests.support.servers import server_env
+from tests.support.servers import cli_in_process, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -59,17 +58,7 @@ def _run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.Comp
 def _run_in_process(
     env: dict[str, str], *args: str, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    """``lumagate *args`` in this process, with only ``env``'s ``LUMAGATE_*`` settings; an
-    exception the command does not handle fails the test (as a traceback would on stderr)."""
-    settings: dict[str, str | None] = {k: None for k in os.environ if k.startswith("LUMAGATE_")}
-    settings.update({k: v for k, v in env.items() if k.startswith("LUMAGATE_")})
-    settings.update(COLUMNS="200", NO_COLOR="1", TERM="dumb")
-    invoked = CliRunner().invoke(
-        app, list(args), env=settings, prog_name="lumagate", catch_exceptions=False
-    )
-    result = subprocess.CompletedProcess(
-        ["lumagate", *args], invoked.exit_code, invoked.stdout, invoked.stderr
-    )
+    result = cli_in_process(env, *args)
     if check:
         assert result.returncode == 0, f"lumagate {' '.join(args)}: {result}"
     return result
