@@ -1,7 +1,11 @@
 """``lumagate generate`` and ``lumagate tasks`` against a real gateway, run as a user runs them.
 
 The progress bar is watched in a real terminal: the command runs in a tmux pane and the pane
-is captured while it runs (skipped, with the reason, only where tmux is not installed).
+is captured while it runs (skipped, with the reason, only where tmux is not installed). Each
+behaviour of the process runs once as a subprocess of the console script (the task id printed,
+a refused key, an unreachable gateway: the exit code and one line on stderr); the commands
+that follow up on it (``tasks list`` and ``tasks show``) run in process
+(``tests.support.servers.cli_in_process``: the same code, stdout, stderr and exit code).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import pytest
 
 from tests.support.acceptance import decode_mp4, start_server
 from tests.support.ports import free_port
-from tests.support.servers import GatewayServer
+from tests.support.servers import GatewayServer, cli_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +37,10 @@ def _run(server: GatewayServer, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [LUMAGATE, *args], env=env, capture_output=True, text=True, timeout=180, check=False
     )
+
+
+def _run_in_process(server: GatewayServer, *args: str) -> subprocess.CompletedProcess[str]:
+    return cli_in_process({**server.env, "COLUMNS": "200", "NO_COLOR": "1"}, *args)
 
 
 def _lines(text: str) -> list[str]:
@@ -148,17 +156,19 @@ def test_generate_without_wait_prints_the_task_id(
     assert result.returncode == 0, result
     task_id = result.stdout.strip()
     assert re.fullmatch(r"[0-9a-f-]{36}", task_id), result.stdout
-    listed = _run(gateway_server, "tasks", "list", "--json", "--url", gateway_server.base_url)
+    listed = _run_in_process(
+        gateway_server, "tasks", "list", "--json", "--url", gateway_server.base_url
+    )
     assert listed.returncode == 0, listed
     page = json.loads(listed.stdout)
     assert task_id in [t["id"] for t in page["data"]] and page["total"] >= 1
-    shown = _run(
+    shown = _run_in_process(
         gateway_server, "tasks", "show", task_id, "--json", "--url", gateway_server.base_url
     )
     assert shown.returncode == 0, shown
     task = json.loads(shown.stdout)
     assert task["id"] == task_id and task["request"]["aspect_ratio"] == "1:1"
-    table = _run(gateway_server, "tasks", "list", "--url", gateway_server.base_url)
+    table = _run_in_process(gateway_server, "tasks", "list", "--url", gateway_server.base_url)
     assert table.returncode == 0 and task_id[:8] in table.stdout
 
 
@@ -185,12 +195,12 @@ def test_unreachable_gateway_is_one_clear_line(gateway_server: GatewayServer) ->
     assert result.returncode == 4
     assert _lines(result.stderr) == [result.stderr.strip()], result.stderr
     assert f"cannot reach the gateway at {closed}" in result.stderr
-    tasks = _run(gateway_server, "tasks", "list", "--url", closed)
+    tasks = _run_in_process(gateway_server, "tasks", "list", "--url", closed)
     assert tasks.returncode == 4 and len(_lines(tasks.stderr)) == 1
 
 
 def test_tasks_with_a_wrong_admin_key(gateway_server: GatewayServer) -> None:
-    result = _run(
+    result = _run_in_process(
         gateway_server, "tasks", "list", "--url", gateway_server.base_url, "--admin-key", "nope"
     )
     assert result.returncode == 3

@@ -156,25 +156,16 @@ class GatewayServer:
         return forkserver.run(list(args), self.env, check=check, timeout=120)
 
     def cli_in_process(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """The same ``lumagate`` command run in this process (Typer's runner, this server's
-        ``LUMAGATE_*`` settings only): the command's own code, stdout, stderr and exit code
-        without a process start-up, for set-up steps (adding accounts) and for commands whose
-        process the test is not about. Fails like :meth:`cli` when ``check`` is set."""
-        from typer.testing import CliRunner
-
-        from lumagate.cli.main import app
-
+        """The same ``lumagate`` command run in this process (:func:`cli_in_process` with this
+        server's settings), for set-up steps (adding accounts) and for commands whose process
+        the test is not about. Fails like :meth:`cli` when ``check`` is set."""
         self._seed()
-        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("LUMAGATE_")}
-        env.update({k: v for k, v in self.env.items() if k.startswith("LUMAGATE_")})
-        result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
-        if check and result.exit_code != 0:
+        result = cli_in_process(self.env, *args)
+        if check and result.returncode != 0:
             raise subprocess.CalledProcessError(
-                result.exit_code, ["lumagate", *args], result.stdout, result.stderr
+                result.returncode, result.args, result.stdout, result.stderr
             )
-        return subprocess.CompletedProcess(
-            ["lumagate", *args], result.exit_code, result.stdout, result.stderr
-        )
+        return result
 
     def create_key(self, name: str = "tenant", *extra: str) -> str:
         """A new tenant key (``extra``: ``lumagate keys create`` options).
@@ -249,6 +240,28 @@ _KEY_OPTIONS = {
     "--expires-days": ("expires_days", float),
     "--deadline-minutes": ("deadline_minutes", int),
 }
+
+
+def cli_in_process(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``lumagate *args`` run in this process by Typer's runner, with only ``env``'s
+    ``LUMAGATE_*`` settings (and its ``COLUMNS``, ``NO_COLOR``, ``TERM``): the command's own
+    code, stdout, stderr and exit code without an interpreter start-up (~1 s of CPU). An
+    exception the command does not handle fails the test, as a traceback would show on stderr."""
+    from typer.testing import CliRunner
+
+    from lumagate.cli.main import app
+
+    settings: dict[str, str | None] = {k: None for k in os.environ if k.startswith("LUMAGATE_")}
+    settings.update({k: v for k, v in env.items() if k.startswith("LUMAGATE_") or k in _TERMINAL})
+    result = CliRunner().invoke(
+        app, list(args), env=settings, prog_name="lumagate", catch_exceptions=False
+    )
+    return subprocess.CompletedProcess(
+        ["lumagate", *args], result.exit_code, result.stdout, result.stderr
+    )
+
+
+_TERMINAL = ("COLUMNS", "NO_COLOR", "TERM")
 
 
 def _key_options(args: Sequence[str]) -> dict[str, object]:
