@@ -6,6 +6,8 @@ no traceback on stderr, ``db upgrade`` creating the database. The commands that 
 those (a second key, listing, revoking against a running server, an idempotent upgrade) and the
 ``--help`` of every command run in-process (Typer's runner over the same app object and the
 same ``LUMAGATE_*`` settings): the same code without an interpreter start-up each (~1 s of CPU).
+The ``keys`` tests run on SQLite and on PostgreSQL (the module's ``backend``): the commands
+write the key store the server reads.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typer.testing import CliRunner
 
 from lumagate.cli.main import app
 from tests.support.acceptance import client, start_server
+from tests.support.databases import ServerDatabase
 from tests.support.servers import cli_in_process, server_env
 
 pytestmark = pytest.mark.slow
@@ -40,8 +43,8 @@ EXPECTED_COMMANDS = {
 BOX = re.compile(r"[│╭╮╰╯─┃━┏┓┗┛]")
 
 
-def _env(data_dir: Path) -> dict[str, str]:
-    env = server_env(data_dir)
+def _env(data_dir: Path, **settings: str) -> dict[str, str]:
+    env = server_env(data_dir, **settings)
     env.update(COLUMNS="200", NO_COLOR="1", TERM="dumb")
     return env
 
@@ -122,8 +125,10 @@ def test_root_help_names_the_first_steps() -> None:
         assert name in text
 
 
-def test_keys_create_prints_the_key_last_and_list_never_shows_it(tmp_path: Path) -> None:
-    env = _env(tmp_path / "data")
+def test_keys_create_prints_the_key_last_and_list_never_shows_it(
+    tmp_path: Path, server_database: ServerDatabase
+) -> None:
+    env = _env(tmp_path / "data", **server_database())
     created = _run(env, "keys", "create", "--name", "alice")
     key = created.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"sk-lg-[A-Za-z0-9_-]{20,}", key), created.stdout
@@ -140,8 +145,8 @@ def test_keys_create_prints_the_key_last_and_list_never_shows_it(tmp_path: Path)
     assert key[10:30] not in output
 
 
-def test_keys_rejects_bad_input(tmp_path: Path) -> None:
-    env = _env(tmp_path / "data")
+def test_keys_rejects_bad_input(tmp_path: Path, server_database: ServerDatabase) -> None:
+    env = _env(tmp_path / "data", **server_database())
     missing_name = _run(env, "keys", "create", check=False)
     assert missing_name.returncode != 0
     assert "--name" in _flat(missing_name.stderr)
@@ -156,10 +161,13 @@ def test_keys_rejects_bad_input(tmp_path: Path) -> None:
     assert "Traceback" not in unknown.stderr
 
 
-def test_keys_revoke_makes_the_key_answer_401(tmp_path: Path) -> None:
-    server = start_server(tmp_path / "data")
+def test_keys_revoke_makes_the_key_answer_401(
+    tmp_path: Path, server_database: ServerDatabase
+) -> None:
+    database = server_database()
+    server = start_server(tmp_path / "data", **database)
     try:
-        env = _env(server.data_dir)
+        env = _env(server.data_dir, **database)
         keys = {
             name: _run_in_process(env, "keys", "create", "--name", name)
             .stdout.strip()

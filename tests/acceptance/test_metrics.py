@@ -15,6 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.acceptance import start_server
+from tests.support.databases import ServerDatabase
 from tests.support.receiver import CallbackReceiver
 from tests.support.servers import GatewayServer
 
@@ -56,9 +57,11 @@ def receiver() -> Iterator[CallbackReceiver]:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[GatewayServer]:
+def server(tmp_path: Path, server_database: ServerDatabase) -> Iterator[GatewayServer]:
+    """A server per backend: the gauges are read from the store."""
     gateway = start_server(
         tmp_path / "data",
+        **server_database(),
         callback_allow="127.0.0.1/32",
         callback_backoff_base_seconds="0.3",
         callback_backoff_cap_seconds="1",

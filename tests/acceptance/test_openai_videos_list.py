@@ -13,6 +13,7 @@ import pytest
 from openai import OpenAI
 
 from tests.support.acceptance import client, start_server
+from tests.support.databases import ServerDatabase
 from tests.support.servers import GatewayServer
 
 pytestmark = [
@@ -43,8 +44,9 @@ def _create(http: httpx.Client, prompt: str) -> httpx.Response:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    server = start_server(tmp_path_factory.mktemp("openai-list") / "data")
+def env(tmp_path_factory: pytest.TempPathFactory, server_database: ServerDatabase) -> Iterator[Env]:
+    """One server per backend (the list's keyset queries are SQL of each)."""
+    server = start_server(tmp_path_factory.mktemp("openai-list") / "data", **server_database())
     try:
         key = server.create_key("sdk")
         limited_key = server.create_key("limited", "--rpm", "2")
