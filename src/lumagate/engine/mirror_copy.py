@@ -171,6 +171,19 @@ class MirrorCopier:
             return await self._refreshed(job, pair, stale), True
         return job, refreshed
 
+    async def _leave_to_others(self, job: MirrorJob, kind: str) -> None:
+        """Fresh links need the account's provider, which this replica lacks (a kind a newer
+        version added, during a rolling upgrade): the job is released at its current backoff
+        with no attempt spent, for a replica that knows the kind to claim, as a task only such
+        a replica can serve waits queued (docs/upstreams.md). The files kept so far stay kept."""
+        now = utcnow()
+        due = now + timedelta(seconds=self.retry.delay(job.attempts + 1))
+        reason = f"a fresh link needs a replica that can call {kind!r} accounts"
+        log.info("task %s: %s; left to one", job.task_id, reason)
+        await self.mirrors.retry_later(
+            job.task_id, self.owner, attempts=job.attempts, due=due, error=reason, now=now
+        )
+
     async def count_failure(self, job: MirrorJob, reason: str) -> None:
         """An attempt that broke unexpectedly still counts, so a job never retries for ever."""
         await self._retry(job, reason)
@@ -190,6 +203,9 @@ class MirrorCopier:
     ) -> MirrorJob | None:
         """The job with fresh links for ``stale`` files; when none can be had, the task fails
         for its video, but files beside a video kept already are skipped."""
+        if pair is not None and not self.ctx.calls(pair[0].kind):
+            await self._leave_to_others(job, pair[0].kind)
+            return None
         try:
             return await self._refresh(job, pair)
         except _UpstreamGone as gone:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 
 from lumagate.domain.accounts import AccountHandle
+from lumagate.domain.clock import utcnow
 from lumagate.domain.fetching import FetchedStream, FetchFailed, StreamFetcher, TooLarge
 from lumagate.domain.mirroring import DROPPED_REASON, SKIPPED, MirrorJob, MirrorState, gone_reason
 from lumagate.domain.request import media_ref
@@ -168,6 +170,40 @@ async def test_a_video_link_still_expired_once_refreshed_fails_the_task(
     assert task.failure_reason == gone_reason("403 Forbidden")
     assert job.state == MirrorState.FAILED and job.last_error == task.failure_reason
     assert provider.download_calls == 1  # refreshed once per attempt, never more
+
+
+async def test_an_expired_link_of_a_kind_this_replica_cannot_call_spends_no_attempt(
+    ctx: EngineContext, stores: Stores
+) -> None:
+    """A rolling upgrade: the account's kind has no provider here. The job waits for a replica
+    that knows the kind, with its attempts untouched (two would fail the task here:
+    ``mirror_attempts=2``), however often this replica claims it."""
+    account_id = (await stored_account(stores)).id  # "relay": no provider registered
+    upstream = Upstream({MEDIA.best_download: GONE, MEDIA.thumbnail: THUMB})
+    for _ in range(3):
+        task, job = await _attempt_again(ctx, stores, upstream, account_id)
+        assert task.state not in (TaskState.FAILED, TaskState.COMPLETED)
+        assert job.state == MirrorState.PENDING and job.attempts == 0
+        assert job.next_attempt_at is not None and job.next_attempt_at > utcnow()
+        assert job.last_error is not None and "'relay'" in job.last_error
+    assert upstream.opened == [MEDIA.best_download] * 3  # the video first, nothing after it
+
+
+async def _attempt_again(
+    ctx: EngineContext, stores: Stores, upstream: Upstream, account_id: str
+) -> tuple[Task, MirrorJob]:
+    """An attempt of the one job of ``account_id``'s task (held afresh, as a claim would)."""
+    later = utcnow() + timedelta(days=1)  # past any backoff the last attempt set
+    found = await stores.mirrors.claim_due(ctx.replica_id, later, timedelta(minutes=1), 1)
+    if not found:
+        task, job = await held_for_copy(stores, MEDIA, owner=ctx.replica_id, account_id=account_id)
+    else:
+        job = found[0]
+        task_found = await stores.tasks.get(job.task_id)
+        assert task_found is not None
+        task = task_found
+    await _copier(ctx, stores, upstream, Sink()).attempt(job)
+    return await reread(stores, task), await _job(stores, job)
 
 
 async def test_the_expired_video_of_a_removed_account_fails_the_task(
