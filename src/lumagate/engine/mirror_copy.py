@@ -176,13 +176,9 @@ class MirrorCopier:
         version added, during a rolling upgrade): the job is released at its current backoff
         with no attempt spent, for a replica that knows the kind to claim, as a task only such
         a replica can serve waits queued (docs/upstreams.md). The files kept so far stay kept."""
-        now = utcnow()
-        due = now + timedelta(seconds=self.retry.delay(job.attempts + 1))
         reason = f"a fresh link needs a replica that can call {kind!r} accounts"
         log.info("task %s: %s; left to one", job.task_id, reason)
-        await self.mirrors.retry_later(
-            job.task_id, self.owner, attempts=job.attempts, due=due, error=reason, now=now
-        )
+        await self._release(job, reason, attempts=job.attempts)
 
     async def count_failure(self, job: MirrorJob, reason: str) -> None:
         """An attempt that broke unexpectedly still counts, so a job never retries for ever."""
@@ -286,13 +282,18 @@ class MirrorCopier:
         if self.retry.exhausted(attempts):
             await self._fail(job, exhausted_reason(attempts, reason))
             return None
-        now = utcnow()
-        due = now + timedelta(seconds=self.retry.delay(attempts))
         log.info("task %s: copy attempt %d failed (%s); again later", job.task_id, attempts, reason)
+        await self._release(job, reason, attempts=attempts)
+        return None
+
+    async def _release(self, job: MirrorJob, reason: str, *, attempts: int) -> None:
+        """The job let go with ``attempts`` counted, due again after the backoff before its
+        next attempt, so any replica may claim it then."""
+        now = utcnow()
+        due = now + timedelta(seconds=self.retry.delay(job.attempts + 1))
         await self.mirrors.retry_later(
             job.task_id, self.owner, attempts=attempts, due=due, error=reason, now=now
         )
-        return None
 
     async def _fail(self, job: MirrorJob, reason: str) -> None:
         task = await self.ctx.tasks.get(job.task_id)

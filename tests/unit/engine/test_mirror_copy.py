@@ -180,30 +180,19 @@ async def test_an_expired_link_of_a_kind_this_replica_cannot_call_spends_no_atte
     ``mirror_attempts=2``), however often this replica claims it."""
     account_id = (await stored_account(stores)).id  # "relay": no provider registered
     upstream = Upstream({MEDIA.best_download: GONE, MEDIA.thumbnail: THUMB})
-    for _ in range(3):
-        task, job = await _attempt_again(ctx, stores, upstream, account_id)
+    task, job = await held_for_copy(stores, MEDIA, owner=ctx.replica_id, account_id=account_id)
+    copier = _copier(ctx, stores, upstream, Sink())
+    for tried in range(3):
+        if tried:  # claimed again, past any backoff the last attempt set
+            later = utcnow() + timedelta(days=1)
+            [job] = await stores.mirrors.claim_due(ctx.replica_id, later, timedelta(minutes=1), 1)
+        await copier.attempt(job)
+        task, job = await reread(stores, task), await _job(stores, job)
         assert task.state not in (TaskState.FAILED, TaskState.COMPLETED)
         assert job.state == MirrorState.PENDING and job.attempts == 0
         assert job.next_attempt_at is not None and job.next_attempt_at > utcnow()
         assert job.last_error is not None and "'relay'" in job.last_error
     assert upstream.opened == [MEDIA.best_download] * 3  # the video first, nothing after it
-
-
-async def _attempt_again(
-    ctx: EngineContext, stores: Stores, upstream: Upstream, account_id: str
-) -> tuple[Task, MirrorJob]:
-    """An attempt of the one job of ``account_id``'s task (held afresh, as a claim would)."""
-    later = utcnow() + timedelta(days=1)  # past any backoff the last attempt set
-    found = await stores.mirrors.claim_due(ctx.replica_id, later, timedelta(minutes=1), 1)
-    if not found:
-        task, job = await held_for_copy(stores, MEDIA, owner=ctx.replica_id, account_id=account_id)
-    else:
-        job = found[0]
-        task_found = await stores.tasks.get(job.task_id)
-        assert task_found is not None
-        task = task_found
-    await _copier(ctx, stores, upstream, Sink()).attempt(job)
-    return await reread(stores, task), await _job(stores, job)
 
 
 async def test_the_expired_video_of_a_removed_account_fails_the_task(
