@@ -333,7 +333,7 @@ def _encode(
         stream = out.add_stream("libx264", rate=spec.fps)
         stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
         stream.codec_context.time_base = Fraction(1, spec.fps)
-        stream.options = {"preset": "ultrafast", "crf": "20", "threads": "1"}
+        stream.options = {"preset": "ultrafast", "qp": "18", "threads": "1"}
         for i in range(spec.frames):
             t = i / (spec.frames - 1) if spec.frames > 1 else 0.0
             frame = timeline.frame_at(t)
