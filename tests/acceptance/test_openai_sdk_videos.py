@@ -16,6 +16,7 @@ from openai import OpenAI
 from openai.types import Video
 from PIL import Image
 
+from lumagate.domain.limits import MAX_PROMPT
 from tests.support.acceptance import (
     client,
     data_uri,
@@ -129,6 +130,15 @@ def test_create_with_the_reference_object_and_remix(env: Env) -> None:
     with client(env.server.base_url, env.key) as http:
         refused = http.post(f"/v1/videos/{remix.id}/remix", json={"prompt": " "})
         assert refused.status_code == 400 and "prompt" in refused.json()["error"]["message"]
+        # A prompt past the bound every dialect shares: refused naming it, nothing created.
+        before = [video.id for video in env.sdk.videos.list(limit=100)]
+        too_long = http.post(
+            f"/v1/videos/{remixed.id}/remix", json={"prompt": "x" * (MAX_PROMPT + 1)}
+        )
+        assert too_long.status_code == 400, too_long.text
+        error = too_long.json()["error"]
+        assert "prompt" in error["message"] and str(MAX_PROMPT) in error["message"]
+        assert [video.id for video in env.sdk.videos.list(limit=100)] == before
 
 
 def test_refusals_are_openai_errors_the_sdk_raises(env: Env) -> None:
