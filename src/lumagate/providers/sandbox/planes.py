@@ -1,10 +1,10 @@
-"""yuv420p plane arithmetic for the sandbox renderer: stills, discs, blends and the caption.
+"""yuv420p plane arithmetic for the sandbox renderer: stills, blends and the caption.
 
 A render's CPU went mostly into full-size RGB pictures (a PIL resize of the scene, array
 copies, then swscale's slow full-size RGB to yuv420p conversion, every frame). Now every
 picture is yuv420p from the start: a still is converted once and cropped per frame on its
 planes (swscale only scales yuv to yuv); the scene's smooth gradient goes through swscale
-from a tiny grid; what has to be drawn or mixed after that (the scene's discs, a crossfade,
+from a tiny grid (its discs drawn on that grid); what has to be mixed after that (a crossfade,
 the fading caption) is mixed here on the planes of the frame that is then encoded.
 
 Weights are fixed-point in 0..256 (uint16 arithmetic: 255 * 256 fits). Everything is local
@@ -69,33 +69,6 @@ def crop(pictures: list[tuple[Planes, int]], box: Box) -> av.VideoFrame:
         acc >>= 8
         dst[...] = acc
     return frame
-
-
-def disc(
-    frame: av.VideoFrame,
-    centre: tuple[float, float],
-    radius: tuple[float, float],
-    colour: tuple[int, int, int],
-    weight: int,
-) -> None:
-    """Mix an ellipse of yuv ``colour`` into ``frame`` at ``weight`` (0..255), clipped.
-
-    One mask is computed at full size (from an even corner, pixel centres inside the
-    ellipse); the chroma planes take its even pixels."""
-    luma, *chroma = views(frame)
-    (cx, cy), (rx, ry) = centre, radius
-    left, top = max(0, int(cx - rx) & ~1), max(0, int(cy - ry) & ~1)
-    right, bottom = min(luma.shape[1], int(cx + rx) + 2), min(luma.shape[0], int(cy + ry) + 2)
-    if right <= left or bottom <= top:
-        return
-    dx = ((np.arange(left, right, dtype=np.float32) + 0.5 - cx) / rx) ** 2
-    dy = ((np.arange(top, bottom, dtype=np.float32) + 0.5 - cy) / ry) ** 2
-    k = np.where(dy[:, None] + dx[None, :] <= 1.0, np.uint16(weight), np.uint16(0))
-    mix(luma[top:bottom, left:right], colour[0], k)
-    half = k[::2, ::2]
-    for plane, value in zip(chroma, colour[1:], strict=True):
-        region = plane[top // 2 : top // 2 + half.shape[0], left // 2 : left // 2 + half.shape[1]]
-        mix(region, value, half[: region.shape[0], : region.shape[1]])
 
 
 class Caption:

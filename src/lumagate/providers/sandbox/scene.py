@@ -1,8 +1,8 @@
 """The sandbox's generated picture: a gradient with drifting discs, coloured by the prompt.
 
 It is analytic, so each frame draws exactly the zoomed window it needs, at no more cost
-than the frame itself: the smooth gradient is a tiny grid that swscale scales up as it
-converts to yuv420p, and the discs are mixed on the planes at full size. An instance
+than the frame itself: the gradient and its soft-edged discs are drawn on a tiny grid (an
+eighth of the frame's size) that swscale scales up as it converts to yuv420p. An instance
 belongs to one render (it holds that render's swscale context).
 """
 
@@ -15,19 +15,16 @@ import math
 import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
-from PIL import Image
-
-from lumagate.providers.sandbox import planes
 
 Window = tuple[float, float, float, float]  # left, top, right, bottom in frame pixels
+DISC_OPACITY = 110 / 256  # how much of a disc's colour covers the gradient
 
 
 class Scene:
     """Animated gradient with drifting translucent discs; colours come from the prompt.
 
     The scene is analytic, so it is drawn straight into the zoomed window of each frame:
-    the smooth gradient as a tiny grid that swscale scales up while it converts to
-    yuv420p, the discs on the frame's planes at full size (:mod:`.planes`).
+    gradient and discs on a tiny grid that swscale scales up while it converts to yuv420p.
     """
 
     def __init__(self, prompt: str, size: tuple[int, int]) -> None:
@@ -41,7 +38,7 @@ class Scene:
         self.freq = [1 + b % 3 for b in seed[20:28]]
         self.grid = (max(2, size[0] // 8), max(2, size[1] // 8))
         self.circles = [(seed[28 + k] / 255, k) for k in range(4)]
-        self.lights = [_yuv(tuple(int(255 - (255 - c) * 0.5) for c in rgb)) for rgb in self.palette]
+        self.lights = [255 - (255 - rgb) * 0.5 for rgb in self.palette]  # the discs' colours
         self.scaler = VideoReformatter()  # one swscale context for the whole render
 
     def frame(self, tau: float, box: Window) -> av.VideoFrame:
@@ -51,26 +48,24 @@ class Scene:
         """
         two_pi, ph = 2 * math.pi, self.phase
         w, h = self.size
-        u = np.linspace(box[0] / w, box[2] / w, self.grid[0], dtype="f4")[None, :]
-        v = np.linspace(box[1] / h, box[3] / h, self.grid[1], dtype="f4")[:, None]
+        xs = np.linspace(box[0], box[2], self.grid[0], dtype="f4")[None, :]  # frame pixels
+        ys = np.linspace(box[1], box[3], self.grid[1], dtype="f4")[:, None]
+        u, v = xs / w, ys / h
         a = 0.5 + 0.5 * np.sin(two_pi * (u * 1.3 + v * 0.7 + 0.35 * tau) + ph[0])
         b = 0.5 + 0.5 * np.sin(two_pi * (v * 1.1 - u * 0.5 - 0.25 * tau) + ph[1])
         c0, c1, c2 = self.palette
         grid = c0 + (c1 - c0) * a[..., None]
         grid = grid + (c2 - grid) * (0.6 * b[..., None])
-        rgb = av.VideoFrame.from_ndarray(np.clip(grid, 0, 255).astype("u1"), format="rgb24")
-        frame = self.scaler.reformat(rgb, w, h, "yuv420p", interpolation="BILINEAR")
-        sx, sy = w / (box[2] - box[0]), h / (box[3] - box[1])
+        # The discs on the grid too, their edge softened over one grid step (~8 frame pixels):
+        # drawing them on the full-size planes was half of a text render's scene.
+        step = (box[2] - box[0]) / max(1, self.grid[0] - 1)
         for radius_f, k in self.circles:
             r = (0.08 + 0.14 * radius_f) * min(w, h)
             ang = two_pi * 0.3 * tau
-            x = w * (0.5 + 0.35 * math.sin(self.freq[k] * ang + ph[k + 2])) - box[0]
-            y = h * (0.5 + 0.3 * math.cos(self.freq[k + 4] * ang + ph[(k + 5) % 8])) - box[1]
-            planes.disc(frame, (x * sx, y * sy), (r * sx, r * sy), self.lights[k % 3], 110)
-        return frame
-
-
-def _yuv(rgb: tuple[int, ...]) -> tuple[int, int, int]:
-    """The yuv420p value swscale gives the RGB colour ``rgb``."""
-    y, u, v = planes.to_planes(Image.new("RGB", (2, 2), (rgb[0], rgb[1], rgb[2])))
-    return int(y[0, 0]), int(u[0, 0]), int(v[0, 0])
+            cx = w * (0.5 + 0.35 * math.sin(self.freq[k] * ang + ph[k + 2]))
+            cy = h * (0.5 + 0.3 * math.cos(self.freq[k + 4] * ang + ph[(k + 5) % 8]))
+            distance = np.sqrt((xs - cx) ** 2 + (ys - cy) ** 2)
+            cover = np.clip((r - distance) / step + 0.5, 0.0, 1.0)[..., None]
+            grid = grid + (self.lights[k % 3] - grid) * (DISC_OPACITY * cover)
+        rgb = av.VideoFrame.from_ndarray(np.clip(grid, 0, 255).astype("u1"), format="rgb24")
+        return self.scaler.reformat(rgb, w, h, "yuv420p", interpolation="BILINEAR")
