@@ -80,6 +80,13 @@ class Settings(BaseSettings):
         default=False, description="Let the sandbox serve even when a real account is eligible."
     )
     sandbox_concurrency: int = Field(default=2, ge=1)
+    sandbox_fps: int = Field(
+        default=24,
+        ge=6,
+        le=24,
+        description="Frame rate of sandbox clips (Luma's is 24); a lower one renders in a "
+        "fraction of the CPU, for a client's CI on a small machine (the gateway's tests use 8).",
+    )
     degrade_to_deliverable: bool = Field(
         default=False,
         description=(

@@ -60,10 +60,11 @@ def _create(http: httpx.Client, body: dict[str, object]) -> str:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, server_database: ServerDatabase) -> Iterator[Env]:
     """One server; every task of this module is submitted at once so renders overlap. It starts
-    on an empty database and migrates it itself, as a newcomer's first ``lumagate serve``."""
+    on an empty database and migrates it itself, as a newcomer's first ``lumagate serve``, and
+    renders at the default frame rate."""
     data_dir = tmp_path_factory.mktemp("first-video") / "data"
     database = server_database(migrated=False)
-    server = start_server(data_dir, fresh_database=True, **database)
+    server = start_server(data_dir, fresh_database=True, render_default=True, **database)
     try:
         key = server.create_key("first-video")
         with client(server.base_url, key) as http:

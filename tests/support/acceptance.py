@@ -63,12 +63,18 @@ NEW_API_STATUSES = {"QUEUED", "SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE"}
 
 
 # -- servers and clients ------------------------------------------------------------------
-def start_server(data_dir: Path, *, fresh_database: bool = False, **settings: str) -> GatewayServer:
+def start_server(
+    data_dir: Path,
+    *,
+    fresh_database: bool = False,
+    render_default: bool = False,
+    **settings: str,
+) -> GatewayServer:
     """A started ``lumagate serve`` on ``data_dir`` (fast refresh unless overridden); see
-    :attr:`GatewayServer.fresh_database`."""
+    :attr:`GatewayServer.fresh_database` and :func:`server_env` (``render_default``)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     settings.setdefault("refresh_interval_seconds", "0.5")
-    env = server_env(data_dir, **settings)
+    env = server_env(data_dir, render_default=render_default, **settings)
     return GatewayServer(data_dir, env, fresh_database=fresh_database).start()
 
 

@@ -29,6 +29,9 @@ from tests.support.schema_template import seed_sqlite
 
 LUMAGATE = [sys.executable, "-m", "lumagate.cli.main"]
 STARTUP_SECONDS = 120.0  # a deadline, not a wait: an exit is noticed at once
+# Test servers render sandbox clips at 8 fps, a third of the default's frames: a render was a
+# third of the suite's CPU, and no test but those of the default's clip looks at the frame rate.
+TEST_SANDBOX_FPS = 8
 
 
 class ServerProcess(Protocol):
@@ -274,9 +277,15 @@ def _key_options(args: Sequence[str]) -> dict[str, object]:
     return options
 
 
-def server_env(data_dir: Path, **settings: str) -> dict[str, str]:
+def server_env(data_dir: Path, *, render_default: bool = False, **settings: str) -> dict[str, str]:
+    """The environment of a test server on ``data_dir``: the test process's own minus its
+    ``LUMAGATE_*`` settings, plus ``settings``. Sandbox clips are rendered at
+    :data:`TEST_SANDBOX_FPS` unless ``render_default`` (the tests of what a default install
+    renders) or ``sandbox_fps`` is given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LUMAGATE_")}
     env["LUMAGATE_DATA_DIR"] = str(data_dir)
+    if not render_default:
+        settings.setdefault("sandbox_fps", str(TEST_SANDBOX_FPS))
     for name, value in settings.items():
         env[f"LUMAGATE_{name.upper()}"] = value
     return env

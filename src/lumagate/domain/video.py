@@ -64,5 +64,5 @@ def normalize_duration(value: str | int | float) -> str:
     return text
 
 
-def frame_count(duration: str) -> int:
-    return round(DURATIONS[duration] * FRAMES_PER_SECOND)
+def frame_count(duration: str, fps: int = FRAMES_PER_SECOND) -> int:
+    return round(DURATIONS[duration] * fps)

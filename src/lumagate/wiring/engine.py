@@ -121,6 +121,7 @@ def _sandbox(stores: Stores, media: MediaStore, replica_id: str) -> SandboxProvi
         settings.data_dir / "sandbox",
         media,
         concurrency=settings.sandbox_concurrency,
+        fps=settings.sandbox_fps,
         fail_marker=settings.sandbox_fail_marker,
         jobs=stores.render_jobs,
         lease=RenderLease(replica_id, settings.lease_seconds, single_node=stores.db.is_sqlite),

@@ -126,3 +126,4 @@ def test_bad_durations(value: str | int | float) -> None:
 def test_frame_count() -> None:
     assert frame_count("5s") == 120
     assert frame_count("9s") == 216
+    assert (frame_count("5s", 8), frame_count("9s", 8)) == (40, 72)

@@ -34,7 +34,7 @@ from lumagate.domain.clock import utcnow
 from lumagate.domain.render_jobs import RenderJob, RenderState
 from lumagate.domain.request import GenerationRequest, media_ref
 from lumagate.domain.task import TaskMedia
-from lumagate.domain.video import frame_size
+from lumagate.domain.video import FRAMES_PER_SECOND, frame_size
 from lumagate.media.file_modes import private_dir
 from lumagate.media.store import MediaStore
 from lumagate.providers.base import (
@@ -75,6 +75,7 @@ class SandboxProvider:
         media: MediaStore,
         *,
         concurrency: int = 2,
+        fps: int = FRAMES_PER_SECOND,
         fail_marker: str = "[[fail]]",
         jobs: RenderJobs | None = None,
         lease: RenderLease | None = None,
@@ -82,6 +83,7 @@ class SandboxProvider:
         self.jobs_dir = jobs_dir
         self.media = media
         self.fail_marker = fail_marker
+        self.fps = fps
         self.jobs: RenderJobs = MemoryRenderJobs() if jobs is None else jobs
         self.lease = RenderLease() if lease is None else lease
         self._concurrency = concurrency
@@ -311,7 +313,7 @@ class SandboxProvider:
             return MODERATION_FAILURE
         source = None if job.source is None else await self._job(job.source)
         scratch = self._job_dir(job.id)
-        spec = await render_spec(self.media, request, source, scratch)
+        spec = await render_spec(self.media, request, source, scratch, self.fps)
         state = self._running[job.id]
         loop = asyncio.get_running_loop()
 

@@ -64,9 +64,13 @@ def render_and_store(
 
 
 async def render_spec(
-    media: MediaStore, request: GenerationRequest, source: RenderJob | None, scratch: Path
+    media: MediaStore,
+    request: GenerationRequest,
+    source: RenderJob | None,
+    scratch: Path,
+    fps: int = FRAMES_PER_SECOND,
 ) -> RenderSpec:
-    """The render of ``request`` (continuing ``source``'s video for an extend)."""
+    """The render of ``request`` at ``fps`` (continuing ``source``'s video for an extend)."""
     from lumagate.providers.sandbox.render import RenderSpec
 
     size = frame_size(request.aspect_ratio, request.resolution)
@@ -75,8 +79,8 @@ async def render_spec(
     return RenderSpec(
         width=size.width,
         height=size.height,
-        frames=frame_count(request.duration),
-        fps=FRAMES_PER_SECOND,
+        frames=frame_count(request.duration, fps),
+        fps=fps,
         prompt=request.prompt,
         start_image=start,
         end_image=end,
