@@ -35,6 +35,7 @@ def replicas(tmp_path: Path, pg_url: str) -> Iterator[Cluster]:
         shared_folder(tmp_path / "shared-media"),  # the other media store replicas may share
         lease_seconds=LEASE_SECONDS,
         sandbox_concurrency="1",
+        sandbox_fps="24",  # the default's: a render long enough to kill its replica mid-way
         refresh_interval_seconds="0.5",
     ) as started:
         yield started

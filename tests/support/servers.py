@@ -29,8 +29,9 @@ from tests.support.schema_template import seed_sqlite
 
 LUMAGATE = [sys.executable, "-m", "lumagate.cli.main"]
 STARTUP_SECONDS = 120.0  # a deadline, not a wait: an exit is noticed at once
-# Test servers render sandbox clips at 8 fps, a third of the default's frames: a render was a
-# third of the suite's CPU, and no test but those of the default's clip looks at the frame rate.
+# Test servers render sandbox clips at 8 fps, a third of the default's frames, in ~0.4 of its CPU
+# (the suite's ~255 renders were a sixth of its CPU at 24); tests that look at the frame rate or
+# need a render under way for a while ask for the default's (docs/bench.md).
 TEST_SANDBOX_FPS = 8
 
 
@@ -281,7 +282,8 @@ def server_env(data_dir: Path, *, render_default: bool = False, **settings: str)
     """The environment of a test server on ``data_dir``: the test process's own minus its
     ``LUMAGATE_*`` settings, plus ``settings``. Sandbox clips are rendered at
     :data:`TEST_SANDBOX_FPS` unless ``render_default`` (the tests of what a default install
-    renders) or ``sandbox_fps`` is given."""
+    renders, and those that interrupt renders: they need renders that last) or ``sandbox_fps``
+    is given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LUMAGATE_")}
     env["LUMAGATE_DATA_DIR"] = str(data_dir)
     if not render_default:
