@@ -26,6 +26,7 @@ from lumagate.domain.pricing import (
     DEFAULT_DURATION,
     DEFAULT_RESOLUTION,
 )
+from lumagate.domain.video import FRAMES_PER_SECOND
 
 # Response headers browser code may read by default: the rate-limit and retry hints, the id.
 CORS_EXPOSED_HEADERS = (
@@ -81,9 +82,9 @@ class Settings(BaseSettings):
     )
     sandbox_concurrency: int = Field(default=2, ge=1)
     sandbox_fps: int = Field(
-        default=24,
+        default=FRAMES_PER_SECOND,
         ge=6,
-        le=24,
+        le=FRAMES_PER_SECOND,
         description="Frame rate of sandbox clips (Luma's is 24); a lower one renders in a "
         "fraction of the CPU, for a client's CI on a small machine (the gateway's tests use 8).",
     )

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from lumagate.domain.video import FRAMES_PER_SECOND
 from tests.support.acceptance import client
 from tests.support.replicas import Cluster, cluster, shared_folder
 from tests.support.servers import LUMAGATE, GatewayServer, server_env
@@ -35,7 +36,9 @@ def replicas(tmp_path: Path, pg_url: str) -> Iterator[Cluster]:
         shared_folder(tmp_path / "shared-media"),  # the other media store replicas may share
         lease_seconds=LEASE_SECONDS,
         sandbox_concurrency="1",
-        sandbox_fps="24",  # the default's: a render long enough to kill its replica mid-way
+        sandbox_fps=str(
+            FRAMES_PER_SECOND
+        ),  # the default's: a render lasts long enough to be killed
         refresh_interval_seconds="0.5",
     ) as started:
         yield started

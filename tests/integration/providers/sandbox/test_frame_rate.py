@@ -7,44 +7,18 @@ encoder through the provider, for a clip and for an extend of it.
 
 from __future__ import annotations
 
-import asyncio
-import io
-import time
 from pathlib import Path
 
-import av
 import pytest
 from pydantic import ValidationError
 
-from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.request import GenerationRequest
 from lumagate.media.store import MediaStore
-from lumagate.providers.base import Submission, UpstreamJob, UpstreamState
+from lumagate.providers.base import Submission, UpstreamState
 from lumagate.providers.sandbox.provider import SandboxProvider
 from lumagate.settings import Settings
-
-ACCOUNT = AccountHandle(id="sandbox", name="sandbox", kind="sandbox")
-RENDER_TIMEOUT = 60.0
-
-
-async def _rendered(provider: SandboxProvider, upstream_id: str) -> UpstreamJob:
-    deadline = time.monotonic() + RENDER_TIMEOUT
-    while time.monotonic() < deadline:
-        job = (await provider.refresh_many(ACCOUNT, [upstream_id]))[upstream_id]
-        if job.state in (UpstreamState.COMPLETED, UpstreamState.FAILED):
-            assert job.state == UpstreamState.COMPLETED, job.failure_reason
-            return job
-        await asyncio.sleep(0.05)  # the next poll, as the engine's refresher polls
-    raise AssertionError(f"{upstream_id} not rendered within {RENDER_TIMEOUT} s")
-
-
-def _clip(path: Path) -> tuple[int, float, float]:
-    """Frames, frame rate and seconds of an MP4, decoded."""
-    with av.open(io.BytesIO(path.read_bytes())) as container:
-        stream = container.streams.video[0]
-        frames = sum(1 for _ in container.decode(stream))
-        seconds = (container.duration or 0) / av.time_base
-        return frames, float(stream.average_rate or 0), seconds
+from tests.support.acceptance import decode_mp4
+from tests.support.sandbox import ACCOUNT, poll_until_done
 
 
 async def test_a_clip_has_the_configured_frame_rate_and_the_asked_length(tmp_path: Path) -> None:
@@ -54,14 +28,17 @@ async def test_a_clip_has_the_configured_frame_rate_and_the_asked_length(tmp_pat
     nine = five.model_copy(update={"duration": "9s"})
     try:
         first = await provider.submit(ACCOUNT, Submission(intent_id="fps-5s", request=five))
-        done = await _rendered(provider, first.upstream_id)
+        done = await poll_until_done(provider, first.upstream_id)
         extend = Submission("fps-9s", nine, extend_of_upstream_id=first.upstream_id)
-        extended = await _rendered(provider, (await provider.extend(ACCOUNT, extend)).upstream_id)
+        second = await provider.extend(ACCOUNT, extend)
+        extended = await poll_until_done(provider, second.upstream_id)
         for job, frames, seconds in ((done, 40, 5.0), (extended, 72, 9.0)):
+            assert job.state == UpstreamState.COMPLETED, job.failure_reason
             assert job.media is not None and job.media.video is not None
-            count, rate, length = _clip(media.path_for(job.media.video.removeprefix("media:")))
-            assert (count, rate) == (frames, 8.0)
-            assert length == pytest.approx(seconds, abs=0.2)
+            path = media.path_for(job.media.video.removeprefix("media:"))
+            clip = decode_mp4(path.read_bytes())
+            assert (clip.frames, clip.fps) == (frames, 8.0)
+            assert clip.container_seconds == pytest.approx(seconds, abs=0.2)
     finally:
         await provider.close()
 

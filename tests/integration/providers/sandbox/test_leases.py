@@ -11,21 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from lumagate.domain.accounts import AccountHandle
 from lumagate.domain.clock import utcnow
 from lumagate.domain.render_jobs import RenderState
 from lumagate.domain.request import GenerationRequest
 from lumagate.media.store import MediaStore
-from lumagate.providers.base import Submission, UpstreamJob, UpstreamState
+from lumagate.providers.base import Submission, UpstreamState
 from lumagate.providers.sandbox.jobs import RenderLease
 from lumagate.providers.sandbox.provider import SandboxProvider
 from lumagate.store import migrate
 from lumagate.store.database import Database
 from lumagate.store.render_jobs import RenderJobStore
+from tests.support.sandbox import ACCOUNT, RENDER_TIMEOUT, poll_until_done
 
 LEASE_SECONDS = 1.0
-RENDER_TIMEOUT = 60.0
-ACCOUNT = AccountHandle(id="sandbox", name="sandbox", kind="sandbox")
 
 
 @pytest.fixture
@@ -50,16 +48,6 @@ def replica(tmp_path: Path, name: str, jobs: RenderJobStore) -> SandboxProvider:
 def submission(intent_id: str) -> Submission:
     request = GenerationRequest(prompt=f"lease {intent_id}", aspect_ratio="1:1", resolution="540p")
     return Submission(intent_id=intent_id, request=request)
-
-
-async def poll_until_done(provider: SandboxProvider, upstream_id: str) -> UpstreamJob:
-    deadline = time.monotonic() + RENDER_TIMEOUT
-    while time.monotonic() < deadline:
-        job = (await provider.refresh_many(ACCOUNT, [upstream_id]))[upstream_id]
-        if job.state in (UpstreamState.COMPLETED, UpstreamState.FAILED):
-            return job
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{upstream_id} not done within {RENDER_TIMEOUT} s")
 
 
 def renders(provider: SandboxProvider) -> dict[str, int]:
