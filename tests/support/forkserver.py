@@ -4,8 +4,9 @@ Every ``lumagate serve`` the suite starts used to be a new interpreter that impo
 Pydantic, SQLAlchemy, uvicorn and lumagate's app before doing anything a test is about: most
 of a start-up's CPU, paid again by each of the suite's servers on a 2-core machine. So each
 test process starts one *fork server* (this module run as ``python -m tests.support.forkserver``):
-it imports exactly what ``lumagate serve`` imports before it builds the app (the CLI, the app
-factory, uvicorn's serving helpers, the settings) and nothing else, then waits. Each server is a
+it imports what ``lumagate serve`` imports before it builds the app (the CLI, the app factory,
+uvicorn's serving helpers, the settings) and what a server loads later on first use (``WARM``:
+the renderer, the drivers, the sim), checks it is still one thread, then waits. Each server is a
 ``fork()`` of it that takes the test's environment, working directory and umask, sends its
 output to the server's log and runs the real command, ``lumagate serve …``, through the same
 Typer app ``python -m lumagate.cli.main`` runs; its exit code is the command's, reported back.
@@ -52,6 +53,24 @@ PRELOAD = (
     "lumagate.cli.listen",
     "lumagate.settings",
     "uvicorn",
+)
+# What a server imports later, on first use: the sandbox renderer (PyAV, NumPy, Pillow), the
+# simulator's app, the database drivers and dialects, the migration tool, the HTTP transports,
+# the secret box's Fernet, the console's templates, uvloop. A forked server finds them loaded
+# instead of importing them again (~24 s of the suite's CPU, seen in a profile of a whole run).
+WARM = (
+    "lumagate.providers.sandbox.render",
+    "lumagate.sim.app",
+    "sqlalchemy.dialects.postgresql.asyncpg",
+    "sqlalchemy.dialects.sqlite.aiosqlite",
+    "asyncpg",
+    "aiosqlite",
+    "alembic.command",
+    "httpcore",
+    "anyio._backends._asyncio",
+    "cryptography.fernet",
+    "jinja2",
+    "uvloop",
 )
 SPAWN_SECONDS = 60.0
 
@@ -159,8 +178,11 @@ def _run(request: dict[str, Any]) -> int:
 
 
 def main() -> None:
-    for name in PRELOAD:
+    for name in (*PRELOAD, *WARM):
         importlib.import_module(name)
+    threads = os.listdir("/proc/self/task")
+    if len(threads) != 1:  # a child would inherit locks held by threads it does not have
+        raise RuntimeError(f"the fork server has {len(threads)} threads after its imports")
     request = _serve()
     if request is not None:
         sys.exit(_run(request))  # the interpreter's own exit: atexit, logging flushed
@@ -204,6 +226,9 @@ class ForkServer:
 
     def __init__(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LUMAGATE_")}
+        # NumPy's OpenBLAS starts a thread per core when it loads unless told otherwise; the
+        # fork server must stay single-threaded, and no server uses BLAS.
+        env["OPENBLAS_NUM_THREADS"] = "1"
         self._process = subprocess.Popen(
             [sys.executable, "-m", "tests.support.forkserver"],
             stdin=subprocess.PIPE,
