@@ -180,6 +180,9 @@ def _run(request: dict[str, Any]) -> int:
 def main() -> None:
     for name in (*PRELOAD, *WARM):
         importlib.import_module(name)
+    from lumagate.store.migrate import head_revision
+
+    head_revision()  # read from the version files once (cached), not at each server's start
     threads = os.listdir("/proc/self/task")
     if len(threads) != 1:  # a child would inherit locks held by threads it does not have
         raise RuntimeError(f"the fork server has {len(threads)} threads after its imports")
