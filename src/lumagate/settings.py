@@ -86,7 +86,7 @@ class Settings(BaseSettings):
         ge=6,
         le=FRAMES_PER_SECOND,
         description="Frame rate of sandbox clips (Luma's is 24); a lower one renders in a "
-        "fraction of the CPU, for a client's CI on a small machine (the gateway's tests use 8).",
+        "fraction of the CPU, for a client's CI on a small machine (the gateway's tests use 6).",
     )
     degrade_to_deliverable: bool = Field(
         default=False,

@@ -27,8 +27,8 @@ def slow_server(tmp_path: Path, server_database: ServerDatabase) -> Iterator[Gat
     """Two renders at a time, so a burst of tasks is spread over pending/processing/completed.
     Leases of 5 s, not 30: on PostgreSQL a killed process's render leases are taken over only
     once they expire (on SQLite at once), and the restart would wait that long for nothing.
-    Clips at the default 24 fps, not the test servers' 8: the kill must find renders under way,
-    and an 8 fps clip renders within one poll of the states."""
+    Clips at the default 24 fps, not the test servers' 6: the kill must find renders under way,
+    and a 6 fps clip renders within one poll of the states."""
     server = start_server(
         tmp_path / "data",
         **server_database(),

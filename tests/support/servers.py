@@ -29,10 +29,11 @@ from tests.support.schema_template import seed_sqlite
 
 LUMAGATE = [sys.executable, "-m", "lumagate.cli.main"]
 STARTUP_SECONDS = 120.0  # a deadline, not a wait: an exit is noticed at once
-# Test servers render sandbox clips at 8 fps, a third of the default's frames, in ~0.4 of its CPU
-# (the suite's ~255 renders were a sixth of its CPU at 24); tests that look at the frame rate or
-# need a render under way for a while ask for the default's (docs/bench.md).
-TEST_SANDBOX_FPS = 8
+# Test servers render sandbox clips at 6 fps (the setting's floor), a quarter of the default's
+# frames, in ~0.3 of its CPU (the suite's ~300 renders were a sixth of its CPU at 24; 8 fps took
+# ~25 % more than 6); tests that look at the frame rate or need a render under way for a while
+# ask for the default's (docs/bench.md).
+TEST_SANDBOX_FPS = 6
 
 
 class ServerProcess(Protocol):

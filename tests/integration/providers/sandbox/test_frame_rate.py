@@ -1,6 +1,6 @@
 """The sandbox's frame rate setting (``sandbox_fps``): a clip of the asked length at that rate.
 
-The test servers render at 8 fps (tests/support/servers.py) and the first-video acceptance test
+The test servers render at 6 fps (tests/support/servers.py) and the first-video acceptance test
 checks the default's 24 fps; this is where a rate other than the default is seen to reach the
 encoder through the provider, for a clip and for an extend of it.
 """
